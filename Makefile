@@ -1,0 +1,31 @@
+# Fleet Platform — the two commands are `make up` and `make test`.
+.PHONY: up test lint fmt schema build bootstrap clean
+
+bootstrap:
+	@scripts/bootstrap
+
+build: bootstrap
+	cargo build --release --bin fleet
+
+## Install what is missing, build, and run the whole platform locally (Ctrl-C stops it).
+up: build
+	./target/release/fleet up
+
+## Install what is missing and run every test against real Postgres.
+test: bootstrap
+	scripts/test
+
+## rustfmt check + clippy with warnings denied.
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+fmt:
+	cargo fmt --all
+
+## Regenerate schema/schema.sql from the migrations (CI checks it is current).
+schema: bootstrap
+	UPDATE_SCHEMA=1 scripts/test -p fleet-store --test migrations checked_in_schema_dump_is_current
+
+clean:
+	cargo clean

@@ -1,0 +1,267 @@
+//! Configuration from the environment (and an optional `.env`, loaded by the binary first).
+//!
+//! Parsing is a pure function of a variable lookup, so it is table-tested without touching the
+//! process environment. Every variable is documented in `.env.example`; an invalid value fails
+//! fast with an error that names the variable, the value and what would be accepted.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable on a terminal, JSON otherwise.
+    Auto,
+    Json,
+    Pretty,
+}
+
+/// The whole process configuration. Role-specific settings are added here by later areas.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `DATABASE_URL`: an existing Postgres server. `None` = use the managed local cluster.
+    pub database_url: Option<String>,
+    /// `FLEET_HOME`: data folder of the managed local cluster (and other local state).
+    pub fleet_home: PathBuf,
+    /// `FLEET_PG_BINDIR`: where `initdb`/`pg_ctl` live; found automatically when unset.
+    pub pg_bindir: Option<PathBuf>,
+    /// `FLEET_LISTEN`: the gateway's address (also the single address of `fleet up`).
+    pub listen: SocketAddr,
+    /// `FLEET_WORKER_LISTEN`: health/metrics address of a standalone worker process.
+    pub worker_listen: SocketAddr,
+    /// `FLEET_CRON_LISTEN`: health/metrics address of a standalone cron process.
+    pub cron_listen: SocketAddr,
+    /// `FLEET_DB_MAX_CONNECTIONS`: pool size per process.
+    pub db_max_connections: u32,
+    /// `FLEET_MIGRATION_WAIT_SECS`: how long gateway and cron wait for the worker's migrations.
+    pub migration_wait: Duration,
+    /// `FLEET_LOG_FORMAT`: auto | json | pretty.
+    pub log_format: LogFormat,
+    /// `FLEET_LOG` (or `RUST_LOG`): tracing filter directives.
+    pub log_filter: String,
+}
+
+/// A configuration variable holds a value that cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid configuration: {var}={value:?}: {reason}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub value: String,
+    pub reason: String,
+}
+
+impl Config {
+    /// Reads the configuration from the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Reads the configuration through `lookup` (variable name → value).
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |k: &str| lookup(k).filter(|v| !v.trim().is_empty());
+        let database_url = match get("DATABASE_URL") {
+            Some(url) => Some(parse_database_url(&url)?),
+            None => None,
+        };
+        Ok(Self {
+            database_url,
+            fleet_home: get("FLEET_HOME")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| PathBuf::from("./var")),
+            pg_bindir: get("FLEET_PG_BINDIR").map(PathBuf::from),
+            listen: addr("FLEET_LISTEN", get("FLEET_LISTEN"), "127.0.0.1:8080")?,
+            worker_listen: addr(
+                "FLEET_WORKER_LISTEN",
+                get("FLEET_WORKER_LISTEN"),
+                "127.0.0.1:8081",
+            )?,
+            cron_listen: addr(
+                "FLEET_CRON_LISTEN",
+                get("FLEET_CRON_LISTEN"),
+                "127.0.0.1:8082",
+            )?,
+            db_max_connections: int_in(
+                "FLEET_DB_MAX_CONNECTIONS",
+                get("FLEET_DB_MAX_CONNECTIONS"),
+                10,
+                1,
+                1000,
+            )?,
+            migration_wait: Duration::from_secs(
+                int_in(
+                    "FLEET_MIGRATION_WAIT_SECS",
+                    get("FLEET_MIGRATION_WAIT_SECS"),
+                    120,
+                    0,
+                    86_400,
+                )?
+                .into(),
+            ),
+            log_format: match get("FLEET_LOG_FORMAT")
+                .as_deref()
+                .map(str::to_ascii_lowercase)
+                .as_deref()
+            {
+                None | Some("auto") => LogFormat::Auto,
+                Some("json") => LogFormat::Json,
+                Some("pretty") | Some("text") => LogFormat::Pretty,
+                Some(other) => {
+                    return Err(ConfigError {
+                        var: "FLEET_LOG_FORMAT",
+                        value: other.to_string(),
+                        reason: "expected one of: auto, json, pretty".into(),
+                    });
+                }
+            },
+            log_filter: get("FLEET_LOG")
+                .or_else(|| get("RUST_LOG"))
+                .unwrap_or_else(|| "info".into()),
+        })
+    }
+}
+
+fn parse_database_url(url: &str) -> Result<String, ConfigError> {
+    let err = |reason: &str| ConfigError {
+        var: "DATABASE_URL",
+        value: redact_url(url),
+        reason: reason.to_string(),
+    };
+    let rest = url
+        .strip_prefix("postgres://")
+        .or_else(|| url.strip_prefix("postgresql://"))
+        .ok_or_else(|| err("expected a URL such as postgres://user:password@host:5432/dbname"))?;
+    if rest.is_empty() || (rest.starts_with('/') && !rest.contains("host=")) {
+        return Err(err(
+            "the URL names no host; expected postgres://user:password@host:5432/dbname",
+        ));
+    }
+    Ok(url.to_string())
+}
+
+/// The URL with its password replaced, safe to print.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}
+
+fn addr(
+    var: &'static str,
+    value: Option<String>,
+    default: &str,
+) -> Result<SocketAddr, ConfigError> {
+    let v = value.unwrap_or_else(|| default.to_string());
+    v.parse().map_err(|_| ConfigError {
+        var,
+        value: v.clone(),
+        reason:
+            "expected an IP address and port such as 127.0.0.1:8080 (use port 0 for any free port)"
+                .into(),
+    })
+}
+
+fn int_in(
+    var: &'static str,
+    value: Option<String>,
+    default: u32,
+    min: u32,
+    max: u32,
+) -> Result<u32, ConfigError> {
+    let Some(v) = value else { return Ok(default) };
+    match v.trim().parse::<u32>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(ConfigError {
+            var,
+            value: v,
+            reason: format!("expected a whole number from {min} to {max}"),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn cfg(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_when_nothing_is_set() {
+        let c = cfg(&[]).expect("defaults are valid");
+        assert_eq!(c.database_url, None);
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.worker_listen.to_string(), "127.0.0.1:8081");
+        assert_eq!(c.cron_listen.to_string(), "127.0.0.1:8082");
+        assert_eq!(c.fleet_home, PathBuf::from("./var"));
+        assert_eq!(c.db_max_connections, 10);
+        assert_eq!(c.log_format, LogFormat::Auto);
+        assert_eq!(c.log_filter, "info");
+    }
+
+    #[test]
+    fn values_are_read() {
+        let c = cfg(&[
+            ("DATABASE_URL", "postgres://u:p@db:5432/fleet"),
+            ("FLEET_LISTEN", "0.0.0.0:9000"),
+            ("FLEET_DB_MAX_CONNECTIONS", "25"),
+            ("FLEET_LOG_FORMAT", "JSON"),
+            ("RUST_LOG", "debug"),
+        ])
+        .expect("valid");
+        assert_eq!(
+            c.database_url.as_deref(),
+            Some("postgres://u:p@db:5432/fleet")
+        );
+        assert_eq!(c.listen.port(), 9000);
+        assert_eq!(c.db_max_connections, 25);
+        assert_eq!(c.log_format, LogFormat::Json);
+        assert_eq!(c.log_filter, "debug");
+    }
+
+    #[test]
+    fn empty_values_count_as_unset() {
+        let c = cfg(&[("DATABASE_URL", "  "), ("FLEET_LISTEN", "")]).expect("valid");
+        assert_eq!(c.database_url, None);
+        assert_eq!(c.listen.port(), 8080);
+    }
+
+    #[test]
+    fn invalid_values_name_the_variable() {
+        let cases = [
+            ("FLEET_LISTEN", "localhost"),
+            ("FLEET_WORKER_LISTEN", "127.0.0.1"),
+            ("FLEET_DB_MAX_CONNECTIONS", "0"),
+            ("FLEET_DB_MAX_CONNECTIONS", "ten"),
+            ("FLEET_MIGRATION_WAIT_SECS", "-1"),
+            ("FLEET_LOG_FORMAT", "xml"),
+            ("DATABASE_URL", "mysql://x@y/z"),
+        ];
+        for (var, value) in cases {
+            let e = cfg(&[(var, value)]).expect_err(var);
+            assert_eq!(e.var, var);
+            assert!(e.to_string().contains(var), "{e}");
+        }
+    }
+
+    #[test]
+    fn database_url_errors_never_show_the_password() {
+        let e = cfg(&[("DATABASE_URL", "mysql://user:hunter2@db/x")]).expect_err("bad scheme");
+        assert!(!e.to_string().contains("hunter2"), "{e}");
+        assert_eq!(redact_url("postgres://a:b@h:1/d"), "postgres://a:***@h:1/d");
+        assert_eq!(redact_url("postgres://h/d"), "postgres://h/d");
+    }
+}

@@ -1,0 +1,202 @@
+//! The cron role: genuinely time-driven jobs (ARCHITECTURE §1 rule 3), each run guarded and recorded.
+//!
+//! Scheduling model: every job has a period; time is cut into slots of that period (aligned to
+//! the Unix epoch, so daily jobs fall on UTC midnight). A cron process runs a job for the current
+//! slot only if it wins `INSERT INTO ops.job_runs (job, slot) … ON CONFLICT DO NOTHING`: the
+//! unique key makes "two cron processes never run the same job twice" a database fact rather
+//! than a timing accident. A slot missed while no cron was running is picked up at the next start
+//! (the current slot is always due until claimed). Runs record start, end, outcome and rows.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, TimeZone, Utc};
+use fleet_serve::{Liveness, RoleResult, metrics};
+use serde_json::json;
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+
+/// How long the scheduler loop may go without a tick before its health turns red.
+pub const STALE_AFTER: Duration = Duration::from_secs(30);
+
+type JobFuture = Pin<Box<dyn Future<Output = Result<u64, String>> + Send>>;
+
+/// A scheduled job: a name, a period and what it does (returning rows affected).
+#[derive(Clone)]
+pub struct Job {
+    pub name: &'static str,
+    pub every: Duration,
+    run: Arc<dyn Fn(PgPool) -> JobFuture + Send + Sync>,
+}
+
+impl Job {
+    pub fn new<F, Fut>(name: &'static str, every: Duration, f: F) -> Self
+    where
+        F: Fn(PgPool) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<u64, String>> + Send + 'static,
+    {
+        Self {
+            name,
+            every,
+            run: Arc::new(move |p| Box::pin(f(p))),
+        }
+    }
+}
+
+/// The jobs of this build. Later areas add polls, contract check, SLO measurement, imports.
+pub fn default_jobs() -> Vec<Job> {
+    vec![Job::new(
+        "partition_maintenance",
+        Duration::from_secs(86_400),
+        |pool| async move {
+            fleet_store::partitions::maintain(&pool)
+                .await
+                .map(|c| c.len() as u64)
+                .map_err(|e| e.to_string())
+        },
+    )]
+}
+
+/// The cron role's liveness record.
+pub fn liveness() -> Arc<Liveness> {
+    Liveness::new("cron", STALE_AFTER)
+}
+
+/// The start of the slot of period `every` that contains `now`.
+pub fn slot_of(now: DateTime<Utc>, every: Duration) -> DateTime<Utc> {
+    let period = every.as_secs().max(1) as i64;
+    let start = now.timestamp().div_euclid(period) * period;
+    Utc.timestamp_opt(start, 0).single().unwrap_or(now)
+}
+
+/// Runs the scheduler until `shutdown` is cancelled.
+pub async fn run(
+    pool: PgPool,
+    jobs: Vec<Job>,
+    live: Arc<Liveness>,
+    shutdown: CancellationToken,
+) -> RoleResult {
+    let host = hostname();
+    let mut done: HashMap<&'static str, DateTime<Utc>> = HashMap::new();
+    let mut interval = tokio::time::interval(Duration::from_secs(1));
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ::metrics::gauge!(metrics::ROLE_UP, "role" => "cron").set(1.0);
+    loop {
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = interval.tick() => {}
+        }
+        for job in &jobs {
+            let slot = slot_of(Utc::now(), job.every);
+            if done.get(job.name) == Some(&slot) {
+                continue;
+            }
+            match run_slot(&pool, job, slot, &host).await {
+                Ok(outcome) => {
+                    done.insert(job.name, slot);
+                    if let Some(o) = outcome {
+                        live.set_fact(&format!("job.{}", job.name), o);
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(job = job.name, error = %e, "could not claim the job slot; will retry")
+                }
+            }
+        }
+        live.tick();
+    }
+    ::metrics::gauge!(metrics::ROLE_UP, "role" => "cron").set(0.0);
+    tracing::info!("cron stopped");
+    Ok(())
+}
+
+/// Claims and runs one slot of `job`. `Ok(None)` = another process owns the slot.
+pub async fn run_slot(
+    pool: &PgPool,
+    job: &Job,
+    slot: DateTime<Utc>,
+    host: &str,
+) -> Result<Option<serde_json::Value>, sqlx::Error> {
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO ops.job_runs (job, slot, host) VALUES ($1, $2, $3) ON CONFLICT (job, slot) DO NOTHING RETURNING id",
+    )
+    .bind(job.name)
+    .bind(slot)
+    .bind(host)
+    .fetch_optional(pool)
+    .await?;
+    let Some(id) = id else { return Ok(None) };
+    let started = Instant::now();
+    let result = (job.run)(pool.clone()).await;
+    let took = started.elapsed();
+    let (outcome, rows, detail) = match &result {
+        Ok(rows) => ("ok", Some(*rows as i64), None),
+        Err(e) => ("error", None, Some(e.clone())),
+    };
+    sqlx::query("UPDATE ops.job_runs SET finished_at = clock_timestamp(), outcome = $2, rows_affected = $3, detail = $4 WHERE id = $1")
+        .bind(id)
+        .bind(outcome)
+        .bind(rows)
+        .bind(&detail)
+        .execute(pool)
+        .await?;
+    ::metrics::counter!(metrics::CRON_JOB_RUNS_TOTAL, "job" => job.name, "outcome" => outcome)
+        .increment(1);
+    ::metrics::histogram!(metrics::CRON_JOB_DURATION_SECONDS, "job" => job.name)
+        .record(took.as_secs_f64());
+    match &result {
+        Ok(rows) => {
+            tracing::info!(job = job.name, %slot, rows, ms = took.as_millis() as u64, "job done")
+        }
+        Err(e) => tracing::error!(job = job.name, %slot, error = %e, "job failed"),
+    }
+    Ok(Some(json!({
+        "slot": slot,
+        "finished_at": Utc::now(),
+        "outcome": outcome,
+        "rows": rows,
+        "duration_ms": took.as_millis() as u64,
+        "error": detail,
+    })))
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|_| "unknown".into())
+        + &format!(":{}", std::process::id())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slots_align_to_the_period() {
+        let t = Utc
+            .with_ymd_and_hms(2026, 11, 23, 14, 37, 12)
+            .single()
+            .expect("valid");
+        assert_eq!(
+            slot_of(t, Duration::from_secs(86_400)),
+            Utc.with_ymd_and_hms(2026, 11, 23, 0, 0, 0)
+                .single()
+                .expect("valid")
+        );
+        assert_eq!(
+            slot_of(t, Duration::from_secs(600)),
+            Utc.with_ymd_and_hms(2026, 11, 23, 14, 30, 0)
+                .single()
+                .expect("valid")
+        );
+        assert_eq!(
+            slot_of(t, Duration::from_secs(60)),
+            Utc.with_ymd_and_hms(2026, 11, 23, 14, 37, 0)
+                .single()
+                .expect("valid")
+        );
+    }
+}

@@ -1,0 +1,79 @@
+//! Postgres for Fleet Platform: the connection pool, embedded migrations, the managed local
+//! cluster, partition maintenance, and (in later areas) one repository module per area that
+//! owns that area's SQL.
+
+pub mod cluster;
+pub mod migrate;
+pub mod partitions;
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+use sqlx::postgres::PgPoolOptions;
+
+pub use sqlx;
+
+/// Errors of the storage layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("{0}")]
+    Migration(String),
+    #[error(transparent)]
+    Cluster(#[from] cluster::ClusterError),
+}
+
+/// Opens a pool to `url`. The first connection is made eagerly so a wrong URL or a down server is
+/// reported at start, not at the first request.
+pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, StoreError> {
+    let pool = PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect(url)
+        .await?;
+    check_server(&pool).await?;
+    Ok(pool)
+}
+
+/// Checks the server is new enough and has the extensions the schema needs, saying what is wrong.
+pub async fn check_server(pool: &PgPool) -> Result<(), StoreError> {
+    let version: i32 = sqlx::query_scalar("SELECT current_setting('server_version_num')::int")
+        .fetch_one(pool)
+        .await?;
+    if version < 150_000 {
+        return Err(StoreError::Migration(format!(
+            "PostgreSQL {} is too old: Fleet Platform needs 15 or newer",
+            version / 10_000
+        )));
+    }
+    let missing: Vec<String> = sqlx::query_scalar(
+        "SELECT e FROM unnest(ARRAY['postgis', 'pgrouting']) e
+          WHERE NOT EXISTS (SELECT 1 FROM pg_available_extensions a WHERE a.name = e)",
+    )
+    .fetch_all(pool)
+    .await?;
+    if !missing.is_empty() {
+        return Err(StoreError::Migration(format!(
+            "the Postgres server lacks the extension(s) {}; on Debian/Ubuntu install them with: {}",
+            missing.join(", "),
+            cluster::install_command((version / 10_000) as u32)
+        )));
+    }
+    Ok(())
+}
+
+/// Round-trips a trivial query, with a timeout: the database fact of every health endpoint.
+pub async fn ping(pool: &PgPool, timeout: Duration) -> Result<Duration, String> {
+    let started = std::time::Instant::now();
+    match tokio::time::timeout(
+        timeout,
+        sqlx::query_scalar::<_, i32>("SELECT 1").fetch_one(pool),
+    )
+    .await
+    {
+        Ok(Ok(_)) => Ok(started.elapsed()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(format!("no answer within {} ms", timeout.as_millis())),
+    }
+}

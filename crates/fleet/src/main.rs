@@ -1,0 +1,116 @@
+//! `fleet`: the one binary of Fleet Platform. This file is the CLI and the wiring of roles;
+//! everything else lives in the library crates.
+
+mod roles;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use fleet_core::Config;
+
+#[derive(Parser)]
+#[command(
+    name = "fleet",
+    version,
+    about = "Fleet Platform: fleet telematics (Tracksolid / Jimi IoT) and fuel, in one binary",
+    long_about = "Fleet Platform ingests vendor pushes and polls into an immutable event log in PostgreSQL, \
+derives live and historical state, and serves dashboards and an API.\n\n\
+One binary, three roles: `gateway` (HTTP), `worker` (parser, projectors; migrates on start) and \
+`cron` (scheduled jobs). `fleet up` runs all three in one process for local use.\n\n\
+Configuration comes from the environment and an optional .env file (see .env.example). \
+Without DATABASE_URL, a private Postgres cluster is created and managed under FLEET_HOME (default ./var).",
+    after_help = "Start here: `fleet up`, then open the printed URL."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run gateway, worker and cron in one process (local mode); stops its managed Postgres on exit.
+    Up,
+    /// Run the gateway role: push receivers, API and pages on FLEET_LISTEN (default 127.0.0.1:8080).
+    Gateway,
+    /// Run the worker role: applies migrations, then parses and projects events. Health on FLEET_WORKER_LISTEN.
+    Worker,
+    /// Run the cron role: scheduled jobs, each guarded and recorded. Health on FLEET_CRON_LISTEN.
+    Cron,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage the local Postgres cluster under FLEET_HOME (used when DATABASE_URL is unset).
+    Db {
+        #[command(subcommand)]
+        action: DbAction,
+    },
+    /// Print the version.
+    Version,
+}
+
+#[derive(Subcommand)]
+enum DbAction {
+    /// Create (first time) and start the local cluster, and create the `fleet` database.
+    Start,
+    /// Stop the local cluster.
+    Stop,
+    /// Say whether the local cluster exists and runs, and where.
+    Status,
+    /// Print a connection URL for the `fleet` database that `psql` accepts: psql "$(fleet db psql-url)".
+    PsqlUrl,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if matches!(cli.command, Command::Version) {
+        println!("fleet {}", env!("CARGO_PKG_VERSION"));
+        return ExitCode::SUCCESS;
+    }
+    if let Err(e) = dotenvy::dotenv()
+        && !e.not_found()
+    {
+        eprintln!("error: cannot read .env: {e}");
+        return ExitCode::from(2);
+    }
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}\nSee .env.example for every variable and its meaning.");
+            return ExitCode::from(2);
+        }
+    };
+    roles::init_logging(&config);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Up => roles::up(config).await,
+            Command::Gateway => roles::gateway(config).await,
+            Command::Worker => roles::worker(config).await,
+            Command::Cron => roles::cron(config).await,
+            Command::Migrate => roles::migrate(config).await,
+            Command::Db { action } => match action {
+                DbAction::Start => roles::db_start(config).await,
+                DbAction::Stop => roles::db_stop(config),
+                DbAction::Status => roles::db_status(config),
+                DbAction::PsqlUrl => roles::db_psql_url(config),
+            },
+            Command::Version => Ok(()),
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "fleet stopped with an error");
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

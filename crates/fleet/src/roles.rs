@@ -1,0 +1,368 @@
+//! Role wiring: which database, which loops, which listener, and orderly shutdown.
+
+use std::io::IsTerminal;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use fleet_core::{Config, LogFormat, config::redact_url};
+use fleet_serve::{Health, Liveness, RoleResult};
+use fleet_store::cluster::{ClusterStatus, LocalCluster, PgInstall};
+use fleet_store::sqlx::PgPool;
+use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+/// JSON logs unless on a terminal (or as FLEET_LOG_FORMAT says); filter from FLEET_LOG / RUST_LOG.
+pub fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log_filter).unwrap_or_else(|e| {
+        eprintln!(
+            "warning: FLEET_LOG/RUST_LOG {:?} is not a valid filter ({e}); using \"info\"",
+            config.log_filter
+        );
+        tracing_subscriber::EnvFilter::new("info")
+    });
+    let json = match config.log_format {
+        LogFormat::Json => true,
+        LogFormat::Pretty => false,
+        LogFormat::Auto => !std::io::stderr().is_terminal(),
+    };
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .init();
+    } else {
+        builder.compact().init();
+    }
+}
+
+/// The database a command uses, and the managed cluster behind it (if any).
+struct Database {
+    pool: PgPool,
+    url: String,
+    cluster: Option<LocalCluster>,
+    started_cluster: bool,
+}
+
+fn local_cluster(config: &Config) -> Result<LocalCluster> {
+    let install = PgInstall::discover(config.pg_bindir.as_deref())?;
+    Ok(LocalCluster::new(install, &config.fleet_home)?)
+}
+
+async fn open_database(config: &Config) -> Result<Database> {
+    let (url, cluster, started_cluster) = match &config.database_url {
+        Some(url) => (url.clone(), None, false),
+        None => {
+            let cluster = local_cluster(config)?;
+            let started = cluster
+                .start()
+                .await
+                .context("starting the managed local Postgres")?;
+            if started {
+                tracing::info!(home = %config.fleet_home.display(), "started the managed local Postgres");
+            }
+            (
+                cluster.url(fleet_store::cluster::DATABASE)?,
+                Some(cluster),
+                started,
+            )
+        }
+    };
+    let pool = fleet_store::connect(&url, config.db_max_connections)
+        .await
+        .with_context(|| format!("connecting to {}", redact_url(&url)))?;
+    Ok(Database {
+        pool,
+        url,
+        cluster,
+        started_cluster,
+    })
+}
+
+/// Cancels the returned token on SIGINT (Ctrl-C) or SIGTERM.
+fn shutdown_on_signal() -> CancellationToken {
+    let token = CancellationToken::new();
+    let t = token.clone();
+    tokio::spawn(async move {
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term => {}
+        }
+        tracing::info!("shutdown requested: finishing in-flight work");
+        t.cancel();
+    });
+    token
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Gateway,
+    Worker,
+    Cron,
+}
+
+/// Runs `roles` in this process with one HTTP listener on `addr` until a signal arrives.
+async fn run_roles(
+    db: &Database,
+    roles: &[Role],
+    addr: std::net::SocketAddr,
+    banner: bool,
+) -> Result<()> {
+    let shutdown = shutdown_on_signal();
+    let mut lives: Vec<Arc<Liveness>> = Vec::new();
+    let mut tasks: JoinSet<(&'static str, RoleResult)> = JoinSet::new();
+    for role in roles {
+        match role {
+            Role::Gateway => {
+                let live = Liveness::new("gateway", Duration::from_secs(30));
+                lives.push(live.clone());
+                let token = shutdown.clone();
+                // The gateway's liveness fact: its runtime keeps scheduling work.
+                tasks.spawn(async move {
+                    let mut every = tokio::time::interval(Duration::from_secs(1));
+                    loop {
+                        tokio::select! {
+                            _ = token.cancelled() => break,
+                            _ = every.tick() => live.tick(),
+                        }
+                    }
+                    ("gateway", Ok(()))
+                });
+            }
+            Role::Worker => {
+                let live = fleet_ingest::worker::liveness();
+                lives.push(live.clone());
+                let (pool, token) = (db.pool.clone(), shutdown.clone());
+                tasks.spawn(async move {
+                    ("worker", fleet_ingest::worker::run(pool, live, token).await)
+                });
+            }
+            Role::Cron => {
+                let live = fleet_cron::liveness();
+                lives.push(live.clone());
+                let (pool, token) = (db.pool.clone(), shutdown.clone());
+                tasks.spawn(async move {
+                    (
+                        "cron",
+                        fleet_cron::run(pool, fleet_cron::default_jobs(), live, token).await,
+                    )
+                });
+            }
+        }
+    }
+    let health = Health::new(db.pool.clone(), lives);
+    let router = if roles.contains(&Role::Gateway) {
+        fleet_serve::gateway_router(health)
+    } else {
+        fleet_serve::finish(fleet_serve::ops_router(health))
+    };
+    let listener = TcpListener::bind(addr).await.with_context(|| {
+        format!("cannot listen on {addr}: is another fleet already running? Set FLEET_LISTEN / FLEET_WORKER_LISTEN / FLEET_CRON_LISTEN to another address")
+    })?;
+    let local = listener.local_addr()?;
+    let token = shutdown.clone();
+    tasks.spawn(async move {
+        let r = fleet_serve::serve(listener, router, token)
+            .await
+            .map_err(|e| e.into());
+        ("http", r)
+    });
+    let names: Vec<&str> = roles
+        .iter()
+        .map(|r| match r {
+            Role::Gateway => "gateway",
+            Role::Worker => "worker",
+            Role::Cron => "cron",
+        })
+        .collect();
+    tracing::info!(listen = %local, roles = ?names, "fleet is running");
+    if banner {
+        print_banner(db, local, &names);
+    }
+    let mut failure: Option<anyhow::Error> = None;
+    while let Some(joined) = tasks.join_next().await {
+        let (name, result) = match joined {
+            Ok(v) => v,
+            Err(e) => ("task", Err(e.into())),
+        };
+        if let Err(e) = result {
+            tracing::error!(role = name, error = %e, "a role stopped with an error; shutting down");
+            failure.get_or_insert_with(|| anyhow::anyhow!("{name}: {e}"));
+        }
+        shutdown.cancel();
+    }
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+fn print_banner(db: &Database, addr: std::net::SocketAddr, roles: &[&str]) {
+    let health: Vec<String> = roles
+        .iter()
+        .map(|r| format!("http://{addr}/health/{r}"))
+        .collect();
+    let where_db = match &db.cluster {
+        Some(c) => format!("managed local cluster under {}", c.root().display()),
+        None => "DATABASE_URL".to_string(),
+    };
+    println!(
+        "\nFleet Platform is running at http://{addr}/\n  health:   {}\n  metrics:  http://{addr}/metrics\n  database: {} ({where_db})\nPress Ctrl-C to stop.\n",
+        health.join("  "),
+        redact_url(&db.url),
+    );
+}
+
+async fn close(db: Database, stop_cluster: bool) -> Result<()> {
+    db.pool.close().await;
+    if stop_cluster
+        && db.started_cluster
+        && let Some(cluster) = db.cluster
+    {
+        cluster
+            .stop()
+            .context("stopping the managed local Postgres")?;
+        tracing::info!("stopped the managed local Postgres");
+    }
+    Ok(())
+}
+
+pub async fn up(config: Config) -> Result<()> {
+    let db = open_database(&config).await?;
+    let result = async {
+        let report = fleet_store::migrate::run(&db.pool).await?;
+        tracing::info!(
+            applied = report.applied.len(),
+            already = report.already,
+            "database is current"
+        );
+        run_roles(
+            &db,
+            &[Role::Gateway, Role::Worker, Role::Cron],
+            config.listen,
+            true,
+        )
+        .await
+    }
+    .await;
+    // Local mode owns its cluster: stop it whatever happened above.
+    let closed = close(db, true).await;
+    result.and(closed)
+}
+
+pub async fn gateway(config: Config) -> Result<()> {
+    let db = open_database(&config).await?;
+    fleet_store::migrate::wait_until_current(&db.pool, config.migration_wait).await?;
+    let r = run_roles(&db, &[Role::Gateway], config.listen, false).await;
+    close(db, false).await?;
+    r
+}
+
+pub async fn worker(config: Config) -> Result<()> {
+    let db = open_database(&config).await?;
+    fleet_store::migrate::run(&db.pool).await?;
+    let r = run_roles(&db, &[Role::Worker], config.worker_listen, false).await;
+    close(db, false).await?;
+    r
+}
+
+pub async fn cron(config: Config) -> Result<()> {
+    let db = open_database(&config).await?;
+    fleet_store::migrate::wait_until_current(&db.pool, config.migration_wait).await?;
+    let r = run_roles(&db, &[Role::Cron], config.cron_listen, false).await;
+    close(db, false).await?;
+    r
+}
+
+pub async fn migrate(config: Config) -> Result<()> {
+    let db = open_database(&config).await?;
+    let report = fleet_store::migrate::run(&db.pool).await?;
+    for (v, name, took) in &report.applied {
+        println!("applied {v:04}_{name} ({} ms)", took.as_millis());
+    }
+    println!(
+        "database is at migration {} ({} applied now, {} already; {} partitions created)",
+        fleet_store::migrate::latest_version(),
+        report.applied.len(),
+        report.already,
+        report.partitions_created
+    );
+    close(db, false).await
+}
+
+fn require_local(config: &Config, what: &str) -> Result<LocalCluster> {
+    if config.database_url.is_some() {
+        bail!(
+            "`fleet db {what}` manages the local cluster, but DATABASE_URL is set, so fleet uses that server instead; unset DATABASE_URL to use the local cluster"
+        );
+    }
+    local_cluster(config)
+}
+
+pub async fn db_start(config: Config) -> Result<()> {
+    let cluster = require_local(&config, "start")?;
+    let started = cluster.start().await?;
+    let url = cluster.url(fleet_store::cluster::DATABASE)?;
+    println!(
+        "{} the local cluster under {}\n  {}",
+        if started {
+            "started"
+        } else {
+            "already running:"
+        },
+        cluster.root().display(),
+        redact_url(&url)
+    );
+    Ok(())
+}
+
+pub fn db_stop(config: Config) -> Result<()> {
+    let cluster = require_local(&config, "stop")?;
+    if cluster.stop()? {
+        println!(
+            "stopped the local cluster under {}",
+            cluster.root().display()
+        );
+    } else {
+        println!(
+            "the local cluster under {} is not running",
+            cluster.root().display()
+        );
+    }
+    Ok(())
+}
+
+pub fn db_status(config: Config) -> Result<()> {
+    let cluster = require_local(&config, "status")?;
+    match cluster.status()? {
+        ClusterStatus::NotCreated => println!(
+            "not created (under {}): `fleet db start` creates it",
+            cluster.root().display()
+        ),
+        ClusterStatus::Stopped => println!("stopped (under {})", cluster.root().display()),
+        ClusterStatus::Running { port } => println!(
+            "running on 127.0.0.1:{port} (under {})",
+            cluster.root().display()
+        ),
+    }
+    Ok(())
+}
+
+pub fn db_psql_url(config: Config) -> Result<()> {
+    let cluster = require_local(&config, "psql-url")?;
+    println!("{}", cluster.url(fleet_store::cluster::DATABASE)?);
+    Ok(())
+}

@@ -1,0 +1,288 @@
+//! The real `fleet` binary as a user runs it: roles as processes, health over HTTP, signals,
+//! and the errors a wrong configuration gets.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use fleet_testkit::TestDb;
+
+const BIN: &str = env!("CARGO_BIN_EXE_fleet");
+
+/// A running `fleet` process whose output lines are collected; killed on drop.
+struct Proc {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Proc {
+    fn spawn(args: &[&str], env: &[(&str, &str)]) -> Self {
+        let mut cmd = Command::new(BIN);
+        cmd.args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("FLEET_LOG_FORMAT", "json")
+            .current_dir(std::env::temp_dir())
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn fleet");
+        let (tx, rx) = mpsc::channel();
+        for stream in [
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn std::io::Read + Send>),
+            child.stderr.take().map(|s| Box::new(s) as _),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                    let _ = tx.send(line);
+                }
+            });
+        }
+        Self {
+            child,
+            lines: rx,
+            seen: Vec::new(),
+        }
+    }
+
+    /// Waits for an output line containing `needle`, returning it.
+    fn wait_for(&mut self, needle: &str, timeout: Duration) -> String {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!(
+                    "no line containing {needle:?} within {timeout:?}; output so far:\n{}",
+                    self.seen.join("\n")
+                ),
+            }
+        }
+    }
+
+    /// The address from the "fleet is running" log line.
+    fn listen_addr(&mut self) -> String {
+        let line = self.wait_for("fleet is running", Duration::from_secs(60));
+        let v: serde_json::Value = serde_json::from_str(&line).expect("JSON log line");
+        v["listen"].as_str().expect("listen field").to_string()
+    }
+
+    fn signal(&self, sig: &str) {
+        let ok = Command::new("kill")
+            .arg(format!("-{sig}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill");
+        assert!(ok.success());
+    }
+
+    fn wait_exit(&mut self, timeout: Duration) -> i32 {
+        let deadline = std::time::Instant::now() + timeout;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status.code().unwrap_or(-1);
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "fleet did not exit within {timeout:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn health(addr: &str, role: &str) -> (u16, serde_json::Value) {
+    let res = reqwest::get(format!("http://{addr}/health/{role}"))
+        .await
+        .expect("health request");
+    let status = res.status().as_u16();
+    (status, res.json().await.expect("JSON body"))
+}
+
+/// Polls until the role's health is 200 (roles need a moment for their first loop).
+async fn wait_healthy(addr: &str, role: &str) -> serde_json::Value {
+    for _ in 0..100 {
+        let (status, body) = health(addr, role).await;
+        if status == 200 {
+            return body;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "{role} never became healthy at {addr}: {:?}",
+        health(addr, role).await
+    );
+}
+
+#[tokio::test]
+async fn up_runs_all_roles_and_stops_cleanly_on_sigterm() {
+    let db = TestDb::empty().await;
+    let mut p = Proc::spawn(
+        &["up"],
+        &[("DATABASE_URL", &db.url), ("FLEET_LISTEN", "127.0.0.1:0")],
+    );
+    let addr = p.listen_addr();
+    for role in ["gateway", "worker", "cron"] {
+        let body = wait_healthy(&addr, role).await;
+        assert_eq!(body["database"]["ok"], true, "{body}");
+    }
+    // The local mode migrated the empty database and ran the daily partition job.
+    let version: i32 = sqlx::query_scalar("SELECT max(version) FROM ops.schema_migrations")
+        .fetch_one(&db.pool)
+        .await
+        .expect("ledger");
+    assert_eq!(version, fleet_store::migrate::latest_version());
+    let job: Option<String> = fleet_testkit::eventually(Duration::from_secs(10), || async {
+        sqlx::query_scalar("SELECT outcome FROM ops.job_runs WHERE job = 'partition_maintenance' AND outcome <> 'running'")
+            .fetch_optional(&db.pool)
+            .await
+            .expect("job runs")
+    })
+    .await;
+    assert_eq!(job.as_deref(), Some("ok"));
+
+    p.signal("TERM");
+    assert_eq!(
+        p.wait_exit(Duration::from_secs(20)),
+        0,
+        "graceful shutdown exits 0"
+    );
+    assert!(
+        reqwest::get(format!("http://{addr}/health/gateway"))
+            .await
+            .is_err(),
+        "the listener is closed after shutdown"
+    );
+}
+
+#[tokio::test]
+async fn separate_role_processes_wait_for_the_workers_migrations() {
+    let db = TestDb::empty().await;
+    let env = [
+        ("DATABASE_URL", db.url.as_str()),
+        ("FLEET_LISTEN", "127.0.0.1:0"),
+        ("FLEET_CRON_LISTEN", "127.0.0.1:0"),
+        ("FLEET_WORKER_LISTEN", "127.0.0.1:0"),
+    ];
+    let mut gateway = Proc::spawn(&["gateway"], &env);
+    let mut cron = Proc::spawn(&["cron"], &env);
+    gateway.wait_for("waiting for migrations", Duration::from_secs(30));
+    cron.wait_for("waiting for migrations", Duration::from_secs(30));
+
+    let mut worker = Proc::spawn(&["worker"], &env);
+    let (w, g, c) = (
+        worker.listen_addr(),
+        gateway.listen_addr(),
+        cron.listen_addr(),
+    );
+    wait_healthy(&w, "worker").await;
+    wait_healthy(&g, "gateway").await;
+    let cron_body = wait_healthy(&c, "cron").await;
+    assert_eq!(cron_body["role"], "cron");
+    // Each standalone process serves only its own role.
+    assert_eq!(health(&w, "gateway").await.0, 404);
+
+    for p in [&mut gateway, &mut cron, &mut worker] {
+        p.signal("INT");
+        assert_eq!(p.wait_exit(Duration::from_secs(20)), 0);
+    }
+}
+
+#[tokio::test]
+async fn gateway_gives_up_with_a_clear_error_when_nobody_migrates() {
+    let db = TestDb::empty().await;
+    let mut p = Proc::spawn(
+        &["gateway"],
+        &[
+            ("DATABASE_URL", &db.url),
+            ("FLEET_MIGRATION_WAIT_SECS", "1"),
+        ],
+    );
+    assert_ne!(p.wait_exit(Duration::from_secs(30)), 0);
+    p.wait_for("fleet migrate", Duration::from_secs(5));
+}
+
+#[test]
+fn invalid_configuration_fails_fast_naming_the_variable() {
+    for (var, value) in [
+        ("FLEET_LISTEN", "not-an-address"),
+        ("FLEET_DB_MAX_CONNECTIONS", "lots"),
+        ("DATABASE_URL", "http://db"),
+    ] {
+        let out = Command::new(BIN)
+            .arg("migrate")
+            .env(var, value)
+            .current_dir(std::env::temp_dir())
+            .output()
+            .expect("run fleet");
+        assert_eq!(out.status.code(), Some(2), "{var}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(var) && err.contains(".env.example"),
+            "{var}: {err}"
+        );
+    }
+}
+
+#[test]
+fn db_commands_refuse_when_database_url_points_elsewhere() {
+    let out = Command::new(BIN)
+        .args(["db", "psql-url"])
+        .env("DATABASE_URL", "postgres://u:p@db.example:5432/fleet")
+        .current_dir(std::env::temp_dir())
+        .output()
+        .expect("run fleet");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unset DATABASE_URL"));
+}
+
+#[test]
+fn help_explains_every_subcommand() {
+    let out = Command::new(BIN).arg("--help").output().expect("run fleet");
+    let text = String::from_utf8_lossy(&out.stdout);
+    for sub in [
+        "up", "gateway", "worker", "cron", "migrate", "db", "version",
+    ] {
+        assert!(
+            text.lines().any(|l| l.trim_start().starts_with(sub)),
+            "--help lacks {sub}:\n{text}"
+        );
+    }
+    let out = Command::new(BIN)
+        .args(["db", "--help"])
+        .output()
+        .expect("run fleet");
+    let text = String::from_utf8_lossy(&out.stdout);
+    for sub in ["start", "stop", "status", "psql-url"] {
+        assert!(text.contains(sub), "db --help lacks {sub}:\n{text}");
+    }
+    let out = Command::new(BIN)
+        .arg("version")
+        .output()
+        .expect("run fleet");
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("fleet "));
+}

@@ -1,0 +1,3167 @@
+--
+-- PostgreSQL database dump
+--
+
+
+
+SET statement_timeout = 0;
+SET lock_timeout = 0;
+SET idle_in_transaction_session_timeout = 0;
+SET client_encoding = 'UTF8';
+SET standard_conforming_strings = on;
+SELECT pg_catalog.set_config('search_path', '', false);
+SET check_function_bodies = false;
+SET xmloption = content;
+SET client_min_messages = warning;
+SET row_security = off;
+
+--
+-- Name: auth; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA auth;
+
+
+--
+-- Name: SCHEMA auth; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON SCHEMA auth IS 'Users and service accounts, refresh tokens, audit log.';
+
+
+--
+-- Name: domain; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA domain;
+
+
+--
+-- Name: SCHEMA domain; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON SCHEMA domain IS 'Master data: accounts, vehicles, devices (lifecycle), drivers, cost centres, cities.';
+
+
+--
+-- Name: events; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA events;
+
+
+--
+-- Name: SCHEMA events; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON SCHEMA events IS 'The immutable event log: raw inbound signals and their parsed form (ARCHITECTURE §1.1).';
+
+
+--
+-- Name: fuel; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA fuel;
+
+
+--
+-- Name: SCHEMA fuel; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON SCHEMA fuel IS 'The fuel module: fills from the WhatsApp feed, normalisation mappings, import runs.';
+
+
+--
+-- Name: geo; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA geo;
+
+
+--
+-- Name: SCHEMA geo; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON SCHEMA geo IS 'OSM road graph (pgRouting), map-matched observations, speed bands, POIs.';
+
+
+--
+-- Name: ops; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA ops;
+
+
+--
+-- Name: SCHEMA ops; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON SCHEMA ops IS 'Operations: job runs, ingestion log, tickets, service log, alarm acknowledgements, partition registry.';
+
+
+--
+-- Name: serve; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA serve;
+
+
+--
+-- Name: SCHEMA serve; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON SCHEMA serve IS 'The read contract: functions and views the API serves.';
+
+
+--
+-- Name: slo; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA slo;
+
+
+--
+-- Name: SCHEMA slo; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON SCHEMA slo IS 'Service-level objectives and operational thresholds, and their measurements.';
+
+
+--
+-- Name: state; Type: SCHEMA; Schema: -; Owner: -
+--
+
+CREATE SCHEMA state;
+
+
+--
+-- Name: SCHEMA state; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON SCHEMA state IS 'Derived state written only by projectors; any table can be rebuilt from events.';
+
+
+--
+-- Name: btree_gist; Type: EXTENSION; Schema: -; Owner: -
+--
+
+CREATE EXTENSION IF NOT EXISTS btree_gist WITH SCHEMA public;
+
+
+--
+-- Name: EXTENSION btree_gist; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON EXTENSION btree_gist IS 'support for indexing common datatypes in GiST';
+
+
+--
+-- Name: postgis; Type: EXTENSION; Schema: -; Owner: -
+--
+
+CREATE EXTENSION IF NOT EXISTS postgis WITH SCHEMA public;
+
+
+--
+-- Name: EXTENSION postgis; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON EXTENSION postgis IS 'PostGIS geometry and geography spatial types and functions';
+
+
+--
+-- Name: pgrouting; Type: EXTENSION; Schema: -; Owner: -
+--
+
+CREATE EXTENSION IF NOT EXISTS pgrouting WITH SCHEMA public;
+
+
+--
+-- Name: EXTENSION pgrouting; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON EXTENSION pgrouting IS 'pgRouting Extension';
+
+
+--
+-- Name: raw_guard(); Type: FUNCTION; Schema: events; Owner: -
+--
+
+CREATE FUNCTION events.raw_guard() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    IF TG_OP = 'DELETE' THEN
+        IF current_setting('fleet.partition_move', true) = 'on' THEN
+            RETURN OLD;
+        END IF;
+        RAISE EXCEPTION 'events.raw is append-only: rows are never deleted (retention drops whole partitions)'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF (NEW.id, NEW.received_at, NEW.source, NEW.kind, NEW.content_type, NEW.body, NEW.remote_addr,
+        NEW.verified, NEW.verification, NEW.meta)
+       IS DISTINCT FROM
+       (OLD.id, OLD.received_at, OLD.source, OLD.kind, OLD.content_type, OLD.body, OLD.remote_addr,
+        OLD.verified, OLD.verification, OLD.meta) THEN
+        RAISE EXCEPTION 'events.raw is append-only: only parsed_at, parser_version and parse_error may change'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+END $$;
+
+
+--
+-- Name: ensure_partition(regclass, text, timestamp with time zone); Type: FUNCTION; Schema: ops; Owner: -
+--
+
+CREATE FUNCTION ops.ensure_partition(p_parent regclass, p_granularity text, lo timestamp with time zone) RETURNS boolean
+    LANGUAGE plpgsql
+    AS $_$
+DECLARE
+    step      interval := CASE p_granularity WHEN 'day' THEN interval '1 day' ELSE interval '1 month' END;
+    hi        timestamptz := lo + step;
+    part      text := ops.partition_name(p_parent, p_granularity, lo);
+    def       text := p_parent::text || '_default';
+    keycol    text;
+    moved     bigint;
+BEGIN
+    IF to_regclass(part) IS NOT NULL THEN
+        RETURN false;
+    END IF;
+    SELECT a.attname INTO keycol
+      FROM pg_partitioned_table pt
+      JOIN pg_attribute a ON a.attrelid = pt.partrelid AND a.attnum = pt.partattrs[0]
+     WHERE pt.partrelid = p_parent;
+    EXECUTE format('CREATE TABLE %s (LIKE %s INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMMENTS)', part, p_parent);
+    IF to_regclass(def) IS NOT NULL THEN
+        PERFORM set_config('fleet.partition_move', 'on', true);
+        EXECUTE format('WITH m AS (DELETE FROM %s WHERE %I >= $1 AND %I < $2 RETURNING *) INSERT INTO %s SELECT * FROM m',
+                       def, keycol, keycol, part) USING lo, hi;
+        GET DIAGNOSTICS moved = ROW_COUNT;
+        PERFORM set_config('fleet.partition_move', 'off', true);
+        IF moved > 0 THEN
+            RAISE NOTICE 'moved % rows of % from the default partition into %', moved, p_parent, part;
+        END IF;
+    END IF;
+    EXECUTE format('ALTER TABLE %s ATTACH PARTITION %s FOR VALUES FROM (%L) TO (%L)', p_parent, part, lo, hi);
+    RETURN true;
+END $_$;
+
+
+--
+-- Name: maintain_partitions(timestamp with time zone); Type: FUNCTION; Schema: ops; Owner: -
+--
+
+CREATE FUNCTION ops.maintain_partitions(at timestamp with time zone DEFAULT now()) RETURNS TABLE(parent_table text, partition_table text, action text)
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    t       ops.partitioned_tables;
+    step    interval;
+    first   timestamptz;
+    b       timestamptz;
+    r       record;
+BEGIN
+    -- One maintenance at a time: concurrent runs would race to create the same partition.
+    PERFORM pg_advisory_xact_lock(hashtext('ops.maintain_partitions'));
+    FOR t IN SELECT * FROM ops.partitioned_tables pt ORDER BY pt.parent::text LOOP
+        step  := CASE t.granularity WHEN 'day' THEN interval '1 day' ELSE interval '1 month' END;
+        first := date_trunc(t.granularity, at, 'UTC') - step;
+        FOR i IN 0 .. t.premake + 1 LOOP
+            b := first + step * i;
+            IF ops.ensure_partition(t.parent, t.granularity, b) THEN
+                parent_table := t.parent::text; partition_table := ops.partition_name(t.parent, t.granularity, b); action := 'created';
+                RETURN NEXT;
+            END IF;
+        END LOOP;
+        IF t.retention IS NOT NULL THEN
+            FOR r IN
+                SELECT c.oid::regclass::text AS part,
+                       (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \(''([^'']+)''\)'))[1]::timestamptz AS upper_bound
+                  FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                 WHERE i.inhparent = t.parent
+                   AND pg_get_expr(c.relpartbound, c.oid) <> 'DEFAULT'
+            LOOP
+                IF r.upper_bound <= at - t.retention THEN
+                    EXECUTE format('DROP TABLE %s', r.part);
+                    parent_table := t.parent::text; partition_table := r.part; action := 'dropped';
+                    RETURN NEXT;
+                END IF;
+            END LOOP;
+        END IF;
+    END LOOP;
+END $$;
+
+
+--
+-- Name: FUNCTION maintain_partitions(at timestamp with time zone); Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON FUNCTION ops.maintain_partitions(at timestamp with time zone) IS 'Partition maintenance: creates upcoming partitions of every table in ops.partitioned_tables and applies retention. Idempotent; run daily by cron and after migrations.';
+
+
+--
+-- Name: partition_name(regclass, text, timestamp with time zone); Type: FUNCTION; Schema: ops; Owner: -
+--
+
+CREATE FUNCTION ops.partition_name(parent regclass, granularity text, bound timestamp with time zone) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT parent::text || '_p' || to_char(bound AT TIME ZONE 'UTC',
+        CASE granularity WHEN 'day' THEN 'YYYYMMDD' ELSE 'YYYYMM' END)
+$$;
+
+
+--
+-- Name: register_partitioned(regclass, text, integer, interval); Type: FUNCTION; Schema: ops; Owner: -
+--
+
+CREATE FUNCTION ops.register_partitioned(p_parent regclass, p_granularity text, p_premake integer, p_retention interval) RETURNS void
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    EXECUTE format('CREATE TABLE IF NOT EXISTS %s PARTITION OF %s DEFAULT', p_parent::text || '_default', p_parent);
+    INSERT INTO ops.partitioned_tables AS pt (parent, granularity, premake, retention)
+    VALUES (p_parent, p_granularity, p_premake, p_retention)
+    ON CONFLICT ON CONSTRAINT partitioned_tables_pkey DO NOTHING;
+END $$;
+
+
+--
+-- Name: normalize_plate(text); Type: FUNCTION; Schema: serve; Owner: -
+--
+
+CREATE FUNCTION serve.normalize_plate(plate text) RETURNS text
+    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    AS $$
+    SELECT nullif(regexp_replace(upper(plate), '[^A-Z0-9]', '', 'g'), '')
+$$;
+
+
+--
+-- Name: FUNCTION normalize_plate(plate text); Type: COMMENT; Schema: serve; Owner: -
+--
+
+COMMENT ON FUNCTION serve.normalize_plate(plate text) IS 'Canonical plate key: "kca 542-q" -> "KCA542Q". NULL when nothing is left.';
+
+
+--
+-- Name: meets(double precision, text, double precision); Type: FUNCTION; Schema: slo; Owner: -
+--
+
+CREATE FUNCTION slo.meets(value double precision, comparator text, threshold double precision) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT CASE WHEN value IS NULL THEN NULL
+                WHEN comparator = '>=' THEN value >= threshold
+                ELSE value <= threshold END
+$$;
+
+
+SET default_tablespace = '';
+
+SET default_table_access_method = heap;
+
+--
+-- Name: accounts; Type: TABLE; Schema: auth; Owner: -
+--
+
+CREATE TABLE auth.accounts (
+    account_id bigint NOT NULL,
+    username text NOT NULL,
+    kind text DEFAULT 'user'::text NOT NULL,
+    password_hash text NOT NULL,
+    scopes text[] DEFAULT '{}'::text[] NOT NULL,
+    disabled_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT accounts_kind_check CHECK ((kind = ANY (ARRAY['user'::text, 'service'::text]))),
+    CONSTRAINT accounts_scopes_check CHECK ((scopes <@ ARRAY['read:fleet'::text, 'write:ops'::text, 'admin:fleet'::text])),
+    CONSTRAINT accounts_username_check CHECK ((username ~ '^[A-Za-z0-9_.@-]{1,64}$'::text))
+);
+
+
+--
+-- Name: TABLE accounts; Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON TABLE auth.accounts IS 'Users and service accounts: argon2 password hash and scopes.';
+
+
+--
+-- Name: accounts_account_id_seq; Type: SEQUENCE; Schema: auth; Owner: -
+--
+
+ALTER TABLE auth.accounts ALTER COLUMN account_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME auth.accounts_account_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: audit_log; Type: TABLE; Schema: auth; Owner: -
+--
+
+CREATE TABLE auth.audit_log (
+    id bigint NOT NULL,
+    at timestamp with time zone DEFAULT now() NOT NULL,
+    actor text NOT NULL,
+    action text NOT NULL,
+    target text,
+    remote_addr inet,
+    outcome text NOT NULL,
+    details jsonb DEFAULT '{}'::jsonb NOT NULL
+);
+
+
+--
+-- Name: TABLE audit_log; Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON TABLE auth.audit_log IS 'Every login and every write: who, what, when, from where.';
+
+
+--
+-- Name: audit_log_id_seq; Type: SEQUENCE; Schema: auth; Owner: -
+--
+
+ALTER TABLE auth.audit_log ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME auth.audit_log_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: refresh_tokens; Type: TABLE; Schema: auth; Owner: -
+--
+
+CREATE TABLE auth.refresh_tokens (
+    token_hash text NOT NULL,
+    account_id bigint NOT NULL,
+    issued_at timestamp with time zone DEFAULT now() NOT NULL,
+    expires_at timestamp with time zone NOT NULL,
+    revoked_at timestamp with time zone
+);
+
+
+--
+-- Name: TABLE refresh_tokens; Type: COMMENT; Schema: auth; Owner: -
+--
+
+COMMENT ON TABLE auth.refresh_tokens IS 'Refresh tokens (only their SHA-256 is stored).';
+
+
+--
+-- Name: accounts; Type: TABLE; Schema: domain; Owner: -
+--
+
+CREATE TABLE domain.accounts (
+    account text NOT NULL,
+    display_name text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT accounts_account_check CHECK (((length(account) >= 1) AND (length(account) <= 100)))
+);
+
+
+--
+-- Name: TABLE accounts; Type: COMMENT; Schema: domain; Owner: -
+--
+
+COMMENT ON TABLE domain.accounts IS 'Vendor sub-accounts (Tracksolid targets); every device belongs to exactly one.';
+
+
+--
+-- Name: assigned_cities; Type: TABLE; Schema: domain; Owner: -
+--
+
+CREATE TABLE domain.assigned_cities (
+    city text NOT NULL,
+    country_code text NOT NULL,
+    time_zone text DEFAULT 'Africa/Nairobi'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT assigned_cities_country_code_check CHECK ((country_code ~ '^[A-Z]{2}$'::text))
+);
+
+
+--
+-- Name: TABLE assigned_cities; Type: COMMENT; Schema: domain; Owner: -
+--
+
+COMMENT ON TABLE domain.assigned_cities IS 'Cities vehicles are based in (Nairobi, Mombasa, Kampala, ...).';
+
+
+--
+-- Name: cost_centres; Type: TABLE; Schema: domain; Owner: -
+--
+
+CREATE TABLE domain.cost_centres (
+    code text NOT NULL,
+    name text NOT NULL,
+    colour text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT cost_centres_colour_check CHECK ((colour ~ '^#[0-9a-fA-F]{6}$'::text))
+);
+
+
+--
+-- Name: TABLE cost_centres; Type: COMMENT; Schema: domain; Owner: -
+--
+
+COMMENT ON TABLE domain.cost_centres IS 'Cost centres (departments) vehicles are charged to; colour is the map palette entry.';
+
+
+--
+-- Name: device_assignments; Type: TABLE; Schema: domain; Owner: -
+--
+
+CREATE TABLE domain.device_assignments (
+    imei text NOT NULL,
+    vehicle_id bigint NOT NULL,
+    during tstzrange DEFAULT tstzrange(now(), NULL::timestamp with time zone) NOT NULL,
+    assigned_by text
+);
+
+
+--
+-- Name: TABLE device_assignments; Type: COMMENT; Schema: domain; Owner: -
+--
+
+COMMENT ON TABLE domain.device_assignments IS 'Which vehicle a device is fitted to, over time. A device is on one vehicle at a time; a vehicle may carry several devices.';
+
+
+--
+-- Name: device_lifecycle_events; Type: TABLE; Schema: domain; Owner: -
+--
+
+CREATE TABLE domain.device_lifecycle_events (
+    id bigint NOT NULL,
+    imei text NOT NULL,
+    from_state text,
+    to_state text NOT NULL,
+    changed_at timestamp with time zone DEFAULT now() NOT NULL,
+    actor text NOT NULL,
+    reason text,
+    raw_id bigint
+);
+
+
+--
+-- Name: TABLE device_lifecycle_events; Type: COMMENT; Schema: domain; Owner: -
+--
+
+COMMENT ON TABLE domain.device_lifecycle_events IS 'History of lifecycle transitions: who moved which device from what to what, and why.';
+
+
+--
+-- Name: device_lifecycle_events_id_seq; Type: SEQUENCE; Schema: domain; Owner: -
+--
+
+ALTER TABLE domain.device_lifecycle_events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME domain.device_lifecycle_events_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: devices; Type: TABLE; Schema: domain; Owner: -
+--
+
+CREATE TABLE domain.devices (
+    imei text NOT NULL,
+    account text NOT NULL,
+    model text,
+    sim text,
+    lifecycle text DEFAULT 'provisioned'::text NOT NULL,
+    lifecycle_changed_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT devices_imei_check CHECK ((imei ~ '^[0-9A-Za-z]{6,20}$'::text)),
+    CONSTRAINT devices_lifecycle_check CHECK ((lifecycle = ANY (ARRAY['provisioned'::text, 'active'::text, 'suspended'::text, 'decommissioned'::text])))
+);
+
+
+--
+-- Name: TABLE devices; Type: COMMENT; Schema: domain; Owner: -
+--
+
+COMMENT ON TABLE domain.devices IS 'Trackers. lifecycle changes only by explicit admin transitions (audited in domain.device_lifecycle_events).';
+
+
+--
+-- Name: driver_assignments; Type: TABLE; Schema: domain; Owner: -
+--
+
+CREATE TABLE domain.driver_assignments (
+    driver_id bigint NOT NULL,
+    vehicle_id bigint NOT NULL,
+    during tstzrange DEFAULT tstzrange(now(), NULL::timestamp with time zone) NOT NULL,
+    assigned_by text
+);
+
+
+--
+-- Name: TABLE driver_assignments; Type: COMMENT; Schema: domain; Owner: -
+--
+
+COMMENT ON TABLE domain.driver_assignments IS 'Who drives which vehicle, over time (one driver per vehicle at a time).';
+
+
+--
+-- Name: drivers; Type: TABLE; Schema: domain; Owner: -
+--
+
+CREATE TABLE domain.drivers (
+    driver_id bigint NOT NULL,
+    name text NOT NULL,
+    phone text,
+    employee_no text,
+    cost_centre text,
+    active boolean DEFAULT true NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: TABLE drivers; Type: COMMENT; Schema: domain; Owner: -
+--
+
+COMMENT ON TABLE domain.drivers IS 'Drivers (from the HR extract / CSV import).';
+
+
+--
+-- Name: drivers_driver_id_seq; Type: SEQUENCE; Schema: domain; Owner: -
+--
+
+ALTER TABLE domain.drivers ALTER COLUMN driver_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME domain.drivers_driver_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: vehicles; Type: TABLE; Schema: domain; Owner: -
+--
+
+CREATE TABLE domain.vehicles (
+    vehicle_id bigint NOT NULL,
+    vehicle_number text NOT NULL,
+    plate_key text NOT NULL,
+    vehicle_name text,
+    make text,
+    model text,
+    vehicle_type text,
+    fuel_type text,
+    tank_litres numeric(7,1),
+    expected_l_per_100km numeric(5,2),
+    cost_centre text,
+    assigned_city text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT vehicles_expected_l_per_100km_check CHECK ((expected_l_per_100km > (0)::numeric)),
+    CONSTRAINT vehicles_tank_litres_check CHECK ((tank_litres > (0)::numeric))
+);
+
+
+--
+-- Name: TABLE vehicles; Type: COMMENT; Schema: domain; Owner: -
+--
+
+COMMENT ON TABLE domain.vehicles IS 'Vehicles, identified by plate. plate_key is the normalised plate (serve.normalize_plate) used for every join.';
+
+
+--
+-- Name: COLUMN vehicles.vehicle_number; Type: COMMENT; Schema: domain; Owner: -
+--
+
+COMMENT ON COLUMN domain.vehicles.vehicle_number IS 'The plate as written by the fleet (e.g. "KCA 542Q").';
+
+
+--
+-- Name: vehicles_vehicle_id_seq; Type: SEQUENCE; Schema: domain; Owner: -
+--
+
+ALTER TABLE domain.vehicles ALTER COLUMN vehicle_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME domain.vehicles_vehicle_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: parsed; Type: TABLE; Schema: events; Owner: -
+--
+
+CREATE TABLE events.parsed (
+    id bigint NOT NULL,
+    raw_id bigint NOT NULL,
+    raw_received_at timestamp with time zone NOT NULL,
+    item_index integer DEFAULT 0 NOT NULL,
+    parser_version integer NOT NULL,
+    kind text NOT NULL,
+    imei text,
+    event_time timestamp with time zone,
+    body jsonb NOT NULL,
+    parsed_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL
+)
+PARTITION BY RANGE (raw_received_at);
+
+
+--
+-- Name: TABLE parsed; Type: COMMENT; Schema: events; Owner: -
+--
+
+COMMENT ON TABLE events.parsed IS 'Typed events derived from events.raw by a versioned parser; one raw row can yield many (data_list arrays). Partitioned like raw so the two age together.';
+
+
+--
+-- Name: COLUMN parsed.item_index; Type: COMMENT; Schema: events; Owner: -
+--
+
+COMMENT ON COLUMN events.parsed.item_index IS 'Position of the item within the raw payload (0 for single-item payloads).';
+
+
+--
+-- Name: COLUMN parsed.kind; Type: COMMENT; Schema: events; Owner: -
+--
+
+COMMENT ON COLUMN events.parsed.kind IS 'Typed event kind: position_fix, heartbeat, alarm, alarm_end, device_event, obd, fuel_reading, temperature, lbs, trip, parking, device_info, ...';
+
+
+--
+-- Name: COLUMN parsed.event_time; Type: COMMENT; Schema: events; Owner: -
+--
+
+COMMENT ON COLUMN events.parsed.event_time IS 'When the event happened according to the device or vendor (UTC); received_at of the raw row is when we got it.';
+
+
+--
+-- Name: COLUMN parsed.body; Type: COMMENT; Schema: events; Owner: -
+--
+
+COMMENT ON COLUMN events.parsed.body IS 'The normalised payload (units converted, quirks resolved) that projectors read.';
+
+
+--
+-- Name: parsed_default; Type: TABLE; Schema: events; Owner: -
+--
+
+CREATE TABLE events.parsed_default (
+    id bigint NOT NULL,
+    raw_id bigint NOT NULL,
+    raw_received_at timestamp with time zone NOT NULL,
+    item_index integer DEFAULT 0 NOT NULL,
+    parser_version integer NOT NULL,
+    kind text NOT NULL,
+    imei text,
+    event_time timestamp with time zone,
+    body jsonb NOT NULL,
+    parsed_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL
+);
+
+
+--
+-- Name: parsed_id_seq; Type: SEQUENCE; Schema: events; Owner: -
+--
+
+ALTER TABLE events.parsed ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME events.parsed_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: raw; Type: TABLE; Schema: events; Owner: -
+--
+
+CREATE TABLE events.raw (
+    id bigint NOT NULL,
+    received_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    source text NOT NULL,
+    kind text NOT NULL,
+    content_type text,
+    body bytea NOT NULL,
+    remote_addr inet,
+    verified boolean NOT NULL,
+    verification text NOT NULL,
+    meta jsonb DEFAULT '{}'::jsonb NOT NULL,
+    parsed_at timestamp with time zone,
+    parser_version integer,
+    parse_error text,
+    CONSTRAINT raw_kind_check CHECK (((length(kind) >= 1) AND (length(kind) <= 100))),
+    CONSTRAINT raw_source_check CHECK ((source ~ '^[a-z][a-z0-9_]{0,39}$'::text))
+)
+PARTITION BY RANGE (received_at);
+
+
+--
+-- Name: TABLE raw; Type: COMMENT; Schema: events; Owner: -
+--
+
+COMMENT ON TABLE events.raw IS 'Every inbound signal, verbatim, appended before it is interpreted. Only parsed_at, parser_version and parse_error are ever updated (enforced by trigger).';
+
+
+--
+-- Name: COLUMN raw.source; Type: COMMENT; Schema: events; Owner: -
+--
+
+COMMENT ON COLUMN events.raw.source IS 'jimi_push (vendor pushes), jimi_poll (Open API polls), fuel_feed, csv_import, ops (operator actions), or a configured signed source.';
+
+
+--
+-- Name: COLUMN raw.kind; Type: COMMENT; Schema: events; Owner: -
+--
+
+COMMENT ON COLUMN events.raw.kind IS 'What the payload is: the push path (pushgps, pushalarm, ...), the polled method, the import kind.';
+
+
+--
+-- Name: COLUMN raw.body; Type: COMMENT; Schema: events; Owner: -
+--
+
+COMMENT ON COLUMN events.raw.body IS 'The request body exactly as received (bytes, so even invalid UTF-8 is kept).';
+
+
+--
+-- Name: COLUMN raw.verified; Type: COMMENT; Schema: events; Owner: -
+--
+
+COMMENT ON COLUMN events.raw.verified IS 'Whether the source was verified (token, HMAC, internal). Unverified rows are never parsed.';
+
+
+--
+-- Name: COLUMN raw.verification; Type: COMMENT; Schema: events; Owner: -
+--
+
+COMMENT ON COLUMN events.raw.verification IS 'How it was verified: token, hmac_sha256, internal, none.';
+
+
+--
+-- Name: COLUMN raw.meta; Type: COMMENT; Schema: events; Owner: -
+--
+
+COMMENT ON COLUMN events.raw.meta IS 'Request metadata that is not the payload: poll target account, method parameters, import file name.';
+
+
+--
+-- Name: COLUMN raw.parsed_at; Type: COMMENT; Schema: events; Owner: -
+--
+
+COMMENT ON COLUMN events.raw.parsed_at IS 'When a parser last processed the row (NULL = waiting). The worker claims rows by this column.';
+
+
+--
+-- Name: COLUMN raw.parser_version; Type: COMMENT; Schema: events; Owner: -
+--
+
+COMMENT ON COLUMN events.raw.parser_version IS 'The parser version that last processed the row; rows below the current version are re-parsed.';
+
+
+--
+-- Name: COLUMN raw.parse_error; Type: COMMENT; Schema: events; Owner: -
+--
+
+COMMENT ON COLUMN events.raw.parse_error IS 'Why the last parse failed (NULL when it succeeded); such rows form the dead-letter view.';
+
+
+--
+-- Name: raw_default; Type: TABLE; Schema: events; Owner: -
+--
+
+CREATE TABLE events.raw_default (
+    id bigint NOT NULL,
+    received_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    source text NOT NULL,
+    kind text NOT NULL,
+    content_type text,
+    body bytea NOT NULL,
+    remote_addr inet,
+    verified boolean NOT NULL,
+    verification text NOT NULL,
+    meta jsonb DEFAULT '{}'::jsonb NOT NULL,
+    parsed_at timestamp with time zone,
+    parser_version integer,
+    parse_error text,
+    CONSTRAINT raw_kind_check CHECK (((length(kind) >= 1) AND (length(kind) <= 100))),
+    CONSTRAINT raw_source_check CHECK ((source ~ '^[a-z][a-z0-9_]{0,39}$'::text))
+);
+
+
+--
+-- Name: raw_id_seq; Type: SEQUENCE; Schema: events; Owner: -
+--
+
+ALTER TABLE events.raw ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME events.raw_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: v_dead_letter; Type: VIEW; Schema: events; Owner: -
+--
+
+CREATE VIEW events.v_dead_letter AS
+ SELECT raw.id,
+    raw.received_at,
+    raw.source,
+    raw.kind,
+    raw.content_type,
+    raw.parser_version,
+    raw.parse_error,
+    length(raw.body) AS body_bytes,
+    encode(SUBSTRING(raw.body FROM 1 FOR 500), 'escape'::text) AS body_head
+   FROM events.raw
+  WHERE (raw.parse_error IS NOT NULL);
+
+
+--
+-- Name: VIEW v_dead_letter; Type: COMMENT; Schema: events; Owner: -
+--
+
+COMMENT ON VIEW events.v_dead_letter IS 'Raw rows the parser could not read, with the error; they are retried when the parser version changes.';
+
+
+--
+-- Name: import_runs; Type: TABLE; Schema: fuel; Owner: -
+--
+
+CREATE TABLE fuel.import_runs (
+    id bigint NOT NULL,
+    mode text NOT NULL,
+    started_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    finished_at timestamp with time zone,
+    applied boolean NOT NULL,
+    inserted integer DEFAULT 0 NOT NULL,
+    updated integer DEFAULT 0 NOT NULL,
+    deleted integer DEFAULT 0 NOT NULL,
+    rejected integer DEFAULT 0 NOT NULL,
+    unchanged integer DEFAULT 0 NOT NULL,
+    watermark text,
+    detail text,
+    CONSTRAINT import_runs_mode_check CHECK ((mode = ANY (ARRAY['snapshot'::text, 'changes'::text, 'file'::text])))
+);
+
+
+--
+-- Name: TABLE import_runs; Type: COMMENT; Schema: fuel; Owner: -
+--
+
+COMMENT ON TABLE fuel.import_runs IS 'Every fuel import (dry-run or applied) and its counts; the newest applied changes run holds the watermark.';
+
+
+--
+-- Name: import_runs_id_seq; Type: SEQUENCE; Schema: fuel; Owner: -
+--
+
+ALTER TABLE fuel.import_runs ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME fuel.import_runs_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: mappings; Type: TABLE; Schema: fuel; Owner: -
+--
+
+CREATE TABLE fuel.mappings (
+    kind text NOT NULL,
+    raw_value text NOT NULL,
+    canonical text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT mappings_kind_check CHECK ((kind = ANY (ARRAY['plate'::text, 'fuel_type'::text, 'department'::text])))
+);
+
+
+--
+-- Name: TABLE mappings; Type: COMMENT; Schema: fuel; Owner: -
+--
+
+COMMENT ON TABLE fuel.mappings IS 'Operator-extensible spellings: raw value (normalised for lookup) -> canonical value.';
+
+
+--
+-- Name: records; Type: TABLE; Schema: fuel; Owner: -
+--
+
+CREATE TABLE fuel.records (
+    record_id text NOT NULL,
+    raw jsonb NOT NULL,
+    raw_id bigint,
+    source_created_at timestamp with time zone,
+    source_updated_at timestamp with time zone,
+    deleted_at timestamp with time zone,
+    car text,
+    plate_key text,
+    litres numeric(10,2),
+    amount_kes numeric(12,2),
+    odometer_km numeric(10,1),
+    fuel_type text,
+    driver text,
+    department text,
+    filled_at timestamp with time zone,
+    normalise_errors text[] DEFAULT '{}'::text[] NOT NULL,
+    imported_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: TABLE records; Type: COMMENT; Schema: fuel; Owner: -
+--
+
+COMMENT ON TABLE fuel.records IS 'One row per fill from the WhatsApp feed: the raw record verbatim plus normalised columns derived in one place; soft-deleted rows keep deleted_at.';
+
+
+--
+-- Name: COLUMN records.normalise_errors; Type: COMMENT; Schema: fuel; Owner: -
+--
+
+COMMENT ON COLUMN fuel.records.normalise_errors IS 'Why a field could not be normalised; non-empty rows are listed in the data-quality view, never dropped.';
+
+
+--
+-- Name: pois; Type: TABLE; Schema: geo; Owner: -
+--
+
+CREATE TABLE geo.pois (
+    poi_id bigint NOT NULL,
+    osm_id bigint,
+    osm_type text,
+    kind text NOT NULL,
+    name text,
+    brand text,
+    tags jsonb DEFAULT '{}'::jsonb NOT NULL,
+    geom public.geometry(Point,4326) NOT NULL
+);
+
+
+--
+-- Name: TABLE pois; Type: COMMENT; Schema: geo; Owner: -
+--
+
+COMMENT ON TABLE geo.pois IS 'Points of interest from OSM (fuel stations, depots, ...).';
+
+
+--
+-- Name: pois_poi_id_seq; Type: SEQUENCE; Schema: geo; Owner: -
+--
+
+ALTER TABLE geo.pois ALTER COLUMN poi_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME geo.pois_poi_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: segment_observations; Type: TABLE; Schema: geo; Owner: -
+--
+
+CREATE TABLE geo.segment_observations (
+    way_gid bigint NOT NULL,
+    observed_at timestamp with time zone NOT NULL,
+    imei text NOT NULL,
+    speed_kmh real NOT NULL,
+    CONSTRAINT segment_observations_speed_kmh_check CHECK ((speed_kmh >= (0)::double precision))
+)
+PARTITION BY RANGE (observed_at);
+
+
+--
+-- Name: TABLE segment_observations; Type: COMMENT; Schema: geo; Owner: -
+--
+
+COMMENT ON TABLE geo.segment_observations IS 'Fixes map-matched to a road segment within 30 m. Writer: the map-matcher.';
+
+
+--
+-- Name: segment_observations_default; Type: TABLE; Schema: geo; Owner: -
+--
+
+CREATE TABLE geo.segment_observations_default (
+    way_gid bigint NOT NULL,
+    observed_at timestamp with time zone NOT NULL,
+    imei text NOT NULL,
+    speed_kmh real NOT NULL,
+    CONSTRAINT segment_observations_speed_kmh_check CHECK ((speed_kmh >= (0)::double precision))
+);
+
+
+--
+-- Name: segment_speed_band; Type: TABLE; Schema: geo; Owner: -
+--
+
+CREATE TABLE geo.segment_speed_band (
+    way_gid bigint NOT NULL,
+    dow smallint NOT NULL,
+    hod smallint NOT NULL,
+    speed_kmh real NOT NULL,
+    samples integer NOT NULL,
+    refreshed_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT segment_speed_band_dow_check CHECK (((dow >= 0) AND (dow <= 6))),
+    CONSTRAINT segment_speed_band_hod_check CHECK (((hod >= 0) AND (hod <= 23))),
+    CONSTRAINT segment_speed_band_samples_check CHECK ((samples > 0)),
+    CONSTRAINT segment_speed_band_speed_kmh_check CHECK ((speed_kmh > (0)::double precision))
+);
+
+
+--
+-- Name: TABLE segment_speed_band; Type: COMMENT; Schema: geo; Owner: -
+--
+
+COMMENT ON TABLE geo.segment_speed_band IS 'Observed speed per segment, local day of week (0 = Sunday) and hour; routing cost source.';
+
+
+--
+-- Name: ways; Type: TABLE; Schema: geo; Owner: -
+--
+
+CREATE TABLE geo.ways (
+    gid bigint NOT NULL,
+    osm_id bigint,
+    source bigint,
+    target bigint,
+    name text,
+    highway text,
+    length_m double precision NOT NULL,
+    maxspeed_kmh real,
+    one_way boolean DEFAULT false NOT NULL,
+    cost double precision NOT NULL,
+    reverse_cost double precision NOT NULL,
+    x1 double precision,
+    y1 double precision,
+    x2 double precision,
+    y2 double precision,
+    the_geom public.geometry(LineString,4326) NOT NULL,
+    CONSTRAINT ways_length_m_check CHECK ((length_m >= (0)::double precision))
+);
+
+
+--
+-- Name: TABLE ways; Type: COMMENT; Schema: geo; Owner: -
+--
+
+COMMENT ON TABLE geo.ways IS 'Routable road segments from the OSM extract (pgRouting edge table; cost in seconds, negative reverse_cost = one-way).';
+
+
+--
+-- Name: ways_vertices_pgr; Type: TABLE; Schema: geo; Owner: -
+--
+
+CREATE TABLE geo.ways_vertices_pgr (
+    id bigint NOT NULL,
+    osm_node_id bigint,
+    cnt integer,
+    the_geom public.geometry(Point,4326) NOT NULL
+);
+
+
+--
+-- Name: TABLE ways_vertices_pgr; Type: COMMENT; Schema: geo; Owner: -
+--
+
+COMMENT ON TABLE geo.ways_vertices_pgr IS 'Graph vertices of geo.ways (pgRouting topology).';
+
+
+--
+-- Name: alarm_acks; Type: TABLE; Schema: ops; Owner: -
+--
+
+CREATE TABLE ops.alarm_acks (
+    imei text NOT NULL,
+    alarm_type text NOT NULL,
+    alarm_time timestamp with time zone NOT NULL,
+    acked_at timestamp with time zone DEFAULT now() NOT NULL,
+    actor text NOT NULL,
+    note text,
+    raw_id bigint
+);
+
+
+--
+-- Name: TABLE alarm_acks; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON TABLE ops.alarm_acks IS 'Operator acknowledgements of alarms (keyed like state.alarms).';
+
+
+--
+-- Name: cost_rates; Type: TABLE; Schema: ops; Owner: -
+--
+
+CREATE TABLE ops.cost_rates (
+    rate_key text NOT NULL,
+    valid_from date NOT NULL,
+    value numeric(12,4) NOT NULL,
+    unit text NOT NULL
+);
+
+
+--
+-- Name: TABLE cost_rates; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON TABLE ops.cost_rates IS 'Costs used by analytics (e.g. fuel KES/L, driver hour), with the date they apply from.';
+
+
+--
+-- Name: dispatch_log; Type: TABLE; Schema: ops; Owner: -
+--
+
+CREATE TABLE ops.dispatch_log (
+    id bigint NOT NULL,
+    ticket_id bigint,
+    vehicle_id bigint,
+    dispatched_at timestamp with time zone DEFAULT now() NOT NULL,
+    arrived_at timestamp with time zone,
+    actor text NOT NULL
+);
+
+
+--
+-- Name: TABLE dispatch_log; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON TABLE ops.dispatch_log IS 'Which vehicle was sent to which ticket, when it arrived.';
+
+
+--
+-- Name: dispatch_log_id_seq; Type: SEQUENCE; Schema: ops; Owner: -
+--
+
+ALTER TABLE ops.dispatch_log ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME ops.dispatch_log_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: ingestion_log; Type: TABLE; Schema: ops; Owner: -
+--
+
+CREATE TABLE ops.ingestion_log (
+    id bigint NOT NULL,
+    called_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    method text NOT NULL,
+    target text,
+    rows_returned integer,
+    duration_ms integer,
+    outcome text NOT NULL,
+    error_code text,
+    detail text
+);
+
+
+--
+-- Name: TABLE ingestion_log; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON TABLE ops.ingestion_log IS 'Every vendor API call: method, target account, rows, duration, outcome.';
+
+
+--
+-- Name: ingestion_log_id_seq; Type: SEQUENCE; Schema: ops; Owner: -
+--
+
+ALTER TABLE ops.ingestion_log ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME ops.ingestion_log_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: job_runs; Type: TABLE; Schema: ops; Owner: -
+--
+
+CREATE TABLE ops.job_runs (
+    id bigint NOT NULL,
+    job text NOT NULL,
+    slot timestamp with time zone NOT NULL,
+    started_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    finished_at timestamp with time zone,
+    outcome text DEFAULT 'running'::text NOT NULL,
+    rows_affected bigint,
+    detail text,
+    host text,
+    CONSTRAINT job_runs_outcome_check CHECK ((outcome = ANY (ARRAY['running'::text, 'ok'::text, 'error'::text])))
+);
+
+
+--
+-- Name: TABLE job_runs; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON TABLE ops.job_runs IS 'Every scheduled job run of the cron role: start, end, outcome, rows.';
+
+
+--
+-- Name: COLUMN job_runs.slot; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON COLUMN ops.job_runs.slot IS 'The schedule slot the run belongs to; UNIQUE (job, slot) is how two cron processes never run the same job twice.';
+
+
+--
+-- Name: job_runs_id_seq; Type: SEQUENCE; Schema: ops; Owner: -
+--
+
+ALTER TABLE ops.job_runs ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME ops.job_runs_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: odometer_readings; Type: TABLE; Schema: ops; Owner: -
+--
+
+CREATE TABLE ops.odometer_readings (
+    vehicle_id bigint NOT NULL,
+    read_at timestamp with time zone NOT NULL,
+    odometer_km numeric(10,1) NOT NULL,
+    source text NOT NULL,
+    CONSTRAINT odometer_readings_odometer_km_check CHECK ((odometer_km >= (0)::numeric))
+);
+
+
+--
+-- Name: TABLE odometer_readings; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON TABLE ops.odometer_readings IS 'Odometer readings from services, fuel fills and manual entry.';
+
+
+--
+-- Name: partitioned_tables; Type: TABLE; Schema: ops; Owner: -
+--
+
+CREATE TABLE ops.partitioned_tables (
+    parent regclass NOT NULL,
+    granularity text NOT NULL,
+    premake integer DEFAULT 7 NOT NULL,
+    retention interval,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT partitioned_tables_granularity_check CHECK ((granularity = ANY (ARRAY['day'::text, 'month'::text]))),
+    CONSTRAINT partitioned_tables_premake_check CHECK (((premake >= 1) AND (premake <= 366)))
+);
+
+
+--
+-- Name: TABLE partitioned_tables; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON TABLE ops.partitioned_tables IS 'Registry of range-partitioned tables: ops.maintain_partitions() keeps premake future partitions ready and drops those older than retention (NULL keeps forever).';
+
+
+--
+-- Name: schema_migrations; Type: TABLE; Schema: ops; Owner: -
+--
+
+CREATE TABLE ops.schema_migrations (
+    version integer NOT NULL,
+    name text NOT NULL,
+    checksum text NOT NULL,
+    applied_at timestamp with time zone DEFAULT now() NOT NULL,
+    duration_ms integer NOT NULL
+);
+
+
+--
+-- Name: TABLE schema_migrations; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON TABLE ops.schema_migrations IS 'Ledger of applied migrations (forward-only, embedded in the binary).';
+
+
+--
+-- Name: service_log; Type: TABLE; Schema: ops; Owner: -
+--
+
+CREATE TABLE ops.service_log (
+    id bigint NOT NULL,
+    vehicle_id bigint NOT NULL,
+    serviced_at timestamp with time zone NOT NULL,
+    odometer_km numeric(10,1),
+    description text NOT NULL,
+    cost_kes numeric(12,2),
+    actor text NOT NULL,
+    raw_id bigint,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: TABLE service_log; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON TABLE ops.service_log IS 'Maintenance and repairs per vehicle.';
+
+
+--
+-- Name: service_log_id_seq; Type: SEQUENCE; Schema: ops; Owner: -
+--
+
+ALTER TABLE ops.service_log ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME ops.service_log_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: tickets; Type: TABLE; Schema: ops; Owner: -
+--
+
+CREATE TABLE ops.tickets (
+    ticket_id bigint NOT NULL,
+    reference text,
+    title text NOT NULL,
+    status text DEFAULT 'open'::text NOT NULL,
+    site_lat double precision,
+    site_lng double precision,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    closed_at timestamp with time zone,
+    CONSTRAINT tickets_status_check CHECK ((status = ANY (ARRAY['open'::text, 'dispatched'::text, 'in_progress'::text, 'done'::text, 'cancelled'::text])))
+);
+
+
+--
+-- Name: TABLE tickets; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON TABLE ops.tickets IS 'Field-service jobs vehicles are dispatched to.';
+
+
+--
+-- Name: tickets_ticket_id_seq; Type: SEQUENCE; Schema: ops; Owner: -
+--
+
+ALTER TABLE ops.tickets ALTER COLUMN ticket_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME ops.tickets_ticket_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
+-- Name: measurements; Type: TABLE; Schema: slo; Owner: -
+--
+
+CREATE TABLE slo.measurements (
+    metric text NOT NULL,
+    measured_at timestamp with time zone NOT NULL,
+    value double precision,
+    samples integer DEFAULT 0 NOT NULL,
+    details jsonb DEFAULT '{}'::jsonb NOT NULL
+)
+PARTITION BY RANGE (measured_at);
+
+
+--
+-- Name: TABLE measurements; Type: COMMENT; Schema: slo; Owner: -
+--
+
+COMMENT ON TABLE slo.measurements IS 'One row per SLO per measurement run (every minute). value NULL = no data in the window.';
+
+
+--
+-- Name: measurements_default; Type: TABLE; Schema: slo; Owner: -
+--
+
+CREATE TABLE slo.measurements_default (
+    metric text NOT NULL,
+    measured_at timestamp with time zone NOT NULL,
+    value double precision,
+    samples integer DEFAULT 0 NOT NULL,
+    details jsonb DEFAULT '{}'::jsonb NOT NULL
+);
+
+
+--
+-- Name: targets; Type: TABLE; Schema: slo; Owner: -
+--
+
+CREATE TABLE slo.targets (
+    metric text NOT NULL,
+    kind text NOT NULL,
+    threshold double precision NOT NULL,
+    comparator text NOT NULL,
+    unit text NOT NULL,
+    window_interval interval,
+    description text NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT targets_comparator_check CHECK ((comparator = ANY (ARRAY['>='::text, '<='::text]))),
+    CONSTRAINT targets_kind_check CHECK ((kind = ANY (ARRAY['slo'::text, 'threshold'::text])))
+);
+
+
+--
+-- Name: TABLE targets; Type: COMMENT; Schema: slo; Owner: -
+--
+
+COMMENT ON TABLE slo.targets IS 'Every SLO and operational threshold, one row each (ARCHITECTURE §1 rule 7). SQL, the API and pages read them from here; changing one is one UPDATE.';
+
+
+--
+-- Name: COLUMN targets.comparator; Type: COMMENT; Schema: slo; Owner: -
+--
+
+COMMENT ON COLUMN slo.targets.comparator IS 'How a measured value meets the target: value >= threshold or value <= threshold.';
+
+
+--
+-- Name: v_current_status; Type: VIEW; Schema: slo; Owner: -
+--
+
+CREATE VIEW slo.v_current_status AS
+ WITH latest AS (
+         SELECT DISTINCT ON (m.metric) m.metric,
+            m.measured_at,
+            m.value,
+            m.samples
+           FROM slo.measurements m
+          WHERE (m.measured_at > (now() - '1 day'::interval))
+          ORDER BY m.metric, m.measured_at DESC
+        )
+ SELECT t.metric,
+    t.threshold,
+    t.comparator,
+    t.unit,
+    t.description,
+    l.value,
+    l.measured_at,
+        CASE slo.meets(l.value, t.comparator, t.threshold)
+            WHEN true THEN 'met'::text
+            WHEN false THEN 'not_met'::text
+            ELSE 'no_data'::text
+        END AS status,
+    ( SELECT min(m2.measured_at) AS min
+           FROM slo.measurements m2
+          WHERE ((m2.metric = t.metric) AND (m2.measured_at > (now() - '1 day'::interval)) AND (m2.measured_at > COALESCE(( SELECT max(m3.measured_at) AS max
+                   FROM slo.measurements m3
+                  WHERE ((m3.metric = t.metric) AND (m3.measured_at > (now() - '1 day'::interval)) AND (slo.meets(m3.value, t.comparator, t.threshold) IS DISTINCT FROM slo.meets(l.value, t.comparator, t.threshold)))), '-infinity'::timestamp with time zone)))) AS since
+   FROM (slo.targets t
+     LEFT JOIN latest l USING (metric))
+  WHERE (t.kind = 'slo'::text);
+
+
+--
+-- Name: VIEW v_current_status; Type: COMMENT; Schema: slo; Owner: -
+--
+
+COMMENT ON VIEW slo.v_current_status IS 'Each SLO: latest value, met / not_met / no_data against its target, and since when it has been in that status.';
+
+
+--
+-- Name: alarms; Type: TABLE; Schema: state; Owner: -
+--
+
+CREATE TABLE state.alarms (
+    imei text NOT NULL,
+    alarm_type text NOT NULL,
+    alarm_time timestamp with time zone NOT NULL,
+    alarm_name text,
+    lat double precision,
+    lng double precision,
+    speed_kmh real,
+    alert_value text,
+    ended_at timestamp with time zone,
+    end_raw_id bigint,
+    source text NOT NULL,
+    raw_id bigint NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: TABLE alarms; Type: COMMENT; Schema: state; Owner: -
+--
+
+COMMENT ON TABLE state.alarms IS 'Alarms (device numeric types and platform text types) with their end when the device clears them. Writer: the alarms projector.';
+
+
+--
+-- Name: device_events; Type: TABLE; Schema: state; Owner: -
+--
+
+CREATE TABLE state.device_events (
+    imei text NOT NULL,
+    event_time timestamp with time zone NOT NULL,
+    event_type text NOT NULL,
+    details jsonb DEFAULT '{}'::jsonb NOT NULL,
+    raw_id bigint NOT NULL
+)
+PARTITION BY RANGE (event_time);
+
+
+--
+-- Name: TABLE device_events; Type: COMMENT; Schema: state; Owner: -
+--
+
+COMMENT ON TABLE state.device_events IS 'Device events such as LOGIN/LOGOUT and power events. Writer: the device events projector.';
+
+
+--
+-- Name: device_events_default; Type: TABLE; Schema: state; Owner: -
+--
+
+CREATE TABLE state.device_events_default (
+    imei text NOT NULL,
+    event_time timestamp with time zone NOT NULL,
+    event_type text NOT NULL,
+    details jsonb DEFAULT '{}'::jsonb NOT NULL,
+    raw_id bigint NOT NULL
+);
+
+
+--
+-- Name: devices; Type: TABLE; Schema: state; Owner: -
+--
+
+CREATE TABLE state.devices (
+    imei text NOT NULL,
+    account text,
+    device_name text,
+    model text,
+    sim text,
+    iccid text,
+    vehicle_name text,
+    vehicle_number text,
+    driver_name text,
+    driver_phone text,
+    enabled boolean,
+    activated_at timestamp with time zone,
+    expires_at timestamp with time zone,
+    current_mileage_km numeric(12,1),
+    details jsonb DEFAULT '{}'::jsonb NOT NULL,
+    source_time timestamp with time zone NOT NULL,
+    raw_id bigint,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: TABLE devices; Type: COMMENT; Schema: state; Owner: -
+--
+
+COMMENT ON TABLE state.devices IS 'Device registry as the vendor reports it (device list/detail, login events). Writer: the device registry projector.';
+
+
+--
+-- Name: fuel_readings; Type: TABLE; Schema: state; Owner: -
+--
+
+CREATE TABLE state.fuel_readings (
+    imei text NOT NULL,
+    reading_time timestamp with time zone NOT NULL,
+    fuel_l double precision,
+    fuel_pct real,
+    details jsonb DEFAULT '{}'::jsonb NOT NULL,
+    raw_id bigint NOT NULL
+)
+PARTITION BY RANGE (reading_time);
+
+
+--
+-- Name: TABLE fuel_readings; Type: COMMENT; Schema: state; Owner: -
+--
+
+COMMENT ON TABLE state.fuel_readings IS 'Fuel-level sensor readings (pushoil). Writer: the sensor readings projector.';
+
+
+--
+-- Name: fuel_readings_default; Type: TABLE; Schema: state; Owner: -
+--
+
+CREATE TABLE state.fuel_readings_default (
+    imei text NOT NULL,
+    reading_time timestamp with time zone NOT NULL,
+    fuel_l double precision,
+    fuel_pct real,
+    details jsonb DEFAULT '{}'::jsonb NOT NULL,
+    raw_id bigint NOT NULL
+);
+
+
+--
+-- Name: geocoded_positions; Type: TABLE; Schema: state; Owner: -
+--
+
+CREATE TABLE state.geocoded_positions (
+    lat_e5 integer NOT NULL,
+    lng_e5 integer NOT NULL,
+    address text,
+    provider text NOT NULL,
+    geocoded_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: TABLE geocoded_positions; Type: COMMENT; Schema: state; Owner: -
+--
+
+COMMENT ON TABLE state.geocoded_positions IS 'Reverse-geocoded addresses keyed by position rounded to 1e-5 degrees (~1 m). Writer: the geocoder (asynchronous enrichment).';
+
+
+--
+-- Name: heartbeats; Type: TABLE; Schema: state; Owner: -
+--
+
+CREATE TABLE state.heartbeats (
+    imei text NOT NULL,
+    gate_time timestamp with time zone NOT NULL,
+    power_level smallint,
+    gsm_signal smallint,
+    acc_on boolean,
+    power_status text,
+    details jsonb DEFAULT '{}'::jsonb NOT NULL,
+    raw_id bigint NOT NULL
+)
+PARTITION BY RANGE (gate_time);
+
+
+--
+-- Name: TABLE heartbeats; Type: COMMENT; Schema: state; Owner: -
+--
+
+COMMENT ON TABLE state.heartbeats IS 'Device heartbeats (battery, signal, ACC). Writer: the heartbeats projector.';
+
+
+--
+-- Name: heartbeats_default; Type: TABLE; Schema: state; Owner: -
+--
+
+CREATE TABLE state.heartbeats_default (
+    imei text NOT NULL,
+    gate_time timestamp with time zone NOT NULL,
+    power_level smallint,
+    gsm_signal smallint,
+    acc_on boolean,
+    power_status text,
+    details jsonb DEFAULT '{}'::jsonb NOT NULL,
+    raw_id bigint NOT NULL
+);
+
+
+--
+-- Name: lbs_readings; Type: TABLE; Schema: state; Owner: -
+--
+
+CREATE TABLE state.lbs_readings (
+    imei text NOT NULL,
+    gate_time timestamp with time zone NOT NULL,
+    mcc integer,
+    mnc integer,
+    cells jsonb DEFAULT '[]'::jsonb NOT NULL,
+    raw_id bigint NOT NULL
+)
+PARTITION BY RANGE (gate_time);
+
+
+--
+-- Name: TABLE lbs_readings; Type: COMMENT; Schema: state; Owner: -
+--
+
+COMMENT ON TABLE state.lbs_readings IS 'Cell-tower (LBS) reports: mcc, mnc and cells [{lac, ci, rssi}]. Writer: the sensor readings projector.';
+
+
+--
+-- Name: lbs_readings_default; Type: TABLE; Schema: state; Owner: -
+--
+
+CREATE TABLE state.lbs_readings_default (
+    imei text NOT NULL,
+    gate_time timestamp with time zone NOT NULL,
+    mcc integer,
+    mnc integer,
+    cells jsonb DEFAULT '[]'::jsonb NOT NULL,
+    raw_id bigint NOT NULL
+);
+
+
+--
+-- Name: live_positions; Type: TABLE; Schema: state; Owner: -
+--
+
+CREATE TABLE state.live_positions (
+    imei text NOT NULL,
+    fix_time timestamp with time zone NOT NULL,
+    received_at timestamp with time zone NOT NULL,
+    lat double precision NOT NULL,
+    lng double precision NOT NULL,
+    geom public.geometry(Point,4326) GENERATED ALWAYS AS (public.st_setsrid(public.st_makepoint(lng, lat), 4326)) STORED,
+    speed_kmh real,
+    heading smallint,
+    acc_on boolean,
+    pos_type text,
+    satellites smallint,
+    odometer_m bigint,
+    source text NOT NULL,
+    raw_id bigint NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT live_positions_check CHECK ((NOT ((lat = (0)::double precision) AND (lng = (0)::double precision)))),
+    CONSTRAINT live_positions_lat_check CHECK (((lat >= ('-90'::integer)::double precision) AND (lat <= (90)::double precision))),
+    CONSTRAINT live_positions_lng_check CHECK (((lng >= ('-180'::integer)::double precision) AND (lng <= (180)::double precision)))
+);
+
+
+--
+-- Name: TABLE live_positions; Type: COMMENT; Schema: state; Owner: -
+--
+
+COMMENT ON TABLE state.live_positions IS 'Latest fix per device. Monotonic: only a newer fix_time replaces a row. Writer: the positions projector.';
+
+
+--
+-- Name: obd_readings; Type: TABLE; Schema: state; Owner: -
+--
+
+CREATE TABLE state.obd_readings (
+    imei text NOT NULL,
+    reading_time timestamp with time zone NOT NULL,
+    odometer_km double precision,
+    fuel_remaining double precision,
+    fuel_remaining_pct real,
+    coolant_temp_c real,
+    battery_v real,
+    rpm integer,
+    speed_kmh real,
+    vin text,
+    details jsonb DEFAULT '{}'::jsonb NOT NULL,
+    raw_id bigint NOT NULL
+)
+PARTITION BY RANGE (reading_time);
+
+
+--
+-- Name: TABLE obd_readings; Type: COMMENT; Schema: state; Owner: -
+--
+
+COMMENT ON TABLE state.obd_readings IS 'OBD diagnostics. Writer: the OBD projector.';
+
+
+--
+-- Name: obd_readings_default; Type: TABLE; Schema: state; Owner: -
+--
+
+CREATE TABLE state.obd_readings_default (
+    imei text NOT NULL,
+    reading_time timestamp with time zone NOT NULL,
+    odometer_km double precision,
+    fuel_remaining double precision,
+    fuel_remaining_pct real,
+    coolant_temp_c real,
+    battery_v real,
+    rpm integer,
+    speed_kmh real,
+    vin text,
+    details jsonb DEFAULT '{}'::jsonb NOT NULL,
+    raw_id bigint NOT NULL
+);
+
+
+--
+-- Name: parking_events; Type: TABLE; Schema: state; Owner: -
+--
+
+CREATE TABLE state.parking_events (
+    imei text NOT NULL,
+    kind text NOT NULL,
+    start_time timestamp with time zone NOT NULL,
+    end_time timestamp with time zone,
+    duration_s integer,
+    lat double precision,
+    lng double precision,
+    address text,
+    source text NOT NULL,
+    raw_id bigint NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT parking_events_duration_s_check CHECK ((duration_s >= 0)),
+    CONSTRAINT parking_events_kind_check CHECK ((kind = ANY (ARRAY['parking'::text, 'idling'::text])))
+);
+
+
+--
+-- Name: TABLE parking_events; Type: COMMENT; Schema: state; Owner: -
+--
+
+COMMENT ON TABLE state.parking_events IS 'Stops: parking (ignition off) and idling (ignition on, stationary). Writer: the parking projector.';
+
+
+--
+-- Name: position_history; Type: TABLE; Schema: state; Owner: -
+--
+
+CREATE TABLE state.position_history (
+    imei text NOT NULL,
+    fix_time timestamp with time zone NOT NULL,
+    received_at timestamp with time zone NOT NULL,
+    lat double precision NOT NULL,
+    lng double precision NOT NULL,
+    speed_kmh real,
+    heading smallint,
+    acc_on boolean,
+    pos_type text,
+    satellites smallint,
+    altitude_m real,
+    odometer_m bigint,
+    gps_mode smallint,
+    source text NOT NULL,
+    raw_id bigint NOT NULL,
+    CONSTRAINT position_history_check CHECK ((NOT ((lat = (0)::double precision) AND (lng = (0)::double precision)))),
+    CONSTRAINT position_history_lat_check CHECK (((lat >= ('-90'::integer)::double precision) AND (lat <= (90)::double precision))),
+    CONSTRAINT position_history_lng_check CHECK (((lng >= ('-180'::integer)::double precision) AND (lng <= (180)::double precision)))
+)
+PARTITION BY RANGE (fix_time);
+
+
+--
+-- Name: TABLE position_history; Type: COMMENT; Schema: state; Owner: -
+--
+
+COMMENT ON TABLE state.position_history IS 'Every fix (pushed or polled), one row per device and fix time. Writer: the positions projector.';
+
+
+--
+-- Name: position_history_default; Type: TABLE; Schema: state; Owner: -
+--
+
+CREATE TABLE state.position_history_default (
+    imei text NOT NULL,
+    fix_time timestamp with time zone NOT NULL,
+    received_at timestamp with time zone NOT NULL,
+    lat double precision NOT NULL,
+    lng double precision NOT NULL,
+    speed_kmh real,
+    heading smallint,
+    acc_on boolean,
+    pos_type text,
+    satellites smallint,
+    altitude_m real,
+    odometer_m bigint,
+    gps_mode smallint,
+    source text NOT NULL,
+    raw_id bigint NOT NULL,
+    CONSTRAINT position_history_check CHECK ((NOT ((lat = (0)::double precision) AND (lng = (0)::double precision)))),
+    CONSTRAINT position_history_lat_check CHECK (((lat >= ('-90'::integer)::double precision) AND (lat <= (90)::double precision))),
+    CONSTRAINT position_history_lng_check CHECK (((lng >= ('-180'::integer)::double precision) AND (lng <= (180)::double precision)))
+);
+
+
+--
+-- Name: temperature_readings; Type: TABLE; Schema: state; Owner: -
+--
+
+CREATE TABLE state.temperature_readings (
+    imei text NOT NULL,
+    reading_time timestamp with time zone NOT NULL,
+    temperature_c real,
+    sensor text DEFAULT ''::text NOT NULL,
+    details jsonb DEFAULT '{}'::jsonb NOT NULL,
+    raw_id bigint NOT NULL
+)
+PARTITION BY RANGE (reading_time);
+
+
+--
+-- Name: TABLE temperature_readings; Type: COMMENT; Schema: state; Owner: -
+--
+
+COMMENT ON TABLE state.temperature_readings IS 'Temperature sensor readings (pushtem). Writer: the sensor readings projector.';
+
+
+--
+-- Name: temperature_readings_default; Type: TABLE; Schema: state; Owner: -
+--
+
+CREATE TABLE state.temperature_readings_default (
+    imei text NOT NULL,
+    reading_time timestamp with time zone NOT NULL,
+    temperature_c real,
+    sensor text DEFAULT ''::text NOT NULL,
+    details jsonb DEFAULT '{}'::jsonb NOT NULL,
+    raw_id bigint NOT NULL
+);
+
+
+--
+-- Name: trips; Type: TABLE; Schema: state; Owner: -
+--
+
+CREATE TABLE state.trips (
+    imei text NOT NULL,
+    start_time timestamp with time zone NOT NULL,
+    end_time timestamp with time zone NOT NULL,
+    start_lat double precision,
+    start_lng double precision,
+    end_lat double precision,
+    end_lng double precision,
+    distance_m double precision,
+    duration_s integer,
+    avg_speed_kmh real,
+    max_speed_kmh real,
+    fuel_l real,
+    start_odometer_m bigint,
+    end_odometer_m bigint,
+    source text NOT NULL,
+    raw_id bigint NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT trips_check CHECK ((end_time >= start_time)),
+    CONSTRAINT trips_distance_m_check CHECK ((distance_m >= (0)::double precision)),
+    CONSTRAINT trips_duration_s_check CHECK ((duration_s >= 0))
+);
+
+
+--
+-- Name: TABLE trips; Type: COMMENT; Schema: state; Owner: -
+--
+
+COMMENT ON TABLE state.trips IS 'Closed trips (vendor trip reports and polled mileage). Writer: the trips projector.';
+
+
+--
+-- Name: parsed_default; Type: TABLE ATTACH; Schema: events; Owner: -
+--
+
+ALTER TABLE ONLY events.parsed ATTACH PARTITION events.parsed_default DEFAULT;
+
+
+--
+-- Name: raw_default; Type: TABLE ATTACH; Schema: events; Owner: -
+--
+
+ALTER TABLE ONLY events.raw ATTACH PARTITION events.raw_default DEFAULT;
+
+
+--
+-- Name: segment_observations_default; Type: TABLE ATTACH; Schema: geo; Owner: -
+--
+
+ALTER TABLE ONLY geo.segment_observations ATTACH PARTITION geo.segment_observations_default DEFAULT;
+
+
+--
+-- Name: measurements_default; Type: TABLE ATTACH; Schema: slo; Owner: -
+--
+
+ALTER TABLE ONLY slo.measurements ATTACH PARTITION slo.measurements_default DEFAULT;
+
+
+--
+-- Name: device_events_default; Type: TABLE ATTACH; Schema: state; Owner: -
+--
+
+ALTER TABLE ONLY state.device_events ATTACH PARTITION state.device_events_default DEFAULT;
+
+
+--
+-- Name: fuel_readings_default; Type: TABLE ATTACH; Schema: state; Owner: -
+--
+
+ALTER TABLE ONLY state.fuel_readings ATTACH PARTITION state.fuel_readings_default DEFAULT;
+
+
+--
+-- Name: heartbeats_default; Type: TABLE ATTACH; Schema: state; Owner: -
+--
+
+ALTER TABLE ONLY state.heartbeats ATTACH PARTITION state.heartbeats_default DEFAULT;
+
+
+--
+-- Name: lbs_readings_default; Type: TABLE ATTACH; Schema: state; Owner: -
+--
+
+ALTER TABLE ONLY state.lbs_readings ATTACH PARTITION state.lbs_readings_default DEFAULT;
+
+
+--
+-- Name: obd_readings_default; Type: TABLE ATTACH; Schema: state; Owner: -
+--
+
+ALTER TABLE ONLY state.obd_readings ATTACH PARTITION state.obd_readings_default DEFAULT;
+
+
+--
+-- Name: position_history_default; Type: TABLE ATTACH; Schema: state; Owner: -
+--
+
+ALTER TABLE ONLY state.position_history ATTACH PARTITION state.position_history_default DEFAULT;
+
+
+--
+-- Name: temperature_readings_default; Type: TABLE ATTACH; Schema: state; Owner: -
+--
+
+ALTER TABLE ONLY state.temperature_readings ATTACH PARTITION state.temperature_readings_default DEFAULT;
+
+
+--
+-- Name: accounts accounts_pkey; Type: CONSTRAINT; Schema: auth; Owner: -
+--
+
+ALTER TABLE ONLY auth.accounts
+    ADD CONSTRAINT accounts_pkey PRIMARY KEY (account_id);
+
+
+--
+-- Name: accounts accounts_username_key; Type: CONSTRAINT; Schema: auth; Owner: -
+--
+
+ALTER TABLE ONLY auth.accounts
+    ADD CONSTRAINT accounts_username_key UNIQUE (username);
+
+
+--
+-- Name: audit_log audit_log_pkey; Type: CONSTRAINT; Schema: auth; Owner: -
+--
+
+ALTER TABLE ONLY auth.audit_log
+    ADD CONSTRAINT audit_log_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: refresh_tokens refresh_tokens_pkey; Type: CONSTRAINT; Schema: auth; Owner: -
+--
+
+ALTER TABLE ONLY auth.refresh_tokens
+    ADD CONSTRAINT refresh_tokens_pkey PRIMARY KEY (token_hash);
+
+
+--
+-- Name: accounts accounts_pkey; Type: CONSTRAINT; Schema: domain; Owner: -
+--
+
+ALTER TABLE ONLY domain.accounts
+    ADD CONSTRAINT accounts_pkey PRIMARY KEY (account);
+
+
+--
+-- Name: assigned_cities assigned_cities_pkey; Type: CONSTRAINT; Schema: domain; Owner: -
+--
+
+ALTER TABLE ONLY domain.assigned_cities
+    ADD CONSTRAINT assigned_cities_pkey PRIMARY KEY (city);
+
+
+--
+-- Name: cost_centres cost_centres_pkey; Type: CONSTRAINT; Schema: domain; Owner: -
+--
+
+ALTER TABLE ONLY domain.cost_centres
+    ADD CONSTRAINT cost_centres_pkey PRIMARY KEY (code);
+
+
+--
+-- Name: device_assignments device_assignments_imei_during_excl; Type: CONSTRAINT; Schema: domain; Owner: -
+--
+
+ALTER TABLE ONLY domain.device_assignments
+    ADD CONSTRAINT device_assignments_imei_during_excl EXCLUDE USING gist (imei WITH =, during WITH &&);
+
+
+--
+-- Name: device_assignments device_assignments_pkey; Type: CONSTRAINT; Schema: domain; Owner: -
+--
+
+ALTER TABLE ONLY domain.device_assignments
+    ADD CONSTRAINT device_assignments_pkey PRIMARY KEY (imei, during);
+
+
+--
+-- Name: device_lifecycle_events device_lifecycle_events_pkey; Type: CONSTRAINT; Schema: domain; Owner: -
+--
+
+ALTER TABLE ONLY domain.device_lifecycle_events
+    ADD CONSTRAINT device_lifecycle_events_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: devices devices_pkey; Type: CONSTRAINT; Schema: domain; Owner: -
+--
+
+ALTER TABLE ONLY domain.devices
+    ADD CONSTRAINT devices_pkey PRIMARY KEY (imei);
+
+
+--
+-- Name: driver_assignments driver_assignments_pkey; Type: CONSTRAINT; Schema: domain; Owner: -
+--
+
+ALTER TABLE ONLY domain.driver_assignments
+    ADD CONSTRAINT driver_assignments_pkey PRIMARY KEY (vehicle_id, during);
+
+
+--
+-- Name: driver_assignments driver_assignments_vehicle_id_during_excl; Type: CONSTRAINT; Schema: domain; Owner: -
+--
+
+ALTER TABLE ONLY domain.driver_assignments
+    ADD CONSTRAINT driver_assignments_vehicle_id_during_excl EXCLUDE USING gist (vehicle_id WITH =, during WITH &&);
+
+
+--
+-- Name: drivers drivers_employee_no_key; Type: CONSTRAINT; Schema: domain; Owner: -
+--
+
+ALTER TABLE ONLY domain.drivers
+    ADD CONSTRAINT drivers_employee_no_key UNIQUE (employee_no);
+
+
+--
+-- Name: drivers drivers_pkey; Type: CONSTRAINT; Schema: domain; Owner: -
+--
+
+ALTER TABLE ONLY domain.drivers
+    ADD CONSTRAINT drivers_pkey PRIMARY KEY (driver_id);
+
+
+--
+-- Name: vehicles vehicles_pkey; Type: CONSTRAINT; Schema: domain; Owner: -
+--
+
+ALTER TABLE ONLY domain.vehicles
+    ADD CONSTRAINT vehicles_pkey PRIMARY KEY (vehicle_id);
+
+
+--
+-- Name: vehicles vehicles_plate_key_key; Type: CONSTRAINT; Schema: domain; Owner: -
+--
+
+ALTER TABLE ONLY domain.vehicles
+    ADD CONSTRAINT vehicles_plate_key_key UNIQUE (plate_key);
+
+
+--
+-- Name: parsed parsed_pkey; Type: CONSTRAINT; Schema: events; Owner: -
+--
+
+ALTER TABLE ONLY events.parsed
+    ADD CONSTRAINT parsed_pkey PRIMARY KEY (id, raw_received_at);
+
+
+--
+-- Name: parsed_default parsed_default_pkey; Type: CONSTRAINT; Schema: events; Owner: -
+--
+
+ALTER TABLE ONLY events.parsed_default
+    ADD CONSTRAINT parsed_default_pkey PRIMARY KEY (id, raw_received_at);
+
+
+--
+-- Name: parsed parsed_raw_received_at_raw_id_item_index_parser_version_key; Type: CONSTRAINT; Schema: events; Owner: -
+--
+
+ALTER TABLE ONLY events.parsed
+    ADD CONSTRAINT parsed_raw_received_at_raw_id_item_index_parser_version_key UNIQUE (raw_received_at, raw_id, item_index, parser_version);
+
+
+--
+-- Name: parsed_default parsed_default_raw_received_at_raw_id_item_index_parser_ver_key; Type: CONSTRAINT; Schema: events; Owner: -
+--
+
+ALTER TABLE ONLY events.parsed_default
+    ADD CONSTRAINT parsed_default_raw_received_at_raw_id_item_index_parser_ver_key UNIQUE (raw_received_at, raw_id, item_index, parser_version);
+
+
+--
+-- Name: raw raw_pkey; Type: CONSTRAINT; Schema: events; Owner: -
+--
+
+ALTER TABLE ONLY events.raw
+    ADD CONSTRAINT raw_pkey PRIMARY KEY (id, received_at);
+
+
+--
+-- Name: raw_default raw_default_pkey; Type: CONSTRAINT; Schema: events; Owner: -
+--
+
+ALTER TABLE ONLY events.raw_default
+    ADD CONSTRAINT raw_default_pkey PRIMARY KEY (id, received_at);
+
+
+--
+-- Name: import_runs import_runs_pkey; Type: CONSTRAINT; Schema: fuel; Owner: -
+--
+
+ALTER TABLE ONLY fuel.import_runs
+    ADD CONSTRAINT import_runs_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: mappings mappings_pkey; Type: CONSTRAINT; Schema: fuel; Owner: -
+--
+
+ALTER TABLE ONLY fuel.mappings
+    ADD CONSTRAINT mappings_pkey PRIMARY KEY (kind, raw_value);
+
+
+--
+-- Name: records records_pkey; Type: CONSTRAINT; Schema: fuel; Owner: -
+--
+
+ALTER TABLE ONLY fuel.records
+    ADD CONSTRAINT records_pkey PRIMARY KEY (record_id);
+
+
+--
+-- Name: pois pois_osm_type_osm_id_key; Type: CONSTRAINT; Schema: geo; Owner: -
+--
+
+ALTER TABLE ONLY geo.pois
+    ADD CONSTRAINT pois_osm_type_osm_id_key UNIQUE (osm_type, osm_id);
+
+
+--
+-- Name: pois pois_pkey; Type: CONSTRAINT; Schema: geo; Owner: -
+--
+
+ALTER TABLE ONLY geo.pois
+    ADD CONSTRAINT pois_pkey PRIMARY KEY (poi_id);
+
+
+--
+-- Name: segment_observations segment_observations_pkey; Type: CONSTRAINT; Schema: geo; Owner: -
+--
+
+ALTER TABLE ONLY geo.segment_observations
+    ADD CONSTRAINT segment_observations_pkey PRIMARY KEY (imei, observed_at);
+
+
+--
+-- Name: segment_observations_default segment_observations_default_pkey; Type: CONSTRAINT; Schema: geo; Owner: -
+--
+
+ALTER TABLE ONLY geo.segment_observations_default
+    ADD CONSTRAINT segment_observations_default_pkey PRIMARY KEY (imei, observed_at);
+
+
+--
+-- Name: segment_speed_band segment_speed_band_pkey; Type: CONSTRAINT; Schema: geo; Owner: -
+--
+
+ALTER TABLE ONLY geo.segment_speed_band
+    ADD CONSTRAINT segment_speed_band_pkey PRIMARY KEY (way_gid, dow, hod);
+
+
+--
+-- Name: ways ways_pkey; Type: CONSTRAINT; Schema: geo; Owner: -
+--
+
+ALTER TABLE ONLY geo.ways
+    ADD CONSTRAINT ways_pkey PRIMARY KEY (gid);
+
+
+--
+-- Name: ways_vertices_pgr ways_vertices_pgr_pkey; Type: CONSTRAINT; Schema: geo; Owner: -
+--
+
+ALTER TABLE ONLY geo.ways_vertices_pgr
+    ADD CONSTRAINT ways_vertices_pgr_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: alarm_acks alarm_acks_pkey; Type: CONSTRAINT; Schema: ops; Owner: -
+--
+
+ALTER TABLE ONLY ops.alarm_acks
+    ADD CONSTRAINT alarm_acks_pkey PRIMARY KEY (imei, alarm_type, alarm_time);
+
+
+--
+-- Name: cost_rates cost_rates_pkey; Type: CONSTRAINT; Schema: ops; Owner: -
+--
+
+ALTER TABLE ONLY ops.cost_rates
+    ADD CONSTRAINT cost_rates_pkey PRIMARY KEY (rate_key, valid_from);
+
+
+--
+-- Name: dispatch_log dispatch_log_pkey; Type: CONSTRAINT; Schema: ops; Owner: -
+--
+
+ALTER TABLE ONLY ops.dispatch_log
+    ADD CONSTRAINT dispatch_log_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: ingestion_log ingestion_log_pkey; Type: CONSTRAINT; Schema: ops; Owner: -
+--
+
+ALTER TABLE ONLY ops.ingestion_log
+    ADD CONSTRAINT ingestion_log_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: job_runs job_runs_job_slot_key; Type: CONSTRAINT; Schema: ops; Owner: -
+--
+
+ALTER TABLE ONLY ops.job_runs
+    ADD CONSTRAINT job_runs_job_slot_key UNIQUE (job, slot);
+
+
+--
+-- Name: job_runs job_runs_pkey; Type: CONSTRAINT; Schema: ops; Owner: -
+--
+
+ALTER TABLE ONLY ops.job_runs
+    ADD CONSTRAINT job_runs_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: odometer_readings odometer_readings_pkey; Type: CONSTRAINT; Schema: ops; Owner: -
+--
+
+ALTER TABLE ONLY ops.odometer_readings
+    ADD CONSTRAINT odometer_readings_pkey PRIMARY KEY (vehicle_id, read_at, source);
+
+
+--
+-- Name: partitioned_tables partitioned_tables_pkey; Type: CONSTRAINT; Schema: ops; Owner: -
+--
+
+ALTER TABLE ONLY ops.partitioned_tables
+    ADD CONSTRAINT partitioned_tables_pkey PRIMARY KEY (parent);
+
+
+--
+-- Name: schema_migrations schema_migrations_pkey; Type: CONSTRAINT; Schema: ops; Owner: -
+--
+
+ALTER TABLE ONLY ops.schema_migrations
+    ADD CONSTRAINT schema_migrations_pkey PRIMARY KEY (version);
+
+
+--
+-- Name: service_log service_log_pkey; Type: CONSTRAINT; Schema: ops; Owner: -
+--
+
+ALTER TABLE ONLY ops.service_log
+    ADD CONSTRAINT service_log_pkey PRIMARY KEY (id);
+
+
+--
+-- Name: tickets tickets_pkey; Type: CONSTRAINT; Schema: ops; Owner: -
+--
+
+ALTER TABLE ONLY ops.tickets
+    ADD CONSTRAINT tickets_pkey PRIMARY KEY (ticket_id);
+
+
+--
+-- Name: tickets tickets_reference_key; Type: CONSTRAINT; Schema: ops; Owner: -
+--
+
+ALTER TABLE ONLY ops.tickets
+    ADD CONSTRAINT tickets_reference_key UNIQUE (reference);
+
+
+--
+-- Name: measurements measurements_pkey; Type: CONSTRAINT; Schema: slo; Owner: -
+--
+
+ALTER TABLE ONLY slo.measurements
+    ADD CONSTRAINT measurements_pkey PRIMARY KEY (metric, measured_at);
+
+
+--
+-- Name: measurements_default measurements_default_pkey; Type: CONSTRAINT; Schema: slo; Owner: -
+--
+
+ALTER TABLE ONLY slo.measurements_default
+    ADD CONSTRAINT measurements_default_pkey PRIMARY KEY (metric, measured_at);
+
+
+--
+-- Name: targets targets_pkey; Type: CONSTRAINT; Schema: slo; Owner: -
+--
+
+ALTER TABLE ONLY slo.targets
+    ADD CONSTRAINT targets_pkey PRIMARY KEY (metric);
+
+
+--
+-- Name: alarms alarms_pkey; Type: CONSTRAINT; Schema: state; Owner: -
+--
+
+ALTER TABLE ONLY state.alarms
+    ADD CONSTRAINT alarms_pkey PRIMARY KEY (imei, alarm_type, alarm_time);
+
+
+--
+-- Name: device_events device_events_pkey; Type: CONSTRAINT; Schema: state; Owner: -
+--
+
+ALTER TABLE ONLY state.device_events
+    ADD CONSTRAINT device_events_pkey PRIMARY KEY (imei, event_time, event_type);
+
+
+--
+-- Name: device_events_default device_events_default_pkey; Type: CONSTRAINT; Schema: state; Owner: -
+--
+
+ALTER TABLE ONLY state.device_events_default
+    ADD CONSTRAINT device_events_default_pkey PRIMARY KEY (imei, event_time, event_type);
+
+
+--
+-- Name: devices devices_pkey; Type: CONSTRAINT; Schema: state; Owner: -
+--
+
+ALTER TABLE ONLY state.devices
+    ADD CONSTRAINT devices_pkey PRIMARY KEY (imei);
+
+
+--
+-- Name: fuel_readings fuel_readings_pkey; Type: CONSTRAINT; Schema: state; Owner: -
+--
+
+ALTER TABLE ONLY state.fuel_readings
+    ADD CONSTRAINT fuel_readings_pkey PRIMARY KEY (imei, reading_time);
+
+
+--
+-- Name: fuel_readings_default fuel_readings_default_pkey; Type: CONSTRAINT; Schema: state; Owner: -
+--
+
+ALTER TABLE ONLY state.fuel_readings_default
+    ADD CONSTRAINT fuel_readings_default_pkey PRIMARY KEY (imei, reading_time);
+
+
+--
+-- Name: geocoded_positions geocoded_positions_pkey; Type: CONSTRAINT; Schema: state; Owner: -
+--
+
+ALTER TABLE ONLY state.geocoded_positions
+    ADD CONSTRAINT geocoded_positions_pkey PRIMARY KEY (lat_e5, lng_e5);
+
+
+--
+-- Name: heartbeats heartbeats_pkey; Type: CONSTRAINT; Schema: state; Owner: -
+--
+
+ALTER TABLE ONLY state.heartbeats
+    ADD CONSTRAINT heartbeats_pkey PRIMARY KEY (imei, gate_time);
+
+
+--
+-- Name: heartbeats_default heartbeats_default_pkey; Type: CONSTRAINT; Schema: state; Owner: -
+--
+
+ALTER TABLE ONLY state.heartbeats_default
+    ADD CONSTRAINT heartbeats_default_pkey PRIMARY KEY (imei, gate_time);
+
+
+--
+-- Name: lbs_readings lbs_readings_pkey; Type: CONSTRAINT; Schema: state; Owner: -
+--
+
+ALTER TABLE ONLY state.lbs_readings
+    ADD CONSTRAINT lbs_readings_pkey PRIMARY KEY (imei, gate_time);
+
+
+--
+-- Name: lbs_readings_default lbs_readings_default_pkey; Type: CONSTRAINT; Schema: state; Owner: -
+--
+
+ALTER TABLE ONLY state.lbs_readings_default
+    ADD CONSTRAINT lbs_readings_default_pkey PRIMARY KEY (imei, gate_time);
+
+
+--
+-- Name: live_positions live_positions_pkey; Type: CONSTRAINT; Schema: state; Owner: -
+--
+
+ALTER TABLE ONLY state.live_positions
+    ADD CONSTRAINT live_positions_pkey PRIMARY KEY (imei);
+
+
+--
+-- Name: obd_readings obd_readings_pkey; Type: CONSTRAINT; Schema: state; Owner: -
+--
+
+ALTER TABLE ONLY state.obd_readings
+    ADD CONSTRAINT obd_readings_pkey PRIMARY KEY (imei, reading_time);
+
+
+--
+-- Name: obd_readings_default obd_readings_default_pkey; Type: CONSTRAINT; Schema: state; Owner: -
+--
+
+ALTER TABLE ONLY state.obd_readings_default
+    ADD CONSTRAINT obd_readings_default_pkey PRIMARY KEY (imei, reading_time);
+
+
+--
+-- Name: parking_events parking_events_pkey; Type: CONSTRAINT; Schema: state; Owner: -
+--
+
+ALTER TABLE ONLY state.parking_events
+    ADD CONSTRAINT parking_events_pkey PRIMARY KEY (imei, kind, start_time);
+
+
+--
+-- Name: position_history position_history_pkey; Type: CONSTRAINT; Schema: state; Owner: -
+--
+
+ALTER TABLE ONLY state.position_history
+    ADD CONSTRAINT position_history_pkey PRIMARY KEY (imei, fix_time);
+
+
+--
+-- Name: position_history_default position_history_default_pkey; Type: CONSTRAINT; Schema: state; Owner: -
+--
+
+ALTER TABLE ONLY state.position_history_default
+    ADD CONSTRAINT position_history_default_pkey PRIMARY KEY (imei, fix_time);
+
+
+--
+-- Name: temperature_readings temperature_readings_pkey; Type: CONSTRAINT; Schema: state; Owner: -
+--
+
+ALTER TABLE ONLY state.temperature_readings
+    ADD CONSTRAINT temperature_readings_pkey PRIMARY KEY (imei, reading_time, sensor);
+
+
+--
+-- Name: temperature_readings_default temperature_readings_default_pkey; Type: CONSTRAINT; Schema: state; Owner: -
+--
+
+ALTER TABLE ONLY state.temperature_readings_default
+    ADD CONSTRAINT temperature_readings_default_pkey PRIMARY KEY (imei, reading_time, sensor);
+
+
+--
+-- Name: trips trips_pkey; Type: CONSTRAINT; Schema: state; Owner: -
+--
+
+ALTER TABLE ONLY state.trips
+    ADD CONSTRAINT trips_pkey PRIMARY KEY (imei, start_time);
+
+
+--
+-- Name: audit_log_at_idx; Type: INDEX; Schema: auth; Owner: -
+--
+
+CREATE INDEX audit_log_at_idx ON auth.audit_log USING btree (at DESC);
+
+
+--
+-- Name: device_assignments_vehicle_idx; Type: INDEX; Schema: domain; Owner: -
+--
+
+CREATE INDEX device_assignments_vehicle_idx ON domain.device_assignments USING btree (vehicle_id);
+
+
+--
+-- Name: device_lifecycle_events_imei_idx; Type: INDEX; Schema: domain; Owner: -
+--
+
+CREATE INDEX device_lifecycle_events_imei_idx ON domain.device_lifecycle_events USING btree (imei, changed_at);
+
+
+--
+-- Name: driver_assignments_driver_idx; Type: INDEX; Schema: domain; Owner: -
+--
+
+CREATE INDEX driver_assignments_driver_idx ON domain.driver_assignments USING btree (driver_id);
+
+
+--
+-- Name: parsed_imei_time_idx; Type: INDEX; Schema: events; Owner: -
+--
+
+CREATE INDEX parsed_imei_time_idx ON ONLY events.parsed USING btree (imei, event_time);
+
+
+--
+-- Name: parsed_default_imei_event_time_idx; Type: INDEX; Schema: events; Owner: -
+--
+
+CREATE INDEX parsed_default_imei_event_time_idx ON events.parsed_default USING btree (imei, event_time);
+
+
+--
+-- Name: parsed_kind_time_idx; Type: INDEX; Schema: events; Owner: -
+--
+
+CREATE INDEX parsed_kind_time_idx ON ONLY events.parsed USING btree (kind, raw_received_at);
+
+
+--
+-- Name: parsed_default_kind_raw_received_at_idx; Type: INDEX; Schema: events; Owner: -
+--
+
+CREATE INDEX parsed_default_kind_raw_received_at_idx ON events.parsed_default USING btree (kind, raw_received_at);
+
+
+--
+-- Name: raw_pending_idx; Type: INDEX; Schema: events; Owner: -
+--
+
+CREATE INDEX raw_pending_idx ON ONLY events.raw USING btree (received_at, id) WHERE (parsed_at IS NULL);
+
+
+--
+-- Name: raw_default_received_at_id_idx; Type: INDEX; Schema: events; Owner: -
+--
+
+CREATE INDEX raw_default_received_at_id_idx ON events.raw_default USING btree (received_at, id) WHERE (parsed_at IS NULL);
+
+
+--
+-- Name: raw_failed_idx; Type: INDEX; Schema: events; Owner: -
+--
+
+CREATE INDEX raw_failed_idx ON ONLY events.raw USING btree (received_at) WHERE (parse_error IS NOT NULL);
+
+
+--
+-- Name: raw_default_received_at_idx; Type: INDEX; Schema: events; Owner: -
+--
+
+CREATE INDEX raw_default_received_at_idx ON events.raw_default USING btree (received_at) WHERE (parse_error IS NOT NULL);
+
+
+--
+-- Name: raw_source_kind_idx; Type: INDEX; Schema: events; Owner: -
+--
+
+CREATE INDEX raw_source_kind_idx ON ONLY events.raw USING btree (source, kind, received_at);
+
+
+--
+-- Name: raw_default_source_kind_received_at_idx; Type: INDEX; Schema: events; Owner: -
+--
+
+CREATE INDEX raw_default_source_kind_received_at_idx ON events.raw_default USING btree (source, kind, received_at);
+
+
+--
+-- Name: fuel_records_filled_idx; Type: INDEX; Schema: fuel; Owner: -
+--
+
+CREATE INDEX fuel_records_filled_idx ON fuel.records USING btree (filled_at);
+
+
+--
+-- Name: fuel_records_plate_time_idx; Type: INDEX; Schema: fuel; Owner: -
+--
+
+CREATE INDEX fuel_records_plate_time_idx ON fuel.records USING btree (plate_key, filled_at);
+
+
+--
+-- Name: pois_geom_idx; Type: INDEX; Schema: geo; Owner: -
+--
+
+CREATE INDEX pois_geom_idx ON geo.pois USING gist (geom);
+
+
+--
+-- Name: pois_kind_idx; Type: INDEX; Schema: geo; Owner: -
+--
+
+CREATE INDEX pois_kind_idx ON geo.pois USING btree (kind);
+
+
+--
+-- Name: segment_observations_way_idx; Type: INDEX; Schema: geo; Owner: -
+--
+
+CREATE INDEX segment_observations_way_idx ON ONLY geo.segment_observations USING btree (way_gid, observed_at);
+
+
+--
+-- Name: segment_observations_default_way_gid_observed_at_idx; Type: INDEX; Schema: geo; Owner: -
+--
+
+CREATE INDEX segment_observations_default_way_gid_observed_at_idx ON geo.segment_observations_default USING btree (way_gid, observed_at);
+
+
+--
+-- Name: ways_geom_idx; Type: INDEX; Schema: geo; Owner: -
+--
+
+CREATE INDEX ways_geom_idx ON geo.ways USING gist (the_geom);
+
+
+--
+-- Name: ways_source_idx; Type: INDEX; Schema: geo; Owner: -
+--
+
+CREATE INDEX ways_source_idx ON geo.ways USING btree (source);
+
+
+--
+-- Name: ways_target_idx; Type: INDEX; Schema: geo; Owner: -
+--
+
+CREATE INDEX ways_target_idx ON geo.ways USING btree (target);
+
+
+--
+-- Name: ways_vertices_geom_idx; Type: INDEX; Schema: geo; Owner: -
+--
+
+CREATE INDEX ways_vertices_geom_idx ON geo.ways_vertices_pgr USING gist (the_geom);
+
+
+--
+-- Name: ingestion_log_called_idx; Type: INDEX; Schema: ops; Owner: -
+--
+
+CREATE INDEX ingestion_log_called_idx ON ops.ingestion_log USING btree (called_at DESC);
+
+
+--
+-- Name: job_runs_job_idx; Type: INDEX; Schema: ops; Owner: -
+--
+
+CREATE INDEX job_runs_job_idx ON ops.job_runs USING btree (job, started_at DESC);
+
+
+--
+-- Name: alarms_open_idx; Type: INDEX; Schema: state; Owner: -
+--
+
+CREATE INDEX alarms_open_idx ON state.alarms USING btree (imei, alarm_type) WHERE (ended_at IS NULL);
+
+
+--
+-- Name: alarms_time_idx; Type: INDEX; Schema: state; Owner: -
+--
+
+CREATE INDEX alarms_time_idx ON state.alarms USING btree (alarm_time);
+
+
+--
+-- Name: live_positions_geom_idx; Type: INDEX; Schema: state; Owner: -
+--
+
+CREATE INDEX live_positions_geom_idx ON state.live_positions USING gist (geom);
+
+
+--
+-- Name: parking_events_start_idx; Type: INDEX; Schema: state; Owner: -
+--
+
+CREATE INDEX parking_events_start_idx ON state.parking_events USING btree (start_time);
+
+
+--
+-- Name: trips_start_idx; Type: INDEX; Schema: state; Owner: -
+--
+
+CREATE INDEX trips_start_idx ON state.trips USING btree (start_time);
+
+
+--
+-- Name: parsed_default_imei_event_time_idx; Type: INDEX ATTACH; Schema: events; Owner: -
+--
+
+ALTER INDEX events.parsed_imei_time_idx ATTACH PARTITION events.parsed_default_imei_event_time_idx;
+
+
+--
+-- Name: parsed_default_kind_raw_received_at_idx; Type: INDEX ATTACH; Schema: events; Owner: -
+--
+
+ALTER INDEX events.parsed_kind_time_idx ATTACH PARTITION events.parsed_default_kind_raw_received_at_idx;
+
+
+--
+-- Name: parsed_default_pkey; Type: INDEX ATTACH; Schema: events; Owner: -
+--
+
+ALTER INDEX events.parsed_pkey ATTACH PARTITION events.parsed_default_pkey;
+
+
+--
+-- Name: parsed_default_raw_received_at_raw_id_item_index_parser_ver_key; Type: INDEX ATTACH; Schema: events; Owner: -
+--
+
+ALTER INDEX events.parsed_raw_received_at_raw_id_item_index_parser_version_key ATTACH PARTITION events.parsed_default_raw_received_at_raw_id_item_index_parser_ver_key;
+
+
+--
+-- Name: raw_default_pkey; Type: INDEX ATTACH; Schema: events; Owner: -
+--
+
+ALTER INDEX events.raw_pkey ATTACH PARTITION events.raw_default_pkey;
+
+
+--
+-- Name: raw_default_received_at_id_idx; Type: INDEX ATTACH; Schema: events; Owner: -
+--
+
+ALTER INDEX events.raw_pending_idx ATTACH PARTITION events.raw_default_received_at_id_idx;
+
+
+--
+-- Name: raw_default_received_at_idx; Type: INDEX ATTACH; Schema: events; Owner: -
+--
+
+ALTER INDEX events.raw_failed_idx ATTACH PARTITION events.raw_default_received_at_idx;
+
+
+--
+-- Name: raw_default_source_kind_received_at_idx; Type: INDEX ATTACH; Schema: events; Owner: -
+--
+
+ALTER INDEX events.raw_source_kind_idx ATTACH PARTITION events.raw_default_source_kind_received_at_idx;
+
+
+--
+-- Name: segment_observations_default_pkey; Type: INDEX ATTACH; Schema: geo; Owner: -
+--
+
+ALTER INDEX geo.segment_observations_pkey ATTACH PARTITION geo.segment_observations_default_pkey;
+
+
+--
+-- Name: segment_observations_default_way_gid_observed_at_idx; Type: INDEX ATTACH; Schema: geo; Owner: -
+--
+
+ALTER INDEX geo.segment_observations_way_idx ATTACH PARTITION geo.segment_observations_default_way_gid_observed_at_idx;
+
+
+--
+-- Name: measurements_default_pkey; Type: INDEX ATTACH; Schema: slo; Owner: -
+--
+
+ALTER INDEX slo.measurements_pkey ATTACH PARTITION slo.measurements_default_pkey;
+
+
+--
+-- Name: device_events_default_pkey; Type: INDEX ATTACH; Schema: state; Owner: -
+--
+
+ALTER INDEX state.device_events_pkey ATTACH PARTITION state.device_events_default_pkey;
+
+
+--
+-- Name: fuel_readings_default_pkey; Type: INDEX ATTACH; Schema: state; Owner: -
+--
+
+ALTER INDEX state.fuel_readings_pkey ATTACH PARTITION state.fuel_readings_default_pkey;
+
+
+--
+-- Name: heartbeats_default_pkey; Type: INDEX ATTACH; Schema: state; Owner: -
+--
+
+ALTER INDEX state.heartbeats_pkey ATTACH PARTITION state.heartbeats_default_pkey;
+
+
+--
+-- Name: lbs_readings_default_pkey; Type: INDEX ATTACH; Schema: state; Owner: -
+--
+
+ALTER INDEX state.lbs_readings_pkey ATTACH PARTITION state.lbs_readings_default_pkey;
+
+
+--
+-- Name: obd_readings_default_pkey; Type: INDEX ATTACH; Schema: state; Owner: -
+--
+
+ALTER INDEX state.obd_readings_pkey ATTACH PARTITION state.obd_readings_default_pkey;
+
+
+--
+-- Name: position_history_default_pkey; Type: INDEX ATTACH; Schema: state; Owner: -
+--
+
+ALTER INDEX state.position_history_pkey ATTACH PARTITION state.position_history_default_pkey;
+
+
+--
+-- Name: temperature_readings_default_pkey; Type: INDEX ATTACH; Schema: state; Owner: -
+--
+
+ALTER INDEX state.temperature_readings_pkey ATTACH PARTITION state.temperature_readings_default_pkey;
+
+
+--
+-- Name: raw raw_guard; Type: TRIGGER; Schema: events; Owner: -
+--
+
+CREATE TRIGGER raw_guard BEFORE DELETE OR UPDATE ON events.raw FOR EACH ROW EXECUTE FUNCTION events.raw_guard();
+
+
+--
+-- Name: refresh_tokens refresh_tokens_account_id_fkey; Type: FK CONSTRAINT; Schema: auth; Owner: -
+--
+
+ALTER TABLE ONLY auth.refresh_tokens
+    ADD CONSTRAINT refresh_tokens_account_id_fkey FOREIGN KEY (account_id) REFERENCES auth.accounts(account_id);
+
+
+--
+-- Name: device_assignments device_assignments_imei_fkey; Type: FK CONSTRAINT; Schema: domain; Owner: -
+--
+
+ALTER TABLE ONLY domain.device_assignments
+    ADD CONSTRAINT device_assignments_imei_fkey FOREIGN KEY (imei) REFERENCES domain.devices(imei);
+
+
+--
+-- Name: device_assignments device_assignments_vehicle_id_fkey; Type: FK CONSTRAINT; Schema: domain; Owner: -
+--
+
+ALTER TABLE ONLY domain.device_assignments
+    ADD CONSTRAINT device_assignments_vehicle_id_fkey FOREIGN KEY (vehicle_id) REFERENCES domain.vehicles(vehicle_id);
+
+
+--
+-- Name: device_lifecycle_events device_lifecycle_events_imei_fkey; Type: FK CONSTRAINT; Schema: domain; Owner: -
+--
+
+ALTER TABLE ONLY domain.device_lifecycle_events
+    ADD CONSTRAINT device_lifecycle_events_imei_fkey FOREIGN KEY (imei) REFERENCES domain.devices(imei);
+
+
+--
+-- Name: devices devices_account_fkey; Type: FK CONSTRAINT; Schema: domain; Owner: -
+--
+
+ALTER TABLE ONLY domain.devices
+    ADD CONSTRAINT devices_account_fkey FOREIGN KEY (account) REFERENCES domain.accounts(account);
+
+
+--
+-- Name: driver_assignments driver_assignments_driver_id_fkey; Type: FK CONSTRAINT; Schema: domain; Owner: -
+--
+
+ALTER TABLE ONLY domain.driver_assignments
+    ADD CONSTRAINT driver_assignments_driver_id_fkey FOREIGN KEY (driver_id) REFERENCES domain.drivers(driver_id);
+
+
+--
+-- Name: driver_assignments driver_assignments_vehicle_id_fkey; Type: FK CONSTRAINT; Schema: domain; Owner: -
+--
+
+ALTER TABLE ONLY domain.driver_assignments
+    ADD CONSTRAINT driver_assignments_vehicle_id_fkey FOREIGN KEY (vehicle_id) REFERENCES domain.vehicles(vehicle_id);
+
+
+--
+-- Name: drivers drivers_cost_centre_fkey; Type: FK CONSTRAINT; Schema: domain; Owner: -
+--
+
+ALTER TABLE ONLY domain.drivers
+    ADD CONSTRAINT drivers_cost_centre_fkey FOREIGN KEY (cost_centre) REFERENCES domain.cost_centres(code);
+
+
+--
+-- Name: vehicles vehicles_assigned_city_fkey; Type: FK CONSTRAINT; Schema: domain; Owner: -
+--
+
+ALTER TABLE ONLY domain.vehicles
+    ADD CONSTRAINT vehicles_assigned_city_fkey FOREIGN KEY (assigned_city) REFERENCES domain.assigned_cities(city);
+
+
+--
+-- Name: vehicles vehicles_cost_centre_fkey; Type: FK CONSTRAINT; Schema: domain; Owner: -
+--
+
+ALTER TABLE ONLY domain.vehicles
+    ADD CONSTRAINT vehicles_cost_centre_fkey FOREIGN KEY (cost_centre) REFERENCES domain.cost_centres(code);
+
+
+--
+-- Name: dispatch_log dispatch_log_ticket_id_fkey; Type: FK CONSTRAINT; Schema: ops; Owner: -
+--
+
+ALTER TABLE ONLY ops.dispatch_log
+    ADD CONSTRAINT dispatch_log_ticket_id_fkey FOREIGN KEY (ticket_id) REFERENCES ops.tickets(ticket_id);
+
+
+--
+-- Name: dispatch_log dispatch_log_vehicle_id_fkey; Type: FK CONSTRAINT; Schema: ops; Owner: -
+--
+
+ALTER TABLE ONLY ops.dispatch_log
+    ADD CONSTRAINT dispatch_log_vehicle_id_fkey FOREIGN KEY (vehicle_id) REFERENCES domain.vehicles(vehicle_id);
+
+
+--
+-- Name: odometer_readings odometer_readings_vehicle_id_fkey; Type: FK CONSTRAINT; Schema: ops; Owner: -
+--
+
+ALTER TABLE ONLY ops.odometer_readings
+    ADD CONSTRAINT odometer_readings_vehicle_id_fkey FOREIGN KEY (vehicle_id) REFERENCES domain.vehicles(vehicle_id);
+
+
+--
+-- Name: service_log service_log_vehicle_id_fkey; Type: FK CONSTRAINT; Schema: ops; Owner: -
+--
+
+ALTER TABLE ONLY ops.service_log
+    ADD CONSTRAINT service_log_vehicle_id_fkey FOREIGN KEY (vehicle_id) REFERENCES domain.vehicles(vehicle_id);
+
+
+--
+-- Name: measurements measurements_metric_fkey; Type: FK CONSTRAINT; Schema: slo; Owner: -
+--
+
+ALTER TABLE slo.measurements
+    ADD CONSTRAINT measurements_metric_fkey FOREIGN KEY (metric) REFERENCES slo.targets(metric) ON UPDATE CASCADE;
+
+
+--
+-- PostgreSQL database dump complete
+--
+
+
