@@ -40,6 +40,12 @@ pub struct Config {
     pub log_format: LogFormat,
     /// `FLEET_LOG` (or `RUST_LOG`): tracing filter directives.
     pub log_filter: String,
+    /// `JIMI_PUSH_TOKEN`: the shared token the Jimi IoT Hub sends in its `token` form field.
+    pub jimi_push_token: Option<String>,
+    /// `FLEET_PUSH_SECRETS`: `source=secret,...` HMAC-SHA256 secrets of generic signed sources.
+    pub push_secrets: Vec<(String, String)>,
+    /// `FLEET_PUSH_MAX_BYTES`: largest accepted push body.
+    pub push_max_bytes: usize,
 }
 
 /// A configuration variable holds a value that cannot be used.
@@ -117,8 +123,68 @@ impl Config {
             log_filter: get("FLEET_LOG")
                 .or_else(|| get("RUST_LOG"))
                 .unwrap_or_else(|| "info".into()),
+            jimi_push_token: match get("JIMI_PUSH_TOKEN") {
+                Some(t) if t.len() < 8 => {
+                    return Err(ConfigError {
+                        var: "JIMI_PUSH_TOKEN",
+                        value: "(hidden)".into(),
+                        reason: "the shared push token must be at least 8 characters".into(),
+                    });
+                }
+                t => t,
+            },
+            push_secrets: parse_push_secrets(get("FLEET_PUSH_SECRETS"))?,
+            push_max_bytes: int_in(
+                "FLEET_PUSH_MAX_BYTES",
+                get("FLEET_PUSH_MAX_BYTES"),
+                1 << 20,
+                256,
+                64 << 20,
+            )? as usize,
         })
     }
+}
+
+/// `source=secret,source2=secret2`; source names follow the event log's rule (lower-case, digits, `_`).
+fn parse_push_secrets(value: Option<String>) -> Result<Vec<(String, String)>, ConfigError> {
+    let Some(v) = value else {
+        return Ok(Vec::new());
+    };
+    let err = |reason: String| ConfigError {
+        var: "FLEET_PUSH_SECRETS",
+        value: "(hidden)".into(),
+        reason,
+    };
+    let mut out: Vec<(String, String)> = Vec::new();
+    for pair in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (source, secret) = pair.split_once('=').ok_or_else(|| err(format!("expected source=secret pairs separated by commas, got an entry without '=' ({} characters)", pair.len())))?;
+        let source = source.trim();
+        let valid = source.len() <= 40
+            && source.starts_with(|c: char| c.is_ascii_lowercase())
+            && source
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !valid {
+            return Err(err(format!(
+                "source name {source:?} must be lower-case letters, digits and _ (at most 40, starting with a letter)"
+            )));
+        }
+        if source.starts_with("jimi_") {
+            return Err(err(format!(
+                "source name {source:?} is reserved for the vendor's own receivers"
+            )));
+        }
+        if secret.trim().len() < 16 {
+            return Err(err(format!(
+                "the secret of {source:?} must be at least 16 characters"
+            )));
+        }
+        if out.iter().any(|(s, _)| s == source) {
+            return Err(err(format!("source {source:?} is listed twice")));
+        }
+        out.push((source.to_string(), secret.trim().to_string()));
+    }
+    Ok(out)
 }
 
 fn parse_database_url(url: &str) -> Result<String, ConfigError> {
@@ -249,12 +315,38 @@ mod tests {
             ("FLEET_MIGRATION_WAIT_SECS", "-1"),
             ("FLEET_LOG_FORMAT", "xml"),
             ("DATABASE_URL", "mysql://x@y/z"),
+            ("JIMI_PUSH_TOKEN", "short"),
+            ("FLEET_PUSH_SECRETS", "fuel_feed"),
+            ("FLEET_PUSH_SECRETS", "Fuel=0123456789abcdef"),
+            ("FLEET_PUSH_SECRETS", "fuel_feed=short"),
+            ("FLEET_PUSH_SECRETS", "jimi_push=0123456789abcdef"),
+            (
+                "FLEET_PUSH_SECRETS",
+                "a=0123456789abcdef,a=0123456789abcdef",
+            ),
+            ("FLEET_PUSH_MAX_BYTES", "10"),
         ];
         for (var, value) in cases {
             let e = cfg(&[(var, value)]).expect_err(var);
             assert_eq!(e.var, var);
             assert!(e.to_string().contains(var), "{e}");
         }
+    }
+
+    #[test]
+    fn push_secrets_are_read_and_never_echoed() {
+        let c = cfg(&[(
+            "FLEET_PUSH_SECRETS",
+            "fuel_feed=0123456789abcdef, hr_extract=fedcba9876543210",
+        )])
+        .expect("valid");
+        assert_eq!(c.push_secrets.len(), 2);
+        assert_eq!(
+            c.push_secrets[1],
+            ("hr_extract".to_string(), "fedcba9876543210".to_string())
+        );
+        let e = cfg(&[("FLEET_PUSH_SECRETS", "fuel_feed=tooshortsecret")]).expect_err("short");
+        assert!(!e.to_string().contains("tooshortsecret"), "{e}");
     }
 
     #[test]

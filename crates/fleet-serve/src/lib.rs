@@ -34,9 +34,9 @@ pub fn ops_router(health: Health) -> Router {
         .merge(metrics::router(metrics::install()))
 }
 
-/// The gateway's full router. Later areas (push receivers, API, pages) merge theirs here.
-pub fn gateway_router(health: Health) -> Router {
-    finish(ops_router(health))
+/// The gateway's full router: the ops routes plus the areas' routers (push receivers, API, pages).
+pub fn gateway_router(health: Health, areas: Router) -> Router {
+    finish(ops_router(health).merge(areas))
 }
 
 /// Adds the layers every router gets: request metrics, tracing, a JSON 404.

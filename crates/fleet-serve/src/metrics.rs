@@ -19,6 +19,11 @@ pub const ROLE_UP: &str = "fleet_role_up";
 pub const CRON_JOB_RUNS_TOTAL: &str = "fleet_cron_job_runs_total";
 pub const CRON_JOB_DURATION_SECONDS: &str = "fleet_cron_job_duration_seconds";
 pub const RAW_PENDING: &str = "fleet_raw_pending";
+pub const RAW_PROCESSED_TOTAL: &str = "fleet_raw_processed_total";
+pub const PARSE_ERRORS_TOTAL: &str = "fleet_parse_errors_total";
+pub const WORKER_BATCH_SECONDS: &str = "fleet_worker_batch_seconds";
+pub const PUSH_ACCEPTED_TOTAL: &str = "fleet_push_accepted_total";
+pub const PUSH_REJECTED_TOTAL: &str = "fleet_push_rejected_total";
 
 /// Installs the process-wide Prometheus recorder (once) and returns its handle.
 pub fn install() -> PrometheusHandle {

@@ -14,7 +14,7 @@ async fn spawn(health: Health) -> (String, CancellationToken) {
     let token = CancellationToken::new();
     tokio::spawn(fleet_serve::serve(
         listener,
-        fleet_serve::gateway_router(health),
+        fleet_serve::gateway_router(health, axum::Router::new()),
         token.clone(),
     ));
     (base, token)

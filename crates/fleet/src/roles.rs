@@ -116,6 +116,7 @@ enum Role {
 
 /// Runs `roles` in this process with one HTTP listener on `addr` until a signal arrives.
 async fn run_roles(
+    config: &Config,
     db: &Database,
     roles: &[Role],
     addr: std::net::SocketAddr,
@@ -165,7 +166,12 @@ async fn run_roles(
     }
     let health = Health::new(db.pool.clone(), lives);
     let router = if roles.contains(&Role::Gateway) {
-        fleet_serve::gateway_router(health)
+        let push = fleet_ingest::push::PushConfig {
+            jimi_token: config.jimi_push_token.clone(),
+            secrets: config.push_secrets.clone(),
+            max_bytes: config.push_max_bytes,
+        };
+        fleet_serve::gateway_router(health, fleet_ingest::push::router(db.pool.clone(), push))
     } else {
         fleet_serve::finish(fleet_serve::ops_router(health))
     };
@@ -190,7 +196,7 @@ async fn run_roles(
         .collect();
     tracing::info!(listen = %local, roles = ?names, "fleet is running");
     if banner {
-        print_banner(db, local, &names);
+        print_banner(config, db, local, &names);
     }
     let mut failure: Option<anyhow::Error> = None;
     while let Some(joined) = tasks.join_next().await {
@@ -210,7 +216,7 @@ async fn run_roles(
     }
 }
 
-fn print_banner(db: &Database, addr: std::net::SocketAddr, roles: &[&str]) {
+fn print_banner(config: &Config, db: &Database, addr: std::net::SocketAddr, roles: &[&str]) {
     let health: Vec<String> = roles
         .iter()
         .map(|r| format!("http://{addr}/health/{r}"))
@@ -219,8 +225,12 @@ fn print_banner(db: &Database, addr: std::net::SocketAddr, roles: &[&str]) {
         Some(c) => format!("managed local cluster under {}", c.root().display()),
         None => "DATABASE_URL".to_string(),
     };
+    let push = match &config.jimi_push_token {
+        Some(_) => format!("http://{addr}/push/jimi/<path> (token from JIMI_PUSH_TOKEN)"),
+        None => "disabled: set JIMI_PUSH_TOKEN to accept vendor pushes".to_string(),
+    };
     println!(
-        "\nFleet Platform is running at http://{addr}/\n  health:   {}\n  metrics:  http://{addr}/metrics\n  database: {} ({where_db})\nPress Ctrl-C to stop.\n",
+        "\nFleet Platform is running at http://{addr}/\n  health:   {}\n  metrics:  http://{addr}/metrics\n  pushes:   {push}\n  database: {} ({where_db})\nPress Ctrl-C to stop.\n",
         health.join("  "),
         redact_url(&db.url),
     );
@@ -250,6 +260,7 @@ pub async fn up(config: Config) -> Result<()> {
             "database is current"
         );
         run_roles(
+            &config,
             &db,
             &[Role::Gateway, Role::Worker, Role::Cron],
             config.listen,
@@ -266,7 +277,7 @@ pub async fn up(config: Config) -> Result<()> {
 pub async fn gateway(config: Config) -> Result<()> {
     let db = open_database(&config).await?;
     fleet_store::migrate::wait_until_current(&db.pool, config.migration_wait).await?;
-    let r = run_roles(&db, &[Role::Gateway], config.listen, false).await;
+    let r = run_roles(&config, &db, &[Role::Gateway], config.listen, false).await;
     close(db, false).await?;
     r
 }
@@ -274,7 +285,7 @@ pub async fn gateway(config: Config) -> Result<()> {
 pub async fn worker(config: Config) -> Result<()> {
     let db = open_database(&config).await?;
     fleet_store::migrate::run(&db.pool).await?;
-    let r = run_roles(&db, &[Role::Worker], config.worker_listen, false).await;
+    let r = run_roles(&config, &db, &[Role::Worker], config.worker_listen, false).await;
     close(db, false).await?;
     r
 }
@@ -282,7 +293,7 @@ pub async fn worker(config: Config) -> Result<()> {
 pub async fn cron(config: Config) -> Result<()> {
     let db = open_database(&config).await?;
     fleet_store::migrate::wait_until_current(&db.pool, config.migration_wait).await?;
-    let r = run_roles(&db, &[Role::Cron], config.cron_listen, false).await;
+    let r = run_roles(&config, &db, &[Role::Cron], config.cron_listen, false).await;
     close(db, false).await?;
     r
 }

@@ -1,0 +1,644 @@
+//! The versioned parser: one raw row in, typed events out (ARCHITECTURE §1 rule 4).
+//!
+//! Pure and synchronous, so it is table-tested without a database. A raw row may yield many
+//! events (an IoT Hub `data_list` carries up to ~50 items). Items that cannot be read are
+//! reported in the row's error while the readable items are still emitted: one bad fix must not
+//! lose its 49 neighbours. Values the database could not store (a heading of 4000, a speed of
+//! 1e300) are dropped to null here, so a projection never fails on vendor noise.
+//!
+//! Bump [`PARSER_VERSION`] whenever the output for some input changes; rows that failed under an
+//! older version are re-queued by the worker at start.
+
+use chrono::{DateTime, Utc};
+use fleet_core::jimi::{self, Num, PushAlarm, PushEvent, PushGps, PushHeartbeat, PushLbs, Text};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+pub const PARSER_VERSION: i32 = 1;
+
+/// A raw row as the parser sees it.
+#[derive(Debug, Clone)]
+pub struct RawRow {
+    pub id: i64,
+    pub received_at: DateTime<Utc>,
+    pub source: String,
+    pub kind: String,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// One typed event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event {
+    pub item_index: i32,
+    pub kind: &'static str,
+    pub imei: Option<String>,
+    pub event_time: Option<DateTime<Utc>>,
+    pub body: Value,
+}
+
+/// What parsing a raw row produced.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Outcome {
+    pub events: Vec<Event>,
+    /// Why (part of) the row could not be read; `None` when everything was read.
+    pub error: Option<String>,
+}
+
+impl Outcome {
+    fn failed(msg: impl Into<String>) -> Self {
+        Self {
+            events: Vec::new(),
+            error: Some(msg.into()),
+        }
+    }
+}
+
+/// Parses one raw row.
+pub fn parse(raw: &RawRow) -> Outcome {
+    match (raw.source.as_str(), raw.kind.as_str()) {
+        ("jimi_push", jimi::ALARM_PUSH_KIND) => parse_alarm_push(&raw.body),
+        ("jimi_push", path) if jimi::IOT_HUB_PATHS.contains(&path) => {
+            parse_iot_hub(path, &raw.body)
+        }
+        (source, kind) => Outcome::failed(format!(
+            "no parser for source {source:?} kind {kind:?} (parser v{PARSER_VERSION})"
+        )),
+    }
+}
+
+/// Form fields of a body: `application/x-www-form-urlencoded`, or a JSON object (some hubs).
+fn fields(body: &[u8]) -> Result<Map<String, Value>, String> {
+    let trimmed = body
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .map(|i| &body[i..])
+        .unwrap_or(&[]);
+    if trimmed.first() == Some(&b'{') {
+        return match serde_json::from_slice::<Value>(trimmed) {
+            Ok(Value::Object(m)) => Ok(m),
+            Ok(_) => Err("the JSON body is not an object".into()),
+            Err(e) => Err(format!("the body is neither form data nor valid JSON: {e}")),
+        };
+    }
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
+        .map_err(|e| format!("the form body cannot be decoded: {e}"))?;
+    Ok(pairs
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect())
+}
+
+/// A field that carries JSON, either as a JSON string (the documented wire form) or inline.
+fn json_field(f: &Map<String, Value>, name: &str) -> Result<Value, String> {
+    match f.get(name) {
+        None => Err(format!("the {name} field is missing")),
+        Some(Value::String(s)) => {
+            serde_json::from_str(s).map_err(|e| format!("the {name} field is not valid JSON: {e}"))
+        }
+        Some(other) => Ok(other.clone()),
+    }
+}
+
+fn parse_iot_hub(path: &str, body: &[u8]) -> Outcome {
+    let f = match fields(body) {
+        Ok(f) => f,
+        Err(e) => return Outcome::failed(e),
+    };
+    let items = match json_field(&f, "data_list") {
+        Ok(Value::Array(items)) => items,
+        Ok(obj @ Value::Object(_)) => vec![obj],
+        Ok(_) => return Outcome::failed("data_list is neither an array nor an object"),
+        Err(e) => return Outcome::failed(e),
+    };
+    let mut out = Outcome::default();
+    let mut errors = Vec::new();
+    for (i, item) in items.into_iter().enumerate() {
+        let index = i32::try_from(i).unwrap_or(i32::MAX);
+        let result = match path {
+            "pushgps" => gps(item),
+            "pushhb" => heartbeat(item),
+            "pushalarm" => alarm(item),
+            "pushevent" => device_event(item),
+            "pushlbs" => lbs(item),
+            "pushobd" => generic(item, "obd"),
+            "pushoil" => generic(item, "fuel_reading"),
+            "pushtem" => generic(item, "temperature"),
+            "pushtripreport" => generic(item, "trip_report"),
+            _ => generic(item, "fault"),
+        };
+        match result {
+            Ok(mut e) => {
+                e.item_index = index;
+                out.events.push(e);
+            }
+            Err(e) => errors.push(format!("item {i}: {e}")),
+        }
+    }
+    if !errors.is_empty() {
+        let shown: Vec<&str> = errors.iter().take(5).map(String::as_str).collect();
+        let more = if errors.len() > 5 {
+            format!(" (+{} more)", errors.len() - 5)
+        } else {
+            String::new()
+        };
+        out.error = Some(format!(
+            "{} of {} items unreadable: {}{more}",
+            errors.len(),
+            errors.len() + out.events.len(),
+            shown.join("; ")
+        ));
+    }
+    out
+}
+
+fn decode<T: serde::de::DeserializeOwned>(item: Value) -> Result<T, String> {
+    if !item.is_object() {
+        return Err("not a JSON object".into());
+    }
+    serde_json::from_value(item).map_err(|e| e.to_string())
+}
+
+fn imei(t: &Text) -> Result<String, String> {
+    let s = t.get().ok_or("deviceImei is missing")?;
+    if s.len() < 6 || s.len() > 20 || !s.chars().all(|c| c.is_ascii_alphanumeric()) {
+        return Err(format!("deviceImei {s:?} is not an IMEI"));
+    }
+    Ok(s.to_string())
+}
+
+/// Keeps a value only within what its column can hold and what is physically plausible.
+fn bounded(n: Num, lo: f64, hi: f64) -> Option<f64> {
+    n.get().filter(|v| (lo..=hi).contains(v))
+}
+
+fn bounded_int(n: Num, lo: i64, hi: i64) -> Option<i64> {
+    n.int().filter(|v| (lo..=hi).contains(v))
+}
+
+fn pos_type(n: Num, text: Option<&str>) -> Option<&'static str> {
+    match (n.int(), text.map(str::to_ascii_uppercase).as_deref()) {
+        (Some(1), _) | (_, Some("GPS")) => Some("GPS"),
+        (Some(2), _) | (_, Some("LBS")) => Some("LBS"),
+        (Some(3), _) | (_, Some("WIFI")) => Some("WIFI"),
+        (_, Some("BEACON")) => Some("BEACON"),
+        _ => None,
+    }
+}
+
+fn gps(item: Value) -> Result<Event, String> {
+    let g: PushGps = decode(item)?;
+    let imei = imei(&g.device_imei)?;
+    let fix_time = g.gps_time.0.ok_or("gpsTime is missing or unreadable")?;
+    let (lat, lng) = (
+        g.lat.get().ok_or("lat is missing")?,
+        g.lng.get().ok_or("lng is missing")?,
+    );
+    Ok(Event {
+        item_index: 0,
+        kind: "position_fix",
+        imei: Some(imei.clone()),
+        event_time: Some(fix_time),
+        body: json!({
+            "imei": imei,
+            "fix_time": fix_time,
+            "gate_time": g.gate_time.0,
+            "lat": lat,
+            "lng": lng,
+            "speed_kmh": bounded(g.gps_speed, 0.0, 1000.0),
+            "heading": bounded_int(g.direction, 0, 360),
+            "acc_on": g.acc.flag(),
+            "pos_type": pos_type(g.post_type, None),
+            "satellites": bounded_int(g.satellite_num, 0, 255),
+            "altitude_m": bounded(g.altitude, -1000.0, 10_000.0),
+            "odometer_m": bounded_int(g.distance, 0, 100_000_000_000),
+            "gps_mode": bounded_int(g.gps_mode, 0, 255),
+        }),
+    })
+}
+
+fn heartbeat(item: Value) -> Result<Event, String> {
+    let original = item.clone();
+    let h: PushHeartbeat = decode(item)?;
+    let imei = imei(&h.device_imei)?;
+    let t = h.gate_time.0.ok_or("gateTime is missing or unreadable")?;
+    Ok(Event {
+        item_index: 0,
+        kind: "heartbeat",
+        imei: Some(imei.clone()),
+        event_time: Some(t),
+        body: json!({
+            "imei": imei,
+            "gate_time": t,
+            "power_level": bounded_int(h.power_level, 0, 32_767),
+            "gsm_signal": bounded_int(h.gsm_sign, 0, 32_767),
+            "acc_on": h.acc.flag(),
+            "power_status": h.power_status.0,
+            "details": original,
+        }),
+    })
+}
+
+fn alarm(item: Value) -> Result<Event, String> {
+    let a: PushAlarm = decode(item)?;
+    let m = a.msg;
+    let imei = imei(&m.device_imei)?;
+    let alert_type = m
+        .alert_type
+        .get()
+        .ok_or("msg.alertType is missing")?
+        .to_string();
+    let t = m
+        .alarm_time
+        .0
+        .or(a.gate_time.0)
+        .ok_or("msg.alarmTime is missing or unreadable")?;
+    if alert_type == jimi::REMOVE_ALARM {
+        return Ok(Event {
+            item_index: 0,
+            kind: "alarm_end",
+            imei: Some(imei.clone()),
+            event_time: Some(t),
+            // alertValue names the alarm type being cleared, when the device says.
+            body: json!({"imei": imei, "end_time": t, "alarm_type": m.alert_value.0}),
+        });
+    }
+    Ok(Event {
+        item_index: 0,
+        kind: "alarm",
+        imei: Some(imei.clone()),
+        event_time: Some(t),
+        body: alarm_body(
+            &imei,
+            &alert_type,
+            t,
+            None,
+            m.lat,
+            m.lng,
+            m.gps_speed,
+            m.alert_value.0,
+        ),
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn alarm_body(
+    imei: &str,
+    alarm_type: &str,
+    t: DateTime<Utc>,
+    name: Option<String>,
+    lat: Num,
+    lng: Num,
+    speed: Num,
+    value: Option<String>,
+) -> Value {
+    json!({
+        "imei": imei,
+        "alarm_type": alarm_type,
+        "alarm_time": t,
+        "alarm_name": name,
+        "lat": bounded(lat, -90.0, 90.0),
+        "lng": bounded(lng, -180.0, 180.0),
+        "speed_kmh": bounded(speed, 0.0, 1000.0),
+        "alert_value": value,
+    })
+}
+
+fn device_event(item: Value) -> Result<Event, String> {
+    let original = item.clone();
+    let e: PushEvent = decode(item)?;
+    let imei = imei(&e.device_imei)?;
+    let t = e.gate_time.0.ok_or("gateTime is missing or unreadable")?;
+    let kind = e.kind.get().ok_or("type is missing")?.to_ascii_uppercase();
+    Ok(Event {
+        item_index: 0,
+        kind: "device_event",
+        imei: Some(imei.clone()),
+        event_time: Some(t),
+        body: json!({"imei": imei, "event_time": t, "event_type": kind, "details": original}),
+    })
+}
+
+fn lbs(item: Value) -> Result<Event, String> {
+    let l: PushLbs = decode(item)?;
+    let imei = imei(&l.device_imei)?;
+    let t = l.gate_time.0.ok_or("gateTime is missing or unreadable")?;
+    let cells = l
+        .lbs_json
+        .cell_list
+        .get()
+        .map(jimi::parse_cells)
+        .unwrap_or_default();
+    Ok(Event {
+        item_index: 0,
+        kind: "lbs",
+        imei: Some(imei.clone()),
+        event_time: Some(t),
+        body: json!({
+            "imei": imei,
+            "gate_time": t,
+            "mcc": bounded_int(l.lbs_json.mcc, 0, 999),
+            "mnc": bounded_int(l.lbs_json.mnc, 0, 999),
+            "cells": cells,
+        }),
+    })
+}
+
+/// Undocumented pushes (OBD, oil, temperature, trip report, faults): keep the whole item and
+/// lift out what is recognisable — the device, a time, and every numeric reading.
+fn generic(item: Value, kind: &'static str) -> Result<Event, String> {
+    let Value::Object(map) = &item else {
+        return Err("not a JSON object".into());
+    };
+    let text = |keys: &[&str]| {
+        keys.iter()
+            .find_map(|k| map.get(*k).cloned())
+            .and_then(|v| serde_json::from_value::<Text>(v).ok())
+            .and_then(|t| t.0)
+    };
+    let imei_text = Text(text(&["deviceImei", "imei", "IMEI"]));
+    let imei = imei(&imei_text)?;
+    let t = [
+        "dataReportTime",
+        "gpsTime",
+        "gateTime",
+        "time",
+        "reportTime",
+        "startTime",
+    ]
+    .iter()
+    .find_map(|k| {
+        map.get(*k)
+            .and_then(|v| v.as_str())
+            .and_then(jimi::parse_time)
+    })
+    .ok_or("no readable time field (dataReportTime, gpsTime, gateTime, time)")?;
+    let readings: Map<String, Value> = map
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "deviceImei" | "imei" | "IMEI"))
+        .filter_map(|(k, v)| {
+            let n: Num = serde_json::from_value(v.clone()).ok()?;
+            let is_numberish = v.is_number()
+                || v.as_str().is_some_and(|s| {
+                    s.trim()
+                        .starts_with(|c: char| c.is_ascii_digit() || c == '-')
+                });
+            (is_numberish && !v.as_str().is_some_and(|s| s.contains(':')))
+                .then_some((k.clone(), json!(n.get()?)))
+        })
+        .collect();
+    Ok(Event {
+        item_index: 0,
+        kind,
+        imei: Some(imei.clone()),
+        event_time: Some(t),
+        body: json!({"imei": imei, "time": t, "readings": readings, "details": item}),
+    })
+}
+
+fn parse_alarm_push(body: &[u8]) -> Outcome {
+    let f = match fields(body) {
+        Ok(f) => f,
+        Err(e) => return Outcome::failed(e),
+    };
+    let msg_type = f.get("msgType").and_then(Value::as_str).unwrap_or("");
+    if msg_type != jimi::ALARM_PUSH_KIND {
+        return Outcome::failed(format!(
+            "msgType {msg_type:?} is not {}",
+            jimi::ALARM_PUSH_KIND
+        ));
+    }
+    let data = match json_field(&f, "data") {
+        Ok(d) => d,
+        Err(e) => return Outcome::failed(e),
+    };
+    let items = match data {
+        Value::Array(a) => a,
+        other => vec![other],
+    };
+    let mut out = Outcome::default();
+    let mut errors = Vec::new();
+    for (i, item) in items.into_iter().enumerate() {
+        let r = decode::<jimi::AlarmPushData>(item).and_then(|d| {
+            let imei = imei(&d.imei)?;
+            let ty = d
+                .alarm_type
+                .get()
+                .ok_or("alarmType is missing")?
+                .to_string();
+            let t = d.alarm_time.0.ok_or("alarmTime is missing or unreadable")?;
+            Ok(Event {
+                item_index: i32::try_from(i).unwrap_or(i32::MAX),
+                kind: "alarm",
+                imei: Some(imei.clone()),
+                event_time: Some(t),
+                body: alarm_body(&imei, &ty, t, d.alarm_name.0, d.lat, d.lng, Num(None), None),
+            })
+        });
+        match r {
+            Ok(e) => out.events.push(e),
+            Err(e) => errors.push(format!("item {i}: {e}")),
+        }
+    }
+    if !errors.is_empty() {
+        out.error = Some(errors.join("; "));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(kind: &str, body: &str) -> RawRow {
+        RawRow {
+            id: 1,
+            received_at: Utc::now(),
+            source: "jimi_push".into(),
+            kind: kind.into(),
+            content_type: Some("application/x-www-form-urlencoded".into()),
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    fn form(pairs: &[(&str, &str)]) -> String {
+        serde_urlencoded::to_string(pairs).expect("encode")
+    }
+
+    #[test]
+    fn gps_data_list_yields_one_fix_per_item() {
+        let list = r#"[{"deviceImei":"862798050000001","gpsTime":"2026-11-23 08:30:00","lat":"-1.29","lng":"36.82","gpsSpeed":"40","direction":"90","acc":"1","postType":1,"distance":"5000"},
+                      {"deviceImei":"862798050000002","gpsTime":"2026-11-23 08:30:05","lat":-4.05,"lng":39.66,"gpsSpeed":0,"direction":"-1"}]"#;
+        let out = parse(&raw(
+            "pushgps",
+            &form(&[("token", "t"), ("data_list", list)]),
+        ));
+        assert_eq!(out.error, None);
+        assert_eq!(out.events.len(), 2);
+        let e = &out.events[0];
+        assert_eq!(
+            (e.kind, e.item_index, e.imei.as_deref()),
+            ("position_fix", 0, Some("862798050000001"))
+        );
+        assert_eq!(e.body["lat"], -1.29);
+        assert_eq!(e.body["speed_kmh"], 40.0);
+        assert_eq!(e.body["heading"], 90);
+        assert_eq!(e.body["acc_on"], true);
+        assert_eq!(e.body["pos_type"], "GPS");
+        assert_eq!(e.body["odometer_m"], 5000);
+        assert_eq!(out.events[1].item_index, 1);
+        assert_eq!(
+            out.events[1].body["heading"],
+            Value::Null,
+            "direction -1 means unknown"
+        );
+    }
+
+    #[test]
+    fn one_bad_item_does_not_lose_its_neighbours() {
+        let list = r#"[{"deviceImei":"862798050000001","gpsTime":"2026-11-23 08:30:00","lat":1,"lng":2},
+                      {"deviceImei":"","gpsTime":"2026-11-23 08:30:00","lat":1,"lng":2},
+                      {"deviceImei":"862798050000003","lat":1,"lng":2},
+                      "garbage"]"#;
+        let out = parse(&raw("pushgps", &form(&[("data_list", list)])));
+        assert_eq!(out.events.len(), 1);
+        let err = out.error.expect("errors reported");
+        assert!(err.starts_with("3 of 4 items unreadable"), "{err}");
+        assert!(
+            err.contains("item 1: deviceImei is missing") && err.contains("item 2: gpsTime"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn implausible_values_become_null_not_errors() {
+        let list = r#"[{"deviceImei":"862798050000001","gpsTime":"2026-11-23 08:30:00","lat":0,"lng":0,"gpsSpeed":"1e300","direction":"4000","satelliteNum":"999"}]"#;
+        let out = parse(&raw("pushgps", &form(&[("data_list", list)])));
+        let b = &out.events[0].body;
+        assert_eq!(
+            (
+                b["speed_kmh"].clone(),
+                b["heading"].clone(),
+                b["satellites"].clone()
+            ),
+            (Value::Null, Value::Null, Value::Null)
+        );
+        // (0,0) is parsed and kept in the log; the positions projector refuses to plot it.
+        assert_eq!(
+            (b["lat"].clone(), b["lng"].clone()),
+            (json!(0.0), json!(0.0))
+        );
+    }
+
+    #[test]
+    fn alarms_and_alarm_ends() {
+        let list = r#"[{"msgClass":"0","type":"alarm","gateTime":"2026-11-23 08:31:00","msg":{"deviceImei":"862798050000001","alertType":"1","alarmTime":"2026-11-23 08:30:59","lat":"-1.3","lng":"36.8","gpsSpeed":"0"}},
+                      {"msgClass":"0","type":"alarm","gateTime":"2026-11-23 08:40:00","msg":{"deviceImei":"862798050000001","alertType":"removeAlarmType","alarmTime":"2026-11-23 08:40:00","alertValue":"1"}}]"#;
+        let out = parse(&raw("pushalarm", &form(&[("data_list", list)])));
+        assert_eq!(out.error, None);
+        assert_eq!(out.events[0].kind, "alarm");
+        assert_eq!(out.events[0].body["alarm_type"], "1");
+        assert_eq!(out.events[1].kind, "alarm_end");
+        assert_eq!(out.events[1].body["alarm_type"], "1");
+    }
+
+    #[test]
+    fn open_api_alarm_push() {
+        let data = r#"{"imei":"862798050000001","deviceName":"KCA 542Q","alarmType":"2","alarmName":"Power cut","lat":-1.3,"lng":36.8,"alarmTime":"2026-11-23 08:30:00"}"#;
+        let out = parse(&raw(
+            jimi::ALARM_PUSH_KIND,
+            &form(&[("msgType", jimi::ALARM_PUSH_KIND), ("data", data)]),
+        ));
+        assert_eq!(out.error, None);
+        assert_eq!(out.events[0].body["alarm_name"], "Power cut");
+        let wrong = parse(&raw(
+            jimi::ALARM_PUSH_KIND,
+            &form(&[("msgType", "other"), ("data", data)]),
+        ));
+        assert!(wrong.error.expect("error").contains("msgType"));
+    }
+
+    #[test]
+    fn heartbeat_event_lbs_and_undocumented_pushes() {
+        let hb = parse(&raw(
+            "pushhb",
+            &form(&[(
+                "data_list",
+                r#"[{"deviceImei":"862798050000001","gateTime":"2026-11-23 08:30:00","powerLevel":"5","gsmSign":"4","acc":"0"}]"#,
+            )]),
+        ));
+        assert_eq!(
+            (
+                hb.events[0].kind,
+                hb.events[0].body["power_level"].clone(),
+                hb.events[0].body["acc_on"].clone()
+            ),
+            ("heartbeat", json!(5), json!(false))
+        );
+        let ev = parse(&raw(
+            "pushevent",
+            &form(&[(
+                "data_list",
+                r#"[{"deviceImei":"862798050000001","type":"login","gateTime":"2026-11-23 08:30:00"}]"#,
+            )]),
+        ));
+        assert_eq!(ev.events[0].body["event_type"], "LOGIN");
+        let l = parse(&raw(
+            "pushlbs",
+            &form(&[(
+                "data_list",
+                r#"[{"deviceImei":"862798050000001","gateTime":"2026-11-23 08:30:00","lbsJson":{"mcc":"639","mnc":"2","cellList":"100,200,-70"}}]"#,
+            )]),
+        ));
+        assert_eq!(l.events[0].body["cells"][0]["ci"], 200);
+        let obd = parse(&raw(
+            "pushobd",
+            &form(&[(
+                "data_list",
+                r#"[{"imei":"862798050000001","dataReportTime":"2026-11-23 08:30:00","odometerReading":"12,345.6","currentRPM":"900","vin":"ABC"}]"#,
+            )]),
+        ));
+        assert_eq!(obd.error, None);
+        assert_eq!(obd.events[0].kind, "obd");
+        assert_eq!(obd.events[0].body["readings"]["odometerReading"], 12345.6);
+        assert_eq!(obd.events[0].body["readings"]["currentRPM"], 900.0);
+        assert_eq!(obd.events[0].body["details"]["vin"], "ABC");
+    }
+
+    #[test]
+    fn hostile_and_malformed_bodies_are_errors_not_panics() {
+        let bodies: Vec<Vec<u8>> = vec![
+            b"".to_vec(),
+            b"token=x".to_vec(),
+            b"data_list=not json".to_vec(),
+            b"data_list=42".to_vec(),
+            b"data_list=%5B%5D".to_vec(),
+            vec![0xff, 0xfe, 0x00, 0x01],
+            b"{\"data_list\": [1, 2, 3]}".to_vec(),
+            b"{not json".to_vec(),
+            "data_list=[{\"deviceImei\":\"\u{202e}123456\"}]"
+                .as_bytes()
+                .to_vec(),
+            format!("data_list={}", "[".repeat(10_000)).into_bytes(),
+        ];
+        for body in bodies {
+            let mut r = raw("pushgps", "");
+            r.body = body.clone();
+            let out = parse(&r);
+            assert!(
+                out.events.is_empty(),
+                "{:?}",
+                String::from_utf8_lossy(&body)
+            );
+        }
+        // An empty list is not an error: nothing to do.
+        assert_eq!(parse(&raw("pushgps", "data_list=%5B%5D")).error, None);
+    }
+
+    #[test]
+    fn unknown_sources_say_so() {
+        let mut r = raw("pushgps", "");
+        r.source = "fuel_feed".into();
+        assert!(parse(&r).error.expect("error").contains("no parser"));
+    }
+}

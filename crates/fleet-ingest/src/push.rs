@@ -1,0 +1,248 @@
+//! Gateway push receivers (ARCHITECTURE §1 rule 2): verify, one durable insert into
+//! `events.raw` with a `NOTIFY` in the same statement, answer. Nothing else runs here.
+//!
+//! - `POST /push/jimi/{path}`: the IoT Hub paths (`pushgps`, `pushhb`, ...). The hub sends form
+//!   fields `token` and `data_list`; `token` must equal `JIMI_PUSH_TOKEN` (constant-time compare).
+//!   Answer `{"code":0,"msg":"success"}`.
+//! - `POST /push/jimi/alarm`: the Open API alarm push (`msgType`, `data`). The vendor documents no
+//!   signature, so the URL registered with the vendor carries the token: `…/push/jimi/alarm?token=…`
+//!   (a `token` form field is accepted too).
+//! - `POST /push/{source}`: any other signed source; header `X-Fleet-Signature: sha256=<hex>` is the
+//!   HMAC-SHA256 of the body with that source's secret from `FLEET_PUSH_SECRETS`. Answer 202 with
+//!   the raw row id.
+//!
+//! A request that fails verification is answered 401 and never reaches the log. Unknown paths are
+//! 404, bodies over `FLEET_PUSH_MAX_BYTES` are 413, all counted by reason. If the database cannot
+//! take the row the answer is 503, so the sender retries: an acknowledgement always means the row
+//! is committed.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use fleet_core::jimi;
+use fleet_serve::metrics;
+use hmac::{KeyInit, Mac};
+use serde_json::json;
+use sqlx::PgPool;
+use subtle::ConstantTimeEq;
+
+use crate::worker::CHANNEL;
+
+/// Push settings (from configuration).
+#[derive(Clone, Default)]
+pub struct PushConfig {
+    pub jimi_token: Option<String>,
+    pub secrets: Vec<(String, String)>,
+    pub max_bytes: usize,
+}
+
+#[derive(Clone)]
+struct PushState {
+    pool: PgPool,
+    cfg: Arc<PushConfig>,
+}
+
+/// The push routes, to merge into the gateway router.
+pub fn router(pool: PgPool, cfg: PushConfig) -> Router {
+    let limit = cfg.max_bytes.max(256);
+    Router::new()
+        .route("/push/jimi/{path}", post(jimi_push))
+        .route("/push/{source}", post(signed_push))
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(PushState {
+            pool,
+            cfg: Arc::new(cfg),
+        })
+}
+
+fn jimi_answer(status: StatusCode, code: i32, msg: &str) -> Response {
+    (status, axum::Json(json!({"code": code, "msg": msg}))).into_response()
+}
+
+fn reject(reason: &'static str, response: Response) -> Response {
+    ::metrics::counter!(metrics::PUSH_REJECTED_TOTAL, "reason" => reason).increment(1);
+    response
+}
+
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+/// The `token` form field (the rest of the body is left to the parser).
+fn form_token(body: &[u8]) -> Option<String> {
+    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
+        .ok()?
+        .into_iter()
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v)
+}
+
+async fn jimi_push(
+    State(s): State<PushState>,
+    Path(path): Path<String>,
+    Query(query): Query<Vec<(String, String)>>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let kind = if path == "alarm" {
+        jimi::ALARM_PUSH_KIND
+    } else if let Some(k) = jimi::IOT_HUB_PATHS.iter().find(|p| **p == path) {
+        k
+    } else {
+        return reject(
+            "unknown_path",
+            jimi_answer(
+                StatusCode::NOT_FOUND,
+                404,
+                &format!(
+                    "unknown push path {path:?}; known: alarm, {}",
+                    jimi::IOT_HUB_PATHS.join(", ")
+                ),
+            ),
+        );
+    };
+    let Some(expected) = s.cfg.jimi_token.as_deref() else {
+        return reject(
+            "not_configured",
+            jimi_answer(
+                StatusCode::SERVICE_UNAVAILABLE,
+                -1,
+                "JIMI_PUSH_TOKEN is not configured on this gateway",
+            ),
+        );
+    };
+    let token = query
+        .into_iter()
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v)
+        .or_else(|| form_token(&body));
+    if !token.is_some_and(|t| constant_time_eq(&t, expected)) {
+        return reject(
+            "bad_token",
+            jimi_answer(StatusCode::UNAUTHORIZED, 401, "invalid or missing token"),
+        );
+    }
+    match store(&s.pool, "jimi_push", kind, &headers, &body, addr, "token").await {
+        Ok(_) => {
+            ::metrics::counter!(metrics::PUSH_ACCEPTED_TOTAL, "source" => "jimi_push").increment(1);
+            jimi_answer(StatusCode::OK, 0, "success")
+        }
+        Err(e) => {
+            tracing::error!(error = %e, kind, "cannot store a push; answering 503 so the sender retries");
+            reject(
+                "storage",
+                jimi_answer(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    -1,
+                    "temporarily unable to store the push; retry",
+                ),
+            )
+        }
+    }
+}
+
+async fn signed_push(
+    State(s): State<PushState>,
+    Path(source): Path<String>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some((source, secret)) = s.cfg.secrets.iter().find(|(name, _)| *name == source) else {
+        return reject(
+            "unknown_source",
+            fleet_serve::error_response(
+                StatusCode::NOT_FOUND,
+                "unknown_source",
+                &format!("no push source named {source:?} is configured (FLEET_PUSH_SECRETS)"),
+            ),
+        );
+    };
+    let signature = headers
+        .get("x-fleet-signature")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().strip_prefix("sha256="));
+    let valid = signature
+        .and_then(|hex_sig| hex::decode(hex_sig).ok())
+        .is_some_and(|sig| {
+            let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()) else {
+                return false;
+            };
+            mac.update(&body);
+            mac.verify_slice(&sig).is_ok()
+        });
+    if !valid {
+        return reject(
+            "bad_signature",
+            fleet_serve::error_response(
+                StatusCode::UNAUTHORIZED,
+                "bad_signature",
+                "X-Fleet-Signature must be sha256=<hex HMAC-SHA256 of the body with this source's secret>",
+            ),
+        );
+    }
+    let kind = headers
+        .get("x-fleet-kind")
+        .and_then(|v| v.to_str().ok())
+        .filter(|k| !k.is_empty() && k.len() <= 100)
+        .unwrap_or("push");
+    match store(&s.pool, source, kind, &headers, &body, addr, "hmac_sha256").await {
+        Ok(id) => {
+            ::metrics::counter!(metrics::PUSH_ACCEPTED_TOTAL, "source" => "signed").increment(1);
+            (
+                StatusCode::ACCEPTED,
+                axum::Json(json!({"accepted": true, "id": id})),
+            )
+                .into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, source, "cannot store a push; answering 503 so the sender retries");
+            reject(
+                "storage",
+                fleet_serve::error_response(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage_unavailable",
+                    "temporarily unable to store the push; retry",
+                ),
+            )
+        }
+    }
+}
+
+/// One statement: insert the verbatim body and queue the wake-up (sent at commit).
+async fn store(
+    pool: &PgPool,
+    source: &str,
+    kind: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+    addr: SocketAddr,
+    verification: &str,
+) -> Result<i64, sqlx::Error> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    sqlx::query_scalar(
+        "WITH ins AS (
+            INSERT INTO events.raw (source, kind, content_type, body, remote_addr, verified, verification)
+            VALUES ($1, $2, $3, $4, $5::inet, true, $6)
+            RETURNING id)
+         SELECT id FROM ins, pg_notify($7, '') AS n",
+    )
+    .bind(source)
+    .bind(kind)
+    .bind(content_type)
+    .bind(body)
+    .bind(addr.ip().to_string())
+    .bind(verification)
+    .bind(CHANNEL)
+    .fetch_one(pool)
+    .await
+}

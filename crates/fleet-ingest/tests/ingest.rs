@@ -1,0 +1,445 @@
+//! Push → gateway → events.raw → parser → state, over real HTTP on loopback and a real Postgres.
+
+use std::time::Duration;
+
+use fleet_ingest::push::{self, PushConfig};
+use fleet_ingest::worker;
+use fleet_serve::{Health, Liveness};
+use fleet_testkit::{TestDb, eventually};
+use hmac::{KeyInit, Mac};
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+const TOKEN: &str = "push-token-for-tests";
+const SECRET: &str = "fuel-feed-secret-0123456789";
+
+fn config() -> PushConfig {
+    PushConfig {
+        jimi_token: Some(TOKEN.into()),
+        secrets: vec![("fuel_feed".into(), SECRET.into())],
+        max_bytes: 64 * 1024,
+    }
+}
+
+/// A gateway on a free port; returns its base URL and the token that stops it.
+async fn gateway(pool: PgPool) -> (String, CancellationToken) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let live = Liveness::new("gateway", Duration::from_secs(30));
+    live.tick();
+    let router = fleet_serve::gateway_router(
+        Health::new(pool.clone(), vec![live]),
+        push::router(pool, config()),
+    );
+    let stop = CancellationToken::new();
+    tokio::spawn(fleet_serve::serve(listener, router, stop.clone()));
+    (base, stop)
+}
+
+fn spawn_worker(pool: PgPool, stop: CancellationToken) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        worker::run(pool, worker::liveness(), stop)
+            .await
+            .expect("worker");
+    })
+}
+
+fn fix(imei: &str, time: &str, lat: f64, lng: f64, speed: f64) -> serde_json::Value {
+    serde_json::json!({"deviceImei": imei, "gpsTime": time, "lat": lat.to_string(), "lng": lng, "gpsSpeed": speed.to_string(), "direction": "90", "acc": "1", "postType": 1})
+}
+
+async fn push_jimi(
+    base: &str,
+    path: &str,
+    token: &str,
+    data_list: &serde_json::Value,
+) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("{base}/push/jimi/{path}"))
+        .form(&[("token", token), ("data_list", &data_list.to_string())])
+        .send()
+        .await
+        .expect("push")
+}
+
+async fn count(pool: &PgPool, sql: &'static str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(pool).await.expect(sql)
+}
+
+async fn wait_drained(pool: &PgPool) {
+    let done = eventually(Duration::from_secs(20), || async {
+        (count(
+            pool,
+            "SELECT count(*) FROM events.raw WHERE parsed_at IS NULL",
+        )
+        .await
+            == 0)
+            .then_some(())
+    })
+    .await;
+    assert!(done.is_some(), "the worker did not drain the log");
+}
+
+#[tokio::test]
+async fn a_push_flows_into_live_and_history_state() {
+    let db = TestDb::new().await;
+    let (base, stop) = gateway(db.pool.clone()).await;
+    let w = spawn_worker(db.pool.clone(), stop.clone());
+
+    let list = serde_json::json!([
+        fix(
+            "862798050000001",
+            "2026-11-23 08:30:00",
+            -1.2921,
+            36.8219,
+            42.0
+        ),
+        fix("862798050000002", "2026-11-23 08:30:05", -4.05, 39.66, 0.0)
+    ]);
+    let res = push_jimi(&base, "pushgps", TOKEN, &list).await;
+    assert_eq!(res.status().as_u16(), 200);
+    assert_eq!(
+        res.json::<serde_json::Value>().await.expect("json"),
+        serde_json::json!({"code": 0, "msg": "success"})
+    );
+
+    let live = eventually(Duration::from_secs(10), || async {
+        sqlx::query_as::<_, (f64, f64, f32, i16)>("SELECT lat, lng, speed_kmh, heading FROM state.live_positions WHERE imei = '862798050000001'")
+            .fetch_optional(&db.pool)
+            .await
+            .expect("live")
+    })
+    .await
+    .expect("the fix reached state.live_positions");
+    assert_eq!(live, (-1.2921, 36.8219, 42.0, 90));
+    assert_eq!(
+        count(&db.pool, "SELECT count(*) FROM state.position_history").await,
+        2
+    );
+    assert_eq!(
+        count(
+            &db.pool,
+            "SELECT count(*) FROM events.parsed WHERE kind = 'position_fix' AND parser_version = 1"
+        )
+        .await,
+        2
+    );
+    let (source, verified, ct): (String, bool, String) =
+        sqlx::query_as("SELECT source, verified, content_type FROM events.raw")
+            .fetch_one(&db.pool)
+            .await
+            .expect("raw");
+    assert_eq!(
+        (source.as_str(), verified, ct.as_str()),
+        ("jimi_push", true, "application/x-www-form-urlencoded")
+    );
+    stop.cancel();
+    w.await.expect("worker");
+}
+
+#[tokio::test]
+async fn rejected_requests_never_reach_the_log() {
+    let db = TestDb::new().await;
+    let (base, stop) = gateway(db.pool.clone()).await;
+    let list = serde_json::json!([fix(
+        "862798050000001",
+        "2026-11-23 08:30:00",
+        -1.0,
+        36.0,
+        1.0
+    )]);
+
+    assert_eq!(
+        push_jimi(&base, "pushgps", "wrong-token", &list)
+            .await
+            .status()
+            .as_u16(),
+        401
+    );
+    assert_eq!(
+        push_jimi(&base, "pushgps", "", &list)
+            .await
+            .status()
+            .as_u16(),
+        401
+    );
+    assert_eq!(
+        push_jimi(&base, "pushnothing", TOKEN, &list)
+            .await
+            .status()
+            .as_u16(),
+        404
+    );
+    let huge = "x".repeat(100 * 1024);
+    let res = reqwest::Client::new()
+        .post(format!("{base}/push/jimi/pushgps"))
+        .form(&[("token", TOKEN), ("data_list", &huge)])
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(res.status().as_u16(), 413);
+    // Generic signed source with a wrong signature, and an unconfigured source.
+    let res = reqwest::Client::new()
+        .post(format!("{base}/push/fuel_feed"))
+        .header("x-fleet-signature", "sha256=00")
+        .body("{}")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(res.status().as_u16(), 401);
+    let res = reqwest::Client::new()
+        .post(format!("{base}/push/nobody"))
+        .body("{}")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(res.status().as_u16(), 404);
+
+    assert_eq!(count(&db.pool, "SELECT count(*) FROM events.raw").await, 0);
+    let metrics = reqwest::get(format!("{base}/metrics"))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    for reason in [
+        "bad_token",
+        "unknown_path",
+        "bad_signature",
+        "unknown_source",
+    ] {
+        assert!(
+            metrics.contains(&format!(
+                r#"fleet_push_rejected_total{{reason="{reason}"}}"#
+            )),
+            "{reason} not counted"
+        );
+    }
+    stop.cancel();
+}
+
+#[tokio::test]
+async fn signed_sources_are_stored_verbatim_with_their_kind() {
+    let db = TestDb::new().await;
+    let (base, stop) = gateway(db.pool.clone()).await;
+    let body = br#"{"records":[{"id":"a1","car":"KCA 542Q"}]}"#;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).expect("key");
+    mac.update(body);
+    let sig = hex::encode(mac.finalize().into_bytes());
+    let res = reqwest::Client::new()
+        .post(format!("{base}/push/fuel_feed"))
+        .header("x-fleet-signature", format!("sha256={sig}"))
+        .header("x-fleet-kind", "changes")
+        .header("content-type", "application/json")
+        .body(body.to_vec())
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(res.status().as_u16(), 202);
+    let id = res.json::<serde_json::Value>().await.expect("json")["id"]
+        .as_i64()
+        .expect("id");
+    let (source, kind, stored, verification): (String, String, Vec<u8>, String) =
+        sqlx::query_as("SELECT source, kind, body, verification FROM events.raw WHERE id = $1")
+            .bind(id)
+            .fetch_one(&db.pool)
+            .await
+            .expect("row");
+    assert_eq!(
+        (source.as_str(), kind.as_str(), verification.as_str()),
+        ("fuel_feed", "changes", "hmac_sha256")
+    );
+    assert_eq!(stored, body.to_vec());
+    stop.cancel();
+}
+
+#[tokio::test]
+async fn duplicates_and_out_of_order_fixes_keep_state_right() {
+    let db = TestDb::new().await;
+    let (base, stop) = gateway(db.pool.clone()).await;
+    let w = spawn_worker(db.pool.clone(), stop.clone());
+    let imei = "862798050000009";
+    let newer = serde_json::json!([fix(imei, "2026-11-23 09:00:00", -1.30, 36.80, 30.0)]);
+    let older = serde_json::json!([fix(imei, "2026-11-23 08:00:00", -1.10, 36.70, 10.0)]);
+    for list in [&newer, &newer, &older, &newer] {
+        assert_eq!(
+            push_jimi(&base, "pushgps", TOKEN, list)
+                .await
+                .status()
+                .as_u16(),
+            200
+        );
+    }
+    wait_drained(&db.pool).await;
+    assert_eq!(
+        count(&db.pool, "SELECT count(*) FROM events.raw").await,
+        4,
+        "every delivery is logged"
+    );
+    assert_eq!(
+        count(&db.pool, "SELECT count(*) FROM state.position_history").await,
+        2,
+        "each fix once"
+    );
+    let (lat, t): (f64, String) = sqlx::query_as("SELECT lat, to_char(fix_time AT TIME ZONE 'UTC', 'HH24:MI') FROM state.live_positions WHERE imei = $1")
+        .bind(imei)
+        .fetch_one(&db.pool)
+        .await
+        .expect("live");
+    assert_eq!(
+        (lat, t.as_str()),
+        (-1.30, "09:00"),
+        "a late older fix never moves the vehicle back"
+    );
+    stop.cancel();
+    w.await.expect("worker");
+}
+
+#[tokio::test]
+async fn malformed_and_hostile_bodies_are_stored_and_dead_lettered() {
+    let db = TestDb::new().await;
+    let (base, stop) = gateway(db.pool.clone()).await;
+    let w = spawn_worker(db.pool.clone(), stop.clone());
+    let client = reqwest::Client::new();
+    let bodies: Vec<Vec<u8>> = vec![
+        format!("token={TOKEN}&data_list=not%20json").into_bytes(),
+        format!("token={TOKEN}&data_list=%5B%7B%22deviceImei%22%3A%22%22%7D%5D").into_bytes(),
+        [
+            format!("token={TOKEN}&data_list=").into_bytes(),
+            vec![0xff, 0xfe, 0x00],
+        ]
+        .concat(),
+        format!("token={TOKEN}&data_list={}", "%5B".repeat(5000)).into_bytes(),
+    ];
+    for b in &bodies {
+        let res = client
+            .post(format!("{base}/push/jimi/pushgps"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(b.clone())
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(
+            res.status().as_u16(),
+            200,
+            "a verified push is acknowledged whatever its payload"
+        );
+    }
+    // A good push after the bad ones still flows.
+    let good = serde_json::json!([fix(
+        "862798050000003",
+        "2026-11-23 08:30:00",
+        -1.0,
+        36.0,
+        5.0
+    )]);
+    assert_eq!(
+        push_jimi(&base, "pushgps", TOKEN, &good)
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+    wait_drained(&db.pool).await;
+    assert_eq!(
+        count(&db.pool, "SELECT count(*) FROM events.v_dead_letter").await,
+        bodies.len() as i64
+    );
+    assert_eq!(
+        count(&db.pool, "SELECT count(*) FROM state.live_positions").await,
+        1
+    );
+    let stored: Vec<u8> =
+        sqlx::query_scalar("SELECT body FROM events.raw ORDER BY id LIMIT 1 OFFSET 2")
+            .fetch_one(&db.pool)
+            .await
+            .expect("raw");
+    assert_eq!(stored, bodies[2], "bytes kept verbatim, even invalid UTF-8");
+    stop.cancel();
+    w.await.expect("worker");
+}
+
+#[tokio::test]
+async fn a_database_outage_is_a_503_never_a_false_success() {
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .acquire_timeout(Duration::from_secs(1))
+        .connect_lazy("postgres://fleet:x@127.0.0.1:1/fleet")
+        .expect("lazy pool");
+    let (base, stop) = gateway(pool).await;
+    let list = serde_json::json!([fix(
+        "862798050000001",
+        "2026-11-23 08:30:00",
+        -1.0,
+        36.0,
+        1.0
+    )]);
+    let res = push_jimi(&base, "pushgps", TOKEN, &list).await;
+    assert_eq!(res.status().as_u16(), 503);
+    assert_ne!(
+        res.json::<serde_json::Value>().await.expect("json")["code"],
+        0
+    );
+    stop.cancel();
+}
+
+#[tokio::test]
+async fn alarms_end_whatever_the_arrival_order() {
+    let db = TestDb::new().await;
+    let (base, stop) = gateway(db.pool.clone()).await;
+    let w = spawn_worker(db.pool.clone(), stop.clone());
+    let alarm = |imei: &str, ty: &str, t: &str, value: Option<&str>| serde_json::json!({"msgClass": "0", "type": "alarm", "gateTime": t, "msg": {"deviceImei": imei, "alertType": ty, "alarmTime": t, "lat": "-1.3", "lng": "36.8", "gpsSpeed": "0", "alertValue": value}});
+    // In order for device A; the end before the alarm for device B.
+    let a = "862798050000011";
+    let b = "862798050000012";
+    for list in [
+        serde_json::json!([alarm(a, "1", "2026-11-23 08:00:00", None)]),
+        serde_json::json!([alarm(
+            a,
+            "removeAlarmType",
+            "2026-11-23 08:05:00",
+            Some("1")
+        )]),
+        serde_json::json!([alarm(
+            b,
+            "removeAlarmType",
+            "2026-11-23 08:05:00",
+            Some("2")
+        )]),
+    ] {
+        assert_eq!(
+            push_jimi(&base, "pushalarm", TOKEN, &list)
+                .await
+                .status()
+                .as_u16(),
+            200
+        );
+    }
+    wait_drained(&db.pool).await;
+    assert_eq!(
+        push_jimi(
+            &base,
+            "pushalarm",
+            TOKEN,
+            &serde_json::json!([alarm(b, "2", "2026-11-23 08:00:00", None)])
+        )
+        .await
+        .status()
+        .as_u16(),
+        200
+    );
+    wait_drained(&db.pool).await;
+    let ended: Vec<(String, String)> = sqlx::query_as("SELECT imei, to_char(ended_at AT TIME ZONE 'UTC', 'HH24:MI') FROM state.alarms ORDER BY imei")
+        .fetch_all(&db.pool)
+        .await
+        .expect("alarms");
+    assert_eq!(
+        ended,
+        vec![
+            (a.to_string(), "08:05".to_string()),
+            (b.to_string(), "08:05".to_string())
+        ]
+    );
+    stop.cancel();
+    w.await.expect("worker");
+}

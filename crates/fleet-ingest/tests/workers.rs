@@ -1,0 +1,205 @@
+//! Several workers, concurrent writers and crashes: nothing skipped, nothing doubled.
+
+use std::time::Duration;
+
+use fleet_ingest::worker;
+use fleet_testkit::TestDb;
+use sqlx::PgPool;
+use tokio_util::sync::CancellationToken;
+
+const ITEMS: usize = 5;
+
+/// Inserts one raw pushgps row (as the gateway would) carrying `ITEMS` fixes of device `n`.
+async fn insert_push(pool: &PgPool, n: usize) {
+    let list: Vec<serde_json::Value> = (0..ITEMS)
+        .map(|i| {
+            serde_json::json!({"deviceImei": format!("8600000{n:08}"), "gpsTime": format!("2026-11-23 08:{:02}:{:02}", i / 60, i % 60),
+                               "lat": -1.0 - (i as f64) / 1000.0, "lng": 36.8, "gpsSpeed": "10"})
+        })
+        .collect();
+    let body = serde_urlencoded::to_string([
+        ("token", "t"),
+        ("data_list", &serde_json::Value::Array(list).to_string()),
+    ])
+    .expect("form");
+    sqlx::query("INSERT INTO events.raw (source, kind, body, verified, verification) VALUES ('jimi_push', 'pushgps', $1, true, 'token')")
+        .bind(body.into_bytes())
+        .execute(pool)
+        .await
+        .expect("insert raw");
+}
+
+async fn counts(pool: &PgPool) -> (i64, i64, i64, i64) {
+    sqlx::query_as(
+        "SELECT (SELECT count(*) FROM events.raw WHERE parsed_at IS NULL),
+                (SELECT count(*) FROM events.parsed),
+                (SELECT count(*) FROM (SELECT DISTINCT raw_id, item_index FROM events.parsed) d),
+                (SELECT count(*) FROM state.position_history)",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("counts")
+}
+
+async fn drain_all(pool: &PgPool) {
+    while worker::drain_once(pool, worker::BATCH)
+        .await
+        .expect("drain")
+        > 0
+    {}
+}
+
+#[tokio::test]
+async fn two_workers_drain_a_backlog_together_without_double_processing() {
+    let db = TestDb::new().await;
+    let pushes = 400;
+    for n in 0..pushes {
+        insert_push(&db.pool, n).await;
+    }
+    let (a, b) = tokio::join!(
+        async {
+            let mut n = 0;
+            loop {
+                let k = worker::drain_once(&db.pool, 25).await.expect("a");
+                if k == 0 {
+                    break n;
+                }
+                n += k;
+            }
+        },
+        async {
+            let mut n = 0;
+            loop {
+                let k = worker::drain_once(&db.pool, 25).await.expect("b");
+                if k == 0 {
+                    break n;
+                }
+                n += k;
+            }
+        }
+    );
+    assert_eq!(a + b, pushes, "every raw row processed once in total");
+    assert!(a > 0 && b > 0, "both workers took part ({a}, {b})");
+    let (pending, parsed, distinct, history) = counts(&db.pool).await;
+    assert_eq!(pending, 0);
+    assert_eq!(parsed, (pushes * ITEMS) as i64);
+    assert_eq!(distinct, parsed, "no parsed row twice");
+    assert_eq!(history, (pushes * ITEMS) as i64);
+}
+
+/// Writers whose transactions commit out of id order (a slow writer holds an earlier id) while
+/// workers drain: claiming by row state must not skip the late-committed rows.
+#[tokio::test]
+async fn rows_committed_late_by_slow_writers_are_not_skipped() {
+    let db = TestDb::new().await;
+    let stop = CancellationToken::new();
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            let (pool, stop) = (db.pool.clone(), stop.clone());
+            tokio::spawn(async move {
+                worker::run(pool, worker::liveness(), stop)
+                    .await
+                    .expect("worker")
+            })
+        })
+        .collect();
+    let writers: Vec<_> = (0..8)
+        .map(|w| {
+            let pool = db.pool.clone();
+            tokio::spawn(async move {
+                for i in 0..20 {
+                    let n = w * 100 + i;
+                    let mut tx = pool.begin().await.expect("begin");
+                    let body = format!("token=t&data_list=%5B%7B%22deviceImei%22%3A%228600000{n:08}%22%2C%22gpsTime%22%3A%222026-11-23%2008%3A00%3A00%22%2C%22lat%22%3A-1.1%2C%22lng%22%3A36.9%7D%5D");
+                    sqlx::query("INSERT INTO events.raw (source, kind, body, verified, verification) VALUES ('jimi_push', 'pushgps', $1, true, 'token')")
+                        .bind(body.into_bytes())
+                        .execute(&mut *tx)
+                        .await
+                        .expect("insert");
+                    // Hold the id for a while: later ids commit first.
+                    tokio::time::sleep(Duration::from_millis(((n * 7919) % 40) as u64)).await;
+                    sqlx::query("SELECT pg_notify('fleet_raw', '')").execute(&mut *tx).await.expect("notify");
+                    tx.commit().await.expect("commit");
+                }
+            })
+        })
+        .collect();
+    for w in writers {
+        w.await.expect("writer");
+    }
+    let drained = fleet_testkit::eventually(Duration::from_secs(20), || async {
+        let (pending, _, _, history) = counts(&db.pool).await;
+        (pending == 0 && history == 160).then_some(())
+    })
+    .await;
+    stop.cancel();
+    for w in workers {
+        w.await.expect("worker");
+    }
+    assert!(
+        drained.is_some(),
+        "all 160 rows reached state: {:?}",
+        counts(&db.pool).await
+    );
+}
+
+#[tokio::test]
+async fn a_worker_killed_mid_backlog_loses_and_duplicates_nothing() {
+    let db = TestDb::new().await;
+    let pushes = 300;
+    for n in 0..pushes {
+        insert_push(&db.pool, n).await;
+    }
+    // Kill workers at arbitrary points: an aborted task drops its transaction mid-batch.
+    for delay_ms in [5u64, 15, 30, 60] {
+        let pool = db.pool.clone();
+        let stop = CancellationToken::new();
+        let h = tokio::spawn(async move { worker::run(pool, worker::liveness(), stop).await });
+        tokio::time::sleep(Duration::from_millis(delay_ms)).await;
+        h.abort();
+        let _ = h.await;
+    }
+    drain_all(&db.pool).await;
+    let (pending, parsed, distinct, history) = counts(&db.pool).await;
+    assert_eq!(
+        (pending, parsed, distinct, history),
+        (
+            0,
+            (pushes * ITEMS) as i64,
+            (pushes * ITEMS) as i64,
+            (pushes * ITEMS) as i64
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_row_the_projectors_cannot_take_is_isolated_not_blocking() {
+    let db = TestDb::new().await;
+    for n in 0..10 {
+        insert_push(&db.pool, n).await;
+    }
+    // Sabotage one device's projection: a trigger that fails for it only.
+    sqlx::raw_sql(
+        "CREATE FUNCTION pg_temp_fail() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN
+           IF NEW.imei = '860000000000003' THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END $$;
+         CREATE TRIGGER sabotage BEFORE INSERT ON state.live_positions FOR EACH ROW EXECUTE FUNCTION pg_temp_fail();",
+    )
+    .execute(&db.pool)
+    .await
+    .expect("sabotage");
+    drain_all(&db.pool).await;
+    let dead: Vec<String> = sqlx::query_scalar("SELECT parse_error FROM events.v_dead_letter")
+        .fetch_all(&db.pool)
+        .await
+        .expect("dead");
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert!(
+        dead[0].starts_with("projection failed") && dead[0].contains("boom"),
+        "{dead:?}"
+    );
+    assert_eq!(
+        counts(&db.pool).await.3,
+        (9 * ITEMS) as i64,
+        "the other rows went through"
+    );
+}
