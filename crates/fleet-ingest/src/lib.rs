@@ -3,4 +3,5 @@
 pub mod parser;
 pub mod project;
 pub mod push;
+pub mod replay;
 pub mod worker;

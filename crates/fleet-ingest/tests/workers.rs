@@ -159,7 +159,18 @@ async fn a_worker_killed_mid_backlog_loses_and_duplicates_nothing() {
         h.abort();
         let _ = h.await;
     }
-    drain_all(&db.pool).await;
+    // An aborted transaction's row locks go when the server rolls it back; until then SKIP
+    // LOCKED passes over those rows, as a surviving worker would until its next sweep.
+    let drained = fleet_testkit::eventually(Duration::from_secs(20), || async {
+        drain_all(&db.pool).await;
+        (counts(&db.pool).await.0 == 0).then_some(())
+    })
+    .await;
+    assert!(
+        drained.is_some(),
+        "backlog never drained: {:?}",
+        counts(&db.pool).await
+    );
     let (pending, parsed, distinct, history) = counts(&db.pool).await;
     assert_eq!(
         (pending, parsed, distinct, history),

@@ -43,6 +43,27 @@ enum Command {
         #[command(subcommand)]
         action: DbAction,
     },
+    /// Re-parse raw rows and/or rebuild state tables from the event log, with progress and rate.
+    #[command(
+        after_help = "Examples:\n  fleet replay --reparse --from 2026-11-01 --to 2026-11-08\n  fleet replay --rebuild state.live_positions\n  fleet replay --rebuild all"
+    )]
+    Replay {
+        /// Re-parse the raw rows received in [--from, --to) with the current parser (then project them).
+        #[arg(long)]
+        reparse: bool,
+        /// Start of the range (UTC): 2026-11-01, "2026-11-01 06:00:00" or RFC 3339. Default: the beginning.
+        #[arg(long)]
+        from: Option<String>,
+        /// End of the range, exclusive (same formats). Default: now.
+        #[arg(long)]
+        to: Option<String>,
+        /// Only re-parse rows last parsed by this parser version.
+        #[arg(long, value_name = "VERSION")]
+        only_parser_version: Option<i32>,
+        /// Truncate this state table and re-project it from events.parsed; repeat, or `all`.
+        #[arg(long, value_name = "TABLE")]
+        rebuild: Vec<String>,
+    },
     /// Print the version.
     Version,
 }
@@ -102,6 +123,13 @@ fn main() -> ExitCode {
                 DbAction::Status => roles::db_status(config),
                 DbAction::PsqlUrl => roles::db_psql_url(config),
             },
+            Command::Replay {
+                reparse,
+                from,
+                to,
+                only_parser_version,
+                rebuild,
+            } => roles::replay(config, reparse, from, to, only_parser_version, rebuild).await,
             Command::Version => Ok(()),
         }
     });

@@ -377,3 +377,81 @@ pub fn db_psql_url(config: Config) -> Result<()> {
     println!("{}", cluster.url(fleet_store::cluster::DATABASE)?);
     Ok(())
 }
+
+fn parse_bound(flag: &str, value: Option<String>) -> Result<Option<chrono::DateTime<chrono::Utc>>> {
+    let Some(v) = value else { return Ok(None) };
+    let with_time = if v.len() == 10 {
+        format!("{v} 00:00:00")
+    } else {
+        v.clone()
+    };
+    fleet_core::jimi::parse_time(&with_time)
+        .map(Some)
+        .ok_or_else(|| anyhow::anyhow!("{flag} {v:?} is not a time: use 2026-11-01, \"2026-11-01 06:00:00\" (UTC) or RFC 3339"))
+}
+
+pub async fn replay(
+    config: Config,
+    reparse: bool,
+    from: Option<String>,
+    to: Option<String>,
+    only_version: Option<i32>,
+    rebuild: Vec<String>,
+) -> Result<()> {
+    use fleet_ingest::{project, replay};
+    if !reparse && rebuild.is_empty() {
+        bail!(
+            "say what to replay: --reparse (with --from/--to) and/or --rebuild TABLE (one of: {}, or all)",
+            project::tables().join(", ")
+        );
+    }
+    if !reparse && (from.is_some() || to.is_some() || only_version.is_some()) {
+        bail!("--from, --to and --only-parser-version go with --reparse");
+    }
+    let (from, to) = (parse_bound("--from", from)?, parse_bound("--to", to)?);
+    let tables: Vec<String> = if rebuild.iter().any(|t| t == "all") {
+        project::tables().into_iter().map(String::from).collect()
+    } else {
+        rebuild
+    };
+    for t in &tables {
+        if !project::tables().contains(&t.as_str()) {
+            bail!(
+                "--rebuild {t:?} is not a projected state table; choose one of: {}, or all",
+                project::tables().join(", ")
+            );
+        }
+    }
+    let db = open_database(&config).await?;
+    fleet_store::migrate::wait_until_current(&db.pool, config.migration_wait).await?;
+    let result = async {
+        if reparse {
+            let started = std::time::Instant::now();
+            let n = replay::reparse(
+                &db.pool,
+                from,
+                to,
+                only_version,
+                &mut replay::printer("re-parse"),
+            )
+            .await?;
+            println!(
+                "re-parsed {n} raw rows in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+        }
+        for t in &tables {
+            let started = std::time::Instant::now();
+            let n = replay::rebuild(&db.pool, t, 5000, &mut replay::printer("rebuild")).await?;
+            let secs = started.elapsed().as_secs_f64();
+            println!(
+                "rebuilt {t} from {n} events in {secs:.1} s ({:.0} events/s)",
+                n as f64 / secs.max(1e-6)
+            );
+        }
+        Ok::<(), anyhow::Error>(())
+    }
+    .await;
+    close(db, false).await?;
+    result
+}

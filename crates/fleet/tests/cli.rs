@@ -286,3 +286,92 @@ fn help_explains_every_subcommand() {
         .expect("run fleet");
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("fleet "));
 }
+
+#[tokio::test]
+async fn up_accepts_a_vendor_push_and_projects_it() {
+    let db = TestDb::empty().await;
+    let mut p = Proc::spawn(
+        &["up"],
+        &[
+            ("DATABASE_URL", &db.url),
+            ("FLEET_LISTEN", "127.0.0.1:0"),
+            ("JIMI_PUSH_TOKEN", "local-push-token"),
+        ],
+    );
+    let addr = p.listen_addr();
+    wait_healthy(&addr, "worker").await;
+    let list = r#"[{"deviceImei":"862798050000777","gpsTime":"2026-11-23 08:30:00","lat":"-1.2921","lng":"36.8219","gpsSpeed":"35"}]"#;
+    let res = reqwest::Client::new()
+        .post(format!("http://{addr}/push/jimi/pushgps"))
+        .form(&[("token", "local-push-token"), ("data_list", list)])
+        .send()
+        .await
+        .expect("push");
+    assert_eq!(res.status().as_u16(), 200);
+    let speed: Option<f32> = fleet_testkit::eventually(Duration::from_secs(10), || async {
+        sqlx::query_scalar(
+            "SELECT speed_kmh FROM state.live_positions WHERE imei = '862798050000777'",
+        )
+        .fetch_optional(&db.pool)
+        .await
+        .expect("live")
+    })
+    .await;
+    assert_eq!(speed, Some(35.0));
+    p.signal("TERM");
+    assert_eq!(p.wait_exit(Duration::from_secs(20)), 0);
+
+    // Replay through the CLI rebuilds every table from the log and reports its rate.
+    let out = Command::new(BIN)
+        .args(["replay", "--rebuild", "all"])
+        .env("DATABASE_URL", &db.url)
+        .current_dir(std::env::temp_dir())
+        .output()
+        .expect("run fleet replay");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("rebuilt state.live_positions from 1 events") && text.contains("events/s"),
+        "{text}"
+    );
+    let after: Option<f32> = sqlx::query_scalar(
+        "SELECT speed_kmh FROM state.live_positions WHERE imei = '862798050000777'",
+    )
+    .fetch_optional(&db.pool)
+    .await
+    .expect("live");
+    assert_eq!(after, Some(35.0));
+}
+
+#[test]
+fn replay_arguments_are_checked_before_anything_runs() {
+    for (args, needle) in [
+        (vec!["replay"], "--reparse"),
+        (
+            vec!["replay", "--rebuild", "state.nope"],
+            "state.live_positions",
+        ),
+        (
+            vec!["replay", "--reparse", "--from", "last tuesday"],
+            "--from",
+        ),
+        (
+            vec!["replay", "--rebuild", "all", "--from", "2026-11-01"],
+            "go with --reparse",
+        ),
+    ] {
+        let out = Command::new(BIN)
+            .args(&args)
+            .env("DATABASE_URL", "postgres://u:p@127.0.0.1:1/none")
+            .current_dir(std::env::temp_dir())
+            .output()
+            .expect("run fleet");
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+}

@@ -24,8 +24,10 @@ ON CONFLICT (imei, alarm_type, alarm_time) DO UPDATE SET
     lng = coalesce(state.alarms.lng, excluded.lng),
     speed_kmh = coalesce(state.alarms.speed_kmh, excluded.speed_kmh),
     alert_value = coalesce(state.alarms.alert_value, excluded.alert_value),
+    source = CASE WHEN excluded.raw_id < state.alarms.raw_id THEN excluded.source ELSE state.alarms.source END,
+    raw_id = least(state.alarms.raw_id, excluded.raw_id),
     updated_at = now()
-WHERE (state.alarms.alarm_name IS NULL AND excluded.alarm_name IS NOT NULL)
+WHERE excluded.raw_id < state.alarms.raw_id OR (state.alarms.alarm_name IS NULL AND excluded.alarm_name IS NOT NULL)
    OR (state.alarms.lat IS NULL AND excluded.lat IS NOT NULL)
    OR (state.alarms.speed_kmh IS NULL AND excluded.speed_kmh IS NOT NULL)
    OR (state.alarms.alert_value IS NULL AND excluded.alert_value IS NOT NULL)

@@ -13,7 +13,7 @@ SELECT DISTINCT ON (imei)
        odometer_m bigint, source text, raw_id bigint)
  WHERE imei IS NOT NULL AND fix_time IS NOT NULL
    AND lat BETWEEN -90 AND 90 AND lng BETWEEN -180 AND 180 AND NOT (lat = 0 AND lng = 0)
- ORDER BY imei, fix_time DESC, raw_id DESC
+ ORDER BY imei, fix_time DESC, raw_id
 ON CONFLICT (imei) DO UPDATE SET
     fix_time = excluded.fix_time, received_at = excluded.received_at, lat = excluded.lat,
     lng = excluded.lng, speed_kmh = excluded.speed_kmh, heading = excluded.heading,
@@ -21,3 +21,4 @@ ON CONFLICT (imei) DO UPDATE SET
     odometer_m = excluded.odometer_m, source = excluded.source, raw_id = excluded.raw_id,
     updated_at = now()
 WHERE excluded.fix_time > state.live_positions.fix_time
+   OR (excluded.fix_time = state.live_positions.fix_time AND excluded.raw_id < state.live_positions.raw_id)
