@@ -1,7 +1,9 @@
 //! Ingest: gateway push receivers, the versioned parser, projectors and replay (the worker role).
 
+pub mod bench;
 pub mod parser;
 pub mod project;
 pub mod push;
+pub mod rawlog;
 pub mod replay;
 pub mod worker;

@@ -32,7 +32,7 @@ use serde_json::json;
 use sqlx::PgPool;
 use subtle::ConstantTimeEq;
 
-use crate::worker::CHANNEL;
+use crate::rawlog::{NewRaw, RawLog};
 
 /// Push settings (from configuration).
 #[derive(Clone, Default)]
@@ -44,9 +44,12 @@ pub struct PushConfig {
 
 #[derive(Clone)]
 struct PushState {
-    pool: PgPool,
+    log: RawLog,
     cfg: Arc<PushConfig>,
 }
+
+/// Appender tasks writing accepted pushes (each holds one connection while committing).
+const APPENDERS: usize = 4;
 
 /// The push routes, to merge into the gateway router.
 pub fn router(pool: PgPool, cfg: PushConfig) -> Router {
@@ -56,7 +59,7 @@ pub fn router(pool: PgPool, cfg: PushConfig) -> Router {
         .route("/push/{source}", post(signed_push))
         .layer(DefaultBodyLimit::max(limit))
         .with_state(PushState {
-            pool,
+            log: RawLog::start(pool, APPENDERS),
             cfg: Arc::new(cfg),
         })
 }
@@ -129,7 +132,7 @@ async fn jimi_push(
             jimi_answer(StatusCode::UNAUTHORIZED, 401, "invalid or missing token"),
         );
     }
-    match store(&s.pool, "jimi_push", kind, &headers, &body, addr, "token").await {
+    match store(&s.log, "jimi_push", kind, &headers, body, addr, "token").await {
         Ok(_) => {
             ::metrics::counter!(metrics::PUSH_ACCEPTED_TOTAL, "source" => "jimi_push").increment(1);
             jimi_answer(StatusCode::OK, 0, "success")
@@ -193,7 +196,7 @@ async fn signed_push(
         .and_then(|v| v.to_str().ok())
         .filter(|k| !k.is_empty() && k.len() <= 100)
         .unwrap_or("push");
-    match store(&s.pool, source, kind, &headers, &body, addr, "hmac_sha256").await {
+    match store(&s.log, source, kind, &headers, body, addr, "hmac_sha256").await {
         Ok(id) => {
             ::metrics::counter!(metrics::PUSH_ACCEPTED_TOTAL, "source" => "signed").increment(1);
             (
@@ -216,33 +219,27 @@ async fn signed_push(
     }
 }
 
-/// One statement: insert the verbatim body and queue the wake-up (sent at commit).
+/// Appends the verbatim body; returns once the row is committed (group commit, see `rawlog`).
 async fn store(
-    pool: &PgPool,
+    log: &RawLog,
     source: &str,
     kind: &str,
     headers: &HeaderMap,
-    body: &[u8],
+    body: Bytes,
     addr: SocketAddr,
-    verification: &str,
-) -> Result<i64, sqlx::Error> {
+    verification: &'static str,
+) -> Result<i64, String> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok());
-    sqlx::query_scalar(
-        "WITH ins AS (
-            INSERT INTO events.raw (source, kind, content_type, body, remote_addr, verified, verification)
-            VALUES ($1, $2, $3, $4, $5::inet, true, $6)
-            RETURNING id)
-         SELECT id FROM ins, pg_notify($7, '') AS n",
-    )
-    .bind(source)
-    .bind(kind)
-    .bind(content_type)
-    .bind(body)
-    .bind(addr.ip().to_string())
-    .bind(verification)
-    .bind(CHANNEL)
-    .fetch_one(pool)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    log.append(NewRaw {
+        source: source.to_string(),
+        kind: kind.to_string(),
+        content_type,
+        body: body.to_vec(),
+        remote_addr: Some(addr.ip()),
+        verification,
+    })
     .await
 }

@@ -11,7 +11,6 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use serde_json::Value;
 use sqlx::{Acquire, PgPool};
 
 use crate::{project, worker};
@@ -57,15 +56,16 @@ pub async fn reparse(
     Ok(done)
 }
 
-#[derive(sqlx::FromRow)]
-struct ParsedRow {
-    raw_id: i64,
-    raw_received_at: DateTime<Utc>,
-    item_index: i32,
-    source: String,
-    kind: String,
-    body: Value,
-}
+/// The replay input of one batch: parsed bodies with the fields the live path adds
+/// (`raw_id`, `received_at`, `source`), for keys in ($1,$2,$3) < key <= ($4,$5,$6).
+/// The caller appends the kind filter.
+const BATCH_INPUT: &str = "coalesce(jsonb_agg(p.body || jsonb_build_object('raw_id', p.raw_id, 'received_at', p.raw_received_at, 'source', r.source)
+        ORDER BY p.raw_received_at, p.raw_id, p.item_index), '[]'::jsonb)
+   FROM events.parsed p
+   JOIN events.raw r ON r.id = p.raw_id AND r.received_at = p.raw_received_at
+  WHERE p.parser_version = r.parser_version
+    AND ($1::timestamptz IS NULL OR (p.raw_received_at, p.raw_id, p.item_index) > ($1::timestamptz, $2::bigint, $3::int))
+    AND ($4::timestamptz IS NULL OR (p.raw_received_at, p.raw_id, p.item_index) <= ($4::timestamptz, $5::bigint, $6::int))";
 
 /// Empties `table` and re-projects it from the parsed log. Returns events replayed.
 pub async fn rebuild(
@@ -105,42 +105,74 @@ pub async fn rebuild(
     let started = Instant::now();
     let mut done = 0u64;
     let mut after: Option<(DateTime<Utc>, i64, i32)> = None;
+    // The batch never leaves the server: each projector statement reads its input from a
+    // subquery over events.parsed in place of the JSON parameter the live path binds.
+    let statements: Vec<String> = project::PROJECTORS
+        .iter()
+        .filter(|p| p.table == table)
+        .map(|p| {
+            p.sql.replace(
+                "$1::jsonb",
+                &format!("(SELECT {BATCH_INPUT} AND p.kind = '{}')", p.kind),
+            )
+        })
+        .collect();
     loop {
-        let rows: Vec<ParsedRow> = sqlx::query_as(
-            "SELECT p.raw_id, p.raw_received_at, p.item_index, r.source, p.kind, p.body
+        // The last key of the next batch (keyset pagination in arrival order).
+        let upper: Option<(DateTime<Utc>, i64, i32)> = sqlx::query_as(
+            "SELECT p.raw_received_at, p.raw_id, p.item_index
                FROM events.parsed p
                JOIN events.raw r ON r.id = p.raw_id AND r.received_at = p.raw_received_at
               WHERE p.kind = ANY($1) AND p.parser_version = r.parser_version
                 AND ($2::timestamptz IS NULL OR (p.raw_received_at, p.raw_id, p.item_index) > ($2, $3, $4))
               ORDER BY p.raw_received_at, p.raw_id, p.item_index
-              LIMIT $5",
+              OFFSET $5 LIMIT 1",
         )
         .bind(&kinds)
         .bind(after.map(|a| a.0))
         .bind(after.map(|a| a.1))
         .bind(after.map(|a| a.2))
-        .bind(batch)
-        .fetch_all(&mut *tx)
+        .bind(batch - 1)
+        .fetch_optional(&mut *tx)
         .await?;
-        let Some(last) = rows.last() else { break };
-        after = Some((last.raw_received_at, last.raw_id, last.item_index));
-        let inputs: Vec<project::Input> = rows
-            .iter()
-            .map(|r| project::Input {
-                raw_id: r.raw_id,
-                received_at: r.raw_received_at,
-                source: &r.source,
-                kind: &r.kind,
-                body: &r.body,
-            })
-            .collect();
-        project::apply_only(&mut tx, &inputs, Some(table)).await?;
-        done += rows.len() as u64;
+        let (hi_t, hi_id, hi_i) =
+            upper.map_or((None, None, None), |u| (Some(u.0), Some(u.1), Some(u.2)));
+        for sql in &statements {
+            sqlx::query(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(after.map(|a| a.0))
+                .bind(after.map(|a| a.1))
+                .bind(after.map(|a| a.2))
+                .bind(hi_t)
+                .bind(hi_id)
+                .bind(hi_i)
+                .execute(&mut *tx)
+                .await?;
+        }
+        let in_batch: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM events.parsed p JOIN events.raw r ON r.id = p.raw_id AND r.received_at = p.raw_received_at
+              WHERE p.kind = ANY($1) AND p.parser_version = r.parser_version
+                AND ($2::timestamptz IS NULL OR (p.raw_received_at, p.raw_id, p.item_index) > ($2, $3, $4))
+                AND ($5::timestamptz IS NULL OR (p.raw_received_at, p.raw_id, p.item_index) <= ($5, $6, $7))",
+        )
+        .bind(&kinds)
+        .bind(after.map(|a| a.0))
+        .bind(after.map(|a| a.1))
+        .bind(after.map(|a| a.2))
+        .bind(hi_t)
+        .bind(hi_id)
+        .bind(hi_i)
+        .fetch_one(&mut *tx)
+        .await?;
+        done += in_batch as u64;
         progress(
             done,
             Some(total as u64),
             done as f64 / started.elapsed().as_secs_f64().max(1e-6),
         );
+        match upper {
+            Some(u) => after = Some(u),
+            None => break,
+        }
     }
     tx.commit().await?;
     Ok(done)

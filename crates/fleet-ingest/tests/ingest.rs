@@ -537,3 +537,53 @@ async fn replay_rebuilds_state_identical_to_the_live_result() {
         .expect_err("unknown table");
     assert!(err.to_string().contains("state.live_positions"), "{err}");
 }
+
+#[tokio::test]
+async fn concurrent_pushes_share_commits_but_each_gets_its_own_row() {
+    let db = TestDb::new().await;
+    let (base, stop) = gateway(db.pool.clone()).await;
+    let client = reqwest::Client::new();
+    let sends = (0..200).map(|i| {
+        let (client, base) = (client.clone(), base.clone());
+        tokio::spawn(async move {
+            let body = format!(r#"{{"n":{i}}}"#).into_bytes();
+            let mut mac =
+                hmac::Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).expect("key");
+            mac.update(&body);
+            let res = client
+                .post(format!("{base}/push/fuel_feed"))
+                .header(
+                    "x-fleet-signature",
+                    format!("sha256={}", hex::encode(mac.finalize().into_bytes())),
+                )
+                .body(body.clone())
+                .send()
+                .await
+                .expect("send");
+            assert_eq!(res.status().as_u16(), 202);
+            (
+                res.json::<serde_json::Value>().await.expect("json")["id"]
+                    .as_i64()
+                    .expect("id"),
+                body,
+            )
+        })
+    });
+    let mut results = Vec::new();
+    for s in sends.collect::<Vec<_>>() {
+        results.push(s.await.expect("join"));
+    }
+    for (id, body) in &results {
+        let stored: Vec<u8> = sqlx::query_scalar("SELECT body FROM events.raw WHERE id = $1")
+            .bind(id)
+            .fetch_one(&db.pool)
+            .await
+            .expect("row");
+        assert_eq!(&stored, body, "id {id} belongs to another push");
+    }
+    assert_eq!(
+        count(&db.pool, "SELECT count(*) FROM events.raw").await,
+        200
+    );
+    stop.cancel();
+}

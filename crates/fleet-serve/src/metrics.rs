@@ -24,6 +24,7 @@ pub const PARSE_ERRORS_TOTAL: &str = "fleet_parse_errors_total";
 pub const WORKER_BATCH_SECONDS: &str = "fleet_worker_batch_seconds";
 pub const PUSH_ACCEPTED_TOTAL: &str = "fleet_push_accepted_total";
 pub const PUSH_REJECTED_TOTAL: &str = "fleet_push_rejected_total";
+pub const RAW_APPEND_BATCH_SIZE: &str = "fleet_raw_append_batch_size";
 
 /// Installs the process-wide Prometheus recorder (once) and returns its handle.
 pub fn install() -> PrometheusHandle {

@@ -64,8 +64,32 @@ enum Command {
         #[arg(long, value_name = "TABLE")]
         rebuild: Vec<String>,
     },
+    /// Benchmarks on loopback against a scratch database (created and dropped on the same server).
+    Bench {
+        #[command(subcommand)]
+        what: BenchWhat,
+    },
     /// Print the version.
     Version,
+}
+
+#[derive(Subcommand)]
+enum BenchWhat {
+    /// Push acceptance (throughput, ack latency), push → live freshness, and replay rate.
+    Ingest {
+        /// Seconds of concurrent push load.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+        seconds: u64,
+        /// Concurrent push clients.
+        #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=1024))]
+        concurrency: u64,
+        /// Paced pushes per second for the freshness measurement.
+        #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=20000))]
+        rate: u64,
+        /// Seconds of the freshness measurement.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+        fresh_seconds: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -130,6 +154,23 @@ fn main() -> ExitCode {
                 only_parser_version,
                 rebuild,
             } => roles::replay(config, reparse, from, to, only_parser_version, rebuild).await,
+            Command::Bench {
+                what:
+                    BenchWhat::Ingest {
+                        seconds,
+                        concurrency,
+                        rate,
+                        fresh_seconds,
+                    },
+            } => {
+                let params = fleet_ingest::bench::BenchParams {
+                    seconds,
+                    concurrency: concurrency as usize,
+                    rate,
+                    fresh_seconds,
+                };
+                roles::bench_ingest(config, params).await
+            }
             Command::Version => Ok(()),
         }
     });

@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use fleet_core::{Config, LogFormat, config::redact_url};
 use fleet_serve::{Health, Liveness, RoleResult};
 use fleet_store::cluster::{ClusterStatus, LocalCluster, PgInstall};
-use fleet_store::sqlx::PgPool;
+use fleet_store::sqlx::{self, PgPool};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -454,4 +454,72 @@ pub async fn replay(
     .await;
     close(db, false).await?;
     result
+}
+
+/// Runs the ingest benchmark in a scratch database `fleet_bench` on the configured server.
+pub async fn bench_ingest(config: Config, params: fleet_ingest::bench::BenchParams) -> Result<()> {
+    let db = open_database(&config).await?;
+    let (server, _) = db
+        .url
+        .rsplit_once('/')
+        .context("the database URL names no database")?;
+    let scratch_url = format!("{server}/fleet_bench");
+    sqlx_admin(&db.pool, "DROP DATABASE IF EXISTS fleet_bench WITH (FORCE)").await?;
+    sqlx_admin(&db.pool, "CREATE DATABASE fleet_bench")
+        .await
+        .context("creating the scratch database fleet_bench (the user needs CREATEDB)")?;
+    let result = async {
+        let pool = fleet_store::connect(&scratch_url, 40).await?;
+        fleet_store::migrate::run(&pool).await?;
+        let report =
+            fleet_ingest::bench::run(pool.clone(), &params, &mut |line| eprintln!("{line}"))
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        pool.close().await;
+        Ok::<_, anyhow::Error>(report)
+    }
+    .await;
+    let dropped = sqlx_admin(&db.pool, "DROP DATABASE IF EXISTS fleet_bench WITH (FORCE)").await;
+    close(db, true).await?;
+    let r = result?;
+    dropped?;
+    let verdict = |ok: bool| if ok { "meets target" } else { "MISSES target" };
+    println!(
+        "fleet bench ingest ({} cores, Postgres on this machine)",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    );
+    println!(
+        "  acceptance  {:>9.0} pushes/s   ack p50 {:.1} ms  p95 {:.1} ms  p99 {:.1} ms  ({} accepted, {} failed)   target >= 5000/s, p99 < 25 ms: {}",
+        r.pushes_per_s,
+        r.ack_ms.p50,
+        r.ack_ms.p95,
+        r.ack_ms.p99,
+        r.accepted,
+        r.failed,
+        verdict(r.pushes_per_s >= 5000.0 && r.ack_ms.p99 < 25.0)
+    );
+    println!(
+        "  freshness   at {} pushes/s   push -> live p50 {:.1} ms  p95 {:.1} ms  p99 {:.1} ms  ({} samples, {} never seen)   target p95 < 50 ms: {}",
+        params.rate,
+        r.freshness_ms.p50,
+        r.freshness_ms.p95,
+        r.freshness_ms.p99,
+        r.fresh_samples,
+        r.fresh_missing,
+        verdict(r.freshness_ms.p95 < 50.0 && r.fresh_missing == 0)
+    );
+    println!(
+        "  replay      {:>9.0} events/s  ({} events into state.position_history)   target >= 50000/s: {}",
+        r.replay_events_per_s,
+        r.replay_events,
+        verdict(r.replay_events_per_s >= 50_000.0)
+    );
+    Ok(())
+}
+
+async fn sqlx_admin(pool: &PgPool, sql: &'static str) -> Result<()> {
+    sqlx::query(sql).execute(pool).await?;
+    Ok(())
 }
