@@ -46,6 +46,12 @@ pub struct Config {
     pub push_secrets: Vec<(String, String)>,
     /// `FLEET_PUSH_MAX_BYTES`: largest accepted push body.
     pub push_max_bytes: usize,
+    /// `FLEET_SIM_VEHICLES`: vehicles of the simulated fleet in `fleet up` (0 = no simulator).
+    pub sim_vehicles: usize,
+    /// `FLEET_SIM_SPEED`: simulated seconds per real second.
+    pub sim_speed: f64,
+    /// `FLEET_SIM_SEED`: the simulated fleet's seed (same seed, same fleet).
+    pub sim_seed: u64,
 }
 
 /// A configuration variable holds a value that cannot be used.
@@ -122,7 +128,7 @@ impl Config {
             },
             log_filter: get("FLEET_LOG")
                 .or_else(|| get("RUST_LOG"))
-                .unwrap_or_else(|| "info".into()),
+                .unwrap_or_else(|| "info,sqlx=warn".into()),
             jimi_push_token: match get("JIMI_PUSH_TOKEN") {
                 Some(t) if t.len() < 8 => {
                     return Err(ConfigError {
@@ -141,6 +147,35 @@ impl Config {
                 256,
                 64 << 20,
             )? as usize,
+            sim_vehicles: int_in(
+                "FLEET_SIM_VEHICLES",
+                get("FLEET_SIM_VEHICLES"),
+                80,
+                0,
+                10_000,
+            )? as usize,
+            sim_speed: match get("FLEET_SIM_SPEED") {
+                None => 1.0,
+                Some(v) => match v.trim().parse::<f64>() {
+                    Ok(x) if (0.1..=1000.0).contains(&x) => x,
+                    _ => {
+                        return Err(ConfigError {
+                            var: "FLEET_SIM_SPEED",
+                            value: v,
+                            reason: "expected simulated seconds per real second, from 0.1 to 1000"
+                                .into(),
+                        });
+                    }
+                },
+            },
+            sim_seed: match get("FLEET_SIM_SEED") {
+                None => 42,
+                Some(v) => v.trim().parse().map_err(|_| ConfigError {
+                    var: "FLEET_SIM_SEED",
+                    value: v.clone(),
+                    reason: "expected a whole number".into(),
+                })?,
+            },
         })
     }
 }
@@ -275,7 +310,7 @@ mod tests {
         assert_eq!(c.fleet_home, PathBuf::from("./var"));
         assert_eq!(c.db_max_connections, 10);
         assert_eq!(c.log_format, LogFormat::Auto);
-        assert_eq!(c.log_filter, "info");
+        assert_eq!(c.log_filter, "info,sqlx=warn");
     }
 
     #[test]
@@ -325,6 +360,9 @@ mod tests {
                 "a=0123456789abcdef,a=0123456789abcdef",
             ),
             ("FLEET_PUSH_MAX_BYTES", "10"),
+            ("FLEET_SIM_VEHICLES", "20000"),
+            ("FLEET_SIM_SPEED", "0"),
+            ("FLEET_SIM_SEED", "x"),
         ];
         for (var, value) in cases {
             let e = cfg(&[(var, value)]).expect_err(var);

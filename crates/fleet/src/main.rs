@@ -64,6 +64,24 @@ enum Command {
         #[arg(long, value_name = "TABLE")]
         rebuild: Vec<String>,
     },
+    /// Run the vendor simulator: a fleet driving on the roads of Monaco, pushing to a gateway.
+    Simulate {
+        /// Base URL of the gateway to push to.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        gateway: String,
+        /// The gateway's push token (JIMI_PUSH_TOKEN).
+        #[arg(long, env = "JIMI_PUSH_TOKEN", hide_env_values = true)]
+        token: String,
+        /// Vehicles in the fleet.
+        #[arg(long, default_value_t = 80, value_parser = clap::value_parser!(u64).range(1..=10000))]
+        vehicles: u64,
+        /// Seed: the same seed gives the same fleet and the same drives.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Simulated seconds per real second (10 = ten times faster than real time).
+        #[arg(long, default_value_t = 1.0)]
+        speed: f64,
+    },
     /// Benchmarks on loopback against a scratch database (created and dropped on the same server).
     Bench {
         #[command(subcommand)]
@@ -171,6 +189,13 @@ fn main() -> ExitCode {
                 };
                 roles::bench_ingest(config, params).await
             }
+            Command::Simulate {
+                gateway,
+                token,
+                vehicles,
+                seed,
+                speed,
+            } => roles::simulate(gateway, token, vehicles as usize, seed, speed).await,
             Command::Version => Ok(()),
         }
     });

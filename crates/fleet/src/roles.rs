@@ -179,6 +179,24 @@ async fn run_roles(
         format!("cannot listen on {addr}: is another fleet already running? Set FLEET_LISTEN / FLEET_WORKER_LISTEN / FLEET_CRON_LISTEN to another address")
     })?;
     let local = listener.local_addr()?;
+    if banner && config.sim_vehicles > 0 {
+        let opts = fleet_jimi::sim::push::SimOptions {
+            gateway: format!("http://{local}"),
+            token: config.jimi_push_token.clone().unwrap_or_default(),
+            vehicles: config.sim_vehicles,
+            seed: config.sim_seed,
+            speed: config.sim_speed,
+            step_s: 1.0,
+        };
+        let token = shutdown.clone();
+        tasks.spawn(async move {
+            let stats = Arc::new(fleet_jimi::sim::push::SimStats::default());
+            let r = fleet_jimi::sim::push::run(opts, chrono::Utc::now(), stats, token)
+                .await
+                .map_err(|e| e.into());
+            ("simulator", r)
+        });
+    }
     let token = shutdown.clone();
     tasks.spawn(async move {
         let r = fleet_serve::serve(listener, router, token)
@@ -225,12 +243,24 @@ fn print_banner(config: &Config, db: &Database, addr: std::net::SocketAddr, role
         Some(c) => format!("managed local cluster under {}", c.root().display()),
         None => "DATABASE_URL".to_string(),
     };
-    let push = match &config.jimi_push_token {
-        Some(_) => format!("http://{addr}/push/jimi/<path> (token from JIMI_PUSH_TOKEN)"),
-        None => "disabled: set JIMI_PUSH_TOKEN to accept vendor pushes".to_string(),
+    let push = match (
+        &config.jimi_push_token,
+        std::env::var("JIMI_PUSH_TOKEN").is_ok(),
+    ) {
+        (Some(_), true) => format!("http://{addr}/push/jimi/<path> (token from JIMI_PUSH_TOKEN)"),
+        (Some(t), false) => format!("http://{addr}/push/jimi/<path> (token for this run: {t})"),
+        (None, _) => "disabled: set JIMI_PUSH_TOKEN to accept vendor pushes".to_string(),
+    };
+    let sim = if config.sim_vehicles > 0 {
+        format!(
+            "{} simulated vehicles on the streets of Monaco, at {}x real time (FLEET_SIM_VEHICLES=0 turns it off)",
+            config.sim_vehicles, config.sim_speed
+        )
+    } else {
+        "off (FLEET_SIM_VEHICLES=0)".to_string()
     };
     println!(
-        "\nFleet Platform is running at http://{addr}/\n  health:   {}\n  metrics:  http://{addr}/metrics\n  pushes:   {push}\n  database: {} ({where_db})\nPress Ctrl-C to stop.\n",
+        "\nFleet Platform is running at http://{addr}/\n  health:   {}\n  metrics:  http://{addr}/metrics\n  pushes:   {push}\n  fleet:    {sim}\n  database: {} ({where_db})\nPress Ctrl-C to stop.\n",
         health.join("  "),
         redact_url(&db.url),
     );
@@ -250,7 +280,12 @@ async fn close(db: Database, stop_cluster: bool) -> Result<()> {
     Ok(())
 }
 
-pub async fn up(config: Config) -> Result<()> {
+pub async fn up(mut config: Config) -> Result<()> {
+    // Local mode accepts vendor pushes (its own simulator's, at least): without a configured
+    // token, one is made for this run.
+    if config.jimi_push_token.is_none() {
+        config.jimi_push_token = Some(fleet_store::cluster::random_hex(16)?);
+    }
     let db = open_database(&config).await?;
     let result = async {
         let report = fleet_store::migrate::run(&db.pool).await?;
@@ -522,4 +557,60 @@ pub async fn bench_ingest(config: Config, params: fleet_ingest::bench::BenchPara
 async fn sqlx_admin(pool: &PgPool, sql: &'static str) -> Result<()> {
     sqlx::query(sql).execute(pool).await?;
     Ok(())
+}
+
+pub async fn simulate(
+    gateway: String,
+    token: String,
+    vehicles: usize,
+    seed: u64,
+    speed: f64,
+) -> Result<()> {
+    if !(0.1..=1000.0).contains(&speed) {
+        bail!(
+            "--speed {speed} is out of range: use simulated seconds per real second from 0.1 to 1000"
+        );
+    }
+    if !(gateway.starts_with("http://") || gateway.starts_with("https://")) {
+        bail!("--gateway {gateway:?} must be a URL such as http://127.0.0.1:8080");
+    }
+    let shutdown = shutdown_on_signal();
+    let stats = Arc::new(fleet_jimi::sim::push::SimStats::default());
+    let opts = fleet_jimi::sim::push::SimOptions {
+        gateway,
+        token,
+        vehicles,
+        seed,
+        speed,
+        step_s: 1.0,
+    };
+    let report = {
+        let (stats, token) = (stats.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            use std::sync::atomic::Ordering::Relaxed;
+            let mut every = tokio::time::interval(Duration::from_secs(10));
+            every.tick().await;
+            loop {
+                tokio::select! {
+                    _ = token.cancelled() => break,
+                    _ = every.tick() => tracing::info!(
+                        pushes = stats.pushes_ok.load(Relaxed), items = stats.items_ok.load(Relaxed),
+                        retries = stats.retries.load(Relaxed), dropped = stats.dropped.load(Relaxed), "simulator"),
+                }
+            }
+        })
+    };
+    let r =
+        fleet_jimi::sim::push::run(opts, chrono::Utc::now(), stats.clone(), shutdown.clone()).await;
+    shutdown.cancel();
+    let _ = report.await;
+    use std::sync::atomic::Ordering::Relaxed;
+    println!(
+        "simulator stopped: {} pushes ({} items) delivered, {} retries, {} dropped",
+        stats.pushes_ok.load(Relaxed),
+        stats.items_ok.load(Relaxed),
+        stats.retries.load(Relaxed),
+        stats.dropped.load(Relaxed)
+    );
+    r.map_err(|e| anyhow::anyhow!(e))
 }

@@ -24,6 +24,7 @@ impl Proc {
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("FLEET_LOG_FORMAT", "json")
+            .env("FLEET_SIM_VEHICLES", "0")
             .current_dir(std::env::temp_dir())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -374,4 +375,89 @@ fn replay_arguments_are_checked_before_anything_runs() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(needle), "{args:?}: {err}");
     }
+}
+
+#[tokio::test]
+async fn up_runs_a_simulated_fleet_that_moves_on_real_roads() {
+    let db = TestDb::empty().await;
+    let mut p = Proc::spawn(
+        &["up"],
+        &[
+            ("DATABASE_URL", &db.url),
+            ("FLEET_LISTEN", "127.0.0.1:0"),
+            ("FLEET_SIM_VEHICLES", "12"),
+            ("FLEET_SIM_SPEED", "20"),
+        ],
+    );
+    p.listen_addr();
+    // At 20x, a few real seconds are minutes of fleet life: vehicles appear, then move.
+    let moving: Option<i64> = fleet_testkit::eventually(Duration::from_secs(40), || async {
+        let (live, moved): (i64, i64) = sqlx::query_as(
+            "SELECT count(DISTINCT l.imei), count(DISTINCT h.imei) FILTER (WHERE h.speed_kmh > 10)
+               FROM state.live_positions l LEFT JOIN state.position_history h USING (imei)",
+        )
+        .fetch_one(&db.pool)
+        .await
+        .ok()?;
+        (live >= 10 && moved >= 3).then_some(moved)
+    })
+    .await;
+    assert!(
+        moving.is_some(),
+        "the simulated fleet did not show up moving"
+    );
+    // Every fix is in Monaco (the shipped OSM extract); expired trackers' 0,0 never reaches state.
+    let outside: i64 = sqlx::query_scalar("SELECT count(*) FROM state.position_history WHERE NOT (lat BETWEEN 43.6 AND 43.8 AND lng BETWEEN 7.3 AND 7.5)")
+        .fetch_one(&db.pool)
+        .await
+        .expect("q");
+    assert_eq!(outside, 0);
+    let failed: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events.raw WHERE parse_error IS NOT NULL")
+            .fetch_one(&db.pool)
+            .await
+            .expect("q");
+    assert_eq!(failed, 0, "every simulated push parses");
+    p.signal("TERM");
+    assert_eq!(p.wait_exit(Duration::from_secs(20)), 0);
+}
+
+#[test]
+fn the_simulator_drops_pushes_a_dead_gateway_never_takes_like_the_hub() {
+    // Nothing listens on port 1: every push fails, is retried 3 times, then dropped.
+    let mut child = Command::new(BIN)
+        .args([
+            "simulate",
+            "--gateway",
+            "http://127.0.0.1:1",
+            "--token",
+            "whatever-token",
+            "--vehicles",
+            "3",
+            "--speed",
+            "1000",
+        ])
+        .env("FLEET_LOG_FORMAT", "json")
+        .current_dir(std::env::temp_dir())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run fleet simulate");
+    std::thread::sleep(Duration::from_secs(3));
+    let _ = Command::new("kill")
+        .arg("-INT")
+        .arg(child.id().to_string())
+        .status();
+    let mut out = String::new();
+    std::io::Read::read_to_string(child.stdout.as_mut().expect("stdout"), &mut out).expect("read");
+    assert!(child.wait().expect("wait").success(), "{out}");
+    let dropped: u64 = out
+        .split(", ")
+        .find_map(|part| {
+            part.strip_suffix(" dropped")
+                .or_else(|| part.trim().strip_suffix(" dropped"))
+        })
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0);
+    assert!(out.contains(" 0 pushes") && dropped > 0, "{out}");
 }

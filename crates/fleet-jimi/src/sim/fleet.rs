@@ -1,0 +1,479 @@
+//! A simulated fleet: vehicles driving fastest routes between random places on the road graph,
+//! parking, idling, speeding, braking hard, raising SOS and power-cut alarms; trackers reporting
+//! fixes, heartbeats, OBD readings and login events in the IoT Hub's wire shapes.
+//!
+//! Pure and deterministic: the same seed, fleet size and start time give the same pushes, so the
+//! simulator serves tests and benchmarks as well as the demo. Time is simulated: [`Sim::step`]
+//! advances it by any amount, so the fleet can run faster than real time.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Value, json};
+
+use super::roads::{Point, Roads, bearing_deg, haversine_m};
+
+/// SplitMix64: small, fast, good enough for behaviour, and reproducible across platforms.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Self(seed ^ 0x9E37_79B9_7F4A_7C15)
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in [0, 1).
+    pub fn f64(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    pub fn range(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * self.f64()
+    }
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n.max(1) as u64) as usize
+    }
+    pub fn chance(&mut self, p: f64) -> bool {
+        self.f64() < p
+    }
+}
+
+/// The vendor sub-accounts the simulated fleet is spread over.
+pub const ACCOUNTS: [&str; 3] = ["demo", "demo@HQ", "demo_MSA"];
+
+/// How a tracker behaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceHealth {
+    Reporting,
+    /// Subscription expired: still reports, at lat/lng 0 (jimi-api.md §7).
+    Expired,
+    /// Never reports (SIM not activated, unplugged).
+    Silent,
+}
+
+#[derive(Debug, Clone)]
+pub struct Device {
+    pub imei: String,
+    pub account: &'static str,
+    pub model: &'static str,
+    pub vehicle: usize,
+    pub health: DeviceHealth,
+    /// Seconds between fixes.
+    pub report_every: i64,
+    next_fix: DateTime<Utc>,
+    next_hb: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+enum Activity {
+    Parked {
+        until: DateTime<Utc>,
+    },
+    Idling {
+        until: DateTime<Utc>,
+    },
+    Driving {
+        path: Vec<usize>,
+        leg: usize,
+        along_m: f64,
+        warned_speeding: bool,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Vehicle {
+    pub plate: String,
+    pub pos: Point,
+    pub node: usize,
+    pub speed_kmh: f64,
+    pub heading: f64,
+    pub odometer_m: f64,
+    pub acc_on: bool,
+    pub has_obd: bool,
+    temperament: f64,
+    activity: Activity,
+    next_obd: DateTime<Utc>,
+    sos_until: Option<DateTime<Utc>>,
+}
+
+/// One item for one IoT Hub path.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Push {
+    pub path: &'static str,
+    pub item: Value,
+}
+
+/// The whole simulated fleet.
+pub struct Sim {
+    roads: Arc<Roads>,
+    rng: Rng,
+    pub now: DateTime<Utc>,
+    pub vehicles: Vec<Vehicle>,
+    pub devices: Vec<Device>,
+    started: bool,
+}
+
+fn vtime(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// A Kenyan-style plate such as `KCA 542Q`.
+fn plate(rng: &mut Rng) -> String {
+    let letter = |rng: &mut Rng| (b'A' + rng.below(26) as u8) as char;
+    let series = ['A', 'B', 'C', 'D'][rng.below(4)];
+    format!(
+        "K{series}{} {:03}{}",
+        letter(rng),
+        100 + rng.below(900),
+        letter(rng)
+    )
+}
+
+impl Sim {
+    /// A fleet of `vehicles` vehicles, deterministic for `seed`, starting at `start`.
+    pub fn new(roads: Arc<Roads>, vehicles: usize, seed: u64, start: DateTime<Utc>) -> Self {
+        let mut rng = Rng::new(seed);
+        let mut vs = Vec::with_capacity(vehicles);
+        let mut devices = Vec::new();
+        for v in 0..vehicles {
+            let node = rng.below(roads.nodes.len());
+            // Most vehicles set off within the first minute, so a new simulation shows movement.
+            let parked_for = Duration::seconds(if rng.chance(0.7) {
+                rng.range(0.0, 60.0)
+            } else {
+                rng.range(60.0, 900.0)
+            } as i64);
+            vs.push(Vehicle {
+                plate: plate(&mut rng),
+                pos: roads.nodes[node],
+                node,
+                speed_kmh: 0.0,
+                heading: 0.0,
+                odometer_m: rng.range(5_000.0, 250_000.0) * 1000.0,
+                acc_on: false,
+                has_obd: rng.chance(0.4),
+                temperament: if rng.chance(0.1) {
+                    rng.range(1.15, 1.35)
+                } else {
+                    rng.range(0.8, 1.05)
+                },
+                activity: Activity::Parked {
+                    until: start + parked_for,
+                },
+                next_obd: start,
+                sos_until: None,
+            });
+            let account = ACCOUNTS[v % ACCOUNTS.len()];
+            let health = match v {
+                _ if vehicles >= 20 && v % 37 == 5 => DeviceHealth::Expired,
+                _ if vehicles >= 20 && v % 41 == 7 => DeviceHealth::Silent,
+                _ => DeviceHealth::Reporting,
+            };
+            devices.push(Device {
+                imei: format!("8627980{:08}", 10_000 + v),
+                account,
+                model: "X3",
+                vehicle: v,
+                health,
+                report_every: 10,
+                next_fix: start + Duration::seconds(rng.below(10) as i64),
+                next_hb: start + Duration::seconds(rng.below(300) as i64),
+            });
+            // Some vehicles carry a second tracker of another model.
+            if v % 8 == 3 {
+                devices.push(Device {
+                    imei: format!("3535490{:08}", 20_000 + v),
+                    account,
+                    model: "AT4",
+                    vehicle: v,
+                    health: DeviceHealth::Reporting,
+                    report_every: 30,
+                    next_fix: start + Duration::seconds(rng.below(30) as i64),
+                    next_hb: start + Duration::seconds(rng.below(300) as i64),
+                });
+            }
+        }
+        Self {
+            roads,
+            rng,
+            now: start,
+            vehicles: vs,
+            devices,
+            started: false,
+        }
+    }
+
+    /// Advances simulated time by `dt_s` seconds; returns what the trackers pushed meanwhile.
+    pub fn step(&mut self, dt_s: f64) -> Vec<Push> {
+        let mut out = Vec::new();
+        if !self.started {
+            self.started = true;
+            for d in self
+                .devices
+                .iter()
+                .filter(|d| d.health != DeviceHealth::Silent)
+            {
+                out.push(Push { path: "pushevent", item: json!({"deviceImei": d.imei, "type": "LOGIN", "gateTime": vtime(self.now), "timezone": "0"}) });
+            }
+        }
+        let end = self.now + Duration::milliseconds((dt_s * 1000.0) as i64);
+        // Move in 1 s sub-steps so fixes between steps are where the vehicle really was.
+        while self.now < end {
+            let sub = (end - self.now).num_milliseconds().min(1000) as f64 / 1000.0;
+            self.now += Duration::milliseconds((sub * 1000.0) as i64);
+            for v in 0..self.vehicles.len() {
+                self.advance(v, sub, &mut out);
+            }
+            self.report(&mut out);
+        }
+        out
+    }
+
+    fn advance(&mut self, v: usize, dt: f64, out: &mut Vec<Push>) {
+        let now = self.now;
+        let roads = self.roads.clone();
+        let imei = self
+            .devices
+            .iter()
+            .find(|d| d.vehicle == v)
+            .map(|d| d.imei.clone())
+            .unwrap_or_default();
+        let alarm = |ty: &str, p: Point, speed: f64, value: Option<&str>| Push {
+            path: "pushalarm",
+            item: json!({"msgClass": "0", "type": "alarm", "gateTime": vtime(now),
+                         "msg": {"deviceImei": imei, "alertType": ty, "alarmTime": vtime(now), "lat": format!("{:.6}", p.lat),
+                                 "lng": format!("{:.6}", p.lng), "gpsSpeed": format!("{speed:.0}"), "alertValue": value}}),
+        };
+        let rng = &mut self.rng;
+        let veh = &mut self.vehicles[v];
+        if let Some(until) = veh.sos_until
+            && now >= until
+        {
+            veh.sos_until = None;
+            out.push(alarm("removeAlarmType", veh.pos, veh.speed_kmh, Some("1")));
+        }
+        // Rare alarms: SOS (cleared a few minutes later) and power cut, about once a week each.
+        if veh.sos_until.is_none() && rng.chance(dt / (7.0 * 86_400.0)) {
+            veh.sos_until = Some(now + Duration::seconds(rng.range(60.0, 300.0) as i64));
+            out.push(alarm("1", veh.pos, veh.speed_kmh, None));
+        }
+        if rng.chance(dt / (10.0 * 86_400.0)) {
+            out.push(alarm("2", veh.pos, veh.speed_kmh, None));
+        }
+        match &mut veh.activity {
+            Activity::Parked { until } | Activity::Idling { until } if now < *until => {
+                veh.speed_kmh = 0.0;
+            }
+            Activity::Parked { .. } if rng.chance(0.3) => {
+                veh.acc_on = true;
+                veh.activity = Activity::Idling {
+                    until: now + Duration::seconds(rng.range(60.0, 420.0) as i64),
+                };
+            }
+            Activity::Parked { .. } | Activity::Idling { .. } => {
+                let dest = rng.below(roads.nodes.len());
+                match roads.route(veh.node, dest).filter(|p| p.len() >= 2) {
+                    Some(path) => {
+                        veh.acc_on = true;
+                        veh.activity = Activity::Driving {
+                            path,
+                            leg: 0,
+                            along_m: 0.0,
+                            warned_speeding: false,
+                        };
+                    }
+                    None => {
+                        veh.activity = Activity::Parked {
+                            until: now + Duration::seconds(60),
+                        }
+                    }
+                }
+            }
+            Activity::Driving {
+                path,
+                leg,
+                along_m,
+                warned_speeding,
+            } => {
+                let (a, b) = (path[*leg], path[*leg + 1]);
+                let limit = roads.edge_speed(a, b);
+                let target = (limit * veh.temperament * rng.range(0.85, 1.1)).max(5.0);
+                // Smooth acceleration; an occasional hard brake.
+                if rng.chance(0.0008) && veh.speed_kmh > 30.0 {
+                    out.push(alarm("48", veh.pos, veh.speed_kmh, None));
+                    veh.speed_kmh *= 0.4;
+                } else {
+                    veh.speed_kmh += (target - veh.speed_kmh).clamp(-12.0 * dt, 8.0 * dt);
+                }
+                if veh.speed_kmh > limit + 15.0 && !*warned_speeding {
+                    *warned_speeding = true;
+                    out.push(alarm(
+                        "overSpeed",
+                        veh.pos,
+                        veh.speed_kmh,
+                        Some(&format!("{limit:.0}")),
+                    ));
+                }
+                let mut move_m = veh.speed_kmh / 3.6 * dt;
+                veh.odometer_m += move_m;
+                loop {
+                    let (pa, pb) = (roads.nodes[path[*leg]], roads.nodes[path[*leg + 1]]);
+                    let seg = haversine_m(pa, pb);
+                    if *along_m + move_m < seg {
+                        *along_m += move_m;
+                        let f = *along_m / seg;
+                        veh.pos = Point {
+                            lat: pa.lat + (pb.lat - pa.lat) * f,
+                            lng: pa.lng + (pb.lng - pa.lng) * f,
+                        };
+                        veh.heading = bearing_deg(pa, pb);
+                        break;
+                    }
+                    move_m -= seg - *along_m;
+                    *along_m = 0.0;
+                    *leg += 1;
+                    veh.node = path[*leg];
+                    veh.pos = roads.nodes[veh.node];
+                    if *leg + 1 >= path.len() {
+                        veh.speed_kmh = 0.0;
+                        veh.acc_on = false;
+                        veh.activity = Activity::Parked {
+                            until: now + Duration::seconds(rng.range(180.0, 2400.0) as i64),
+                        };
+                        break;
+                    }
+                }
+            }
+        }
+    }
+
+    fn report(&mut self, out: &mut Vec<Push>) {
+        let now = self.now;
+        for d in &mut self.devices {
+            if d.health == DeviceHealth::Silent {
+                continue;
+            }
+            let v = &self.vehicles[d.vehicle];
+            if now >= d.next_fix {
+                d.next_fix = now + Duration::seconds(d.report_every);
+                let (lat, lng) = if d.health == DeviceHealth::Expired {
+                    (0.0, 0.0)
+                } else {
+                    (v.pos.lat, v.pos.lng)
+                };
+                out.push(Push {
+                    path: "pushgps",
+                    item: json!({
+                        "deviceImei": d.imei, "gpsTime": vtime(now), "gateTime": vtime(now),
+                        "satelliteNum": (8 + (d.imei.len() % 5)).to_string(),
+                        "lat": format!("{lat:.6}"), "lng": format!("{lng:.6}"),
+                        "gpsMode": "0", "gpsSpeed": format!("{:.0}", v.speed_kmh),
+                        "direction": if v.speed_kmh > 0.0 { format!("{:.0}", v.heading) } else { "-1".to_string() },
+                        "acc": if v.acc_on { "1" } else { "0" }, "postType": "1", "altitude": "40",
+                        "distance": format!("{:.0}", v.odometer_m), "status": "1",
+                    }),
+                });
+            }
+            if now >= d.next_hb {
+                d.next_hb = now + Duration::seconds(300);
+                out.push(Push {
+                    path: "pushhb",
+                    item: json!({"deviceImei": d.imei, "gateTime": vtime(now), "powerLevel": "6", "gsmSign": "4",
+                                 "acc": if v.acc_on { "1" } else { "0" }, "powerStatus": "1"}),
+                });
+            }
+        }
+        for (i, v) in self.vehicles.iter_mut().enumerate() {
+            if v.has_obd && now >= v.next_obd {
+                v.next_obd = now + Duration::seconds(60);
+                let Some(d) = self
+                    .devices
+                    .iter()
+                    .find(|d| d.vehicle == i && d.health == DeviceHealth::Reporting)
+                else {
+                    continue;
+                };
+                out.push(Push {
+                    path: "pushobd",
+                    item: json!({"imei": d.imei, "dataReportTime": vtime(now), "odometerReading": format!("{:.1}", v.odometer_m / 1000.0),
+                                 "currentSpeed": format!("{:.0}", v.speed_kmh), "currentRPM": if v.acc_on { format!("{:.0}", 800.0 + v.speed_kmh * 30.0) } else { "0".into() },
+                                 "coolantTemperature": if v.acc_on { "88" } else { "30" }, "vehicleBatterVoltage": "12.6"}),
+                });
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::roads::MONACO_PBF;
+    use chrono::TimeZone;
+
+    fn sim(seed: u64) -> Sim {
+        let roads = Arc::new(Roads::from_pbf(MONACO_PBF).expect("roads"));
+        Sim::new(
+            roads,
+            40,
+            seed,
+            Utc.with_ymd_and_hms(2026, 11, 23, 6, 0, 0)
+                .single()
+                .expect("t"),
+        )
+    }
+
+    #[test]
+    fn the_same_seed_gives_the_same_pushes() {
+        let (mut a, mut b, mut c) = (sim(7), sim(7), sim(8));
+        let (pa, pb, pc) = (a.step(600.0), b.step(600.0), c.step(600.0));
+        assert_eq!(pa, pb);
+        assert_ne!(pa, pc);
+    }
+
+    #[test]
+    fn an_hour_of_fleet_life_looks_real() {
+        let mut s = sim(42);
+        let pushes: Vec<Push> = (0..360).flat_map(|_| s.step(10.0)).collect();
+        let count = |p: &str| pushes.iter().filter(|x| x.path == p).count();
+        // 40 vehicles with a fix every 10 s (second trackers every 30 s), minus the silent ones.
+        assert!(count("pushgps") > 40 * 300, "{} fixes", count("pushgps"));
+        assert!(count("pushhb") > 40 * 10);
+        assert!(count("pushevent") >= 40);
+        assert!(count("pushobd") > 0);
+        // Vehicles moved on real roads: some fixes are fast, all valid ones are in Monaco.
+        let fixes: Vec<&Value> = pushes
+            .iter()
+            .filter(|p| p.path == "pushgps")
+            .map(|p| &p.item)
+            .collect();
+        let moving = fixes
+            .iter()
+            .filter(|f| {
+                f["gpsSpeed"]
+                    .as_str()
+                    .and_then(|s| s.parse::<f64>().ok())
+                    .is_some_and(|v| v > 20.0)
+            })
+            .count();
+        assert!(moving > 1000, "{moving} moving fixes");
+        let zero = fixes.iter().filter(|f| f["lat"] == "0.000000").count();
+        assert!(zero > 0, "an expired device reports 0,0");
+        for f in fixes.iter().filter(|f| f["lat"] != "0.000000") {
+            let lat: f64 = f["lat"].as_str().and_then(|s| s.parse().ok()).expect("lat");
+            assert!((43.6..43.8).contains(&lat));
+        }
+        // The fleet spans the three sub-accounts, and some vehicles carry two trackers.
+        assert!(
+            ACCOUNTS
+                .iter()
+                .all(|a| s.devices.iter().any(|d| d.account == *a))
+        );
+        assert!(s.devices.iter().any(|d| d.model == "AT4"));
+        assert!(s.devices.iter().any(|d| d.health == DeviceHealth::Silent));
+    }
+}

@@ -1,0 +1,3 @@
+pub mod fleet;
+pub mod push;
+pub mod roads;
