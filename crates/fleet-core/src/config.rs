@@ -46,6 +46,8 @@ pub struct Config {
     pub push_secrets: Vec<(String, String)>,
     /// `FLEET_PUSH_MAX_BYTES`: largest accepted push body.
     pub push_max_bytes: usize,
+    /// `FLEET_PUSH_MIRROR_URL`: copy every accepted push to this base URL (side-by-side cutover).
+    pub push_mirror_url: Option<String>,
     /// `FLEET_SIM_VEHICLES`: vehicles of the simulated fleet in `fleet up` (0 = no simulator).
     pub sim_vehicles: usize,
     /// `FLEET_SIM_SPEED`: simulated seconds per real second.
@@ -147,6 +149,17 @@ impl Config {
                 256,
                 64 << 20,
             )? as usize,
+            push_mirror_url: match get("FLEET_PUSH_MIRROR_URL") {
+                Some(u) if !(u.starts_with("http://") || u.starts_with("https://")) => {
+                    return Err(ConfigError {
+                        var: "FLEET_PUSH_MIRROR_URL",
+                        value: u,
+                        reason: "expected a base URL such as https://old-stack.example/webhook"
+                            .into(),
+                    });
+                }
+                u => u,
+            },
             sim_vehicles: int_in(
                 "FLEET_SIM_VEHICLES",
                 get("FLEET_SIM_VEHICLES"),
@@ -361,6 +374,7 @@ mod tests {
             ),
             ("FLEET_PUSH_MAX_BYTES", "10"),
             ("FLEET_SIM_VEHICLES", "20000"),
+            ("FLEET_PUSH_MIRROR_URL", "old-stack:8000"),
             ("FLEET_SIM_SPEED", "0"),
             ("FLEET_SIM_SEED", "x"),
         ];

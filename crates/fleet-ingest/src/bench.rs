@@ -100,6 +100,7 @@ pub async fn run(
                 jimi_token: Some(TOKEN.into()),
                 secrets: Vec::new(),
                 max_bytes: 1 << 20,
+                mirror_url: None,
             },
         ),
     );

@@ -1,6 +1,7 @@
 //! Ingest: gateway push receivers, the versioned parser, projectors and replay (the worker role).
 
 pub mod bench;
+pub mod mirror;
 pub mod parser;
 pub mod project;
 pub mod push;

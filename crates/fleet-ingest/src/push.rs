@@ -11,6 +11,9 @@
 //!   HMAC-SHA256 of the body with that source's secret from `FLEET_PUSH_SECRETS`. Answer 202 with
 //!   the raw row id.
 //!
+//! With `FLEET_PUSH_MIRROR_URL` set, every accepted push is also copied, unchanged and after its
+//! commit, to `<mirror URL><original path and query>` (see `mirror`).
+//!
 //! A request that fails verification is answered 401 and never reaches the log. Unknown paths are
 //! 404, bodies over `FLEET_PUSH_MAX_BYTES` are 413, all counted by reason. If the database cannot
 //! take the row the answer is 503, so the sender retries: an acknowledgement always means the row
@@ -22,7 +25,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use fleet_core::jimi;
@@ -32,6 +35,7 @@ use serde_json::json;
 use sqlx::PgPool;
 use subtle::ConstantTimeEq;
 
+use crate::mirror::{Copy, Mirror};
 use crate::rawlog::{NewRaw, RawLog};
 
 /// Push settings (from configuration).
@@ -40,12 +44,34 @@ pub struct PushConfig {
     pub jimi_token: Option<String>,
     pub secrets: Vec<(String, String)>,
     pub max_bytes: usize,
+    /// Where to copy every accepted push (side-by-side cutover); `None` = no mirror.
+    pub mirror_url: Option<String>,
 }
 
 #[derive(Clone)]
 struct PushState {
     log: RawLog,
     cfg: Arc<PushConfig>,
+    mirror: Option<Mirror>,
+}
+
+impl PushState {
+    /// After the row is committed: hand a copy to the mirror, if any (never waits).
+    fn mirror(&self, uri: &Uri, headers: &HeaderMap, body: Bytes) {
+        if let Some(m) = &self.mirror {
+            m.forward(Copy {
+                path_and_query: uri
+                    .path_and_query()
+                    .map(|p| p.as_str().to_string())
+                    .unwrap_or_default(),
+                content_type: headers
+                    .get(header::CONTENT_TYPE)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_string),
+                body,
+            });
+        }
+    }
 }
 
 /// Appender tasks writing accepted pushes (each holds one connection while committing).
@@ -60,6 +86,7 @@ pub fn router(pool: PgPool, cfg: PushConfig) -> Router {
         .layer(DefaultBodyLimit::max(limit))
         .with_state(PushState {
             log: RawLog::start(pool, APPENDERS),
+            mirror: cfg.mirror_url.clone().map(Mirror::start),
             cfg: Arc::new(cfg),
         })
 }
@@ -91,6 +118,7 @@ async fn jimi_push(
     Path(path): Path<String>,
     Query(query): Query<Vec<(String, String)>>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -132,8 +160,19 @@ async fn jimi_push(
             jimi_answer(StatusCode::UNAUTHORIZED, 401, "invalid or missing token"),
         );
     }
-    match store(&s.log, "jimi_push", kind, &headers, body, addr, "token").await {
+    match store(
+        &s.log,
+        "jimi_push",
+        kind,
+        &headers,
+        body.clone(),
+        addr,
+        "token",
+    )
+    .await
+    {
         Ok(_) => {
+            s.mirror(&uri, &headers, body);
             ::metrics::counter!(metrics::PUSH_ACCEPTED_TOTAL, "source" => "jimi_push").increment(1);
             jimi_answer(StatusCode::OK, 0, "success")
         }
@@ -155,6 +194,7 @@ async fn signed_push(
     State(s): State<PushState>,
     Path(source): Path<String>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -196,8 +236,19 @@ async fn signed_push(
         .and_then(|v| v.to_str().ok())
         .filter(|k| !k.is_empty() && k.len() <= 100)
         .unwrap_or("push");
-    match store(&s.log, source, kind, &headers, body, addr, "hmac_sha256").await {
+    match store(
+        &s.log,
+        source,
+        kind,
+        &headers,
+        body.clone(),
+        addr,
+        "hmac_sha256",
+    )
+    .await
+    {
         Ok(id) => {
+            s.mirror(&uri, &headers, body);
             ::metrics::counter!(metrics::PUSH_ACCEPTED_TOTAL, "source" => "signed").increment(1);
             (
                 StatusCode::ACCEPTED,

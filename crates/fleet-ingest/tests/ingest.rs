@@ -19,18 +19,23 @@ fn config() -> PushConfig {
         jimi_token: Some(TOKEN.into()),
         secrets: vec![("fuel_feed".into(), SECRET.into())],
         max_bytes: 64 * 1024,
+        mirror_url: None,
     }
 }
 
 /// A gateway on a free port; returns its base URL and the token that stops it.
 async fn gateway(pool: PgPool) -> (String, CancellationToken) {
+    gateway_with(pool, config()).await
+}
+
+async fn gateway_with(pool: PgPool, cfg: PushConfig) -> (String, CancellationToken) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
     let live = Liveness::new("gateway", Duration::from_secs(30));
     live.tick();
     let router = fleet_serve::gateway_router(
         Health::new(pool.clone(), vec![live]),
-        push::router(pool, config()),
+        push::router(pool, cfg),
     );
     let stop = CancellationToken::new();
     tokio::spawn(fleet_serve::serve(listener, router, stop.clone()));
@@ -585,5 +590,101 @@ async fn concurrent_pushes_share_commits_but_each_gets_its_own_row() {
         count(&db.pool, "SELECT count(*) FROM events.raw").await,
         200
     );
+    stop.cancel();
+}
+
+#[tokio::test]
+async fn accepted_pushes_are_mirrored_unchanged_and_a_dead_mirror_never_hurts() {
+    use std::sync::{Arc, Mutex};
+    // A real second receiver on loopback that records what it gets.
+    type Seen = Arc<Mutex<Vec<(String, Vec<u8>)>>>;
+    let seen: Seen = Arc::new(Mutex::new(Vec::new()));
+    let recorder = {
+        let seen = seen.clone();
+        axum::Router::new().fallback(move |uri: axum::http::Uri, body: axum::body::Bytes| {
+            let seen = seen.clone();
+            async move {
+                seen.lock()
+                    .expect("lock")
+                    .push((uri.to_string(), body.to_vec()));
+                "ok"
+            }
+        })
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let mirror_base = format!("http://{}/old", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, recorder).await });
+
+    let db = TestDb::new().await;
+    let (base, stop) = gateway_with(
+        db.pool.clone(),
+        PushConfig {
+            mirror_url: Some(mirror_base),
+            ..config()
+        },
+    )
+    .await;
+    let list = serde_json::json!([fix(
+        "862798050000031",
+        "2026-11-23 08:30:00",
+        -1.0,
+        36.0,
+        1.0
+    )]);
+    assert_eq!(
+        push_jimi(&base, "pushgps", TOKEN, &list)
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+    assert_eq!(
+        push_jimi(&base, "pushgps", "wrong-token", &list)
+            .await
+            .status()
+            .as_u16(),
+        401
+    );
+    let got = eventually(Duration::from_secs(5), || async {
+        seen.lock().expect("lock").first().cloned()
+    })
+    .await
+    .expect("mirrored");
+    let stored: Vec<u8> = sqlx::query_scalar("SELECT body FROM events.raw")
+        .fetch_one(&db.pool)
+        .await
+        .expect("raw");
+    assert_eq!(
+        got,
+        ("/old/push/jimi/pushgps".to_string(), stored),
+        "the mirror gets the same bytes on the same path"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        seen.lock().expect("lock").len(),
+        1,
+        "rejected pushes are not mirrored"
+    );
+    stop.cancel();
+
+    // A mirror that is down: the ack is still immediate and the push stored.
+    let (base, stop) = gateway_with(
+        db.pool.clone(),
+        PushConfig {
+            mirror_url: Some("http://127.0.0.1:1".into()),
+            ..config()
+        },
+    )
+    .await;
+    let started = std::time::Instant::now();
+    assert_eq!(
+        push_jimi(&base, "pushgps", TOKEN, &list)
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(count(&db.pool, "SELECT count(*) FROM events.raw").await, 2);
     stop.cancel();
 }

@@ -170,6 +170,7 @@ async fn run_roles(
             jimi_token: config.jimi_push_token.clone(),
             secrets: config.push_secrets.clone(),
             max_bytes: config.push_max_bytes,
+            mirror_url: config.push_mirror_url.clone(),
         };
         fleet_serve::gateway_router(health, fleet_ingest::push::router(db.pool.clone(), push))
     } else {
