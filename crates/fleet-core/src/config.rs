@@ -54,6 +54,8 @@ pub struct Config {
     pub sim_speed: f64,
     /// `FLEET_SIM_SEED`: the simulated fleet's seed (same seed, same fleet).
     pub sim_seed: u64,
+    /// `FLEET_SIM_API_LISTEN`: where `fleet up` serves the simulated vendor Open API.
+    pub sim_api_listen: SocketAddr,
 }
 
 /// A configuration variable holds a value that cannot be used.
@@ -181,6 +183,11 @@ impl Config {
                     }
                 },
             },
+            sim_api_listen: addr(
+                "FLEET_SIM_API_LISTEN",
+                get("FLEET_SIM_API_LISTEN"),
+                "127.0.0.1:8090",
+            )?,
             sim_seed: match get("FLEET_SIM_SEED") {
                 None => 42,
                 Some(v) => v.trim().parse().map_err(|_| ConfigError {

@@ -81,6 +81,34 @@ enum Command {
         /// Simulated seconds per real second (10 = ten times faster than real time).
         #[arg(long, default_value_t = 1.0)]
         speed: f64,
+        /// Also serve the simulated vendor Open API (POST /route/rest) on this address.
+        #[arg(long, value_name = "ADDR")]
+        api_listen: Option<std::net::SocketAddr>,
+        /// Open API app key the simulator accepts.
+        #[arg(long, env = "JIMI_APP_KEY", default_value = "fleet-sim-key")]
+        app_key: String,
+        /// Open API app secret (signing key).
+        #[arg(
+            long,
+            env = "JIMI_APP_SECRET",
+            default_value = "fleet-sim-secret",
+            hide_env_values = true
+        )]
+        app_secret: String,
+        /// Open API user.
+        #[arg(long, env = "JIMI_USER_ID", default_value = "demo")]
+        user_id: String,
+        /// Open API password.
+        #[arg(
+            long,
+            env = "JIMI_PASSWORD",
+            default_value = "demo-password",
+            hide_env_values = true
+        )]
+        password: String,
+        /// Rename fields as an upstream change would (alertTypeId -> alertId, gpsTime -> gpsTimeUtc).
+        #[arg(long)]
+        drift: bool,
     },
     /// Benchmarks on loopback against a scratch database (created and dropped on the same server).
     Bench {
@@ -195,7 +223,32 @@ fn main() -> ExitCode {
                 vehicles,
                 seed,
                 speed,
-            } => roles::simulate(gateway, token, vehicles as usize, seed, speed).await,
+                api_listen,
+                app_key,
+                app_secret,
+                user_id,
+                password,
+                drift,
+            } => {
+                let api = fleet_jimi::sim::openapi::ApiConfig {
+                    app_key,
+                    app_secret,
+                    user_id,
+                    password,
+                    drift,
+                    ..Default::default()
+                };
+                roles::simulate(
+                    gateway,
+                    token,
+                    vehicles as usize,
+                    seed,
+                    speed,
+                    api_listen,
+                    api,
+                )
+                .await
+            }
             Command::Version => Ok(()),
         }
     });

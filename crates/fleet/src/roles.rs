@@ -189,10 +189,37 @@ async fn run_roles(
             speed: config.sim_speed,
             step_s: 1.0,
         };
+        let sim = fleet_jimi::sim::push::new_sim(
+            config.sim_vehicles,
+            config.sim_seed,
+            chrono::Utc::now(),
+        )
+        .map_err(|e| anyhow::anyhow!(e))?;
+        let api = fleet_jimi::sim::openapi::router(
+            sim.clone(),
+            fleet_jimi::sim::openapi::ApiConfig::default(),
+        );
+        let api_listener = TcpListener::bind(config.sim_api_listen)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot listen on {} for the simulated vendor API (FLEET_SIM_API_LISTEN)",
+                    config.sim_api_listen
+                )
+            })?;
+        let token = shutdown.clone();
+        tasks.spawn(async move {
+            (
+                "simulator api",
+                fleet_serve::serve(api_listener, api, token)
+                    .await
+                    .map_err(|e| e.into()),
+            )
+        });
         let token = shutdown.clone();
         tasks.spawn(async move {
             let stats = Arc::new(fleet_jimi::sim::push::SimStats::default());
-            let r = fleet_jimi::sim::push::run(opts, chrono::Utc::now(), stats, token)
+            let r = fleet_jimi::sim::push::run(opts, sim, stats, token)
                 .await
                 .map_err(|e| e.into());
             ("simulator", r)
@@ -253,9 +280,16 @@ fn print_banner(config: &Config, db: &Database, addr: std::net::SocketAddr, role
         (None, _) => "disabled: set JIMI_PUSH_TOKEN to accept vendor pushes".to_string(),
     };
     let sim = if config.sim_vehicles > 0 {
+        let d = fleet_jimi::sim::openapi::ApiConfig::default();
         format!(
-            "{} simulated vehicles on the streets of Monaco, at {}x real time (FLEET_SIM_VEHICLES=0 turns it off)",
-            config.sim_vehicles, config.sim_speed
+            "{} simulated vehicles on the streets of Monaco, at {}x real time (FLEET_SIM_VEHICLES=0 turns it off)\n  vendor:   simulated Open API at http://{}/route/rest (app_key {}, secret {}, user {} / {})",
+            config.sim_vehicles,
+            config.sim_speed,
+            config.sim_api_listen,
+            d.app_key,
+            d.app_secret,
+            d.user_id,
+            d.password
         )
     } else {
         "off (FLEET_SIM_VEHICLES=0)".to_string()
@@ -566,6 +600,8 @@ pub async fn simulate(
     vehicles: usize,
     seed: u64,
     speed: f64,
+    api_listen: Option<std::net::SocketAddr>,
+    api: fleet_jimi::sim::openapi::ApiConfig,
 ) -> Result<()> {
     if !(0.1..=1000.0).contains(&speed) {
         bail!(
@@ -601,8 +637,31 @@ pub async fn simulate(
             }
         })
     };
-    let r =
-        fleet_jimi::sim::push::run(opts, chrono::Utc::now(), stats.clone(), shutdown.clone()).await;
+    let sim = fleet_jimi::sim::push::new_sim(vehicles, seed, chrono::Utc::now())
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let api_task = match api_listen {
+        Some(addr) => {
+            let listener = TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("cannot listen on {addr} (--api-listen)"))?;
+            println!(
+                "simulated vendor Open API at http://{}/route/rest{}",
+                listener.local_addr()?,
+                if api.drift { " (drift mode)" } else { "" }
+            );
+            let router = fleet_jimi::sim::openapi::router(sim.clone(), api);
+            Some(tokio::spawn(fleet_serve::serve(
+                listener,
+                router,
+                shutdown.clone(),
+            )))
+        }
+        None => None,
+    };
+    let r = fleet_jimi::sim::push::run(opts, sim, stats.clone(), shutdown.clone()).await;
+    if let Some(t) = api_task {
+        let _ = t.await;
+    }
     shutdown.cancel();
     let _ = report.await;
     use std::sync::atomic::Ordering::Relaxed;

@@ -6,6 +6,7 @@
 //! simulator serves tests and benchmarks as well as the demo. Time is simulated: [`Sim::step`]
 //! advances it by any amount, so the fleet can run faster than real time.
 
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
@@ -88,6 +89,8 @@ enum Activity {
 #[derive(Debug, Clone)]
 pub struct Vehicle {
     pub plate: String,
+    pub driver: String,
+    pub driver_phone: String,
     pub pos: Point,
     pub node: usize,
     pub speed_kmh: f64,
@@ -108,6 +111,33 @@ pub struct Push {
     pub item: Value,
 }
 
+/// A recorded fix, for the Open API's track history.
+#[derive(Debug, Clone)]
+pub struct TrackPoint {
+    pub time: DateTime<Utc>,
+    pub lat: f64,
+    pub lng: f64,
+    pub speed_kmh: f64,
+    pub heading: f64,
+    pub acc_on: bool,
+}
+
+/// A raised alarm, for the Open API's alarm list.
+#[derive(Debug, Clone)]
+pub struct AlarmRecord {
+    pub imei: String,
+    pub alarm_type: String,
+    pub time: DateTime<Utc>,
+    pub lat: f64,
+    pub lng: f64,
+    pub speed_kmh: f64,
+}
+
+/// Track points kept per device (3 days at one a minute).
+const TRACK_KEEP: usize = 3 * 24 * 60;
+/// Alarms kept.
+const ALARMS_KEEP: usize = 20_000;
+
 /// The whole simulated fleet.
 pub struct Sim {
     roads: Arc<Roads>,
@@ -115,12 +145,24 @@ pub struct Sim {
     pub now: DateTime<Utc>,
     pub vehicles: Vec<Vehicle>,
     pub devices: Vec<Device>,
+    /// Per device, one fix a minute for the last days.
+    pub tracks: HashMap<String, VecDeque<TrackPoint>>,
+    pub alarms: VecDeque<AlarmRecord>,
     started: bool,
 }
 
 fn vtime(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M:%S").to_string()
 }
+
+const FIRST: [&str; 12] = [
+    "John", "Mary", "Peter", "Grace", "James", "Faith", "David", "Mercy", "Joseph", "Esther",
+    "Samuel", "Ann",
+];
+const LAST: [&str; 12] = [
+    "Otieno", "Wanjiku", "Kamau", "Mwangi", "Achieng", "Kiprop", "Njoroge", "Mutua", "Wekesa",
+    "Odhiambo", "Chebet", "Barasa",
+];
 
 /// A Kenyan-style plate such as `KCA 542Q`.
 fn plate(rng: &mut Rng) -> String {
@@ -150,6 +192,12 @@ impl Sim {
             } as i64);
             vs.push(Vehicle {
                 plate: plate(&mut rng),
+                driver: format!(
+                    "{} {}",
+                    FIRST[rng.below(FIRST.len())],
+                    LAST[rng.below(LAST.len())]
+                ),
+                driver_phone: format!("+2547{:08}", rng.below(100_000_000)),
                 pos: roads.nodes[node],
                 node,
                 speed_kmh: 0.0,
@@ -204,6 +252,8 @@ impl Sim {
             now: start,
             vehicles: vs,
             devices,
+            tracks: HashMap::new(),
+            alarms: VecDeque::new(),
             started: false,
         }
     }
@@ -229,9 +279,64 @@ impl Sim {
             for v in 0..self.vehicles.len() {
                 self.advance(v, sub, &mut out);
             }
+            let from = out.len();
             self.report(&mut out);
+            self.remember(&out[from..]);
+        }
+        for p in out.iter().filter(|p| p.path == "pushalarm") {
+            let m = &p.item["msg"];
+            let ty = m["alertType"].as_str().unwrap_or_default();
+            if ty == fleet_core::jimi::REMOVE_ALARM {
+                continue;
+            }
+            let num = |k: &str| {
+                m[k].as_str()
+                    .and_then(|s| s.parse::<f64>().ok())
+                    .unwrap_or(0.0)
+            };
+            self.alarms.push_back(AlarmRecord {
+                imei: m["deviceImei"].as_str().unwrap_or_default().to_string(),
+                alarm_type: ty.to_string(),
+                time: self.now,
+                lat: num("lat"),
+                lng: num("lng"),
+                speed_kmh: num("gpsSpeed"),
+            });
+            if self.alarms.len() > ALARMS_KEEP {
+                self.alarms.pop_front();
+            }
         }
         out
+    }
+
+    /// Keeps one fix a minute per device for the Open API's track history.
+    fn remember(&mut self, fixes: &[Push]) {
+        for p in fixes.iter().filter(|p| p.path == "pushgps") {
+            let imei = p.item["deviceImei"].as_str().unwrap_or_default();
+            let Some(d) = self.devices.iter().find(|d| d.imei == imei) else {
+                continue;
+            };
+            let v = &self.vehicles[d.vehicle];
+            let track = self.tracks.entry(imei.to_string()).or_default();
+            if track
+                .back()
+                .is_some_and(|t| (self.now - t.time).num_seconds() < 60)
+                || d.health == DeviceHealth::Expired
+            {
+                continue;
+            }
+            track.push_back(TrackPoint {
+                time: self.now,
+                lat: v.pos.lat,
+                lng: v.pos.lng,
+                speed_kmh: v.speed_kmh,
+                heading: v.heading,
+                acc_on: v.acc_on,
+            });
+            if track.len() > TRACK_KEEP {
+                track.pop_front();
+            }
+        }
     }
 
     fn advance(&mut self, v: usize, dt: f64, out: &mut Vec<Push>) {

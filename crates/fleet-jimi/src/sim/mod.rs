@@ -1,3 +1,4 @@
 pub mod fleet;
+pub mod openapi;
 pub mod push;
 pub mod roads;

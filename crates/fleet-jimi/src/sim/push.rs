@@ -4,8 +4,8 @@
 //! drops are counted.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -61,15 +61,24 @@ pub fn batches(pushes: Vec<Push>) -> Vec<(&'static str, Vec<Value>)> {
         .collect()
 }
 
-/// Runs the simulator until `shutdown`, starting the simulated clock at `start`.
+/// A simulated fleet on the shipped Monaco roads, shared by the pusher and the Open API.
+pub fn new_sim(
+    vehicles: usize,
+    seed: u64,
+    start: DateTime<Utc>,
+) -> Result<Arc<Mutex<Sim>>, String> {
+    let roads = Arc::new(Roads::from_pbf(MONACO_PBF).map_err(|e| e.to_string())?);
+    Ok(Arc::new(Mutex::new(Sim::new(roads, vehicles, seed, start))))
+}
+
+/// Runs the simulated fleet's pushes until `shutdown`.
 pub async fn run(
     opts: SimOptions,
-    start: DateTime<Utc>,
+    sim: Arc<Mutex<Sim>>,
     stats: Arc<SimStats>,
     shutdown: CancellationToken,
 ) -> Result<(), String> {
-    let roads = Arc::new(Roads::from_pbf(MONACO_PBF).map_err(|e| e.to_string())?);
-    let mut sim = Sim::new(roads, opts.vehicles, opts.seed, start);
+    let devices = sim.lock().map(|s| s.devices.len()).unwrap_or(0);
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(10))
         .build()
@@ -80,13 +89,17 @@ pub async fn run(
         (opts.step_s / opts.speed.max(0.001)).max(0.01),
     ));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    tracing::info!(vehicles = opts.vehicles, devices = sim.devices.len(), speed = opts.speed, gateway = %opts.gateway, "simulator started");
+    tracing::info!(vehicles = opts.vehicles, devices, speed = opts.speed, gateway = %opts.gateway, "simulator started");
     loop {
         tokio::select! {
             _ = shutdown.cancelled() => break,
             _ = tick.tick() => {}
         }
-        for (path, items) in batches(sim.step(opts.step_s)) {
+        let pushes = sim
+            .lock()
+            .map(|mut s| s.step(opts.step_s))
+            .unwrap_or_default();
+        for (path, items) in batches(pushes) {
             let Ok(permit) = in_flight.clone().acquire_owned().await else {
                 break;
             };

@@ -1,0 +1,460 @@
+//! The simulator's Open API (`POST /route/rest`), a stand-in for the vendor's polled API
+//! (jimi-api.md §1–4) serving the same simulated fleet that pushes.
+//!
+//! Faithful where a client can get it wrong: the MD5 signature is checked (the documented test
+//! vector verifies), the timestamp must be within ±10 min, tokens expire and refresh, an invalid
+//! or expired token is 1004, calling a method again too soon is 1006 (and token-get more than once
+//! a minute), batches over 100 IMEIs are 1001, errors come with HTTP 200, numbers come as strings
+//! where the vendor sends strings, the device list leaves names and plates null (FIX-M18), and
+//! expired devices report 0,0. `drift` renames fields the way an upstream change would
+//! (`alertTypeId` → `alertId`, `gpsTime` → `gpsTimeUtc`) so the contract checker can be tested.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::routing::post;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde_json::{Value, json};
+
+use super::fleet::{DeviceHealth, Sim};
+use crate::sign::{password_md5, sign};
+
+/// Credentials and behaviour of the simulated account.
+#[derive(Debug, Clone)]
+pub struct ApiConfig {
+    pub app_key: String,
+    pub app_secret: String,
+    pub user_id: String,
+    pub password: String,
+    /// Rename fields as an upstream contract change would.
+    pub drift: bool,
+    /// Minimum time between two calls of the same method with the same app key (else 1006).
+    pub min_interval: Duration,
+    /// Minimum time between two token-get calls (else 1006).
+    pub token_get_interval: Duration,
+    /// The longest token lifetime granted, whatever was asked (tests shorten it to see expiry).
+    pub max_token_ttl: Duration,
+}
+
+impl Default for ApiConfig {
+    fn default() -> Self {
+        Self {
+            app_key: "fleet-sim-key".into(),
+            app_secret: "fleet-sim-secret".into(),
+            user_id: "demo".into(),
+            password: "demo-password".into(),
+            drift: false,
+            min_interval: Duration::from_millis(200),
+            token_get_interval: Duration::from_secs(60),
+            max_token_ttl: Duration::from_secs(7200),
+        }
+    }
+}
+
+struct Token {
+    refresh: String,
+    expires: Instant,
+}
+
+/// Shared state of the API.
+#[derive(Clone)]
+pub struct Api {
+    sim: Arc<Mutex<Sim>>,
+    cfg: Arc<ApiConfig>,
+    tokens: Arc<Mutex<HashMap<String, Token>>>,
+    last_call: Arc<Mutex<HashMap<String, Instant>>>,
+}
+
+/// `POST /route/rest` over `sim`.
+pub fn router(sim: Arc<Mutex<Sim>>, cfg: ApiConfig) -> Router {
+    let api = Api {
+        sim,
+        cfg: Arc::new(cfg),
+        tokens: Arc::default(),
+        last_call: Arc::default(),
+    };
+    Router::new()
+        .route("/route/rest", post(handle))
+        .with_state(api)
+}
+
+fn err(code: i64, message: &str) -> Value {
+    json!({"code": code, "message": message, "result": null})
+}
+
+fn ok(result: Value) -> Value {
+    json!({"code": 0, "message": "success", "result": result})
+}
+
+fn vtime(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+fn parse_vtime(s: &str) -> Option<DateTime<Utc>> {
+    NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%d %H:%M:%S")
+        .ok()
+        .map(|n| n.and_utc())
+}
+
+fn new_token() -> String {
+    let mut b = [0u8; 16];
+    let _ = getrandom_fill(&mut b);
+    hex::encode(b)
+}
+
+fn getrandom_fill(buf: &mut [u8]) -> std::io::Result<()> {
+    use std::io::Read;
+    std::fs::File::open("/dev/urandom")?.read_exact(buf)
+}
+
+async fn handle(State(api): State<Api>, body: Bytes) -> axum::Json<Value> {
+    axum::Json(answer(&api, &body))
+}
+
+fn answer(api: &Api, body: &[u8]) -> Value {
+    let Ok(pairs) = serde_urlencoded::from_bytes::<Vec<(String, String)>>(body) else {
+        return err(1001, "parameter error: the body is not form-encoded");
+    };
+    let p: HashMap<&str, &str> = pairs
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    for required in [
+        "method",
+        "timestamp",
+        "app_key",
+        "sign",
+        "sign_method",
+        "v",
+        "format",
+    ] {
+        if p.get(required).is_none_or(|v| v.is_empty()) {
+            return err(1001, &format!("parameter error: {required} is missing"));
+        }
+    }
+    if p["app_key"] != api.cfg.app_key {
+        return err(1002, "illegal user: unknown app_key");
+    }
+    match parse_vtime(p["timestamp"]) {
+        Some(t) if (Utc::now() - t).num_seconds().abs() <= 600 => {}
+        _ => {
+            return err(
+                1001,
+                "parameter error: timestamp missing, malformed or more than 10 minutes off",
+            );
+        }
+    }
+    let expected = sign(
+        pairs.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        &api.cfg.app_secret,
+    );
+    if !expected.eq_ignore_ascii_case(p["sign"]) {
+        return err(1001, "parameter error: sign does not match");
+    }
+    let method = p["method"];
+    {
+        let mut last = api.last_call.lock().unwrap_or_else(|e| e.into_inner());
+        let limit = if method == "jimi.oauth.token.get" {
+            api.cfg.token_get_interval
+        } else {
+            api.cfg.min_interval
+        };
+        let key = format!("{}|{method}", p["app_key"]);
+        if last.get(&key).is_some_and(|t| t.elapsed() < limit) {
+            return err(1006, "request too frequent");
+        }
+        last.insert(key, Instant::now());
+    }
+    match method {
+        "jimi.oauth.token.get" => token_get(api, &p),
+        "jimi.oauth.token.refresh" => token_refresh(api, &p),
+        _ => {
+            let valid = p.get("access_token").is_some_and(|t| {
+                api.tokens
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .get(*t)
+                    .is_some_and(|tok| tok.expires > Instant::now())
+            });
+            if !valid {
+                return err(1004, "token invalid or expired");
+            }
+            let sim = api.sim.lock().unwrap_or_else(|e| e.into_inner());
+            data_method(&api.cfg, &sim, method, &p)
+        }
+    }
+}
+
+fn expires_in(p: &HashMap<&str, &str>) -> Result<u64, Value> {
+    match p.get("expires_in").map(|v| v.parse::<u64>()) {
+        Some(Ok(n)) if (60..=7200).contains(&n) => Ok(n),
+        _ => Err(err(1001, "parameter error: expires_in must be 60..7200")),
+    }
+}
+
+fn issue(api: &Api, asked: u64) -> Value {
+    let secs = asked.min(api.cfg.max_token_ttl.as_secs().max(1));
+    let (access, refresh) = (new_token(), new_token());
+    api.tokens.lock().unwrap_or_else(|e| e.into_inner()).insert(
+        access.clone(),
+        Token {
+            refresh: refresh.clone(),
+            expires: Instant::now() + Duration::from_secs(secs),
+        },
+    );
+    ok(
+        json!({"appKey": api.cfg.app_key, "account": api.cfg.user_id, "accessToken": access, "refreshToken": refresh,
+              "expiresIn": secs.to_string(), "time": vtime(Utc::now())}),
+    )
+}
+
+fn token_get(api: &Api, p: &HashMap<&str, &str>) -> Value {
+    let secs = match expires_in(p) {
+        Ok(s) => s,
+        Err(e) => return e,
+    };
+    if p.get("user_id") != Some(&api.cfg.user_id.as_str())
+        || p.get("user_pwd_md5") != Some(&password_md5(&api.cfg.password).as_str())
+    {
+        return err(1002, "illegal user: wrong user_id or password");
+    }
+    issue(api, secs)
+}
+
+fn token_refresh(api: &Api, p: &HashMap<&str, &str>) -> Value {
+    let secs = match expires_in(p) {
+        Ok(s) => s,
+        Err(e) => return e,
+    };
+    let (Some(access), Some(refresh)) = (p.get("access_token"), p.get("refresh_token")) else {
+        return err(
+            1001,
+            "parameter error: access_token and refresh_token are required",
+        );
+    };
+    let known = api
+        .tokens
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(*access);
+    match known {
+        Some(t) if t.refresh == *refresh => issue(api, secs),
+        _ => err(1004, "token invalid or expired"),
+    }
+}
+
+fn imeis(p: &HashMap<&str, &str>, key: &str) -> Result<Vec<String>, Value> {
+    let list: Vec<String> = p
+        .get(key)
+        .unwrap_or(&"")
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect();
+    if list.is_empty() {
+        return Err(err(1001, &format!("parameter error: {key} is missing")));
+    }
+    if list.len() > 100 {
+        return Err(err(
+            1001,
+            &format!(
+                "parameter error: at most 100 IMEIs per call, got {}",
+                list.len()
+            ),
+        ));
+    }
+    Ok(list)
+}
+
+fn data_method(cfg: &ApiConfig, sim: &Sim, method: &str, p: &HashMap<&str, &str>) -> Value {
+    let rename = |mut v: Value, from: &str, to: &str| {
+        if cfg.drift
+            && let Some(o) = v.as_object_mut()
+            && let Some(x) = o.remove(from)
+        {
+            o.insert(to.to_string(), x);
+        }
+        v
+    };
+    let location = |d: &super::fleet::Device| {
+        let v = &sim.vehicles[d.vehicle];
+        let expired = d.health == DeviceHealth::Expired;
+        let (lat, lng) = if expired {
+            (0.0, 0.0)
+        } else {
+            (v.pos.lat, v.pos.lng)
+        };
+        rename(
+            json!({"imei": d.imei, "deviceName": v.plate, "status": "1", "lat": format!("{lat:.6}"), "lng": format!("{lng:.6}"),
+                   "expireFlag": if expired { "0" } else { "1" }, "activationFlag": "1", "posType": "GPS",
+                   "gpsTime": vtime(sim.now), "hbTime": vtime(sim.now), "speed": format!("{:.0}", v.speed_kmh),
+                   "accStatus": if v.acc_on { "1" } else { "0" }, "direction": if v.speed_kmh > 0.0 { format!("{:.0}", v.heading) } else { "-1".into() },
+                   "electQuantity": "100", "powerValue": "12.6", "trackerOil": "0.00L", "gpsSignal": "4", "gpsNum": "9",
+                   "currentMileage": format!("{:.1}", v.odometer_m / 1000.0), "distance": format!("{:.0}", v.odometer_m), "confidence": "1"}),
+            "gpsTime",
+            "gpsTimeUtc",
+        )
+    };
+    let reporting = |d: &&super::fleet::Device| d.health != DeviceHealth::Silent;
+    match method {
+        "jimi.user.device.list" => {
+            let Some(target) = p.get("target") else {
+                return err(1001, "parameter error: target is missing");
+            };
+            ok(Value::Array(
+                sim.devices
+                    .iter()
+                    .filter(|d| d.account == *target)
+                    .map(|d| {
+                        json!({"imei": d.imei, "deviceName": null, "mcType": d.model, "mcTypeUseScope": "automobile", "sim": format!("2547{}", &d.imei[7..]),
+                               "expiration": "2027-12-31 23:59:59", "activationTime": "2025-01-01 00:00:00", "reMark": null,
+                               "vehicleName": null, "vehicleIcon": "car", "vehicleNumber": null, "vehicleModels": null, "carFrame": null,
+                               "driverName": null, "driverPhone": null, "enabledFlag": 1, "engineNumber": null, "deviceGroupId": "0", "deviceGroup": "Default group"})
+                    })
+                    .collect(),
+            ))
+        }
+        "jimi.track.device.detail" => {
+            let Some(d) = p
+                .get("imei")
+                .and_then(|i| sim.devices.iter().find(|d| d.imei == *i))
+            else {
+                return err(1002, "illegal device");
+            };
+            let v = &sim.vehicles[d.vehicle];
+            ok(
+                json!({"imei": d.imei, "account": d.account, "customerName": d.account, "deviceName": v.plate, "mcType": d.model,
+                      "licensePlatNo": v.plate, "vehicleNumber": v.plate, "vehicleName": v.plate, "driverName": v.driver, "driverPhone": v.driver_phone,
+                      "sim": format!("2547{}", &d.imei[7..]), "iccid": format!("8925402{}", d.imei), "imsi": format!("63902{}", &d.imei[5..]),
+                      "vin": null, "vehicleBrand": "Toyota", "fuel_100km": "11", "status": "1", "currentMileage": format!("{:.1}", v.odometer_m / 1000.0),
+                      "expiration": "2027-12-31 23:59:59"}),
+            )
+        }
+        "jimi.user.device.location.list" => {
+            let Some(target) = p.get("target") else {
+                return err(1001, "parameter error: target is missing");
+            };
+            ok(Value::Array(
+                sim.devices
+                    .iter()
+                    .filter(|d| d.account == *target)
+                    .filter(reporting)
+                    .map(location)
+                    .collect(),
+            ))
+        }
+        "jimi.device.location.get" => match imeis(p, "imeis") {
+            Ok(list) => ok(Value::Array(
+                sim.devices
+                    .iter()
+                    .filter(|d| list.contains(&d.imei))
+                    .filter(reporting)
+                    .map(location)
+                    .collect(),
+            )),
+            Err(e) => e,
+        },
+        "jimi.device.track.list" => {
+            let (Some(imei), Some(begin), Some(end)) = (
+                p.get("imei"),
+                p.get("begin_time").and_then(|t| parse_vtime(t)),
+                p.get("end_time").and_then(|t| parse_vtime(t)),
+            ) else {
+                return err(
+                    1001,
+                    "parameter error: imei, begin_time and end_time are required",
+                );
+            };
+            if end < begin || (end - begin).num_days() > 7 {
+                return err(1001, "parameter error: the window must be at most 7 days");
+            }
+            let points = sim.tracks.get(*imei).map(|t| {
+                t.iter()
+                    .filter(|x| x.time >= begin && x.time <= end)
+                    .map(|x| {
+                        rename(
+                            json!({"lng": x.lng, "lat": x.lat, "gpsTime": vtime(x.time), "direction": x.heading.round(), "gpsSpeed": x.speed_kmh.round(),
+                                   "posType": 1, "satellite": 9, "ignition": if x.acc_on { "ON" } else { "OFF" }, "accStatus": if x.acc_on { "1" } else { "0" },
+                                   "confidence": 1, "gpsMode": 0}),
+                            "gpsTime",
+                            "gpsTimeUtc",
+                        )
+                    })
+                    .collect::<Vec<_>>()
+            });
+            ok(Value::Array(points.unwrap_or_default()))
+        }
+        "jimi.device.alarm.list" => {
+            let list = match imeis(
+                p,
+                if p.contains_key("imeis") {
+                    "imeis"
+                } else {
+                    "imei"
+                },
+            ) {
+                Ok(l) => l,
+                Err(e) => return e,
+            };
+            let (Some(begin), Some(end)) = (
+                p.get("begin_time").and_then(|t| parse_vtime(t)),
+                p.get("end_time").and_then(|t| parse_vtime(t)),
+            ) else {
+                return err(
+                    1001,
+                    "parameter error: begin_time and end_time are required",
+                );
+            };
+            let page_size: usize = p
+                .get("page_size")
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(100);
+            if page_size == 0 || page_size > 100 {
+                return err(1001, "parameter error: page_size must be 1..100");
+            }
+            let page_no: usize = p
+                .get("page_no")
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(1)
+                .max(1);
+            let rows: Vec<Value> = sim
+                .alarms
+                .iter()
+                .filter(|a| list.contains(&a.imei) && a.time >= begin && a.time <= end)
+                .skip((page_no - 1) * page_size)
+                .take(page_size)
+                .map(|a| {
+                    let d = sim.devices.iter().find(|d| d.imei == a.imei);
+                    rename(
+                        json!({"deviceName": d.map(|d| sim.vehicles[d.vehicle].plate.clone()), "imei": a.imei, "model": d.map(|d| d.model),
+                               "account": d.map(|d| d.account), "alertTypeId": a.alarm_type, "alarmTypeName": alarm_name(&a.alarm_type),
+                               "alertTime": vtime(a.time), "positioningTime": vtime(a.time), "lat": a.lat, "lng": a.lng,
+                               "speed": format!("{:.0}", a.speed_kmh), "geoid": null}),
+                        "alertTypeId",
+                        "alertId",
+                    )
+                })
+                .collect();
+            ok(Value::Array(rows))
+        }
+        other => err(1007, &format!("method error: {other} is not supported")),
+    }
+}
+
+fn alarm_name(ty: &str) -> &'static str {
+    match ty {
+        "1" => "SOS",
+        "2" => "Power cut",
+        "3" => "Vibration",
+        "41" => "Harsh acceleration",
+        "48" => "Harsh braking",
+        "43" => "Sharp turn",
+        "overSpeed" => "Overspeed",
+        _ => "Alarm",
+    }
+}
