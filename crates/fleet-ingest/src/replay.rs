@@ -148,22 +148,13 @@ pub async fn rebuild(
                 .execute(&mut *tx)
                 .await?;
         }
-        let in_batch: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM events.parsed p JOIN events.raw r ON r.id = p.raw_id AND r.received_at = p.raw_received_at
-              WHERE p.kind = ANY($1) AND p.parser_version = r.parser_version
-                AND ($2::timestamptz IS NULL OR (p.raw_received_at, p.raw_id, p.item_index) > ($2, $3, $4))
-                AND ($5::timestamptz IS NULL OR (p.raw_received_at, p.raw_id, p.item_index) <= ($5, $6, $7))",
-        )
-        .bind(&kinds)
-        .bind(after.map(|a| a.0))
-        .bind(after.map(|a| a.1))
-        .bind(after.map(|a| a.2))
-        .bind(hi_t)
-        .bind(hi_id)
-        .bind(hi_i)
-        .fetch_one(&mut *tx)
-        .await?;
-        done += in_batch as u64;
+        // A full batch ends at `upper`; the last, partial one holds whatever was left of the
+        // total counted at the start (same transaction, so the same rows).
+        done = if upper.is_some() {
+            done + batch as u64
+        } else {
+            total as u64
+        };
         progress(
             done,
             Some(total as u64),

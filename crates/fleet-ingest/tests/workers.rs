@@ -41,6 +41,17 @@ async fn counts(pool: &PgPool) -> (i64, i64, i64, i64) {
     .expect("counts")
 }
 
+/// Drains in small batches until nothing is left; returns raw rows this caller processed.
+async fn drain_counting(pool: &PgPool) -> usize {
+    let mut n = 0;
+    loop {
+        match worker::drain_once(pool, 25).await.expect("drain") {
+            0 => return n,
+            k => n += k,
+        }
+    }
+}
+
 async fn drain_all(pool: &PgPool) {
     while worker::drain_once(pool, worker::BATCH)
         .await
@@ -56,28 +67,7 @@ async fn two_workers_drain_a_backlog_together_without_double_processing() {
     for n in 0..pushes {
         insert_push(&db.pool, n).await;
     }
-    let (a, b) = tokio::join!(
-        async {
-            let mut n = 0;
-            loop {
-                let k = worker::drain_once(&db.pool, 25).await.expect("a");
-                if k == 0 {
-                    break n;
-                }
-                n += k;
-            }
-        },
-        async {
-            let mut n = 0;
-            loop {
-                let k = worker::drain_once(&db.pool, 25).await.expect("b");
-                if k == 0 {
-                    break n;
-                }
-                n += k;
-            }
-        }
-    );
+    let (a, b) = tokio::join!(drain_counting(&db.pool), drain_counting(&db.pool));
     assert_eq!(a + b, pushes, "every raw row processed once in total");
     assert!(a > 0 && b > 0, "both workers took part ({a}, {b})");
     let (pending, parsed, distinct, history) = counts(&db.pool).await;

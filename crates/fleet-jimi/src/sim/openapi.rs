@@ -247,6 +247,28 @@ fn token_refresh(api: &Api, p: &HashMap<&str, &str>) -> Value {
     }
 }
 
+/// The `begin_time` .. `end_time` window of a history call, at most `max_days` long.
+fn window(p: &HashMap<&str, &str>, max_days: i64) -> Result<(DateTime<Utc>, DateTime<Utc>), Value> {
+    let (Some(begin), Some(end)) = (
+        p.get("begin_time").and_then(|t| parse_vtime(t)),
+        p.get("end_time").and_then(|t| parse_vtime(t)),
+    ) else {
+        return Err(err(
+            1001,
+            "parameter error: begin_time and end_time (yyyy-MM-dd HH:mm:ss) are required",
+        ));
+    };
+    if end < begin || (end - begin).num_days() > max_days {
+        return Err(err(
+            1001,
+            &format!(
+                "parameter error: the window must run forward and span at most {max_days} days"
+            ),
+        ));
+    }
+    Ok((begin, end))
+}
+
 fn imeis(p: &HashMap<&str, &str>, key: &str) -> Result<Vec<String>, Value> {
     let list: Vec<String> = p
         .get(key)
@@ -360,19 +382,13 @@ fn data_method(cfg: &ApiConfig, sim: &Sim, method: &str, p: &HashMap<&str, &str>
             Err(e) => e,
         },
         "jimi.device.track.list" => {
-            let (Some(imei), Some(begin), Some(end)) = (
-                p.get("imei"),
-                p.get("begin_time").and_then(|t| parse_vtime(t)),
-                p.get("end_time").and_then(|t| parse_vtime(t)),
-            ) else {
-                return err(
-                    1001,
-                    "parameter error: imei, begin_time and end_time are required",
-                );
+            let Some(imei) = p.get("imei") else {
+                return err(1001, "parameter error: imei is missing");
             };
-            if end < begin || (end - begin).num_days() > 7 {
-                return err(1001, "parameter error: the window must be at most 7 days");
-            }
+            let (begin, end) = match window(p, 7) {
+                Ok(w) => w,
+                Err(e) => return e,
+            };
             let points = sim.tracks.get(*imei).map(|t| {
                 t.iter()
                     .filter(|x| x.time >= begin && x.time <= end)
@@ -401,14 +417,9 @@ fn data_method(cfg: &ApiConfig, sim: &Sim, method: &str, p: &HashMap<&str, &str>
                 Ok(l) => l,
                 Err(e) => return e,
             };
-            let (Some(begin), Some(end)) = (
-                p.get("begin_time").and_then(|t| parse_vtime(t)),
-                p.get("end_time").and_then(|t| parse_vtime(t)),
-            ) else {
-                return err(
-                    1001,
-                    "parameter error: begin_time and end_time are required",
-                );
+            let (begin, end) = match window(p, 31) {
+                Ok(w) => w,
+                Err(e) => return e,
             };
             let page_size: usize = p
                 .get("page_size")
