@@ -124,7 +124,7 @@ fn parse_iot_hub(path: &str, body: &[u8]) -> Outcome {
             "pushobd" => generic(item, "obd"),
             "pushoil" => generic(item, "fuel_reading"),
             "pushtem" => generic(item, "temperature"),
-            "pushtripreport" => generic(item, "trip_report"),
+            "pushtripreport" => trip_report(item),
             _ => generic(item, "fault"),
         };
         match result {
@@ -396,6 +396,65 @@ fn generic(item: Value, kind: &'static str) -> Result<Event, String> {
     })
 }
 
+/// A trip report. The push's fields are not public; the names of the polled trip reports are
+/// read (`startTime`, `endTime`, `startLat`…, `runTimeSecond`/`travelTime`, `avgSpeed`/
+/// `averageSpeed`, `maxSpeed`, `startMileage`/`endMileage`). Distance is the odometer difference
+/// when both mileages are there (cumulative metres, unambiguous); otherwise `distance` or
+/// `totalMileage` in metres as documented — the vendor has been seen sending km in one field
+/// (FIX-M16), which is why the odometer difference wins.
+fn trip_report(item: Value) -> Result<Event, String> {
+    let mut e = generic(item, "trip_report")?;
+    let d = &e.body["details"];
+    let field = |names: &[&str]| {
+        names
+            .iter()
+            .find_map(|n| d.get(*n).cloned())
+            .map(|v| serde_json::from_value::<Num>(v).unwrap_or_default())
+            .unwrap_or_default()
+    };
+    let time = |name: &str| {
+        d.get(name)
+            .and_then(Value::as_str)
+            .and_then(jimi::parse_time)
+    };
+    let (Some(start), Some(end)) = (time("startTime"), time("endTime")) else {
+        return Err("startTime and endTime are required in a trip report".into());
+    };
+    if end < start {
+        return Err("the trip ends before it starts".into());
+    }
+    let (m0, m1) = (field(&["startMileage"]).get(), field(&["endMileage"]).get());
+    let distance = match (m0, m1) {
+        (Some(a), Some(b)) if b >= a => Some(b - a),
+        _ => field(&["distance", "totalMileage"]).get(),
+    }
+    .filter(|m| (0.0..=5_000_000.0).contains(m));
+    let duration = bounded_int(
+        field(&["runTimeSecond", "travelTime", "elapsed"]),
+        0,
+        30 * 86_400,
+    )
+    .or(Some((end - start).num_seconds()));
+    e.event_time = Some(start);
+    e.body = json!({
+        "imei": e.imei,
+        "start_time": start,
+        "end_time": end,
+        "start_lat": bounded(field(&["startLat"]), -90.0, 90.0),
+        "start_lng": bounded(field(&["startLng"]), -180.0, 180.0),
+        "end_lat": bounded(field(&["endLat"]), -90.0, 90.0),
+        "end_lng": bounded(field(&["endLng"]), -180.0, 180.0),
+        "distance_m": distance,
+        "duration_s": duration,
+        "avg_speed_kmh": bounded(field(&["avgSpeed", "averageSpeed"]), 0.0, 1000.0),
+        "max_speed_kmh": bounded(field(&["maxSpeed"]), 0.0, 1000.0),
+        "start_odometer_m": m0.map(|v| v.round() as i64),
+        "end_odometer_m": m1.map(|v| v.round() as i64),
+        "details": d.clone(),
+    });
+    Ok(e)
+}
+
 fn parse_alarm_push(body: &[u8]) -> Outcome {
     let f = match fields(body) {
         Ok(f) => f,
@@ -603,6 +662,33 @@ mod tests {
         assert_eq!(obd.events[0].body["readings"]["odometerReading"], 12345.6);
         assert_eq!(obd.events[0].body["readings"]["currentRPM"], 900.0);
         assert_eq!(obd.events[0].body["details"]["vin"], "ABC");
+    }
+
+    #[test]
+    fn trip_reports_prefer_the_odometer_difference() {
+        let item = r#"[{"deviceImei":"862798050000001","startTime":"2026-11-23 08:00:00","endTime":"2026-11-23 08:20:00","startLat":"-1.29","startLng":"36.82",
+                        "endLat":"-1.30","endLng":"36.90","distance":"12.5","runTimeSecond":"1200","avgSpeed":"37.5","maxSpeed":"80",
+                        "startMileage":"1000000","endMileage":"1012500"}]"#;
+        let out = parse(&raw("pushtripreport", &form(&[("data_list", item)])));
+        assert_eq!(out.error, None);
+        let b = &out.events[0].body;
+        assert_eq!(out.events[0].kind, "trip_report");
+        assert_eq!(
+            b["distance_m"], 12_500.0,
+            "km in `distance` must not win over the odometers"
+        );
+        assert_eq!(
+            (b["duration_s"].clone(), b["max_speed_kmh"].clone()),
+            (json!(1200), json!(80.0))
+        );
+        let bad = parse(&raw(
+            "pushtripreport",
+            &form(&[(
+                "data_list",
+                r#"[{"deviceImei":"862798050000001","startTime":"2026-11-23 08:20:00","endTime":"2026-11-23 08:00:00"}]"#,
+            )]),
+        ));
+        assert!(bad.error.expect("error").contains("ends before"));
     }
 
     #[test]

@@ -508,6 +508,11 @@ async fn replay_rebuilds_state_identical_to_the_live_result() {
     push_jimi(&base, "pushevent", TOKEN, &serde_json::json!([{"deviceImei": imeis[2], "type": "LOGIN", "gateTime": "2026-11-23 07:59:00"}])).await;
     push_jimi(&base, "pushlbs", TOKEN, &serde_json::json!([{"deviceImei": imeis[1], "gateTime": "2026-11-23 08:00:00", "lbsJson": {"mcc": 639, "mnc": 2, "cellList": "1,2,-60"}}])).await;
     push_jimi(&base, "pushobd", TOKEN, &serde_json::json!([{"imei": imeis[0], "dataReportTime": "2026-11-23 08:00:00", "odometerReading": "1200.5", "currentRPM": "800"}])).await;
+    push_jimi(&base, "pushoil", TOKEN, &serde_json::json!([{"deviceImei": imeis[1], "gateTime": "2026-11-23 08:00:00", "oilValue": "41.5L", "oilPercent": "52"}])).await;
+    push_jimi(&base, "pushtem", TOKEN, &serde_json::json!([{"deviceImei": imeis[1], "gateTime": "2026-11-23 08:00:00", "temperature1": "5.5"}])).await;
+    let trip = serde_json::json!([{"deviceImei": imeis[2], "startTime": "2026-11-23 07:00:00", "endTime": "2026-11-23 07:30:00", "startMileage": "1000", "endMileage": "9000", "maxSpeed": "70"}]);
+    push_jimi(&base, "pushtripreport", TOKEN, &trip).await;
+    push_jimi(&base, "pushtripreport", TOKEN, &trip).await;
     wait_drained(&db.pool).await;
     stop.cancel();
     w.await.expect("worker");

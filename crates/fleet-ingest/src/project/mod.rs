@@ -51,6 +51,11 @@ pub const PROJECTORS: &[Projector] = &[
         sql: include_str!("alarm_ends.sql"),
     },
     Projector {
+        kind: "trip_report",
+        table: "state.trips",
+        sql: include_str!("trips.sql"),
+    },
+    Projector {
         kind: "heartbeat",
         table: "state.heartbeats",
         sql: include_str!("heartbeats.sql"),

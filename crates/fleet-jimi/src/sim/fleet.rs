@@ -86,6 +86,14 @@ enum Activity {
     },
 }
 
+#[derive(Debug, Clone, Copy)]
+struct TripStart {
+    time: DateTime<Utc>,
+    pos: Point,
+    odometer_m: f64,
+    max_speed: f64,
+}
+
 #[derive(Debug, Clone)]
 pub struct Vehicle {
     pub plate: String,
@@ -98,7 +106,13 @@ pub struct Vehicle {
     pub odometer_m: f64,
     pub acc_on: bool,
     pub has_obd: bool,
+    /// Carries fuel-level and temperature sensors (pushoil, pushtem).
+    pub has_sensors: bool,
     temperament: f64,
+    trip: Option<TripStart>,
+    next_sensor: DateTime<Utc>,
+    next_lbs: DateTime<Utc>,
+    relogin_at: Option<DateTime<Utc>>,
     activity: Activity,
     next_obd: DateTime<Utc>,
     sos_until: Option<DateTime<Utc>>,
@@ -164,6 +178,20 @@ const LAST: [&str; 12] = [
     "Odhiambo", "Chebet", "Barasa",
 ];
 
+/// The vendor's name of an alarm type.
+pub fn alarm_name(ty: &str) -> &'static str {
+    match ty {
+        "1" => "SOS",
+        "2" => "Power cut",
+        "3" => "Vibration",
+        "41" => "Harsh acceleration",
+        "48" => "Harsh braking",
+        "43" => "Sharp turn",
+        "overSpeed" => "Overspeed",
+        _ => "Alarm",
+    }
+}
+
 /// A Kenyan-style plate such as `KCA 542Q`.
 fn plate(rng: &mut Rng) -> String {
     let letter = |rng: &mut Rng| (b'A' + rng.below(26) as u8) as char;
@@ -205,6 +233,11 @@ impl Sim {
                 odometer_m: rng.range(5_000.0, 250_000.0) * 1000.0,
                 acc_on: false,
                 has_obd: rng.chance(0.4),
+                has_sensors: rng.chance(0.2),
+                trip: None,
+                next_sensor: start + Duration::seconds(rng.below(300) as i64),
+                next_lbs: start + Duration::seconds(rng.below(900) as i64),
+                relogin_at: None,
                 temperament: if rng.chance(0.1) {
                     rng.range(1.15, 1.35)
                 } else {
@@ -283,9 +316,19 @@ impl Sim {
             self.report(&mut out);
             self.remember(&out[from..]);
         }
-        for p in out.iter().filter(|p| p.path == "pushalarm") {
-            let m = &p.item["msg"];
-            let ty = m["alertType"].as_str().unwrap_or_default();
+        for p in out
+            .iter()
+            .filter(|p| p.path == "pushalarm" || p.path == "alarm")
+        {
+            let m = if p.path == "alarm" {
+                &p.item
+            } else {
+                &p.item["msg"]
+            };
+            let ty = m["alertType"]
+                .as_str()
+                .or(m["alarmType"].as_str())
+                .unwrap_or_default();
             if ty == fleet_core::jimi::REMOVE_ALARM {
                 continue;
             }
@@ -295,7 +338,11 @@ impl Sim {
                     .unwrap_or(0.0)
             };
             self.alarms.push_back(AlarmRecord {
-                imei: m["deviceImei"].as_str().unwrap_or_default().to_string(),
+                imei: m["deviceImei"]
+                    .as_str()
+                    .or(m["imei"].as_str())
+                    .unwrap_or_default()
+                    .to_string(),
                 alarm_type: ty.to_string(),
                 time: self.now,
                 lat: num("lat"),
@@ -348,11 +395,30 @@ impl Sim {
             .find(|d| d.vehicle == v)
             .map(|d| d.imei.clone())
             .unwrap_or_default();
-        let alarm = |ty: &str, p: Point, speed: f64, value: Option<&str>| Push {
-            path: "pushalarm",
-            item: json!({"msgClass": "0", "type": "alarm", "gateTime": vtime(now),
-                         "msg": {"deviceImei": imei, "alertType": ty, "alarmTime": vtime(now), "lat": format!("{:.6}", p.lat),
-                                 "lng": format!("{:.6}", p.lng), "gpsSpeed": format!("{speed:.0}"), "alertValue": value}}),
+        // One sub-account has the vendor's Open API alarm push configured instead of the hub's.
+        let via_open_api = self
+            .devices
+            .iter()
+            .any(|d| d.vehicle == v && d.account == ACCOUNTS[2]);
+        let plate = self.vehicles[v].plate.clone();
+        let alarm = |ty: &str, p: Point, speed: f64, value: Option<&str>| {
+            if via_open_api && ty != fleet_core::jimi::REMOVE_ALARM {
+                return Push {
+                    path: "alarm",
+                    item: json!({"imei": imei, "deviceName": plate, "alarmType": ty, "alarmName": alarm_name(ty),
+                                 "lat": (p.lat * 1e6).round() / 1e6, "lng": (p.lng * 1e6).round() / 1e6, "alarmTime": vtime(now)}),
+                };
+            }
+            Push {
+                path: "pushalarm",
+                item: json!({"msgClass": "0", "type": "alarm", "gateTime": vtime(now),
+                             "msg": {"deviceImei": imei, "alertType": ty, "alarmTime": vtime(now), "lat": format!("{:.6}", p.lat),
+                                     "lng": format!("{:.6}", p.lng), "gpsSpeed": format!("{speed:.0}"), "alertValue": value}}),
+            }
+        };
+        let event = |ty: &str, t: DateTime<Utc>| Push {
+            path: "pushevent",
+            item: json!({"deviceImei": imei, "type": ty, "gateTime": vtime(t), "timezone": "0"}),
         };
         let rng = &mut self.rng;
         let veh = &mut self.vehicles[v];
@@ -367,8 +433,17 @@ impl Sim {
             veh.sos_until = Some(now + Duration::seconds(rng.range(60.0, 300.0) as i64));
             out.push(alarm("1", veh.pos, veh.speed_kmh, None));
         }
+        // A power cut logs the tracker out until power returns a minute or so later.
         if rng.chance(dt / (10.0 * 86_400.0)) {
             out.push(alarm("2", veh.pos, veh.speed_kmh, None));
+            out.push(event("LOGOUT", now));
+            veh.relogin_at = Some(now + Duration::seconds(rng.range(30.0, 180.0) as i64));
+        }
+        if let Some(t) = veh.relogin_at
+            && now >= t
+        {
+            veh.relogin_at = None;
+            out.push(event("LOGIN", now));
         }
         match &mut veh.activity {
             Activity::Parked { until } | Activity::Idling { until } if now < *until => {
@@ -385,6 +460,12 @@ impl Sim {
                 match roads.route(veh.node, dest).filter(|p| p.len() >= 2) {
                     Some(path) => {
                         veh.acc_on = true;
+                        veh.trip = Some(TripStart {
+                            time: now,
+                            pos: veh.pos,
+                            odometer_m: veh.odometer_m,
+                            max_speed: 0.0,
+                        });
                         veh.activity = Activity::Driving {
                             path,
                             leg: 0,
@@ -424,6 +505,9 @@ impl Sim {
                         Some(&format!("{limit:.0}")),
                     ));
                 }
+                if let Some(t) = &mut veh.trip {
+                    t.max_speed = t.max_speed.max(veh.speed_kmh);
+                }
                 let mut move_m = veh.speed_kmh / 3.6 * dt;
                 veh.odometer_m += move_m;
                 loop {
@@ -447,6 +531,21 @@ impl Sim {
                     if *leg + 1 >= path.len() {
                         veh.speed_kmh = 0.0;
                         veh.acc_on = false;
+                        if let Some(t) = veh.trip.take() {
+                            let secs = (now - t.time).num_seconds().max(1);
+                            let dist = veh.odometer_m - t.odometer_m;
+                            // The push's fields are not public: these follow the polled trip reports
+                            // (jimi.device.track.mileage / report.trips), mileage in metres.
+                            out.push(Push {
+                                path: "pushtripreport",
+                                item: json!({"deviceImei": imei, "startTime": vtime(t.time), "endTime": vtime(now),
+                                             "startLat": format!("{:.6}", t.pos.lat), "startLng": format!("{:.6}", t.pos.lng),
+                                             "endLat": format!("{:.6}", veh.pos.lat), "endLng": format!("{:.6}", veh.pos.lng),
+                                             "runTimeSecond": secs.to_string(), "avgSpeed": format!("{:.1}", dist / secs as f64 * 3.6),
+                                             "maxSpeed": format!("{:.0}", t.max_speed),
+                                             "startMileage": format!("{:.0}", t.odometer_m), "endMileage": format!("{:.0}", veh.odometer_m)}),
+                            });
+                        }
                         veh.activity = Activity::Parked {
                             until: now + Duration::seconds(rng.range(180.0, 2400.0) as i64),
                         };
@@ -494,6 +593,35 @@ impl Sim {
             }
         }
         for (i, v) in self.vehicles.iter_mut().enumerate() {
+            let Some(d) = self
+                .devices
+                .iter()
+                .find(|d| d.vehicle == i && d.health == DeviceHealth::Reporting)
+            else {
+                continue;
+            };
+            if v.has_sensors && now >= v.next_sensor {
+                v.next_sensor = now + Duration::seconds(300);
+                // The tank drains with distance (refills are the fuel module's business).
+                let litres = 20.0 + (60.0 - (v.odometer_m / 1000.0 * 0.11) % 55.0);
+                out.push(Push {
+                    path: "pushoil",
+                    item: json!({"deviceImei": d.imei, "gateTime": vtime(now), "oilValue": format!("{litres:.1}L"), "oilPercent": format!("{:.0}", litres / 80.0 * 100.0)}),
+                });
+                out.push(Push {
+                    path: "pushtem",
+                    item: json!({"deviceImei": d.imei, "gateTime": vtime(now), "temperature1": if v.acc_on { "6.5" } else { "4.0" }}),
+                });
+            }
+            // Parked in a garage, a tracker falls back to cell towers now and then.
+            if v.speed_kmh == 0.0 && now >= v.next_lbs {
+                v.next_lbs = now + Duration::seconds(900);
+                out.push(Push {
+                    path: "pushlbs",
+                    item: json!({"deviceImei": d.imei, "gateTime": vtime(now), "postType": "2",
+                                 "lbsJson": {"mcc": 212, "mnc": 10, "cellList": format!("{},{},-{};{},{},-{}", 1000 + i, 20_000 + i * 7, 60 + i % 30, 1001 + i, 20_100 + i * 7, 75 + i % 20)}}),
+                });
+            }
             if v.has_obd && now >= v.next_obd {
                 v.next_obd = now + Duration::seconds(60);
                 let Some(d) = self
@@ -550,6 +678,16 @@ mod tests {
         assert!(count("pushhb") > 40 * 10);
         assert!(count("pushevent") >= 40);
         assert!(count("pushobd") > 0);
+        for path in [
+            "pushtripreport",
+            "pushoil",
+            "pushtem",
+            "pushlbs",
+            "pushalarm",
+            "alarm",
+        ] {
+            assert!(count(path) > 0, "the fleet pushes on {path}");
+        }
         // Vehicles moved on real roads: some fixes are fast, all valid ones are in Monaco.
         let fixes: Vec<&Value> = pushes
             .iter()

@@ -20,7 +20,7 @@ use axum::routing::post;
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::{Value, json};
 
-use super::fleet::{DeviceHealth, Sim};
+use super::fleet::{DeviceHealth, Sim, alarm_name};
 use crate::sign::{password_md5, sign};
 
 /// Credentials and behaviour of the simulated account.
@@ -454,18 +454,5 @@ fn data_method(cfg: &ApiConfig, sim: &Sim, method: &str, p: &HashMap<&str, &str>
             ok(Value::Array(rows))
         }
         other => err(1007, &format!("method error: {other} is not supported")),
-    }
-}
-
-fn alarm_name(ty: &str) -> &'static str {
-    match ty {
-        "1" => "SOS",
-        "2" => "Power cut",
-        "3" => "Vibration",
-        "41" => "Harsh acceleration",
-        "48" => "Harsh braking",
-        "43" => "Sharp turn",
-        "overSpeed" => "Overspeed",
-        _ => "Alarm",
     }
 }

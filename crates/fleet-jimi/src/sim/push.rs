@@ -1,5 +1,6 @@
-//! Delivering the simulated fleet's pushes to a gateway the way the IoT Hub does: form fields
-//! `token` and `data_list` (a JSON-array string of up to 50 items) per path; a failed push is
+//! Delivering the simulated fleet's pushes to a gateway the way the vendor does: IoT Hub paths with
+//! form fields `token` and `data_list` (a JSON-array string of up to 50 items), and the Open API
+//! alarm push (`msgType` + `data`, one alarm each, token in the URL); a failed push is
 //! retried 3 times at 2-minute intervals (scaled by the simulation speed) and then dropped, and
 //! drops are counted.
 
@@ -109,38 +110,70 @@ pub async fn run(
                 opts.token.clone(),
                 shutdown.clone(),
             );
-            let url = format!("{}/push/jimi/{path}", opts.gateway.trim_end_matches('/'));
+            let base = opts.gateway.trim_end_matches('/');
+            // The Open API alarm push carries one alarm per request (msgType + data) and its token
+            // in the registered URL; the hub paths carry token + data_list.
+            let (url, forms): (String, Vec<Vec<(&'static str, String)>>) = if path == "alarm" {
+                (
+                    format!(
+                        "{base}/push/jimi/alarm?{}",
+                        serde_urlencoded::to_string([("token", &token)]).unwrap_or_default()
+                    ),
+                    items
+                        .iter()
+                        .map(|i| {
+                            vec![
+                                ("msgType", fleet_core::jimi::ALARM_PUSH_KIND.to_string()),
+                                ("data", i.to_string()),
+                            ]
+                        })
+                        .collect(),
+                )
+            } else {
+                (
+                    format!("{base}/push/jimi/{path}"),
+                    vec![vec![
+                        ("token", token),
+                        ("data_list", Value::Array(items.clone()).to_string()),
+                    ]],
+                )
+            };
+            let per_form = if path == "alarm" {
+                1
+            } else {
+                items.len() as u64
+            };
             tokio::spawn(async move {
                 let _permit = permit;
-                let n = items.len() as u64;
-                let data_list = Value::Array(items).to_string();
-                for attempt in 1..=TRIES {
-                    let ok = client
-                        .post(&url)
-                        .form(&[("token", token.as_str()), ("data_list", data_list.as_str())])
-                        .send()
-                        .await
-                        .is_ok_and(|r| r.status().is_success());
-                    if ok {
-                        stats.pushes_ok.fetch_add(1, Ordering::Relaxed);
-                        stats.items_ok.fetch_add(n, Ordering::Relaxed);
-                        return;
+                'forms: for form in forms {
+                    for attempt in 1..=TRIES {
+                        let ok = client
+                            .post(&url)
+                            .form(&form)
+                            .send()
+                            .await
+                            .is_ok_and(|r| r.status().is_success());
+                        if ok {
+                            stats.pushes_ok.fetch_add(1, Ordering::Relaxed);
+                            stats.items_ok.fetch_add(per_form, Ordering::Relaxed);
+                            continue 'forms;
+                        }
+                        if attempt == TRIES {
+                            break;
+                        }
+                        stats.retries.fetch_add(1, Ordering::Relaxed);
+                        tokio::select! {
+                            _ = shutdown.cancelled() => break,
+                            _ = tokio::time::sleep(retry_every) => {}
+                        }
                     }
-                    if attempt == TRIES {
-                        break;
-                    }
-                    stats.retries.fetch_add(1, Ordering::Relaxed);
-                    tokio::select! {
-                        _ = shutdown.cancelled() => break,
-                        _ = tokio::time::sleep(retry_every) => {}
-                    }
+                    stats.dropped.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(
+                        path,
+                        items = per_form,
+                        "push dropped after {TRIES} tries, as the vendor hub does"
+                    );
                 }
-                stats.dropped.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(
-                    url,
-                    items = n,
-                    "push dropped after {TRIES} tries, as the vendor hub does"
-                );
             });
         }
     }
