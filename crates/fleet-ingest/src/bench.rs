@@ -267,8 +267,13 @@ pub async fn run(
     // 3. Replay.
     log("replay: rebuilding state.position_history from the parsed log ...");
     let t = Instant::now();
-    let replay_events =
-        replay::rebuild(&pool, "state.position_history", 5000, &mut |_, _, _| {}).await?;
+    let replay_events = replay::rebuild(
+        &pool,
+        "state.position_history",
+        replay::BATCH,
+        &mut |_, _, _| {},
+    )
+    .await?;
     let replay_events_per_s = replay_events as f64 / t.elapsed().as_secs_f64().max(1e-6);
 
     Ok(BenchReport {

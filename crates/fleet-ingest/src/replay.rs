@@ -15,6 +15,10 @@ use sqlx::{Acquire, PgPool};
 
 use crate::{project, worker};
 
+/// Events per rebuild batch: rows are unpacked one by one on the server, so a batch costs no
+/// memory to speak of; larger batches mean fewer boundary lookups.
+pub const BATCH: i64 = 50_000;
+
 /// Progress reports: (events done, total when known, rate in events/s).
 pub type Progress<'a> = &'a mut dyn FnMut(u64, Option<u64>, f64);
 
@@ -56,11 +60,11 @@ pub async fn reparse(
     Ok(done)
 }
 
-/// The replay input of one batch: parsed bodies with the fields the live path adds
-/// (`raw_id`, `received_at`, `source`), for keys in ($1,$2,$3) < key <= ($4,$5,$6).
-/// The caller appends the kind filter.
-const BATCH_INPUT: &str = "coalesce(jsonb_agg(p.body || jsonb_build_object('raw_id', p.raw_id, 'received_at', p.raw_received_at, 'source', r.source)
-        ORDER BY p.raw_received_at, p.raw_id, p.item_index), '[]'::jsonb)
+/// The replay input of one batch, standing in for a projector's `jsonb_to_recordset($1::jsonb) AS x(`:
+/// each parsed body (plus the fields the live path adds: `raw_id`, `received_at`, `source`) is
+/// unpacked row by row, so no batch-sized JSON array is built and taken apart again. Keys in
+/// ($1,$2,$3) < key <= ($4,$5,$6); the caller appends the kind filter and the column list.
+const BATCH_INPUT: &str = "(SELECT p.body || jsonb_build_object('raw_id', p.raw_id, 'received_at', p.raw_received_at, 'source', r.source) AS b
    FROM events.parsed p
    JOIN events.raw r ON r.id = p.raw_id AND r.received_at = p.raw_received_at
   WHERE p.parser_version = r.parser_version
@@ -112,8 +116,8 @@ pub async fn rebuild(
         .filter(|p| p.table == table)
         .map(|p| {
             p.sql.replace(
-                "$1::jsonb",
-                &format!("(SELECT {BATCH_INPUT} AND p.kind = '{}')", p.kind),
+                project::INPUT,
+                &format!("{BATCH_INPUT} AND p.kind = '{}') AS replay_input CROSS JOIN LATERAL jsonb_to_record(replay_input.b) AS x(", p.kind),
             )
         })
         .collect();

@@ -512,7 +512,8 @@ pub async fn replay(
         }
         for t in &tables {
             let started = std::time::Instant::now();
-            let n = replay::rebuild(&db.pool, t, 5000, &mut replay::printer("rebuild")).await?;
+            let n = replay::rebuild(&db.pool, t, replay::BATCH, &mut replay::printer("rebuild"))
+                .await?;
             let secs = started.elapsed().as_secs_f64();
             println!(
                 "rebuilt {t} from {n} events in {secs:.1} s ({:.0} events/s)",

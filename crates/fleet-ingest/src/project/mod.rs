@@ -28,6 +28,10 @@ pub struct Projector {
     pub sql: &'static str,
 }
 
+/// How every projector statement receives its batch (a JSON array bound as `$1`); replay
+/// substitutes a row-by-row read of the parsed log for exactly this text.
+pub const INPUT: &str = "jsonb_to_recordset($1::jsonb) AS x(";
+
 /// Every projector, in the order they run within a batch.
 pub const PROJECTORS: &[Projector] = &[
     Projector {
@@ -140,4 +144,28 @@ pub async fn apply_only(
         changed.push((p.table, n));
     }
     Ok(changed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_projector_takes_its_batch_the_one_way_replay_can_substitute() {
+        for p in PROJECTORS {
+            assert_eq!(
+                p.sql.matches(INPUT).count(),
+                1,
+                "{} ({}) must read its batch as `{INPUT}` exactly once",
+                p.table,
+                p.kind
+            );
+            assert_eq!(
+                p.sql.matches("$1").count(),
+                1,
+                "{}: $1 is only the batch",
+                p.table
+            );
+        }
+    }
 }
