@@ -1218,6 +1218,27 @@ COMMENT ON TABLE ops.alarm_acks IS 'Operator acknowledgements of alarms (keyed l
 
 
 --
+-- Name: api_tokens; Type: TABLE; Schema: ops; Owner: -
+--
+
+CREATE TABLE ops.api_tokens (
+    app_key text NOT NULL,
+    access_token text NOT NULL,
+    refresh_token text,
+    expires_at timestamp with time zone NOT NULL,
+    obtained_at timestamp with time zone DEFAULT now() NOT NULL,
+    obtained_by text
+);
+
+
+--
+-- Name: TABLE api_tokens; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON TABLE ops.api_tokens IS 'Current Open API token per app key. Refreshed before expiry under an advisory lock, so all processes share one token and token-get runs at most once a minute.';
+
+
+--
 -- Name: cost_rates; Type: TABLE; Schema: ops; Owner: -
 --
 
@@ -2416,6 +2437,14 @@ ALTER TABLE ONLY geo.ways_vertices_pgr
 
 ALTER TABLE ONLY ops.alarm_acks
     ADD CONSTRAINT alarm_acks_pkey PRIMARY KEY (imei, alarm_type, alarm_time);
+
+
+--
+-- Name: api_tokens api_tokens_pkey; Type: CONSTRAINT; Schema: ops; Owner: -
+--
+
+ALTER TABLE ONLY ops.api_tokens
+    ADD CONSTRAINT api_tokens_pkey PRIMARY KEY (app_key);
 
 
 --

@@ -1,5 +1,7 @@
-//! The vendor: Jimi IoT / Tracksolid Pro. Today: the simulator of its cloud (pushes from a fleet
-//! driving on real OSM roads). The Open API client and the simulator's Open API side follow.
+//! The vendor: Jimi IoT / Tracksolid Pro. Request signing, the Open API client (with the token
+//! cache shared through Postgres), and the simulator of the vendor's cloud (a fleet driving on real
+//! OSM roads, pushing like the IoT Hub, and serving the Open API).
 
+pub mod client;
 pub mod sign;
 pub mod sim;

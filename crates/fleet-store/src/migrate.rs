@@ -52,6 +52,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "ops_fuel_auth",
         sql: include_str!("../../../migrations/0006_ops_fuel_auth.sql"),
     },
+    Migration {
+        version: 7,
+        name: "api_tokens",
+        sql: include_str!("../../../migrations/0007_api_tokens.sql"),
+    },
 ];
 
 /// The newest embedded migration version.
