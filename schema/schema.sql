@@ -358,6 +358,24 @@ CREATE FUNCTION slo.meets(value double precision, comparator text, threshold dou
 $$;
 
 
+--
+-- Name: merge_value(boolean, anyelement, anyelement); Type: FUNCTION; Schema: state; Owner: -
+--
+
+CREATE FUNCTION state.merge_value(incoming_is_newer boolean, incoming anyelement, existing anyelement) RETURNS anyelement
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT CASE WHEN incoming_is_newer THEN coalesce(incoming, existing) ELSE coalesce(existing, incoming) END
+$$;
+
+
+--
+-- Name: FUNCTION merge_value(incoming_is_newer boolean, incoming anyelement, existing anyelement); Type: COMMENT; Schema: state; Owner: -
+--
+
+COMMENT ON FUNCTION state.merge_value(incoming_is_newer boolean, incoming anyelement, existing anyelement) IS 'The newer report''s value wins, but a null never erases a known value: merging reports in any order gives the same row.';
+
+
 SET default_tablespace = '';
 
 SET default_table_access_method = heap;

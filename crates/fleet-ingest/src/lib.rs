@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod mirror;
 pub mod parser;
+pub mod poll;
 pub mod project;
 pub mod push;
 pub mod rawlog;

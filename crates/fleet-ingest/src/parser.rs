@@ -25,6 +25,8 @@ pub struct RawRow {
     pub kind: String,
     pub content_type: Option<String>,
     pub body: Vec<u8>,
+    /// Request context stored with the row (for polls: `target`, `imei`, method parameters).
+    pub meta: Value,
 }
 
 /// One typed event.
@@ -61,6 +63,7 @@ pub fn parse(raw: &RawRow) -> Outcome {
         ("jimi_push", path) if jimi::IOT_HUB_PATHS.contains(&path) => {
             parse_iot_hub(path, &raw.body)
         }
+        ("jimi_poll", method) => crate::poll::parse(method, &raw.body, &raw.meta),
         (source, kind) => Outcome::failed(format!(
             "no parser for source {source:?} kind {kind:?} (parser v{PARSER_VERSION})"
         )),
@@ -152,14 +155,14 @@ fn parse_iot_hub(path: &str, body: &[u8]) -> Outcome {
     out
 }
 
-fn decode<T: serde::de::DeserializeOwned>(item: Value) -> Result<T, String> {
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(item: Value) -> Result<T, String> {
     if !item.is_object() {
         return Err("not a JSON object".into());
     }
     serde_json::from_value(item).map_err(|e| e.to_string())
 }
 
-fn imei(t: &Text) -> Result<String, String> {
+pub(crate) fn imei(t: &Text) -> Result<String, String> {
     let s = t.get().ok_or("deviceImei is missing")?;
     if s.len() < 6 || s.len() > 20 || !s.chars().all(|c| c.is_ascii_alphanumeric()) {
         return Err(format!("deviceImei {s:?} is not an IMEI"));
@@ -168,15 +171,15 @@ fn imei(t: &Text) -> Result<String, String> {
 }
 
 /// Keeps a value only within what its column can hold and what is physically plausible.
-fn bounded(n: Num, lo: f64, hi: f64) -> Option<f64> {
+pub(crate) fn bounded(n: Num, lo: f64, hi: f64) -> Option<f64> {
     n.get().filter(|v| (lo..=hi).contains(v))
 }
 
-fn bounded_int(n: Num, lo: i64, hi: i64) -> Option<i64> {
+pub(crate) fn bounded_int(n: Num, lo: i64, hi: i64) -> Option<i64> {
     n.int().filter(|v| (lo..=hi).contains(v))
 }
 
-fn pos_type(n: Num, text: Option<&str>) -> Option<&'static str> {
+pub(crate) fn pos_type(n: Num, text: Option<&str>) -> Option<&'static str> {
     match (n.int(), text.map(str::to_ascii_uppercase).as_deref()) {
         (Some(1), _) | (_, Some("GPS")) => Some("GPS"),
         (Some(2), _) | (_, Some("LBS")) => Some("LBS"),
@@ -282,7 +285,7 @@ fn alarm(item: Value) -> Result<Event, String> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn alarm_body(
+pub(crate) fn alarm_body(
     imei: &str,
     alarm_type: &str,
     t: DateTime<Utc>,
@@ -402,7 +405,7 @@ fn generic(item: Value, kind: &'static str) -> Result<Event, String> {
 /// when both mileages are there (cumulative metres, unambiguous); otherwise `distance` or
 /// `totalMileage` in metres as documented — the vendor has been seen sending km in one field
 /// (FIX-M16), which is why the odometer difference wins.
-fn trip_report(item: Value) -> Result<Event, String> {
+pub(crate) fn trip_report(item: Value) -> Result<Event, String> {
     let mut e = generic(item, "trip_report")?;
     let d = &e.body["details"];
     let field = |names: &[&str]| {
@@ -517,6 +520,7 @@ mod tests {
             kind: kind.into(),
             content_type: Some("application/x-www-form-urlencoded".into()),
             body: body.as_bytes().to_vec(),
+            meta: Value::Null,
         }
     }
 

@@ -144,3 +144,26 @@ async fn write_batch(pool: &PgPool, batch: Vec<(NewRaw, Reply)>) {
         }
     }
 }
+
+/// Appends one polled response (`source = jimi_poll`, `kind` = the method) with its request
+/// context in `meta`, and wakes the workers. Polls are few, so they skip the group commit.
+pub async fn append_poll(
+    pool: &PgPool,
+    method: &str,
+    meta: &serde_json::Value,
+    body: &[u8],
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(
+        "WITH ins AS (
+            INSERT INTO events.raw (source, kind, content_type, body, verified, verification, meta)
+            VALUES ('jimi_poll', $1, 'application/json', $2, true, 'internal', $3)
+            RETURNING id)
+         SELECT id FROM ins, pg_notify($4, '') AS wake",
+    )
+    .bind(method)
+    .bind(body)
+    .bind(meta)
+    .bind(CHANNEL)
+    .fetch_one(pool)
+    .await
+}

@@ -172,6 +172,7 @@ struct Claimed {
     kind: String,
     content_type: Option<String>,
     body: Vec<u8>,
+    meta: Value,
 }
 
 /// Claims up to `limit` waiting rows and carries them through parser and projectors in one
@@ -227,7 +228,7 @@ async fn isolate(pool: &PgPool, limit: i64) -> Result<usize, sqlx::Error> {
 
 async fn claim(conn: &mut PgConnection, limit: i64) -> Result<Vec<Claimed>, sqlx::Error> {
     sqlx::query_as(
-        "SELECT id, received_at, source, kind, content_type, body FROM events.raw
+        "SELECT id, received_at, source, kind, content_type, body, meta FROM events.raw
           WHERE parsed_at IS NULL AND verified
           ORDER BY received_at, id
           LIMIT $1
@@ -250,6 +251,7 @@ async fn process(conn: &mut PgConnection, rows: &[Claimed]) -> Result<(), sqlx::
             kind: r.kind.clone(),
             content_type: r.content_type.clone(),
             body: r.body.clone(),
+            meta: r.meta.clone(),
         };
         let out = parser::parse(&raw);
         if out.error.is_some() {

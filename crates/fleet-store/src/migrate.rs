@@ -57,6 +57,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "api_tokens",
         sql: include_str!("../../../migrations/0007_api_tokens.sql"),
     },
+    Migration {
+        version: 8,
+        name: "merge_value",
+        sql: include_str!("../../../migrations/0008_merge_value.sql"),
+    },
 ];
 
 /// The newest embedded migration version.

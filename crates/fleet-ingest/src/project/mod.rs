@@ -60,6 +60,16 @@ pub const PROJECTORS: &[Projector] = &[
         sql: include_str!("trips.sql"),
     },
     Projector {
+        kind: "parking",
+        table: "state.parking_events",
+        sql: include_str!("parking.sql"),
+    },
+    Projector {
+        kind: "device_info",
+        table: "state.devices",
+        sql: include_str!("devices.sql"),
+    },
+    Projector {
         kind: "heartbeat",
         table: "state.heartbeats",
         sql: include_str!("heartbeats.sql"),
