@@ -16,8 +16,8 @@ use serde_json::{Map, Value, json};
 
 pub const PARSER_VERSION: i32 = 1;
 
-/// A raw row as the parser sees it.
-#[derive(Debug, Clone)]
+/// A raw row as the parser sees it (and as the worker claims it).
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct RawRow {
     pub id: i64,
     pub received_at: DateTime<Utc>,

@@ -164,17 +164,6 @@ async fn report_queue(pool: &PgPool, live: &Liveness) {
     }
 }
 
-#[derive(sqlx::FromRow)]
-struct Claimed {
-    id: i64,
-    received_at: DateTime<Utc>,
-    source: String,
-    kind: String,
-    content_type: Option<String>,
-    body: Vec<u8>,
-    meta: Value,
-}
-
 /// Claims up to `limit` waiting rows and carries them through parser and projectors in one
 /// transaction. Returns how many raw rows were processed.
 pub async fn drain_once(pool: &PgPool, limit: i64) -> Result<usize, sqlx::Error> {
@@ -226,7 +215,7 @@ async fn isolate(pool: &PgPool, limit: i64) -> Result<usize, sqlx::Error> {
     Ok(done)
 }
 
-async fn claim(conn: &mut PgConnection, limit: i64) -> Result<Vec<Claimed>, sqlx::Error> {
+async fn claim(conn: &mut PgConnection, limit: i64) -> Result<Vec<RawRow>, sqlx::Error> {
     sqlx::query_as(
         "SELECT id, received_at, source, kind, content_type, body, meta FROM events.raw
           WHERE parsed_at IS NULL AND verified
@@ -239,21 +228,12 @@ async fn claim(conn: &mut PgConnection, limit: i64) -> Result<Vec<Claimed>, sqlx
     .await
 }
 
-async fn process(conn: &mut PgConnection, rows: &[Claimed]) -> Result<(), sqlx::Error> {
+async fn process(conn: &mut PgConnection, rows: &[RawRow]) -> Result<(), sqlx::Error> {
     let mut parsed_rows = Vec::new();
     let mut marks = Vec::new();
     let mut outcomes = Vec::with_capacity(rows.len());
     for r in rows {
-        let raw = RawRow {
-            id: r.id,
-            received_at: r.received_at,
-            source: r.source.clone(),
-            kind: r.kind.clone(),
-            content_type: r.content_type.clone(),
-            body: r.body.clone(),
-            meta: r.meta.clone(),
-        };
-        let out = parser::parse(&raw);
+        let out = parser::parse(r);
         if out.error.is_some() {
             ::metrics::counter!(metrics::PARSE_ERRORS_TOTAL, "kind" => bounded_kind(&r.kind))
                 .increment(1);
