@@ -48,7 +48,7 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn failed(msg: impl Into<String>) -> Self {
+    pub(crate) fn failed(msg: impl Into<String>) -> Self {
         Self {
             events: Vec::new(),
             error: Some(msg.into()),
@@ -114,42 +114,49 @@ fn parse_iot_hub(path: &str, body: &[u8]) -> Outcome {
         Ok(_) => return Outcome::failed("data_list is neither an array nor an object"),
         Err(e) => return Outcome::failed(e),
     };
+    read_items(items, |item| match path {
+        "pushgps" => gps(item),
+        "pushhb" => heartbeat(item),
+        "pushalarm" => alarm(item),
+        "pushevent" => device_event(item),
+        "pushlbs" => lbs(item),
+        "pushobd" => generic(item, "obd"),
+        "pushoil" => generic(item, "fuel_reading"),
+        "pushtem" => generic(item, "temperature"),
+        "pushtripreport" => trip_report(item),
+        _ => generic(item, "fault"),
+    })
+}
+
+/// Reads every item with `read`, tagging each event with its position. Unreadable items are
+/// reported in the error (the first five, with a count) while the readable ones are kept.
+pub(crate) fn read_items(
+    items: Vec<Value>,
+    mut read: impl FnMut(Value) -> Result<Event, String>,
+) -> Outcome {
     let mut out = Outcome::default();
     let mut errors = Vec::new();
     for (i, item) in items.into_iter().enumerate() {
-        let index = i32::try_from(i).unwrap_or(i32::MAX);
-        let result = match path {
-            "pushgps" => gps(item),
-            "pushhb" => heartbeat(item),
-            "pushalarm" => alarm(item),
-            "pushevent" => device_event(item),
-            "pushlbs" => lbs(item),
-            "pushobd" => generic(item, "obd"),
-            "pushoil" => generic(item, "fuel_reading"),
-            "pushtem" => generic(item, "temperature"),
-            "pushtripreport" => trip_report(item),
-            _ => generic(item, "fault"),
-        };
-        match result {
+        match read(item) {
             Ok(mut e) => {
-                e.item_index = index;
+                e.item_index = i32::try_from(i).unwrap_or(i32::MAX);
                 out.events.push(e);
             }
             Err(e) => errors.push(format!("item {i}: {e}")),
         }
     }
     if !errors.is_empty() {
-        let shown: Vec<&str> = errors.iter().take(5).map(String::as_str).collect();
-        let more = if errors.len() > 5 {
-            format!(" (+{} more)", errors.len() - 5)
+        let n = errors.len();
+        let more = if n > 5 {
+            format!(" (+{} more)", n - 5)
         } else {
             String::new()
         };
+        errors.truncate(5);
         out.error = Some(format!(
-            "{} of {} items unreadable: {}{more}",
-            errors.len(),
-            errors.len() + out.events.len(),
-            shown.join("; ")
+            "{n} of {} items unreadable: {}{more}",
+            n + out.events.len(),
+            errors.join("; ")
         ));
     }
     out
@@ -478,34 +485,23 @@ fn parse_alarm_push(body: &[u8]) -> Outcome {
         Value::Array(a) => a,
         other => vec![other],
     };
-    let mut out = Outcome::default();
-    let mut errors = Vec::new();
-    for (i, item) in items.into_iter().enumerate() {
-        let r = decode::<jimi::AlarmPushData>(item).and_then(|d| {
-            let imei = imei(&d.imei)?;
-            let ty = d
-                .alarm_type
-                .get()
-                .ok_or("alarmType is missing")?
-                .to_string();
-            let t = d.alarm_time.0.ok_or("alarmTime is missing or unreadable")?;
-            Ok(Event {
-                item_index: i32::try_from(i).unwrap_or(i32::MAX),
-                kind: "alarm",
-                imei: Some(imei.clone()),
-                event_time: Some(t),
-                body: alarm_body(&imei, &ty, t, d.alarm_name.0, d.lat, d.lng, Num(None), None),
-            })
-        });
-        match r {
-            Ok(e) => out.events.push(e),
-            Err(e) => errors.push(format!("item {i}: {e}")),
-        }
-    }
-    if !errors.is_empty() {
-        out.error = Some(errors.join("; "));
-    }
-    out
+    read_items(items, |item| {
+        let d: jimi::AlarmPushData = decode(item)?;
+        let imei = imei(&d.imei)?;
+        let ty = d
+            .alarm_type
+            .get()
+            .ok_or("alarmType is missing")?
+            .to_string();
+        let t = d.alarm_time.0.ok_or("alarmTime is missing or unreadable")?;
+        Ok(Event {
+            item_index: 0,
+            kind: "alarm",
+            imei: Some(imei.clone()),
+            event_time: Some(t),
+            body: alarm_body(&imei, &ty, t, d.alarm_name.0, d.lat, d.lng, Num(None), None),
+        })
+    })
 }
 
 #[cfg(test)]

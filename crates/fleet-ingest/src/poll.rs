@@ -13,7 +13,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::parser::{
-    Event, Outcome, alarm_body, bounded, bounded_int, decode, imei, pos_type, trip_report,
+    Event, Outcome, alarm_body, bounded, bounded_int, decode, imei, pos_type, read_items,
+    trip_report,
 };
 
 #[derive(Debug, Default, Deserialize)]
@@ -94,14 +95,14 @@ struct DeviceInfo {
 /// Parses one polled response.
 pub fn parse(method: &str, body: &[u8], meta: &Value) -> Outcome {
     if !METHODS.contains(&method) {
-        return failed(format!(
+        return Outcome::failed(format!(
             "no parser for polled method {method:?} (parser v{})",
             crate::parser::PARSER_VERSION
         ));
     }
     let envelope: Value = match serde_json::from_slice(body) {
         Ok(v) => v,
-        Err(e) => return failed(format!("the response is not JSON: {e}")),
+        Err(e) => return Outcome::failed(format!("the response is not JSON: {e}")),
     };
     let code = match envelope.get("code") {
         Some(Value::Number(n)) => n.as_i64(),
@@ -109,7 +110,7 @@ pub fn parse(method: &str, body: &[u8], meta: &Value) -> Outcome {
         _ => None,
     };
     if code != Some(0) {
-        return failed(format!("the response carries vendor code {code:?}, not 0"));
+        return Outcome::failed(format!("the response carries vendor code {code:?}, not 0"));
     }
     let data = match envelope.get("result") {
         Some(r) if !r.is_null() => r.clone(),
@@ -124,50 +125,15 @@ pub fn parse(method: &str, body: &[u8], meta: &Value) -> Outcome {
         _ => Vec::new(),
     };
     let meta_str = |k: &str| meta.get(k).and_then(Value::as_str).map(str::to_string);
-    let mut out = Outcome::default();
-    let mut errors = Vec::new();
-    for (i, item) in items.into_iter().enumerate() {
-        let r = match method {
-            "jimi.user.device.location.list" | "jimi.device.location.get" => location(item),
-            "jimi.device.track.list" => track_point(item, meta_str("imei")),
-            "jimi.device.alarm.list" => polled_alarm(item),
-            "jimi.open.platform.report.parking" => parking(item, meta_str("acc_type")),
-            "jimi.device.track.mileage" | "jimi.open.platform.report.trips" => trip_report(item),
-            "jimi.user.device.list" | "jimi.track.device.detail" => {
-                device_info(item, meta_str("target"))
-            }
-            other => {
-                return failed(format!(
-                    "no parser for polled method {other:?} (parser v{})",
-                    crate::parser::PARSER_VERSION
-                ));
-            }
-        };
-        match r {
-            Ok(mut e) => {
-                e.item_index = i32::try_from(i).unwrap_or(i32::MAX);
-                out.events.push(e);
-            }
-            Err(e) => errors.push(format!("item {i}: {e}")),
-        }
-    }
-    if !errors.is_empty() {
-        let n = errors.len();
-        errors.truncate(5);
-        out.error = Some(format!(
-            "{n} of {} items unreadable: {}",
-            n + out.events.len(),
-            errors.join("; ")
-        ));
-    }
-    out
-}
-
-fn failed(msg: String) -> Outcome {
-    Outcome {
-        events: Vec::new(),
-        error: Some(msg),
-    }
+    read_items(items, |item| match method {
+        "jimi.user.device.location.list" | "jimi.device.location.get" => location(item),
+        "jimi.device.track.list" => track_point(item, meta_str("imei")),
+        "jimi.device.alarm.list" => polled_alarm(item),
+        "jimi.open.platform.report.parking" => parking(item, meta_str("acc_type")),
+        "jimi.device.track.mileage" | "jimi.open.platform.report.trips" => trip_report(item),
+        // The method was checked against METHODS above: the rest are device list and detail.
+        _ => device_info(item, meta_str("target")),
+    })
 }
 
 fn location(item: Value) -> Result<Event, String> {
