@@ -120,6 +120,11 @@ pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
     None
 }
 
+/// Formats a time the way the vendor writes it: `yyyy-MM-dd HH:mm:ss`, UTC.
+pub fn format_time(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
 /// A vendor time field (see [`parse_time`]); numbers are epoch seconds or millis.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Time(pub Option<DateTime<Utc>>);
@@ -361,6 +366,9 @@ mod tests {
             assert_eq!(parse_time(s), want, "{s}");
         }
         assert_eq!(parse_time(""), None);
+        let t = want.expect("valid");
+        assert_eq!(format_time(t), "2026-11-23 08:30:00");
+        assert_eq!(parse_time(&format_time(t)), Some(t));
         assert_eq!(parse_time("yesterday"), None);
     }
 

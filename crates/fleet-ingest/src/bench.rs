@@ -72,10 +72,9 @@ fn percentiles(mut v: Vec<f64>) -> Percentiles {
 const TOKEN: &str = "bench-token-0123456789";
 
 fn gps_form(imei: &str, secs: u64, lat: f64) -> String {
-    let t = chrono::DateTime::from_timestamp(1_790_000_000 + secs as i64, 0)
-        .unwrap_or_default()
-        .format("%Y-%m-%d %H:%M:%S")
-        .to_string();
+    let t = fleet_core::jimi::format_time(
+        chrono::DateTime::from_timestamp(1_790_000_000 + secs as i64, 0).unwrap_or_default(),
+    );
     let item = json!([{"deviceImei": imei, "gpsTime": t, "lat": lat, "lng": 36.82, "gpsSpeed": "40", "direction": "90", "acc": "1", "postType": 1}]);
     serde_urlencoded::to_string([("token", TOKEN), ("data_list", &item.to_string())])
         .unwrap_or_default()

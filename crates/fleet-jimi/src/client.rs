@@ -219,7 +219,7 @@ impl Client {
 
     /// One signed POST; vendor errors (HTTP 200 with a non-zero code) become `Vendor`.
     async fn post(&self, method: &str, params: &[(&str, &str)]) -> Result<Reply, ClientError> {
-        let ts = Utc::now().format("%Y-%m-%d %H:%M:%S").to_string();
+        let ts = fleet_core::jimi::format_time(Utc::now());
         let mut all: Vec<(&str, &str)> = vec![
             ("method", method),
             ("timestamp", &ts),

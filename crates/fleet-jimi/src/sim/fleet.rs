@@ -10,6 +10,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
+use fleet_core::jimi::format_time;
 use serde_json::{Value, json};
 
 use super::roads::{Point, Roads, bearing_deg, haversine_m};
@@ -165,10 +166,6 @@ pub struct Sim {
     started: bool,
 }
 
-fn vtime(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M:%S").to_string()
-}
-
 const FIRST: [&str; 12] = [
     "John", "Mary", "Peter", "Grace", "James", "Faith", "David", "Mercy", "Joseph", "Esther",
     "Samuel", "Ann",
@@ -301,7 +298,7 @@ impl Sim {
                 .iter()
                 .filter(|d| d.health != DeviceHealth::Silent)
             {
-                out.push(Push { path: "pushevent", item: json!({"deviceImei": d.imei, "type": "LOGIN", "gateTime": vtime(self.now), "timezone": "0"}) });
+                out.push(Push { path: "pushevent", item: json!({"deviceImei": d.imei, "type": "LOGIN", "gateTime": format_time(self.now), "timezone": "0"}) });
             }
         }
         let end = self.now + Duration::milliseconds((dt_s * 1000.0) as i64);
@@ -406,19 +403,19 @@ impl Sim {
                 return Push {
                     path: "alarm",
                     item: json!({"imei": imei, "deviceName": plate, "alarmType": ty, "alarmName": alarm_name(ty),
-                                 "lat": (p.lat * 1e6).round() / 1e6, "lng": (p.lng * 1e6).round() / 1e6, "alarmTime": vtime(now)}),
+                                 "lat": (p.lat * 1e6).round() / 1e6, "lng": (p.lng * 1e6).round() / 1e6, "alarmTime": format_time(now)}),
                 };
             }
             Push {
                 path: "pushalarm",
-                item: json!({"msgClass": "0", "type": "alarm", "gateTime": vtime(now),
-                             "msg": {"deviceImei": imei, "alertType": ty, "alarmTime": vtime(now), "lat": format!("{:.6}", p.lat),
+                item: json!({"msgClass": "0", "type": "alarm", "gateTime": format_time(now),
+                             "msg": {"deviceImei": imei, "alertType": ty, "alarmTime": format_time(now), "lat": format!("{:.6}", p.lat),
                                      "lng": format!("{:.6}", p.lng), "gpsSpeed": format!("{speed:.0}"), "alertValue": value}}),
             }
         };
         let event = |ty: &str, t: DateTime<Utc>| Push {
             path: "pushevent",
-            item: json!({"deviceImei": imei, "type": ty, "gateTime": vtime(t), "timezone": "0"}),
+            item: json!({"deviceImei": imei, "type": ty, "gateTime": format_time(t), "timezone": "0"}),
         };
         let rng = &mut self.rng;
         let veh = &mut self.vehicles[v];
@@ -538,7 +535,7 @@ impl Sim {
                             // (jimi.device.track.mileage / report.trips), mileage in metres.
                             out.push(Push {
                                 path: "pushtripreport",
-                                item: json!({"deviceImei": imei, "startTime": vtime(t.time), "endTime": vtime(now),
+                                item: json!({"deviceImei": imei, "startTime": format_time(t.time), "endTime": format_time(now),
                                              "startLat": format!("{:.6}", t.pos.lat), "startLng": format!("{:.6}", t.pos.lng),
                                              "endLat": format!("{:.6}", veh.pos.lat), "endLng": format!("{:.6}", veh.pos.lng),
                                              "runTimeSecond": secs.to_string(), "avgSpeed": format!("{:.1}", dist / secs as f64 * 3.6),
@@ -573,7 +570,7 @@ impl Sim {
                 out.push(Push {
                     path: "pushgps",
                     item: json!({
-                        "deviceImei": d.imei, "gpsTime": vtime(now), "gateTime": vtime(now),
+                        "deviceImei": d.imei, "gpsTime": format_time(now), "gateTime": format_time(now),
                         "satelliteNum": (8 + (d.imei.len() % 5)).to_string(),
                         "lat": format!("{lat:.6}"), "lng": format!("{lng:.6}"),
                         "gpsMode": "0", "gpsSpeed": format!("{:.0}", v.speed_kmh),
@@ -587,7 +584,7 @@ impl Sim {
                 d.next_hb = now + Duration::seconds(300);
                 out.push(Push {
                     path: "pushhb",
-                    item: json!({"deviceImei": d.imei, "gateTime": vtime(now), "powerLevel": "6", "gsmSign": "4",
+                    item: json!({"deviceImei": d.imei, "gateTime": format_time(now), "powerLevel": "6", "gsmSign": "4",
                                  "acc": if v.acc_on { "1" } else { "0" }, "powerStatus": "1"}),
                 });
             }
@@ -606,11 +603,11 @@ impl Sim {
                 let litres = 20.0 + (60.0 - (v.odometer_m / 1000.0 * 0.11) % 55.0);
                 out.push(Push {
                     path: "pushoil",
-                    item: json!({"deviceImei": d.imei, "gateTime": vtime(now), "oilValue": format!("{litres:.1}L"), "oilPercent": format!("{:.0}", litres / 80.0 * 100.0)}),
+                    item: json!({"deviceImei": d.imei, "gateTime": format_time(now), "oilValue": format!("{litres:.1}L"), "oilPercent": format!("{:.0}", litres / 80.0 * 100.0)}),
                 });
                 out.push(Push {
                     path: "pushtem",
-                    item: json!({"deviceImei": d.imei, "gateTime": vtime(now), "temperature1": if v.acc_on { "6.5" } else { "4.0" }}),
+                    item: json!({"deviceImei": d.imei, "gateTime": format_time(now), "temperature1": if v.acc_on { "6.5" } else { "4.0" }}),
                 });
             }
             // Parked in a garage, a tracker falls back to cell towers now and then.
@@ -618,7 +615,7 @@ impl Sim {
                 v.next_lbs = now + Duration::seconds(900);
                 out.push(Push {
                     path: "pushlbs",
-                    item: json!({"deviceImei": d.imei, "gateTime": vtime(now), "postType": "2",
+                    item: json!({"deviceImei": d.imei, "gateTime": format_time(now), "postType": "2",
                                  "lbsJson": {"mcc": 212, "mnc": 10, "cellList": format!("{},{},-{};{},{},-{}", 1000 + i, 20_000 + i * 7, 60 + i % 30, 1001 + i, 20_100 + i * 7, 75 + i % 20)}}),
                 });
             }
@@ -633,7 +630,7 @@ impl Sim {
                 };
                 out.push(Push {
                     path: "pushobd",
-                    item: json!({"imei": d.imei, "dataReportTime": vtime(now), "odometerReading": format!("{:.1}", v.odometer_m / 1000.0),
+                    item: json!({"imei": d.imei, "dataReportTime": format_time(now), "odometerReading": format!("{:.1}", v.odometer_m / 1000.0),
                                  "currentSpeed": format!("{:.0}", v.speed_kmh), "currentRPM": if v.acc_on { format!("{:.0}", 800.0 + v.speed_kmh * 30.0) } else { "0".into() },
                                  "coolantTemperature": if v.acc_on { "88" } else { "30" }, "vehicleBatterVoltage": "12.6"}),
                 });

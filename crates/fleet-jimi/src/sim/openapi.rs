@@ -18,6 +18,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::routing::post;
 use chrono::{DateTime, NaiveDateTime, Utc};
+use fleet_core::jimi::format_time;
 use serde_json::{Value, json};
 
 use super::fleet::{DeviceHealth, Sim, alarm_name};
@@ -90,25 +91,16 @@ fn ok(result: Value) -> Value {
     json!({"code": 0, "message": "success", "result": result})
 }
 
-fn vtime(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M:%S").to_string()
-}
-
-fn parse_vtime(s: &str) -> Option<DateTime<Utc>> {
+fn parse_format_time(s: &str) -> Option<DateTime<Utc>> {
     NaiveDateTime::parse_from_str(s.trim(), "%Y-%m-%d %H:%M:%S")
         .ok()
         .map(|n| n.and_utc())
 }
 
-fn new_token() -> String {
+fn new_token() -> Option<String> {
     let mut b = [0u8; 16];
-    let _ = getrandom_fill(&mut b);
-    hex::encode(b)
-}
-
-fn getrandom_fill(buf: &mut [u8]) -> std::io::Result<()> {
-    use std::io::Read;
-    std::fs::File::open("/dev/urandom")?.read_exact(buf)
+    getrandom::fill(&mut b).ok()?;
+    Some(hex::encode(b))
 }
 
 async fn handle(State(api): State<Api>, body: Bytes) -> axum::Json<Value> {
@@ -139,7 +131,7 @@ fn answer(api: &Api, body: &[u8]) -> Value {
     if p["app_key"] != api.cfg.app_key {
         return err(1002, "illegal user: unknown app_key");
     }
-    match parse_vtime(p["timestamp"]) {
+    match parse_format_time(p["timestamp"]) {
         Some(t) if (Utc::now() - t).num_seconds().abs() <= 600 => {}
         _ => {
             return err(
@@ -198,7 +190,9 @@ fn expires_in(p: &HashMap<&str, &str>) -> Result<u64, Value> {
 
 fn issue(api: &Api, asked: u64) -> Value {
     let secs = asked.min(api.cfg.max_token_ttl.as_secs().max(1));
-    let (access, refresh) = (new_token(), new_token());
+    let (Some(access), Some(refresh)) = (new_token(), new_token()) else {
+        return err(-1, "system busy: no randomness for a token");
+    };
     api.tokens.lock().unwrap_or_else(|e| e.into_inner()).insert(
         access.clone(),
         Token {
@@ -208,7 +202,7 @@ fn issue(api: &Api, asked: u64) -> Value {
     );
     ok(
         json!({"appKey": api.cfg.app_key, "account": api.cfg.user_id, "accessToken": access, "refreshToken": refresh,
-              "expiresIn": secs.to_string(), "time": vtime(Utc::now())}),
+              "expiresIn": secs.to_string(), "time": format_time(Utc::now())}),
     )
 }
 
@@ -250,8 +244,8 @@ fn token_refresh(api: &Api, p: &HashMap<&str, &str>) -> Value {
 /// The `begin_time` .. `end_time` window of a history call, at most `max_days` long.
 fn window(p: &HashMap<&str, &str>, max_days: i64) -> Result<(DateTime<Utc>, DateTime<Utc>), Value> {
     let (Some(begin), Some(end)) = (
-        p.get("begin_time").and_then(|t| parse_vtime(t)),
-        p.get("end_time").and_then(|t| parse_vtime(t)),
+        p.get("begin_time").and_then(|t| parse_format_time(t)),
+        p.get("end_time").and_then(|t| parse_format_time(t)),
     ) else {
         return Err(err(
             1001,
@@ -314,7 +308,7 @@ fn data_method(cfg: &ApiConfig, sim: &Sim, method: &str, p: &HashMap<&str, &str>
         rename(
             json!({"imei": d.imei, "deviceName": v.plate, "status": "1", "lat": format!("{lat:.6}"), "lng": format!("{lng:.6}"),
                    "expireFlag": if expired { "0" } else { "1" }, "activationFlag": "1", "posType": "GPS",
-                   "gpsTime": vtime(sim.now), "hbTime": vtime(sim.now), "speed": format!("{:.0}", v.speed_kmh),
+                   "gpsTime": format_time(sim.now), "hbTime": format_time(sim.now), "speed": format!("{:.0}", v.speed_kmh),
                    "accStatus": if v.acc_on { "1" } else { "0" }, "direction": if v.speed_kmh > 0.0 { format!("{:.0}", v.heading) } else { "-1".into() },
                    "electQuantity": "100", "powerValue": "12.6", "trackerOil": "0.00L", "gpsSignal": "4", "gpsNum": "9",
                    "currentMileage": format!("{:.1}", v.odometer_m / 1000.0), "distance": format!("{:.0}", v.odometer_m), "confidence": "1"}),
@@ -394,7 +388,7 @@ fn data_method(cfg: &ApiConfig, sim: &Sim, method: &str, p: &HashMap<&str, &str>
                     .filter(|x| x.time >= begin && x.time <= end)
                     .map(|x| {
                         rename(
-                            json!({"lng": x.lng, "lat": x.lat, "gpsTime": vtime(x.time), "direction": x.heading.round(), "gpsSpeed": x.speed_kmh.round(),
+                            json!({"lng": x.lng, "lat": x.lat, "gpsTime": format_time(x.time), "direction": x.heading.round(), "gpsSpeed": x.speed_kmh.round(),
                                    "posType": 1, "satellite": 9, "ignition": if x.acc_on { "ON" } else { "OFF" }, "accStatus": if x.acc_on { "1" } else { "0" },
                                    "confidence": 1, "gpsMode": 0}),
                             "gpsTime",
@@ -444,7 +438,7 @@ fn data_method(cfg: &ApiConfig, sim: &Sim, method: &str, p: &HashMap<&str, &str>
                     rename(
                         json!({"deviceName": d.map(|d| sim.vehicles[d.vehicle].plate.clone()), "imei": a.imei, "model": d.map(|d| d.model),
                                "account": d.map(|d| d.account), "alertTypeId": a.alarm_type, "alarmTypeName": alarm_name(&a.alarm_type),
-                               "alertTime": vtime(a.time), "positioningTime": vtime(a.time), "lat": a.lat, "lng": a.lng,
+                               "alertTime": format_time(a.time), "positioningTime": format_time(a.time), "lat": a.lat, "lng": a.lng,
                                "speed": format!("{:.0}", a.speed_kmh), "geoid": null}),
                         "alertTypeId",
                         "alertId",
