@@ -1,15 +1,15 @@
 //! Polled vendor data flows through the same log, parser and projectors as pushes: the simulator's
 //! Open API, the real client, events.raw (source jimi_poll), the worker, state.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
+use fleet_core::jimi::format_time;
 use fleet_ingest::{rawlog, worker};
 use fleet_jimi::client::{Client, ClientConfig};
-use fleet_jimi::sim::fleet::{ACCOUNTS, Sim};
-use fleet_jimi::sim::openapi::{ApiConfig, router};
-use fleet_jimi::sim::roads::{MONACO_PBF, Roads};
+use fleet_jimi::sim::fleet::ACCOUNTS;
+use fleet_jimi::sim::new_sim;
+use fleet_jimi::sim::openapi::{ApiConfig, spawn};
 use fleet_testkit::TestDb;
 use serde_json::json;
 use sqlx::PgPool;
@@ -25,28 +25,19 @@ async fn drain(pool: &PgPool) {
 #[tokio::test]
 async fn polled_devices_positions_and_alarms_reach_state() {
     let db = TestDb::new().await;
-    let roads = Arc::new(Roads::from_pbf(MONACO_PBF).expect("roads"));
-    let sim = Arc::new(Mutex::new(Sim::new(
-        roads,
-        20,
-        3,
-        Utc::now() - chrono::Duration::hours(2),
-    )));
+    let sim = new_sim(20, 3, Utc::now() - chrono::Duration::hours(2)).expect("sim");
     for _ in 0..120 {
         sim.lock().expect("sim").step(60.0);
     }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let app = router(
+    let (base, _stop) = spawn(
         sim.clone(),
         ApiConfig {
             min_interval: Duration::ZERO,
             ..ApiConfig::default()
         },
-    );
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    )
+    .await
+    .expect("serve");
     let d = ApiConfig::default();
     let client = Client::new(
         ClientConfig::new(&base, &d.app_key, &d.app_secret, &d.user_id, &d.password),
@@ -112,10 +103,8 @@ async fn polled_devices_positions_and_alarms_reach_state() {
         .expect("store");
     }
     let (begin, end) = (
-        (Utc::now() - chrono::Duration::hours(3))
-            .format("%Y-%m-%d %H:%M:%S")
-            .to_string(),
-        Utc::now().format("%Y-%m-%d %H:%M:%S").to_string(),
+        format_time(Utc::now() - chrono::Duration::hours(3)),
+        format_time(Utc::now()),
     );
     let r = client
         .call(

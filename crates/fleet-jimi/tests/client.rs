@@ -6,27 +6,16 @@ use std::time::Duration;
 use chrono::Utc;
 use fleet_jimi::client::{Client, ClientConfig, ClientError};
 use fleet_jimi::sim::fleet::{ACCOUNTS, Sim};
-use fleet_jimi::sim::openapi::{ApiConfig, router};
-use fleet_jimi::sim::roads::{MONACO_PBF, Roads};
+use fleet_jimi::sim::new_sim;
+use fleet_jimi::sim::openapi::{ApiConfig, spawn};
 use fleet_testkit::TestDb;
 use sqlx::PgPool;
 use tokio_util::sync::CancellationToken;
 
 async fn vendor(cfg: ApiConfig) -> (String, Arc<Mutex<Sim>>, CancellationToken) {
-    let roads = Arc::new(Roads::from_pbf(MONACO_PBF).expect("roads"));
-    let sim = Arc::new(Mutex::new(Sim::new(roads, 30, 5, Utc::now())));
+    let sim = new_sim(30, 5, Utc::now()).expect("sim");
     sim.lock().expect("sim").step(30.0);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let stop = CancellationToken::new();
-    let (app, s) = (router(sim.clone(), cfg), stop.clone());
-    tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move { s.cancelled().await })
-            .await
-    });
+    let (base, stop) = spawn(sim.clone(), cfg).await.expect("serve");
     (base, sim, stop)
 }
 

@@ -4,10 +4,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::Utc;
+use fleet_core::jimi::format_time;
 use fleet_jimi::sign::{password_md5, sign};
 use fleet_jimi::sim::fleet::Sim;
-use fleet_jimi::sim::openapi::{ApiConfig, router};
-use fleet_jimi::sim::roads::{MONACO_PBF, Roads};
+use fleet_jimi::sim::new_sim;
+use fleet_jimi::sim::openapi::{ApiConfig, spawn};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
@@ -31,7 +32,7 @@ impl Client {
         at: chrono::DateTime<Utc>,
         secret: &str,
     ) -> Value {
-        let ts = at.format("%Y-%m-%d %H:%M:%S").to_string();
+        let ts = format_time(at);
         let mut all: Vec<(&str, &str)> = vec![
             ("method", method),
             ("timestamp", &ts),
@@ -75,24 +76,13 @@ impl Client {
 }
 
 async fn serve(cfg: ApiConfig, sim_hours: u32) -> (Client, Arc<Mutex<Sim>>, CancellationToken) {
-    let roads = Arc::new(Roads::from_pbf(MONACO_PBF).expect("roads"));
     let start = Utc::now() - chrono::Duration::hours(i64::from(sim_hours));
-    let sim = Arc::new(Mutex::new(Sim::new(roads, 30, 9, start)));
+    let sim = new_sim(30, 9, start).expect("sim");
     for _ in 0..(sim_hours * 60) {
         sim.lock().expect("sim").step(60.0);
     }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let url = format!("http://{}/route/rest", listener.local_addr().expect("addr"));
-    let stop = CancellationToken::new();
-    let app = router(sim.clone(), cfg.clone());
-    let s = stop.clone();
-    tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move { s.cancelled().await })
-            .await
-    });
+    let (base, stop) = spawn(sim.clone(), cfg.clone()).await.expect("serve");
+    let url = format!("{base}/route/rest");
     (
         Client {
             url,
@@ -101,6 +91,14 @@ async fn serve(cfg: ApiConfig, sim_hours: u32) -> (Client, Arc<Mutex<Sim>>, Canc
         },
         sim,
         stop,
+    )
+}
+
+/// The `begin_time`/`end_time` of the last three hours, in the vendor's format.
+fn last_three_hours() -> (String, String) {
+    (
+        format_time(Utc::now() - chrono::Duration::hours(3)),
+        format_time(Utc::now()),
     )
 }
 
@@ -180,12 +178,7 @@ async fn a_signed_client_reads_the_fleet_with_the_vendors_quirks() {
 
     // History: one track point a minute, and alarms with the polling field names (FIX-E06).
     let imei = sim.lock().expect("sim").devices[0].imei.clone();
-    let (begin, end) = (
-        (Utc::now() - chrono::Duration::hours(3))
-            .format("%Y-%m-%d %H:%M:%S")
-            .to_string(),
-        Utc::now().format("%Y-%m-%d %H:%M:%S").to_string(),
-    );
+    let (begin, end) = last_three_hours();
     let track = c
         .call(
             "jimi.device.track.list",
@@ -482,12 +475,7 @@ async fn drift_mode_renames_fields_like_an_upstream_change() {
         .iter()
         .map(|d| d.imei.clone())
         .collect();
-    let (begin, end) = (
-        (Utc::now() - chrono::Duration::hours(3))
-            .format("%Y-%m-%d %H:%M:%S")
-            .to_string(),
-        Utc::now().format("%Y-%m-%d %H:%M:%S").to_string(),
-    );
+    let (begin, end) = last_three_hours();
     let alarms = c
         .call(
             "jimi.device.alarm.list",

@@ -189,12 +189,9 @@ async fn run_roles(
             speed: config.sim_speed,
             step_s: 1.0,
         };
-        let sim = fleet_jimi::sim::push::new_sim(
-            config.sim_vehicles,
-            config.sim_seed,
-            chrono::Utc::now(),
-        )
-        .map_err(|e| anyhow::anyhow!(e))?;
+        let sim =
+            fleet_jimi::sim::new_sim(config.sim_vehicles, config.sim_seed, chrono::Utc::now())
+                .map_err(|e| anyhow::anyhow!(e))?;
         let api = fleet_jimi::sim::openapi::router(
             sim.clone(),
             fleet_jimi::sim::openapi::ApiConfig::default(),
@@ -638,7 +635,7 @@ pub async fn simulate(
             }
         })
     };
-    let sim = fleet_jimi::sim::push::new_sim(vehicles, seed, chrono::Utc::now())
+    let sim = fleet_jimi::sim::new_sim(vehicles, seed, chrono::Utc::now())
         .map_err(|e| anyhow::anyhow!(e))?;
     let api_task = match api_listen {
         Some(addr) => {

@@ -83,6 +83,24 @@ pub fn router(sim: Arc<Mutex<Sim>>, cfg: ApiConfig) -> Router {
         .with_state(api)
 }
 
+/// Serves the Open API over `sim` on a free loopback port until the returned token is cancelled;
+/// returns the base URL (what a client's `base_url` takes).
+pub async fn spawn(
+    sim: Arc<Mutex<Sim>>,
+    cfg: ApiConfig,
+) -> std::io::Result<(String, tokio_util::sync::CancellationToken)> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let stop = tokio_util::sync::CancellationToken::new();
+    let (app, token) = (router(sim, cfg), stop.clone());
+    tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move { token.cancelled().await })
+            .await
+    });
+    Ok((base, stop))
+}
+
 fn err(code: i64, message: &str) -> Value {
     json!({"code": code, "message": message, "result": null})
 }

@@ -9,13 +9,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use serde_json::Value;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 
 use super::fleet::{Push, Sim};
-use super::roads::{MONACO_PBF, Roads};
 
 /// Simulator settings.
 #[derive(Debug, Clone)]
@@ -60,16 +58,6 @@ pub fn batches(pushes: Vec<Push>) -> Vec<(&'static str, Vec<Value>)> {
                 .collect::<Vec<_>>()
         })
         .collect()
-}
-
-/// A simulated fleet on the shipped Monaco roads, shared by the pusher and the Open API.
-pub fn new_sim(
-    vehicles: usize,
-    seed: u64,
-    start: DateTime<Utc>,
-) -> Result<Arc<Mutex<Sim>>, String> {
-    let roads = Arc::new(Roads::from_pbf(MONACO_PBF).map_err(|e| e.to_string())?);
-    Ok(Arc::new(Mutex::new(Sim::new(roads, vehicles, seed, start))))
 }
 
 /// Runs the simulated fleet's pushes until `shutdown`.
