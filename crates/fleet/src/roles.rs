@@ -342,25 +342,26 @@ pub async fn up(mut config: Config) -> Result<()> {
 }
 
 pub async fn gateway(config: Config) -> Result<()> {
-    let db = open_database(&config).await?;
-    fleet_store::migrate::wait_until_current(&db.pool, config.migration_wait).await?;
-    let r = run_roles(&config, &db, &[Role::Gateway], config.listen, false).await;
-    close(db, false).await?;
-    r
+    standalone(&config, Role::Gateway, config.listen).await
 }
 
 pub async fn worker(config: Config) -> Result<()> {
-    let db = open_database(&config).await?;
-    fleet_store::migrate::run(&db.pool).await?;
-    let r = run_roles(&config, &db, &[Role::Worker], config.worker_listen, false).await;
-    close(db, false).await?;
-    r
+    standalone(&config, Role::Worker, config.worker_listen).await
 }
 
 pub async fn cron(config: Config) -> Result<()> {
-    let db = open_database(&config).await?;
-    fleet_store::migrate::wait_until_current(&db.pool, config.migration_wait).await?;
-    let r = run_roles(&config, &db, &[Role::Cron], config.cron_listen, false).await;
+    standalone(&config, Role::Cron, config.cron_listen).await
+}
+
+/// One role in its own process: the worker applies migrations, the others wait for them.
+async fn standalone(config: &Config, role: Role, addr: std::net::SocketAddr) -> Result<()> {
+    let db = open_database(config).await?;
+    if role == Role::Worker {
+        fleet_store::migrate::run(&db.pool).await?;
+    } else {
+        fleet_store::migrate::wait_until_current(&db.pool, config.migration_wait).await?;
+    }
+    let r = run_roles(config, &db, &[role], addr, false).await;
     close(db, false).await?;
     r
 }
