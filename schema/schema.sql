@@ -1257,6 +1257,66 @@ COMMENT ON TABLE ops.api_tokens IS 'Current Open API token per app key. Refreshe
 
 
 --
+-- Name: contract_results; Type: TABLE; Schema: ops; Owner: -
+--
+
+CREATE TABLE ops.contract_results (
+    run_id bigint NOT NULL,
+    method text NOT NULL,
+    outcome text NOT NULL,
+    records integer,
+    problems jsonb DEFAULT '[]'::jsonb NOT NULL,
+    sample jsonb,
+    duration_ms integer,
+    CONSTRAINT contract_results_outcome_check CHECK ((outcome = ANY (ARRAY['ok'::text, 'drift'::text, 'error'::text])))
+);
+
+
+--
+-- Name: TABLE contract_results; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON TABLE ops.contract_results IS 'Per run and vendor method: what was wrong with the response (field, expected, found) and one sample record to compare against the contract.';
+
+
+--
+-- Name: contract_runs; Type: TABLE; Schema: ops; Owner: -
+--
+
+CREATE TABLE ops.contract_runs (
+    run_id bigint NOT NULL,
+    started_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    finished_at timestamp with time zone,
+    target text NOT NULL,
+    outcome text DEFAULT 'running'::text NOT NULL,
+    methods_checked integer DEFAULT 0 NOT NULL,
+    problems integer DEFAULT 0 NOT NULL,
+    CONSTRAINT contract_runs_outcome_check CHECK ((outcome = ANY (ARRAY['running'::text, 'clean'::text, 'drift'::text, 'error'::text])))
+);
+
+
+--
+-- Name: TABLE contract_runs; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON TABLE ops.contract_runs IS 'Each run of the vendor contract check: clean (every method matched its typed contract), drift (a response broke it) or error (the vendor could not be asked).';
+
+
+--
+-- Name: contract_runs_run_id_seq; Type: SEQUENCE; Schema: ops; Owner: -
+--
+
+ALTER TABLE ops.contract_runs ALTER COLUMN run_id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME ops.contract_runs_run_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
 -- Name: cost_rates; Type: TABLE; Schema: ops; Owner: -
 --
 
@@ -1434,6 +1494,40 @@ CREATE TABLE ops.partitioned_tables (
 --
 
 COMMENT ON TABLE ops.partitioned_tables IS 'Registry of range-partitioned tables: ops.maintain_partitions() keeps premake future partitions ready and drops those older than retention (NULL keeps forever).';
+
+
+--
+-- Name: route_requests; Type: TABLE; Schema: ops; Owner: -
+--
+
+CREATE TABLE ops.route_requests (
+    requested_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    duration_ms double precision NOT NULL,
+    outcome text NOT NULL,
+    CONSTRAINT route_requests_duration_ms_check CHECK ((duration_ms >= (0)::double precision)),
+    CONSTRAINT route_requests_outcome_check CHECK ((outcome = ANY (ARRAY['ok'::text, 'no_route'::text, 'error'::text])))
+)
+PARTITION BY RANGE (requested_at);
+
+
+--
+-- Name: TABLE route_requests; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON TABLE ops.route_requests IS 'Every route request''s latency and outcome; route_p95_ms is measured from it.';
+
+
+--
+-- Name: route_requests_default; Type: TABLE; Schema: ops; Owner: -
+--
+
+CREATE TABLE ops.route_requests_default (
+    requested_at timestamp with time zone DEFAULT clock_timestamp() NOT NULL,
+    duration_ms double precision NOT NULL,
+    outcome text NOT NULL,
+    CONSTRAINT route_requests_duration_ms_check CHECK ((duration_ms >= (0)::double precision)),
+    CONSTRAINT route_requests_outcome_check CHECK ((outcome = ANY (ARRAY['ok'::text, 'no_route'::text, 'error'::text])))
+);
 
 
 --
@@ -2095,6 +2189,7 @@ CREATE TABLE state.trips (
     source text NOT NULL,
     raw_id bigint NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    reported_at timestamp with time zone,
     CONSTRAINT trips_check CHECK ((end_time >= start_time)),
     CONSTRAINT trips_distance_m_check CHECK ((distance_m >= (0)::double precision)),
     CONSTRAINT trips_duration_s_check CHECK ((duration_s >= 0))
@@ -2106,6 +2201,13 @@ CREATE TABLE state.trips (
 --
 
 COMMENT ON TABLE state.trips IS 'Closed trips (vendor trip reports and polled mileage). Writer: the trips projector.';
+
+
+--
+-- Name: COLUMN trips.reported_at; Type: COMMENT; Schema: state; Owner: -
+--
+
+COMMENT ON COLUMN state.trips.reported_at IS 'When the first report of this trip reached events.raw (received_at); trip lag = reported_at - end_time.';
 
 
 --
@@ -2127,6 +2229,13 @@ ALTER TABLE ONLY events.raw ATTACH PARTITION events.raw_default DEFAULT;
 --
 
 ALTER TABLE ONLY geo.segment_observations ATTACH PARTITION geo.segment_observations_default DEFAULT;
+
+
+--
+-- Name: route_requests_default; Type: TABLE ATTACH; Schema: ops; Owner: -
+--
+
+ALTER TABLE ONLY ops.route_requests ATTACH PARTITION ops.route_requests_default DEFAULT;
 
 
 --
@@ -2463,6 +2572,22 @@ ALTER TABLE ONLY ops.alarm_acks
 
 ALTER TABLE ONLY ops.api_tokens
     ADD CONSTRAINT api_tokens_pkey PRIMARY KEY (app_key);
+
+
+--
+-- Name: contract_results contract_results_pkey; Type: CONSTRAINT; Schema: ops; Owner: -
+--
+
+ALTER TABLE ONLY ops.contract_results
+    ADD CONSTRAINT contract_results_pkey PRIMARY KEY (run_id, method);
+
+
+--
+-- Name: contract_runs contract_runs_pkey; Type: CONSTRAINT; Schema: ops; Owner: -
+--
+
+ALTER TABLE ONLY ops.contract_runs
+    ADD CONSTRAINT contract_runs_pkey PRIMARY KEY (run_id);
 
 
 --
@@ -2822,6 +2947,20 @@ CREATE INDEX raw_default_received_at_idx ON events.raw_default USING btree (rece
 
 
 --
+-- Name: raw_received_brin; Type: INDEX; Schema: events; Owner: -
+--
+
+CREATE INDEX raw_received_brin ON ONLY events.raw USING brin (received_at);
+
+
+--
+-- Name: raw_default_received_at_idx1; Type: INDEX; Schema: events; Owner: -
+--
+
+CREATE INDEX raw_default_received_at_idx1 ON events.raw_default USING brin (received_at);
+
+
+--
 -- Name: raw_source_kind_idx; Type: INDEX; Schema: events; Owner: -
 --
 
@@ -2906,6 +3045,13 @@ CREATE INDEX ways_vertices_geom_idx ON geo.ways_vertices_pgr USING gist (the_geo
 
 
 --
+-- Name: contract_runs_started_idx; Type: INDEX; Schema: ops; Owner: -
+--
+
+CREATE INDEX contract_runs_started_idx ON ops.contract_runs USING btree (started_at DESC);
+
+
+--
 -- Name: ingestion_log_called_idx; Type: INDEX; Schema: ops; Owner: -
 --
 
@@ -2917,6 +3063,20 @@ CREATE INDEX ingestion_log_called_idx ON ops.ingestion_log USING btree (called_a
 --
 
 CREATE INDEX job_runs_job_idx ON ops.job_runs USING btree (job, started_at DESC);
+
+
+--
+-- Name: route_requests_time_idx; Type: INDEX; Schema: ops; Owner: -
+--
+
+CREATE INDEX route_requests_time_idx ON ONLY ops.route_requests USING btree (requested_at);
+
+
+--
+-- Name: route_requests_default_requested_at_idx; Type: INDEX; Schema: ops; Owner: -
+--
+
+CREATE INDEX route_requests_default_requested_at_idx ON ops.route_requests_default USING btree (requested_at);
 
 
 --
@@ -2945,6 +3105,13 @@ CREATE INDEX live_positions_geom_idx ON state.live_positions USING gist (geom);
 --
 
 CREATE INDEX parking_events_start_idx ON state.parking_events USING btree (start_time);
+
+
+--
+-- Name: trips_reported_idx; Type: INDEX; Schema: state; Owner: -
+--
+
+CREATE INDEX trips_reported_idx ON state.trips USING btree (reported_at);
 
 
 --
@@ -3004,6 +3171,13 @@ ALTER INDEX events.raw_failed_idx ATTACH PARTITION events.raw_default_received_a
 
 
 --
+-- Name: raw_default_received_at_idx1; Type: INDEX ATTACH; Schema: events; Owner: -
+--
+
+ALTER INDEX events.raw_received_brin ATTACH PARTITION events.raw_default_received_at_idx1;
+
+
+--
 -- Name: raw_default_source_kind_received_at_idx; Type: INDEX ATTACH; Schema: events; Owner: -
 --
 
@@ -3022,6 +3196,13 @@ ALTER INDEX geo.segment_observations_pkey ATTACH PARTITION geo.segment_observati
 --
 
 ALTER INDEX geo.segment_observations_way_idx ATTACH PARTITION geo.segment_observations_default_way_gid_observed_at_idx;
+
+
+--
+-- Name: route_requests_default_requested_at_idx; Type: INDEX ATTACH; Schema: ops; Owner: -
+--
+
+ALTER INDEX ops.route_requests_time_idx ATTACH PARTITION ops.route_requests_default_requested_at_idx;
 
 
 --
@@ -3165,6 +3346,14 @@ ALTER TABLE ONLY domain.vehicles
 
 ALTER TABLE ONLY domain.vehicles
     ADD CONSTRAINT vehicles_cost_centre_fkey FOREIGN KEY (cost_centre) REFERENCES domain.cost_centres(code);
+
+
+--
+-- Name: contract_results contract_results_run_id_fkey; Type: FK CONSTRAINT; Schema: ops; Owner: -
+--
+
+ALTER TABLE ONLY ops.contract_results
+    ADD CONSTRAINT contract_results_run_id_fkey FOREIGN KEY (run_id) REFERENCES ops.contract_runs(run_id) ON DELETE CASCADE;
 
 
 --

@@ -56,6 +56,35 @@ pub struct Config {
     pub sim_seed: u64,
     /// `FLEET_SIM_API_LISTEN`: where `fleet up` serves the simulated vendor Open API.
     pub sim_api_listen: SocketAddr,
+    /// The vendor Open API account the cron role polls (`JIMI_API_BASE` and friends);
+    /// `None` = no polling (pushes only).
+    pub vendor: Option<VendorConfig>,
+    /// `FLEET_ALERT_WEBHOOK_URL`: where alerts (contract drift) are POSTed as JSON; optional.
+    pub alert_webhook_url: Option<String>,
+}
+
+/// The Jimi Open API account and how it is polled.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VendorConfig {
+    /// `JIMI_API_BASE`, e.g. `https://eu-open.tracksolidpro.com`.
+    pub base_url: String,
+    /// `JIMI_APP_KEY`.
+    pub app_key: String,
+    /// `JIMI_APP_SECRET`.
+    pub app_secret: String,
+    /// `JIMI_USER_ID`: the login the token is taken for.
+    pub user_id: String,
+    /// `JIMI_PASSWORD`: that login's password (sent only as its MD5, as the vendor requires).
+    pub password: String,
+    /// `JIMI_TARGETS`: the sub-accounts every poll iterates (FIX-M19); default: the user id.
+    pub targets: Vec<String>,
+    /// `JIMI_CONTRACT_TARGET`: the (sandbox) account the daily contract check calls; default:
+    /// the first target.
+    pub contract_target: String,
+    /// `JIMI_MIN_CALL_INTERVAL_MS`: least time between two calls of one method.
+    pub pace: Duration,
+    /// `JIMI_TIMEOUT_SECS`: per-request timeout.
+    pub timeout: Duration,
 }
 
 /// A configuration variable holds a value that cannot be used.
@@ -188,6 +217,17 @@ impl Config {
                 get("FLEET_SIM_API_LISTEN"),
                 "127.0.0.1:8090",
             )?,
+            vendor: vendor_config(&get)?,
+            alert_webhook_url: match get("FLEET_ALERT_WEBHOOK_URL") {
+                Some(u) if !(u.starts_with("http://") || u.starts_with("https://")) => {
+                    return Err(ConfigError {
+                        var: "FLEET_ALERT_WEBHOOK_URL",
+                        value: u,
+                        reason: "expected a URL such as https://hooks.example/fleet".into(),
+                    });
+                }
+                u => u,
+            },
             sim_seed: match get("FLEET_SIM_SEED") {
                 None => 42,
                 Some(v) => v.trim().parse().map_err(|_| ConfigError {
@@ -198,6 +238,82 @@ impl Config {
             },
         })
     }
+}
+
+/// The vendor account, when `JIMI_API_BASE` is set; then every credential must be too.
+fn vendor_config(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<VendorConfig>, ConfigError> {
+    let Some(base) = get("JIMI_API_BASE") else {
+        for var in [
+            "JIMI_APP_KEY",
+            "JIMI_APP_SECRET",
+            "JIMI_USER_ID",
+            "JIMI_PASSWORD",
+            "JIMI_TARGETS",
+        ] {
+            if get(var).is_some() {
+                return Err(ConfigError {
+                    var,
+                    value: "(set)".into(),
+                    reason: "JIMI_API_BASE is not set, so the vendor account would be ignored; set JIMI_API_BASE (e.g. https://eu-open.tracksolidpro.com) too".into(),
+                });
+            }
+        }
+        return Ok(None);
+    };
+    if !(base.starts_with("http://") || base.starts_with("https://")) {
+        return Err(ConfigError {
+            var: "JIMI_API_BASE",
+            value: base,
+            reason: "expected a base URL such as https://eu-open.tracksolidpro.com".into(),
+        });
+    }
+    let required = |var: &'static str| {
+        get(var).ok_or_else(|| ConfigError {
+            var,
+            value: String::new(),
+            reason: "required when JIMI_API_BASE is set (see .env.example)".into(),
+        })
+    };
+    let user_id = required("JIMI_USER_ID")?;
+    let mut targets: Vec<String> = Vec::new();
+    for t in get("JIMI_TARGETS")
+        .unwrap_or_else(|| user_id.clone())
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+    {
+        if !targets.iter().any(|x| x == t) {
+            targets.push(t.to_string());
+        }
+    }
+    let contract_target = get("JIMI_CONTRACT_TARGET")
+        .map(|t| t.trim().to_string())
+        .or_else(|| targets.first().cloned())
+        .unwrap_or_else(|| user_id.clone());
+    Ok(Some(VendorConfig {
+        base_url: base.trim_end_matches('/').to_string(),
+        app_key: required("JIMI_APP_KEY")?,
+        app_secret: required("JIMI_APP_SECRET")?,
+        password: required("JIMI_PASSWORD")?,
+        user_id,
+        targets,
+        contract_target,
+        pace: Duration::from_millis(
+            int_in(
+                "JIMI_MIN_CALL_INTERVAL_MS",
+                get("JIMI_MIN_CALL_INTERVAL_MS"),
+                250,
+                0,
+                60_000,
+            )?
+            .into(),
+        ),
+        timeout: Duration::from_secs(
+            int_in("JIMI_TIMEOUT_SECS", get("JIMI_TIMEOUT_SECS"), 30, 1, 600)?.into(),
+        ),
+    }))
 }
 
 /// `source=secret,source2=secret2`; source names follow the event log's rule (lower-case, digits, `_`).
@@ -390,6 +506,38 @@ mod tests {
             assert_eq!(e.var, var);
             assert!(e.to_string().contains(var), "{e}");
         }
+    }
+
+    #[test]
+    fn vendor_account_is_all_or_nothing() {
+        assert_eq!(cfg(&[]).expect("no vendor").vendor, None);
+        let full = [
+            ("JIMI_API_BASE", "https://eu-open.tracksolidpro.com/"),
+            ("JIMI_APP_KEY", "k"),
+            ("JIMI_APP_SECRET", "s"),
+            ("JIMI_USER_ID", "fireside"),
+            ("JIMI_PASSWORD", "p"),
+        ];
+        let v = cfg(&full).expect("valid").vendor.expect("vendor");
+        assert_eq!(v.base_url, "https://eu-open.tracksolidpro.com");
+        assert_eq!(v.targets, vec!["fireside".to_string()]);
+        assert_eq!(v.contract_target, "fireside");
+        assert_eq!(v.pace, Duration::from_millis(250));
+        let mut more = full.to_vec();
+        more.push((
+            "JIMI_TARGETS",
+            "fireside, Fireside@HQ,,Fireside_MSA,fireside",
+        ));
+        more.push(("JIMI_CONTRACT_TARGET", "sandbox"));
+        let v = cfg(&more).expect("valid").vendor.expect("vendor");
+        assert_eq!(v.targets, ["fireside", "Fireside@HQ", "Fireside_MSA"]);
+        assert_eq!(v.contract_target, "sandbox");
+        let e = cfg(&full[..4]).expect_err("password missing");
+        assert_eq!(e.var, "JIMI_PASSWORD");
+        let e = cfg(&full[1..]).expect_err("base missing");
+        assert!(e.reason.contains("JIMI_API_BASE"), "{e}");
+        let e = cfg(&[("JIMI_API_BASE", "eu-open.tracksolidpro.com")]).expect_err("no scheme");
+        assert_eq!(e.var, "JIMI_API_BASE");
     }
 
     #[test]

@@ -7,7 +7,7 @@
 //! than a timing accident. A slot missed while no cron was running is picked up at the next start
 //! (the current slot is always due until claimed). Runs record start, end, outcome and rows.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -17,7 +17,12 @@ use chrono::{DateTime, TimeZone, Utc};
 use fleet_serve::{Liveness, RoleResult, metrics};
 use serde_json::json;
 use sqlx::PgPool;
+use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+
+pub mod contract;
+pub mod polls;
+pub mod slo;
 
 /// How long the scheduler loop may go without a tick before its health turns red.
 pub const STALE_AFTER: Duration = Duration::from_secs(30);
@@ -46,18 +51,39 @@ impl Job {
     }
 }
 
-/// The jobs of this build. Later areas add polls, contract check, SLO measurement, imports.
-pub fn default_jobs() -> Vec<Job> {
-    vec![Job::new(
-        "partition_maintenance",
-        Duration::from_secs(86_400),
-        |pool| async move {
-            fleet_store::partitions::maintain(&pool)
-                .await
-                .map(|c| c.len() as u64)
-                .map_err(|e| e.to_string())
-        },
-    )]
+/// What the jobs need besides the database: the vendor account (when polling is configured)
+/// and where alerts go.
+#[derive(Clone, Default)]
+pub struct Context {
+    pub vendor: Option<Arc<polls::Vendor>>,
+    pub alert_webhook: Option<String>,
+}
+
+/// Every job of the cron role. Polls and the contract check need a vendor account; without
+/// one they are left out (and the health facts say so).
+pub fn jobs(ctx: &Context) -> Vec<Job> {
+    let mut jobs = vec![
+        Job::new(
+            "partition_maintenance",
+            Duration::from_secs(86_400),
+            |pool| async move {
+                fleet_store::partitions::maintain(&pool)
+                    .await
+                    .map(|c| c.len() as u64)
+                    .map_err(|e| e.to_string())
+            },
+        ),
+        Job::new(
+            "slo_measurement",
+            Duration::from_secs(60),
+            |pool| async move { slo::measure(&pool).await.map_err(|e| e.to_string()) },
+        ),
+    ];
+    if let Some(v) = &ctx.vendor {
+        jobs.extend(polls::jobs(v.clone()));
+        jobs.push(contract::job(v.clone(), ctx.alert_webhook.clone()));
+    }
+    jobs
 }
 
 /// The cron role's liveness record.
@@ -72,7 +98,17 @@ pub fn slot_of(now: DateTime<Utc>, every: Duration) -> DateTime<Utc> {
     Utc.timestamp_opt(start, 0).single().unwrap_or(now)
 }
 
-/// Runs the scheduler until `shutdown` is cancelled.
+/// How long shutdown waits for running jobs before abandoning them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+type SlotResult = (
+    &'static str,
+    DateTime<Utc>,
+    Result<Option<serde_json::Value>, sqlx::Error>,
+);
+
+/// Runs the scheduler until `shutdown` is cancelled. Jobs run concurrently (a slow track poll
+/// never delays the minute's live poll), each at most once at a time in this process.
 pub async fn run(
     pool: PgPool,
     jobs: Vec<Job>,
@@ -80,7 +116,18 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> RoleResult {
     let host = hostname();
+    abandon_stale_runs(&pool).await;
+    live.set_fact(
+        "jobs",
+        json!(
+            jobs.iter()
+                .map(|j| json!({"job": j.name, "every_s": j.every.as_secs()}))
+                .collect::<Vec<_>>()
+        ),
+    );
     let mut done: HashMap<&'static str, DateTime<Utc>> = HashMap::new();
+    let mut running: JoinSet<SlotResult> = JoinSet::new();
+    let mut busy: HashSet<&'static str> = HashSet::new();
     let mut interval = tokio::time::interval(Duration::from_secs(1));
     interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ::metrics::gauge!(metrics::ROLE_UP, "role" => "cron").set(1.0);
@@ -89,28 +136,65 @@ pub async fn run(
             _ = shutdown.cancelled() => break,
             _ = interval.tick() => {}
         }
-        for job in &jobs {
-            let slot = slot_of(Utc::now(), job.every);
-            if done.get(job.name) == Some(&slot) {
+        while let Some(finished) = running.try_join_next() {
+            let Ok((name, slot, result)) = finished else {
                 continue;
-            }
-            match run_slot(&pool, job, slot, &host).await {
+            };
+            busy.remove(name);
+            match result {
                 Ok(outcome) => {
-                    done.insert(job.name, slot);
+                    done.insert(name, slot);
                     if let Some(o) = outcome {
-                        live.set_fact(&format!("job.{}", job.name), o);
+                        live.set_fact(&format!("job.{name}"), o);
                     }
                 }
                 Err(e) => {
-                    tracing::warn!(job = job.name, error = %e, "could not claim the job slot; will retry")
+                    tracing::warn!(job = name, error = %e, "could not claim or record the job slot; will retry")
                 }
             }
         }
+        for job in &jobs {
+            let slot = slot_of(Utc::now(), job.every);
+            if done.get(job.name) == Some(&slot) || busy.contains(job.name) {
+                continue;
+            }
+            busy.insert(job.name);
+            let (pool, job, host) = (pool.clone(), job.clone(), host.clone());
+            running.spawn(async move {
+                let r = run_slot(&pool, &job, slot, &host).await;
+                (job.name, slot, r)
+            });
+        }
         live.tick();
+    }
+    if !running.is_empty() {
+        tracing::info!(jobs = running.len(), "waiting for running jobs to finish");
+        let drained = tokio::time::timeout(SHUTDOWN_GRACE, async {
+            while running.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            running.abort_all();
+            let _ = sqlx::query("UPDATE ops.job_runs SET outcome = 'error', finished_at = clock_timestamp(), detail = 'interrupted: the cron process shut down' WHERE host = $1 AND outcome = 'running'")
+                .bind(&host)
+                .execute(&pool)
+                .await;
+        }
     }
     ::metrics::gauge!(metrics::ROLE_UP, "role" => "cron").set(0.0);
     tracing::info!("cron stopped");
     Ok(())
+}
+
+/// A run still `running` long after any job could take marks a process that died mid-job;
+/// it is closed so the run history does not show it running forever.
+async fn abandon_stale_runs(pool: &PgPool) {
+    if let Err(e) = sqlx::query("UPDATE ops.job_runs SET outcome = 'error', finished_at = clock_timestamp(), detail = 'abandoned: the process running it stopped' WHERE outcome = 'running' AND started_at < now() - interval '6 hours'")
+        .execute(pool)
+        .await
+    {
+        tracing::warn!(error = %e, "could not close abandoned job runs");
+    }
 }
 
 /// Claims and runs one slot of `job`. `Ok(None)` = another process owns the slot.

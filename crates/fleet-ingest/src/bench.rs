@@ -112,7 +112,7 @@ pub async fn run(
                 .map_err(|e| e.to_string())
         })
     };
-    let client = reqwest::Client::builder()
+    let client = fleet_core::http::client(Duration::from_secs(60))
         .pool_max_idle_per_host(p.concurrency)
         .build()?;
 

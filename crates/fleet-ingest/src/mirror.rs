@@ -34,8 +34,7 @@ impl Mirror {
     /// Starts forwarding to `base` (e.g. `https://old-stack.example/webhook`).
     pub fn start(base: String) -> Self {
         let (tx, mut rx) = mpsc::channel::<Copy>(QUEUE);
-        let client = reqwest::Client::builder()
-            .timeout(Duration::from_secs(10))
+        let client = fleet_core::http::client(Duration::from_secs(10))
             .build()
             .unwrap_or_default();
         let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));

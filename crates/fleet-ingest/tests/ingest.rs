@@ -60,7 +60,7 @@ async fn push_jimi(
     token: &str,
     data_list: &serde_json::Value,
 ) -> reqwest::Response {
-    reqwest::Client::new()
+    fleet_testkit::http()
         .post(format!("{base}/push/jimi/{path}"))
         .form(&[("token", token), ("data_list", &data_list.to_string())])
         .send()
@@ -177,7 +177,7 @@ async fn rejected_requests_never_reach_the_log() {
         404
     );
     let huge = "x".repeat(100 * 1024);
-    let res = reqwest::Client::new()
+    let res = fleet_testkit::http()
         .post(format!("{base}/push/jimi/pushgps"))
         .form(&[("token", TOKEN), ("data_list", &huge)])
         .send()
@@ -185,7 +185,7 @@ async fn rejected_requests_never_reach_the_log() {
         .expect("send");
     assert_eq!(res.status().as_u16(), 413);
     // Generic signed source with a wrong signature, and an unconfigured source.
-    let res = reqwest::Client::new()
+    let res = fleet_testkit::http()
         .post(format!("{base}/push/fuel_feed"))
         .header("x-fleet-signature", "sha256=00")
         .body("{}")
@@ -193,7 +193,7 @@ async fn rejected_requests_never_reach_the_log() {
         .await
         .expect("send");
     assert_eq!(res.status().as_u16(), 401);
-    let res = reqwest::Client::new()
+    let res = fleet_testkit::http()
         .post(format!("{base}/push/nobody"))
         .body("{}")
         .send()
@@ -202,7 +202,9 @@ async fn rejected_requests_never_reach_the_log() {
     assert_eq!(res.status().as_u16(), 404);
 
     assert_eq!(count(&db.pool, "SELECT count(*) FROM events.raw").await, 0);
-    let metrics = reqwest::get(format!("{base}/metrics"))
+    let metrics = fleet_testkit::http()
+        .get(format!("{base}/metrics"))
+        .send()
         .await
         .expect("metrics")
         .text()
@@ -232,7 +234,7 @@ async fn signed_sources_are_stored_verbatim_with_their_kind() {
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(SECRET.as_bytes()).expect("key");
     mac.update(body);
     let sig = hex::encode(mac.finalize().into_bytes());
-    let res = reqwest::Client::new()
+    let res = fleet_testkit::http()
         .post(format!("{base}/push/fuel_feed"))
         .header("x-fleet-signature", format!("sha256={sig}"))
         .header("x-fleet-kind", "changes")
@@ -306,7 +308,7 @@ async fn malformed_and_hostile_bodies_are_stored_and_dead_lettered() {
     let db = TestDb::new().await;
     let (base, stop) = gateway(db.pool.clone()).await;
     let w = spawn_worker(db.pool.clone(), stop.clone());
-    let client = reqwest::Client::new();
+    let client = fleet_testkit::http();
     let bodies: Vec<Vec<u8>> = vec![
         format!("token={TOKEN}&data_list=not%20json").into_bytes(),
         format!("token={TOKEN}&data_list=%5B%7B%22deviceImei%22%3A%22%22%7D%5D").into_bytes(),
@@ -553,7 +555,7 @@ async fn replay_rebuilds_state_identical_to_the_live_result() {
 async fn concurrent_pushes_share_commits_but_each_gets_its_own_row() {
     let db = TestDb::new().await;
     let (base, stop) = gateway(db.pool.clone()).await;
-    let client = reqwest::Client::new();
+    let client = fleet_testkit::http();
     let sends = (0..200).map(|i| {
         let (client, base) = (client.clone(), base.clone());
         tokio::spawn(async move {

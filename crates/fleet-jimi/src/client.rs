@@ -41,6 +41,9 @@ pub struct ClientConfig {
     pub refresh_margin: Duration,
     /// Least time between two token-gets (the vendor allows about one a minute).
     pub token_get_interval: Duration,
+    /// Least time between two calls of one method from this process. The vendor publishes no
+    /// rate limit but answers 1006 to bursts; pacing avoids the storm instead of backing off.
+    pub pace: Duration,
 }
 
 impl ClientConfig {
@@ -62,6 +65,7 @@ impl ClientConfig {
             busy_backoff: Duration::from_secs(2),
             refresh_margin: Duration::from_secs(300),
             token_get_interval: Duration::from_secs(61),
+            pace: Duration::from_millis(250),
         }
     }
 }
@@ -122,6 +126,8 @@ pub struct Client {
     http: reqwest::Client,
     pool: PgPool,
     who: String,
+    /// Per method, the earliest moment the next call may go out (see `ClientConfig::pace`).
+    next_call: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Instant>>>,
 }
 
 /// Reads the envelope's code, which may be a number or a string.
@@ -135,13 +141,13 @@ fn envelope_code(v: &Value) -> Option<i64> {
 
 impl Client {
     pub fn new(cfg: ClientConfig, pool: PgPool) -> Result<Self, ClientError> {
-        let http = reqwest::Client::builder()
-            .timeout(cfg.timeout)
-            .build()
-            .map_err(|e| ClientError::Http {
-                method: "(client)".into(),
-                detail: e.to_string(),
-            })?;
+        let http =
+            fleet_core::http::client(cfg.timeout)
+                .build()
+                .map_err(|e| ClientError::Http {
+                    method: "(client)".into(),
+                    detail: e.to_string(),
+                })?;
         let who = format!(
             "{}:{}",
             std::fs::read_to_string("/proc/sys/kernel/hostname")
@@ -154,6 +160,7 @@ impl Client {
             http,
             pool,
             who,
+            next_call: std::sync::Arc::default(),
         })
     }
 
@@ -217,8 +224,24 @@ impl Client {
         }
     }
 
+    /// Waits for this method's turn: calls of one method leave at least `pace` apart.
+    async fn pace(&self, method: &str) {
+        if self.cfg.pace.is_zero() {
+            return;
+        }
+        let wait = {
+            let mut next = self.next_call.lock().unwrap_or_else(|e| e.into_inner());
+            let now = Instant::now();
+            let at = next.get(method).map_or(now, |t| (*t).max(now));
+            next.insert(method.to_string(), at + self.cfg.pace);
+            at - now
+        };
+        tokio::time::sleep(wait).await;
+    }
+
     /// One signed POST; vendor errors (HTTP 200 with a non-zero code) become `Vendor`.
     async fn post(&self, method: &str, params: &[(&str, &str)]) -> Result<Reply, ClientError> {
+        self.pace(method).await;
         let ts = fleet_core::jimi::format_time(Utc::now());
         let mut all: Vec<(&str, &str)> = vec![
             ("method", method),

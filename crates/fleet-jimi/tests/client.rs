@@ -24,6 +24,8 @@ fn client(base: &str, pool: &PgPool) -> Client {
     let mut cfg = ClientConfig::new(base, &d.app_key, &d.app_secret, &d.user_id, &d.password);
     cfg.busy_backoff = Duration::from_millis(100);
     cfg.token_get_interval = Duration::from_millis(1100);
+    // Tests that want pacing set it; the rest run as fast as the simulator allows.
+    cfg.pace = Duration::ZERO;
     Client::new(cfg, pool.clone()).expect("client")
 }
 
@@ -167,6 +169,44 @@ async fn a_token_that_expires_mid_run_is_renewed_transparently() {
 }
 
 #[tokio::test]
+async fn pacing_keeps_a_burst_under_the_vendor_limit() {
+    let db = TestDb::new().await;
+    let (base, _sim, stop) = vendor(ApiConfig {
+        min_interval: Duration::from_millis(200),
+        ..ApiConfig::default()
+    })
+    .await;
+    let d = ApiConfig::default();
+    let mut cfg = ClientConfig::new(&base, &d.app_key, &d.app_secret, &d.user_id, &d.password);
+    cfg.pace = Duration::from_millis(250);
+    cfg.max_busy_retries = 0;
+    let c = Client::new(cfg, db.pool.clone()).expect("client");
+    // Concurrent callers of one method are spaced out, so not one call meets a 1006.
+    let calls = (0..5).map(|_| {
+        let c = c.clone();
+        async move {
+            c.call(
+                "jimi.user.device.location.list",
+                &[("target", "demo")],
+                Some("demo"),
+            )
+            .await
+        }
+    });
+    let mut set = tokio::task::JoinSet::new();
+    for call in calls {
+        set.spawn(call);
+    }
+    while let Some(r) = set.join_next().await {
+        r.expect("task").expect("no 1006 while paced");
+    }
+    let codes = log(&db.pool, "jimi.user.device.location.list").await;
+    assert_eq!(codes.len(), 5);
+    assert!(codes.iter().all(|(o, _)| o == "ok"), "{codes:?}");
+    stop.cancel();
+}
+
+#[tokio::test]
 async fn a_1006_storm_is_ridden_out_with_backoff() {
     let db = TestDb::new().await;
     let (base, _sim, stop) = vendor(ApiConfig {
@@ -202,6 +242,7 @@ async fn a_1006_storm_is_ridden_out_with_backoff() {
         "demo-password",
     );
     cfg.max_busy_retries = 0;
+    cfg.pace = Duration::ZERO;
     let impatient = Client::new(cfg, db.pool.clone()).expect("client");
     let _ = impatient
         .call(

@@ -87,7 +87,7 @@ async fn serve(cfg: ApiConfig, sim_hours: u32) -> (Client, Arc<Mutex<Sim>>, Canc
         Client {
             url,
             cfg,
-            http: reqwest::Client::new(),
+            http: fleet_testkit::http(),
         },
         sim,
         stop,

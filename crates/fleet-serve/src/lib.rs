@@ -5,6 +5,7 @@
 
 pub mod health;
 pub mod metrics;
+pub mod slo;
 
 use axum::Router;
 use axum::http::StatusCode;

@@ -25,6 +25,10 @@ pub const WORKER_BATCH_SECONDS: &str = "fleet_worker_batch_seconds";
 pub const PUSH_ACCEPTED_TOTAL: &str = "fleet_push_accepted_total";
 pub const PUSH_REJECTED_TOTAL: &str = "fleet_push_rejected_total";
 pub const RAW_APPEND_BATCH_SIZE: &str = "fleet_raw_append_batch_size";
+pub const SLO_VALUE: &str = "fleet_slo_value";
+pub const SLO_MET: &str = "fleet_slo_met";
+pub const CONTRACT_DRIFT: &str = "fleet_contract_drift";
+pub const CONTRACT_PROBLEMS: &str = "fleet_contract_problems";
 
 /// Installs the process-wide Prometheus recorder (once) and returns its handle.
 pub fn install() -> PrometheusHandle {

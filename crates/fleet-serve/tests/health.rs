@@ -21,7 +21,11 @@ async fn spawn(health: Health) -> (String, CancellationToken) {
 }
 
 async fn get(url: &str) -> (u16, Value) {
-    let res = reqwest::get(url).await.expect("request");
+    let res = fleet_testkit::http()
+        .get(url)
+        .send()
+        .await
+        .expect("request");
     let status = res.status().as_u16();
     (status, res.json().await.unwrap_or(Value::Null))
 }
@@ -116,7 +120,9 @@ async fn metrics_count_requests_by_route_template() {
     let _ = get(&format!("{base}/health/gateway")).await;
     let (status, _) = get(&format!("{base}/no/such/path")).await;
     assert_eq!(status, 404);
-    let text = reqwest::get(format!("{base}/metrics"))
+    let text = fleet_testkit::http()
+        .get(format!("{base}/metrics"))
+        .send()
         .await
         .expect("metrics")
         .text()

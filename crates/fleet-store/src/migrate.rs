@@ -62,6 +62,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "merge_value",
         sql: include_str!("../../../migrations/0008_merge_value.sql"),
     },
+    Migration {
+        version: 9,
+        name: "polls_contract_slo",
+        sql: include_str!("../../../migrations/0009_polls_contract_slo.sql"),
+    },
 ];
 
 /// The newest embedded migration version.

@@ -246,3 +246,10 @@ where
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// An HTTP client for tests (loopback calls to the gateway, the simulator, pages).
+pub fn http() -> reqwest::Client {
+    fleet_core::http::client(Duration::from_secs(30))
+        .build()
+        .expect("an HTTP client")
+}

@@ -125,57 +125,7 @@ async fn run_roles(
     let shutdown = shutdown_on_signal();
     let mut lives: Vec<Arc<Liveness>> = Vec::new();
     let mut tasks: JoinSet<(&'static str, RoleResult)> = JoinSet::new();
-    for role in roles {
-        match role {
-            Role::Gateway => {
-                let live = Liveness::new("gateway", Duration::from_secs(30));
-                lives.push(live.clone());
-                let token = shutdown.clone();
-                // The gateway's liveness fact: its runtime keeps scheduling work.
-                tasks.spawn(async move {
-                    let mut every = tokio::time::interval(Duration::from_secs(1));
-                    loop {
-                        tokio::select! {
-                            _ = token.cancelled() => break,
-                            _ = every.tick() => live.tick(),
-                        }
-                    }
-                    ("gateway", Ok(()))
-                });
-            }
-            Role::Worker => {
-                let live = fleet_ingest::worker::liveness();
-                lives.push(live.clone());
-                let (pool, token) = (db.pool.clone(), shutdown.clone());
-                tasks.spawn(async move {
-                    ("worker", fleet_ingest::worker::run(pool, live, token).await)
-                });
-            }
-            Role::Cron => {
-                let live = fleet_cron::liveness();
-                lives.push(live.clone());
-                let (pool, token) = (db.pool.clone(), shutdown.clone());
-                tasks.spawn(async move {
-                    (
-                        "cron",
-                        fleet_cron::run(pool, fleet_cron::default_jobs(), live, token).await,
-                    )
-                });
-            }
-        }
-    }
-    let health = Health::new(db.pool.clone(), lives);
-    let router = if roles.contains(&Role::Gateway) {
-        let push = fleet_ingest::push::PushConfig {
-            jimi_token: config.jimi_push_token.clone(),
-            secrets: config.push_secrets.clone(),
-            max_bytes: config.push_max_bytes,
-            mirror_url: config.push_mirror_url.clone(),
-        };
-        fleet_serve::gateway_router(health, fleet_ingest::push::router(db.pool.clone(), push))
-    } else {
-        fleet_serve::finish(fleet_serve::ops_router(health))
-    };
+    // The listener and the simulated vendor come first, so the first poll finds them up.
     let listener = TcpListener::bind(addr).await.with_context(|| {
         format!("cannot listen on {addr}: is another fleet already running? Set FLEET_LISTEN / FLEET_WORKER_LISTEN / FLEET_CRON_LISTEN to another address")
     })?;
@@ -222,6 +172,60 @@ async fn run_roles(
             ("simulator", r)
         });
     }
+    for role in roles {
+        match role {
+            Role::Gateway => {
+                let live = Liveness::new("gateway", Duration::from_secs(30));
+                lives.push(live.clone());
+                let token = shutdown.clone();
+                // The gateway's liveness fact: its runtime keeps scheduling work.
+                tasks.spawn(async move {
+                    let mut every = tokio::time::interval(Duration::from_secs(1));
+                    loop {
+                        tokio::select! {
+                            _ = token.cancelled() => break,
+                            _ = every.tick() => live.tick(),
+                        }
+                    }
+                    ("gateway", Ok(()))
+                });
+            }
+            Role::Worker => {
+                let live = fleet_ingest::worker::liveness();
+                lives.push(live.clone());
+                let (pool, token) = (db.pool.clone(), shutdown.clone());
+                tasks.spawn(async move {
+                    ("worker", fleet_ingest::worker::run(pool, live, token).await)
+                });
+            }
+            Role::Cron => {
+                let live = fleet_cron::liveness();
+                lives.push(live.clone());
+                let (pool, token) = (db.pool.clone(), shutdown.clone());
+                let ctx = cron_context(config, &db.pool, banner)?;
+                tasks.spawn(async move {
+                    (
+                        "cron",
+                        fleet_cron::run(pool, fleet_cron::jobs(&ctx), live, token).await,
+                    )
+                });
+            }
+        }
+    }
+    let health = Health::new(db.pool.clone(), lives);
+    let router = if roles.contains(&Role::Gateway) {
+        let push = fleet_ingest::push::PushConfig {
+            jimi_token: config.jimi_push_token.clone(),
+            secrets: config.push_secrets.clone(),
+            max_bytes: config.push_max_bytes,
+            mirror_url: config.push_mirror_url.clone(),
+        };
+        let areas = fleet_ingest::push::router(db.pool.clone(), push)
+            .merge(fleet_serve::slo::router(db.pool.clone()));
+        fleet_serve::gateway_router(health, areas)
+    } else {
+        fleet_serve::finish(fleet_serve::ops_router(health))
+    };
     let token = shutdown.clone();
     tasks.spawn(async move {
         let r = fleet_serve::serve(listener, router, token)
@@ -257,6 +261,63 @@ async fn run_roles(
         Some(e) => Err(e),
         None => Ok(()),
     }
+}
+
+/// What the cron jobs need: the vendor account from `JIMI_*` (or, in `fleet up` with the
+/// simulator and no account configured, the simulated vendor), and the alert webhook.
+fn cron_context(config: &Config, pool: &PgPool, simulated: bool) -> Result<fleet_cron::Context> {
+    let vendor = match (&config.vendor, config.sim_vehicles > 0) {
+        (Some(v), _) => Some(v.clone()),
+        (None, true) if simulated => {
+            let d = fleet_jimi::sim::openapi::ApiConfig::default();
+            let targets: Vec<String> = fleet_jimi::sim::fleet::ACCOUNTS
+                .iter()
+                .map(|a| a.to_string())
+                .collect();
+            Some(fleet_core::config::VendorConfig {
+                base_url: format!("http://{}", config.sim_api_listen),
+                app_key: d.app_key,
+                app_secret: d.app_secret,
+                user_id: d.user_id,
+                password: d.password,
+                contract_target: targets[0].clone(),
+                targets,
+                pace: std::time::Duration::from_millis(250),
+                timeout: std::time::Duration::from_secs(30),
+            })
+        }
+        _ => None,
+    };
+    let vendor = match vendor {
+        Some(v) => {
+            let mut cfg = fleet_jimi::client::ClientConfig::new(
+                &v.base_url,
+                &v.app_key,
+                &v.app_secret,
+                &v.user_id,
+                &v.password,
+            );
+            cfg.pace = v.pace;
+            cfg.timeout = v.timeout;
+            let client = fleet_jimi::client::Client::new(cfg, pool.clone())?;
+            tracing::info!(base = %v.base_url, targets = ?v.targets, "vendor polling is on");
+            Some(Arc::new(fleet_cron::polls::Vendor {
+                client,
+                targets: v.targets,
+                contract_target: v.contract_target,
+            }))
+        }
+        None => {
+            tracing::info!(
+                "vendor polling is off: set JIMI_API_BASE and the JIMI_* credentials to poll the Open API"
+            );
+            None
+        }
+    };
+    Ok(fleet_cron::Context {
+        vendor,
+        alert_webhook: config.alert_webhook_url.clone(),
+    })
 }
 
 fn print_banner(config: &Config, db: &Database, addr: std::net::SocketAddr, roles: &[&str]) {

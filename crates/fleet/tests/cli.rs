@@ -117,7 +117,9 @@ impl Drop for Proc {
 }
 
 async fn health(addr: &str, role: &str) -> (u16, serde_json::Value) {
-    let res = reqwest::get(format!("http://{addr}/health/{role}"))
+    let res = fleet_testkit::http()
+        .get(format!("http://{addr}/health/{role}"))
+        .send()
         .await
         .expect("health request");
     let status = res.status().as_u16();
@@ -173,7 +175,9 @@ async fn up_runs_all_roles_and_stops_cleanly_on_sigterm() {
         "graceful shutdown exits 0"
     );
     assert!(
-        reqwest::get(format!("http://{addr}/health/gateway"))
+        fleet_testkit::http()
+            .get(format!("http://{addr}/health/gateway"))
+            .send()
             .await
             .is_err(),
         "the listener is closed after shutdown"
@@ -302,7 +306,7 @@ async fn up_accepts_a_vendor_push_and_projects_it() {
     let addr = p.listen_addr();
     wait_healthy(&addr, "worker").await;
     let list = r#"[{"deviceImei":"862798050000777","gpsTime":"2026-11-23 08:30:00","lat":"-1.2921","lng":"36.8219","gpsSpeed":"35"}]"#;
-    let res = reqwest::Client::new()
+    let res = fleet_testkit::http()
         .post(format!("http://{addr}/push/jimi/pushgps"))
         .form(&[("token", "local-push-token"), ("data_list", list)])
         .send()

@@ -117,6 +117,8 @@ pub struct Vehicle {
     activity: Activity,
     next_obd: DateTime<Utc>,
     sos_until: Option<DateTime<Utc>>,
+    /// When the current stop began (the vehicle's last arrival, or the start of the simulation).
+    stopped_since: DateTime<Utc>,
 }
 
 /// One item for one IoT Hub path.
@@ -148,10 +150,32 @@ pub struct AlarmRecord {
     pub speed_kmh: f64,
 }
 
+/// A finished trip of a vehicle, for the Open API's trip report (`jimi.device.track.mileage`).
+#[derive(Debug, Clone)]
+pub struct TripRecord {
+    pub vehicle: usize,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub from: Point,
+    pub to: Point,
+    pub start_odometer_m: f64,
+    pub end_odometer_m: f64,
+    pub max_speed_kmh: f64,
+}
+
+/// A finished stop of a vehicle, for the Open API's parking report.
+#[derive(Debug, Clone)]
+pub struct StopRecord {
+    pub vehicle: usize,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub at: Point,
+}
+
 /// Track points kept per device (3 days at one a minute).
 const TRACK_KEEP: usize = 3 * 24 * 60;
-/// Alarms kept.
-const ALARMS_KEEP: usize = 20_000;
+/// Alarms, trips and stops kept.
+const RECORDS_KEEP: usize = 20_000;
 
 /// The whole simulated fleet.
 pub struct Sim {
@@ -163,6 +187,8 @@ pub struct Sim {
     /// Per device, one fix a minute for the last days.
     pub tracks: HashMap<String, VecDeque<TrackPoint>>,
     pub alarms: VecDeque<AlarmRecord>,
+    pub trips: VecDeque<TripRecord>,
+    pub stops: VecDeque<StopRecord>,
     started: bool,
 }
 
@@ -245,6 +271,7 @@ impl Sim {
                 },
                 next_obd: start,
                 sos_until: None,
+                stopped_since: start,
             });
             let account = ACCOUNTS[v % ACCOUNTS.len()];
             let health = match v {
@@ -284,6 +311,8 @@ impl Sim {
             devices,
             tracks: HashMap::new(),
             alarms: VecDeque::new(),
+            trips: VecDeque::new(),
+            stops: VecDeque::new(),
             started: false,
         }
     }
@@ -341,12 +370,16 @@ impl Sim {
                     .unwrap_or_default()
                     .to_string(),
                 alarm_type: ty.to_string(),
-                time: self.now,
+                // When it was raised (a step spans many seconds), as the push says.
+                time: m["alarmTime"]
+                    .as_str()
+                    .and_then(fleet_core::jimi::parse_time)
+                    .unwrap_or(self.now),
                 lat: num("lat"),
                 lng: num("lng"),
                 speed_kmh: num("gpsSpeed"),
             });
-            if self.alarms.len() > ALARMS_KEEP {
+            if self.alarms.len() > RECORDS_KEEP {
                 self.alarms.pop_front();
             }
         }
@@ -456,6 +489,15 @@ impl Sim {
                 let dest = rng.below(roads.nodes.len());
                 match roads.route(veh.node, dest).filter(|p| p.len() >= 2) {
                     Some(path) => {
+                        self.stops.push_back(StopRecord {
+                            vehicle: v,
+                            start: veh.stopped_since,
+                            end: now,
+                            at: veh.pos,
+                        });
+                        if self.stops.len() > RECORDS_KEEP {
+                            self.stops.pop_front();
+                        }
                         veh.acc_on = true;
                         veh.trip = Some(TripStart {
                             time: now,
@@ -528,7 +570,21 @@ impl Sim {
                     if *leg + 1 >= path.len() {
                         veh.speed_kmh = 0.0;
                         veh.acc_on = false;
+                        veh.stopped_since = now;
                         if let Some(t) = veh.trip.take() {
+                            self.trips.push_back(TripRecord {
+                                vehicle: v,
+                                start: t.time,
+                                end: now,
+                                from: t.pos,
+                                to: veh.pos,
+                                start_odometer_m: t.odometer_m,
+                                end_odometer_m: veh.odometer_m,
+                                max_speed_kmh: t.max_speed,
+                            });
+                            if self.trips.len() > RECORDS_KEEP {
+                                self.trips.pop_front();
+                            }
                             let secs = (now - t.time).num_seconds().max(1);
                             let dist = veh.odometer_m - t.odometer_m;
                             // The push's fields are not public: these follow the polled trip reports

@@ -261,13 +261,25 @@ fn token_refresh(api: &Api, p: &HashMap<&str, &str>) -> Value {
 
 /// The `begin_time` .. `end_time` window of a history call, at most `max_days` long.
 fn window(p: &HashMap<&str, &str>, max_days: i64) -> Result<(DateTime<Utc>, DateTime<Utc>), Value> {
+    window_named(p, "begin_time", max_days)
+}
+
+/// A history window whose start parameter is `start_key` (`begin_time` or `start_time`; the
+/// end is `end_time` either way, jimi-api.md §7).
+fn window_named(
+    p: &HashMap<&str, &str>,
+    start_key: &str,
+    max_days: i64,
+) -> Result<(DateTime<Utc>, DateTime<Utc>), Value> {
     let (Some(begin), Some(end)) = (
-        p.get("begin_time").and_then(|t| parse_format_time(t)),
+        p.get(start_key).and_then(|t| parse_format_time(t)),
         p.get("end_time").and_then(|t| parse_format_time(t)),
     ) else {
         return Err(err(
             1001,
-            "parameter error: begin_time and end_time (yyyy-MM-dd HH:mm:ss) are required",
+            &format!(
+                "parameter error: {start_key} and end_time (yyyy-MM-dd HH:mm:ss) are required"
+            ),
         ));
     };
     if end < begin || (end - begin).num_days() > max_days {
@@ -279,6 +291,19 @@ fn window(p: &HashMap<&str, &str>, max_days: i64) -> Result<(DateTime<Utc>, Date
         ));
     }
     Ok((begin, end))
+}
+
+/// Rows to skip and page size from `start_row` (0-based) and `page_size` (1..=100).
+fn rows_page(p: &HashMap<&str, &str>) -> Result<(usize, usize), Value> {
+    let size: usize = p
+        .get("page_size")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100);
+    if size == 0 || size > 100 {
+        return Err(err(1001, "parameter error: page_size must be 1..100"));
+    }
+    let start = p.get("start_row").and_then(|s| s.parse().ok()).unwrap_or(0);
+    Ok((start, size))
 }
 
 fn imeis(p: &HashMap<&str, &str>, key: &str) -> Result<Vec<String>, Value> {
@@ -464,6 +489,84 @@ fn data_method(cfg: &ApiConfig, sim: &Sim, method: &str, p: &HashMap<&str, &str>
                 })
                 .collect();
             ok(Value::Array(rows))
+        }
+        "jimi.device.track.mileage" => {
+            let list = match imeis(p, "imeis") {
+                Ok(l) => l,
+                Err(e) => return e,
+            };
+            let list = &list;
+            let ((begin, end), (skip, size)) = match (window(p, 31), rows_page(p)) {
+                (Ok(w), Ok(pg)) => (w, pg),
+                (Err(e), _) | (_, Err(e)) => return e,
+            };
+            let rows: Vec<Value> = sim
+                .trips
+                .iter()
+                .filter(|t| t.start >= begin && t.start <= end)
+                .flat_map(|t| {
+                    sim.devices
+                        .iter()
+                        .filter(move |d| d.vehicle == t.vehicle && list.contains(&d.imei))
+                        .map(move |d| (d, t))
+                })
+                .skip(skip)
+                .take(size)
+                .map(|(d, t)| {
+                    let secs = (t.end - t.start).num_seconds().max(1);
+                    let metres = t.end_odometer_m - t.start_odometer_m;
+                    json!({"imei": d.imei, "startTime": format_time(t.start), "endTime": format_time(t.end),
+                           "startLat": format!("{:.6}", t.from.lat), "startLng": format!("{:.6}", t.from.lng),
+                           "endLat": format!("{:.6}", t.to.lat), "endLng": format!("{:.6}", t.to.lng),
+                           "runTimeSecond": secs, "distance": format!("{metres:.0}"),
+                           "avgSpeed": format!("{:.1}", metres / secs as f64 * 3.6), "maxSpeed": format!("{:.0}", t.max_speed_kmh)})
+                })
+                .collect();
+            ok(Value::Array(rows))
+        }
+        "jimi.open.platform.report.parking" => {
+            let list = match imeis(p, "imeis") {
+                Ok(l) => l,
+                Err(e) => return e,
+            };
+            let list = &list;
+            let ((begin, end), (skip, size)) =
+                match (window_named(p, "start_time", 31), rows_page(p)) {
+                    (Ok(w), Ok(pg)) => (w, pg),
+                    (Err(e), _) | (_, Err(e)) => return e,
+                };
+            let account = p.get("account").copied();
+            // The simulator records stops with the engine off; it has no idling report.
+            let idling = matches!(p.get("acc_type").copied(), Some("on" | "1"));
+            let matching: Vec<(&super::fleet::Device, &super::fleet::StopRecord)> = sim
+                .stops
+                .iter()
+                .filter(|s| !idling && s.start <= end && s.end >= begin)
+                .flat_map(|s| {
+                    sim.devices
+                        .iter()
+                        .filter(move |d| {
+                            d.vehicle == s.vehicle
+                                && list.contains(&d.imei)
+                                && account.is_none_or(|a| a == d.account)
+                        })
+                        .map(move |d| (d, s))
+                })
+                .collect();
+            let iso = |t: DateTime<Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+            let rows: Vec<Value> = matching
+                .iter()
+                .skip(skip)
+                .take(size)
+                .map(|(d, s)| {
+                    let secs = (s.end - s.start).num_seconds();
+                    json!({"imei": d.imei, "deviceName": sim.vehicles[d.vehicle].plate, "startTime": iso(s.start), "endTime": iso(s.end),
+                           "durSecond": secs.to_string(), "stopSecond": secs.to_string(), "lat": format!("{:.6}", s.at.lat),
+                           "lng": format!("{:.6}", s.at.lng), "addr": null, "acc": "off"})
+                })
+                .collect();
+            // This method answers in `data.rows`, not `result` (jimi-api.md §4).
+            json!({"code": 0, "message": "success", "data": {"rows": rows, "totalCount": matching.len()}})
         }
         other => err(1007, &format!("method error: {other} is not supported")),
     }

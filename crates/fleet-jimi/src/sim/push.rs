@@ -68,8 +68,7 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> Result<(), String> {
     let devices = sim.lock().map(|s| s.devices.len()).unwrap_or(0);
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
+    let client = fleet_core::http::client(Duration::from_secs(10))
         .build()
         .map_err(|e| e.to_string())?;
     let in_flight = Arc::new(Semaphore::new(32));
