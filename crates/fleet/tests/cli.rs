@@ -167,6 +167,29 @@ async fn up_runs_all_roles_and_stops_cleanly_on_sigterm() {
     })
     .await;
     assert_eq!(job.as_deref(), Some("ok"));
+    // The SLO status is served, every SLO and threshold from slo.targets.
+    let slo: serde_json::Value = fleet_testkit::http()
+        .get(format!("http://{addr}/api/slo"))
+        .send()
+        .await
+        .expect("GET /api/slo")
+        .json()
+        .await
+        .expect("JSON");
+    let targets: i64 = sqlx::query_scalar("SELECT count(*) FROM slo.targets WHERE kind = 'slo'")
+        .fetch_one(&db.pool)
+        .await
+        .expect("targets");
+    assert_eq!(
+        slo["slos"].as_array().map(Vec::len),
+        Some(targets as usize),
+        "{slo}"
+    );
+    assert!(
+        slo["thresholds"]
+            .as_array()
+            .is_some_and(|t| t.iter().any(|x| x["metric"] == "stale_gps_sec"))
+    );
 
     p.signal("TERM");
     assert_eq!(
@@ -213,6 +236,53 @@ async fn separate_role_processes_wait_for_the_workers_migrations() {
 
     for p in [&mut gateway, &mut cron, &mut worker] {
         p.signal("INT");
+        assert_eq!(p.wait_exit(Duration::from_secs(20)), 0);
+    }
+}
+
+#[tokio::test]
+async fn two_cron_processes_never_run_the_same_job_slot_twice() {
+    let db = TestDb::new().await;
+    let env = [
+        ("DATABASE_URL", db.url.as_str()),
+        ("FLEET_CRON_LISTEN", "127.0.0.1:0"),
+    ];
+    let mut crons = [Proc::spawn(&["cron"], &env), Proc::spawn(&["cron"], &env)];
+    let addrs: Vec<String> = crons.iter_mut().map(|p| p.listen_addr()).collect();
+    for a in &addrs {
+        wait_healthy(a, "cron").await;
+    }
+    // Both processes are up and claiming; wait for the current slots to be done.
+    let done: Option<i64> = fleet_testkit::eventually(Duration::from_secs(30), || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM ops.job_runs WHERE job IN ('partition_maintenance', 'slo_measurement') AND outcome = 'ok'",
+        )
+        .fetch_one(&db.pool)
+        .await
+        .ok()
+        .filter(|n| *n >= 2)
+    })
+    .await;
+    assert!(done.is_some(), "the jobs ran");
+    // Let both schedulers tick a few more times over the same slots.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let daily: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM ops.job_runs WHERE job = 'partition_maintenance'")
+            .fetch_one(&db.pool)
+            .await
+            .expect("runs");
+    assert_eq!(daily, 1, "one run of the daily job between two processes");
+    // The effect, not just the ledger: one set of SLO measurements per minute slot.
+    let per_minute: Vec<i64> = sqlx::query_scalar(
+        "SELECT count(*) FROM slo.measurements GROUP BY date_trunc('minute', measured_at)",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .expect("measurements");
+    assert!(!per_minute.is_empty());
+    assert!(per_minute.iter().all(|n| *n == 5), "{per_minute:?}");
+    for p in &mut crons {
+        p.signal("TERM");
         assert_eq!(p.wait_exit(Duration::from_secs(20)), 0);
     }
 }
