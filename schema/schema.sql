@@ -184,6 +184,29 @@ COMMENT ON EXTENSION pgrouting IS 'pgRouting Extension';
 
 
 --
+-- Name: find_driver(text, text, text); Type: FUNCTION; Schema: domain; Owner: -
+--
+
+CREATE FUNCTION domain.find_driver(driver_name text, driver_phone text, employee_no text) RETURNS bigint
+    LANGUAGE sql STABLE
+    AS $_$
+    SELECT d.driver_id
+      FROM domain.drivers d
+     WHERE ($3 IS NOT NULL AND d.employee_no = $3)
+        OR ($3 IS NULL AND d.employee_no IS NULL AND lower(d.name) = lower($1) AND d.phone IS NOT DISTINCT FROM $2)
+     ORDER BY d.driver_id
+     LIMIT 1
+$_$;
+
+
+--
+-- Name: FUNCTION find_driver(driver_name text, driver_phone text, employee_no text); Type: COMMENT; Schema: domain; Owner: -
+--
+
+COMMENT ON FUNCTION domain.find_driver(driver_name text, driver_phone text, employee_no text) IS 'The driver a registry row means: by employee number when it has one, else by name (any case) and phone.';
+
+
+--
 -- Name: raw_guard(); Type: FUNCTION; Schema: events; Owner: -
 --
 
@@ -2888,6 +2911,13 @@ CREATE INDEX device_lifecycle_events_imei_idx ON domain.device_lifecycle_events 
 --
 
 CREATE INDEX driver_assignments_driver_idx ON domain.driver_assignments USING btree (driver_id);
+
+
+--
+-- Name: drivers_name_idx; Type: INDEX; Schema: domain; Owner: -
+--
+
+CREATE INDEX drivers_name_idx ON domain.drivers USING btree (lower(name));
 
 
 --

@@ -8,5 +8,6 @@ pub mod config;
 pub mod contract;
 pub mod http;
 pub mod jimi;
+pub mod registry;
 
 pub use config::{Config, ConfigError, LogFormat};

@@ -20,6 +20,7 @@ use sqlx::PgPool;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+pub mod bench;
 pub mod contract;
 pub mod polls;
 pub mod slo;

@@ -7,5 +7,6 @@ pub mod poll;
 pub mod project;
 pub mod push;
 pub mod rawlog;
+pub mod registry;
 pub mod replay;
 pub mod worker;

@@ -11,6 +11,7 @@
 
 use chrono::{DateTime, Utc};
 use fleet_core::jimi::{self, Num, PushAlarm, PushEvent, PushGps, PushHeartbeat, PushLbs, Text};
+use fleet_core::registry;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -64,10 +65,51 @@ pub fn parse(raw: &RawRow) -> Outcome {
             parse_iot_hub(path, &raw.body)
         }
         ("jimi_poll", method) => crate::poll::parse(method, &raw.body, &raw.meta),
+        (registry::SOURCE, registry::KIND) => parse_registry(&raw.body, &raw.meta),
         (source, kind) => Outcome::failed(format!(
             "no parser for source {source:?} kind {kind:?} (parser v{PARSER_VERSION})"
         )),
     }
+}
+
+/// A registry CSV (`fleet import devices`): one `registry_entry` per good line (item index =
+/// line number), and the bad lines listed in the row's error so they show in the dead letter.
+fn parse_registry(body: &[u8], meta: &Value) -> Outcome {
+    let default = meta.get("default_account").and_then(Value::as_str);
+    let parsed = match registry::parse(body, default) {
+        Ok(p) => p,
+        Err(e) => return Outcome::failed(e),
+    };
+    let mut out = Outcome::default();
+    for row in parsed.rows {
+        out.events.push(Event {
+            item_index: i32::try_from(row.line).unwrap_or(i32::MAX),
+            kind: "registry_entry",
+            imei: Some(row.imei.clone()),
+            event_time: None,
+            body: serde_json::to_value(&row).unwrap_or_default(),
+        });
+    }
+    if !parsed.errors.is_empty() {
+        let n = parsed.errors.len();
+        let shown: Vec<String> = parsed
+            .errors
+            .iter()
+            .take(5)
+            .map(|e| format!("line {}: {}", e.line, e.error))
+            .collect();
+        let more = if n > 5 {
+            format!(" (+{} more)", n - 5)
+        } else {
+            String::new()
+        };
+        out.error = Some(format!(
+            "{n} of {} lines unreadable: {}{more}",
+            n + out.events.len(),
+            shown.join("; ")
+        ));
+    }
+    out
 }
 
 /// Form fields of a body: `application/x-www-form-urlencoded`, or a JSON object (some hubs).

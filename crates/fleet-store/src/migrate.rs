@@ -67,6 +67,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "polls_contract_slo",
         sql: include_str!("../../../migrations/0009_polls_contract_slo.sql"),
     },
+    Migration {
+        version: 10,
+        name: "registry",
+        sql: include_str!("../../../migrations/0010_registry.sql"),
+    },
 ];
 
 /// The newest embedded migration version.

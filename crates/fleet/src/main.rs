@@ -110,6 +110,11 @@ enum Command {
         #[arg(long)]
         drift: bool,
     },
+    /// Import a registry file as events (dry run by default: reports what would change).
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
     /// Benchmarks on loopback against a scratch database (created and dropped on the same server).
     Bench {
         #[command(subcommand)]
@@ -117,6 +122,26 @@ enum Command {
     },
     /// Print the version.
     Version,
+}
+
+#[derive(Subcommand)]
+enum ImportWhat {
+    /// The device/driver registry: a CSV with a header naming the columns (imei required;
+    /// account, plate, vehicle name, make, vehicle model, model, sim, driver, phone,
+    /// employee no, cost centre/department, city, country).
+    #[command(
+        after_help = "Examples:\n  fleet import devices fleet.csv                   # what would change\n  fleet import devices fleet.csv --account fireside --apply"
+    )]
+    Devices {
+        /// The CSV file (UTF-8; `,`, `;` or tab separated).
+        file: std::path::PathBuf,
+        /// Write: append the file to the event log and let the registry projectors apply it.
+        #[arg(long)]
+        apply: bool,
+        /// The vendor account of rows that do not name one.
+        #[arg(long, value_name = "ACCOUNT")]
+        account: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -135,6 +160,12 @@ enum BenchWhat {
         /// Seconds of the freshness measurement.
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
         fresh_seconds: u64,
+    },
+    /// One full vendor poll cycle of a simulated fleet, end to end into state.
+    Polls {
+        /// Trackers in the simulated fleet.
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=20000))]
+        devices: u64,
     },
 }
 
@@ -217,6 +248,9 @@ fn main() -> ExitCode {
                 };
                 roles::bench_ingest(config, params).await
             }
+            Command::Bench {
+                what: BenchWhat::Polls { devices },
+            } => roles::bench_polls(config, devices as usize).await,
             Command::Simulate {
                 gateway,
                 token,
@@ -249,6 +283,14 @@ fn main() -> ExitCode {
                 )
                 .await
             }
+            Command::Import {
+                what:
+                    ImportWhat::Devices {
+                        file,
+                        apply,
+                        account,
+                    },
+            } => roles::import_devices(config, &file, apply, account.as_deref()).await,
             Command::Version => Ok(()),
         }
     });

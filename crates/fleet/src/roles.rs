@@ -519,6 +519,82 @@ fn parse_bound(flag: &str, value: Option<String>) -> Result<Option<chrono::DateT
         .ok_or_else(|| anyhow::anyhow!("{flag} {v:?} is not a time: use 2026-11-01, \"2026-11-01 06:00:00\" (UTC) or RFC 3339"))
 }
 
+/// `fleet import devices`: reads and checks the file, shows what it would change, and with
+/// `--apply` appends it to the event log and waits (briefly) for the worker to apply it.
+pub async fn import_devices(
+    config: Config,
+    file: &std::path::Path,
+    apply: bool,
+    account: Option<&str>,
+) -> Result<()> {
+    use fleet_ingest::registry;
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let parsed = fleet_core::registry::parse(&bytes, account)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let db = open_database(&config).await?;
+    fleet_store::migrate::wait_until_current(&db.pool, config.migration_wait).await?;
+    let result = async {
+        let plan = registry::plan(&db.pool, &parsed).await?;
+        let c = registry::count(&plan);
+        println!(
+            "registry import of {} ({})",
+            file.display(),
+            if apply { "applying" } else { "dry run: nothing is written; add --apply to import" }
+        );
+        println!(
+            "  {} rows read, {} unreadable{}",
+            parsed.rows.len(),
+            parsed.errors.len(),
+            if parsed.ignored_columns.is_empty() {
+                String::new()
+            } else {
+                format!(", columns ignored: {}", parsed.ignored_columns.join(", "))
+            }
+        );
+        println!(
+            "  {}: {} new devices, {} account changes, {} new vehicles, {} vehicles updated, {} fittings, {} new drivers, {} driver changes; {} rows unchanged",
+            if apply { "changes" } else { "would change" },
+            c.new_devices, c.account_changes, c.new_vehicles, c.updated_vehicles, c.fittings, c.new_drivers, c.driver_changes, c.unchanged_rows
+        );
+        for p in plan.iter().filter(|p| !p.changes().is_empty()) {
+            println!("  line {:<5} {:<16} {}", p.line, p.imei, p.changes().join("; "));
+        }
+        if !parsed.errors.is_empty() {
+            println!("  unreadable lines (kept in the event log with the import, never applied):");
+            for e in &parsed.errors {
+                println!("  line {:<5} {}", e.line, e.error);
+            }
+        }
+        if !apply {
+            return Ok(());
+        }
+        let name = file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let id = registry::append(&db.pool, &bytes, &name, account).await?;
+        let applied = wait_parsed(&db.pool, id).await?;
+        match applied {
+            Some(_) => println!("applied: event log row {id}; {} rows projected into the registry", parsed.rows.len()),
+            None => println!(
+                "appended as event log row {id}; no worker has applied it yet: it will be applied when `fleet worker` (or `fleet up`) runs"
+            ),
+        }
+        Ok(())
+    }
+    .await;
+    close(db, false).await?;
+    result
+}
+
+/// Waits up to 30 s for the worker to parse raw row `id`.
+async fn wait_parsed(pool: &PgPool, id: i64) -> Result<Option<Option<String>>> {
+    for _ in 0..300 {
+        if let Some(state) = fleet_ingest::registry::parse_state(pool, id).await? {
+            return Ok(Some(state));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(None)
+}
+
 pub async fn replay(
     config: Config,
     reparse: bool,
@@ -587,8 +663,14 @@ pub async fn replay(
 }
 
 /// Runs the ingest benchmark in a scratch database `fleet_bench` on the configured server.
-pub async fn bench_ingest(config: Config, params: fleet_ingest::bench::BenchParams) -> Result<()> {
-    let db = open_database(&config).await?;
+/// Runs `f` against a freshly migrated scratch database `fleet_bench` on the configured server,
+/// dropped afterwards whatever happens.
+async fn with_scratch_db<T, F, Fut>(config: &Config, f: F) -> Result<T>
+where
+    F: FnOnce(PgPool) -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let db = open_database(config).await?;
     let (server, _) = db
         .url
         .rsplit_once('/')
@@ -601,24 +683,65 @@ pub async fn bench_ingest(config: Config, params: fleet_ingest::bench::BenchPara
     let result = async {
         let pool = fleet_store::connect(&scratch_url, 40).await?;
         fleet_store::migrate::run(&pool).await?;
-        let report =
-            fleet_ingest::bench::run(pool.clone(), &params, &mut |line| eprintln!("{line}"))
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let out = f(pool.clone()).await;
         pool.close().await;
-        Ok::<_, anyhow::Error>(report)
+        out
     }
     .await;
     let dropped = sqlx_admin(&db.pool, "DROP DATABASE IF EXISTS fleet_bench WITH (FORCE)").await;
     close(db, true).await?;
-    let r = result?;
+    let out = result?;
     dropped?;
+    Ok(out)
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
+pub async fn bench_polls(config: Config, devices: usize) -> Result<()> {
+    let r = with_scratch_db(&config, |pool| async move {
+        fleet_cron::bench::run(pool, devices, &mut |line| eprintln!("{line}"))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))
+    })
+    .await?;
+    println!(
+        "fleet bench polls ({} cores, Postgres and the simulated vendor on this machine)",
+        cores()
+    );
+    for j in &r.jobs {
+        println!(
+            "  {:<13} {:>8.0} ms  {:>5} calls  {:>6} rows",
+            j.job, j.ms, j.calls, j.rows
+        );
+    }
+    let pace = fleet_jimi::client::ClientConfig::new("", "", "", "", "").pace;
+    if let Some(slowest) = r.jobs.iter().max_by_key(|j| j.calls) {
+        println!(
+            "  with the default client pacing ({} ms between calls of one method), {} alone needs at least {:.0} s: polling is bound by the vendor, not the platform",
+            pace.as_millis(),
+            slowest.job,
+            slowest.calls as f64 * pace.as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
+pub async fn bench_ingest(config: Config, params: fleet_ingest::bench::BenchParams) -> Result<()> {
+    let p = params.clone();
+    let r = with_scratch_db(&config, |pool| async move {
+        fleet_ingest::bench::run(pool, &p, &mut |line| eprintln!("{line}"))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))
+    })
+    .await?;
     let verdict = |ok: bool| if ok { "meets target" } else { "MISSES target" };
     println!(
         "fleet bench ingest ({} cores, Postgres on this machine)",
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
+        cores()
     );
     println!(
         "  acceptance  {:>9.0} pushes/s   ack p50 {:.1} ms  p95 {:.1} ms  p99 {:.1} ms  ({} accepted, {} failed)   target >= 5000/s, p99 < 25 ms: {}",

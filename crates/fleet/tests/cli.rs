@@ -535,3 +535,79 @@ fn the_simulator_drops_pushes_a_dead_gateway_never_takes_like_the_hub() {
         .unwrap_or(0);
     assert!(out.contains(" 0 pushes") && dropped > 0, "{out}");
 }
+
+#[tokio::test]
+async fn import_devices_is_a_dry_run_until_applied() {
+    let db = TestDb::new().await;
+    let dir = std::env::temp_dir().join(format!("fleet-import-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let file = dir.join("registry.csv");
+    std::fs::write(
+        &file,
+        "imei,plate,driver\n862798050000001,KCA 542Q,John Otieno\n12,KCA 1,\n",
+    )
+    .expect("write");
+    let run = |args: &[&str]| {
+        let out = Command::new(BIN)
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", &db.url)
+            .env("FLEET_LOG", "warn")
+            .current_dir(std::env::temp_dir())
+            .output()
+            .expect("run fleet");
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let path = file.to_string_lossy().to_string();
+    let (ok, out, err) = run(&["import", "devices", &path, "--account", "fireside"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("dry run"), "{out}");
+    assert!(out.contains("new device in fireside"), "{out}");
+    assert!(out.contains("line 3") && out.contains("6-20"), "{out}");
+    let devices: i64 = sqlx::query_scalar("SELECT count(*) FROM domain.devices")
+        .fetch_one(&db.pool)
+        .await
+        .expect("count");
+    assert_eq!(devices, 0, "a dry run writes nothing");
+    // A missing account is explained, not guessed.
+    let (ok, out, _) = run(&["import", "devices", &path]);
+    assert!(ok);
+    assert!(out.contains("--account"), "{out}");
+    // Applied with a worker running: the registry has the device and its vehicle.
+    let mut worker = Proc::spawn(
+        &["worker"],
+        &[
+            ("DATABASE_URL", &db.url),
+            ("FLEET_WORKER_LISTEN", "127.0.0.1:0"),
+        ],
+    );
+    worker.listen_addr();
+    let (ok, out, err) = run(&[
+        "import",
+        "devices",
+        &path,
+        "--account",
+        "fireside",
+        "--apply",
+    ]);
+    assert!(ok, "{err}");
+    assert!(out.contains("applied: event log row"), "{out}");
+    let fitted: String = sqlx::query_scalar(
+        "SELECT v.vehicle_number FROM domain.device_assignments a JOIN domain.vehicles v USING (vehicle_id) WHERE a.imei = '862798050000001'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .expect("fitted");
+    assert_eq!(fitted, "KCA 542Q");
+    // A file that cannot be a registry fails, saying why.
+    std::fs::write(&file, "plate,driver\nKCA 1,Jo\n").expect("write");
+    let (ok, _, err) = run(&["import", "devices", &path]);
+    assert!(!ok);
+    assert!(err.contains("no IMEI column"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

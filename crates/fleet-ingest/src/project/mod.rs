@@ -99,11 +99,77 @@ pub const PROJECTORS: &[Projector] = &[
         table: "state.temperature_readings",
         sql: include_str!("temperature_readings.sql"),
     },
+    // The registry (domain.*): vendor device reports and registry imports, in dependency order.
+    Projector {
+        kind: "registry_entry",
+        table: "domain.accounts",
+        sql: include_str!("registry_accounts.sql"),
+    },
+    Projector {
+        kind: "device_info",
+        table: "domain.accounts",
+        sql: include_str!("registry_accounts.sql"),
+    },
+    Projector {
+        kind: "registry_entry",
+        table: "domain.devices",
+        sql: include_str!("registry_devices.sql"),
+    },
+    Projector {
+        kind: "device_info",
+        table: "domain.devices",
+        sql: include_str!("registry_devices.sql"),
+    },
+    Projector {
+        kind: "registry_entry",
+        table: "domain.cost_centres",
+        sql: include_str!("registry_cost_centres.sql"),
+    },
+    Projector {
+        kind: "registry_entry",
+        table: "domain.assigned_cities",
+        sql: include_str!("registry_cities.sql"),
+    },
+    Projector {
+        kind: "registry_entry",
+        table: "domain.vehicles",
+        sql: include_str!("registry_vehicles.sql"),
+    },
+    Projector {
+        kind: "registry_entry",
+        table: "domain.device_assignments",
+        sql: include_str!("registry_device_unassign.sql"),
+    },
+    Projector {
+        kind: "registry_entry",
+        table: "domain.device_assignments",
+        sql: include_str!("registry_device_assign.sql"),
+    },
+    Projector {
+        kind: "registry_entry",
+        table: "domain.drivers",
+        sql: include_str!("registry_drivers.sql"),
+    },
+    Projector {
+        kind: "registry_entry",
+        table: "domain.driver_assignments",
+        sql: include_str!("registry_driver_unassign.sql"),
+    },
+    Projector {
+        kind: "registry_entry",
+        table: "domain.driver_assignments",
+        sql: include_str!("registry_driver_assign.sql"),
+    },
 ];
 
-/// The state tables projectors write (what `fleet replay --rebuild` accepts).
+/// The state tables projectors write (what `fleet replay --rebuild` accepts). The registry's
+/// domain tables are re-applied by a replay but never emptied: other tables refer to their ids.
 pub fn tables() -> Vec<&'static str> {
-    let mut t: Vec<&'static str> = PROJECTORS.iter().map(|p| p.table).collect();
+    let mut t: Vec<&'static str> = PROJECTORS
+        .iter()
+        .map(|p| p.table)
+        .filter(|t| t.starts_with("state."))
+        .collect();
     t.dedup();
     t
 }

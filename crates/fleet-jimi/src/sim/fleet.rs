@@ -189,6 +189,9 @@ pub struct Sim {
     pub alarms: VecDeque<AlarmRecord>,
     pub trips: VecDeque<TripRecord>,
     pub stops: VecDeque<StopRecord>,
+    /// Index of each device by IMEI, and of each vehicle's first device (lookups every step).
+    by_imei: HashMap<String, usize>,
+    first_device: Vec<usize>,
     started: bool,
 }
 
@@ -303,6 +306,14 @@ impl Sim {
                 });
             }
         }
+        let by_imei = devices
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (d.imei.clone(), i))
+            .collect();
+        let first_device = (0..vehicles)
+            .map(|v| devices.iter().position(|d| d.vehicle == v).unwrap_or(0))
+            .collect();
         Self {
             roads,
             rng,
@@ -313,6 +324,8 @@ impl Sim {
             alarms: VecDeque::new(),
             trips: VecDeque::new(),
             stops: VecDeque::new(),
+            by_imei,
+            first_device,
             started: false,
         }
     }
@@ -390,7 +403,7 @@ impl Sim {
     fn remember(&mut self, fixes: &[Push]) {
         for p in fixes.iter().filter(|p| p.path == "pushgps") {
             let imei = p.item["deviceImei"].as_str().unwrap_or_default();
-            let Some(d) = self.devices.iter().find(|d| d.imei == imei) else {
+            let Some(d) = self.by_imei.get(imei).map(|i| &self.devices[*i]) else {
                 continue;
             };
             let v = &self.vehicles[d.vehicle];
@@ -419,17 +432,11 @@ impl Sim {
     fn advance(&mut self, v: usize, dt: f64, out: &mut Vec<Push>) {
         let now = self.now;
         let roads = self.roads.clone();
-        let imei = self
-            .devices
-            .iter()
-            .find(|d| d.vehicle == v)
-            .map(|d| d.imei.clone())
-            .unwrap_or_default();
-        // One sub-account has the vendor's Open API alarm push configured instead of the hub's.
-        let via_open_api = self
-            .devices
-            .iter()
-            .any(|d| d.vehicle == v && d.account == ACCOUNTS[2]);
+        let first = &self.devices[self.first_device[v]];
+        let imei = first.imei.clone();
+        // One sub-account has the vendor's Open API alarm push configured instead of the hub's
+        // (a vehicle's trackers are all in its account).
+        let via_open_api = first.account == ACCOUNTS[2];
         let plate = self.vehicles[v].plate.clone();
         let alarm = |ty: &str, p: Point, speed: f64, value: Option<&str>| {
             if via_open_api && ty != fleet_core::jimi::REMOVE_ALARM {

@@ -1,0 +1,15 @@
+-- Registry: a device listed on a vehicle is fitted to it from the import's arrival, unless it
+-- already is (re-importing the same file changes nothing).
+WITH input AS (
+    SELECT DISTINCT ON (x.imei) x.imei, serve.normalize_plate(x.plate) AS plate_key, x.received_at
+      FROM jsonb_to_recordset($1::jsonb) AS x(imei text, plate text, received_at timestamptz, raw_id bigint, line integer)
+     WHERE serve.normalize_plate(x.plate) IS NOT NULL
+     ORDER BY x.imei, x.raw_id DESC, x.line DESC
+)
+INSERT INTO domain.device_assignments (imei, vehicle_id, during, assigned_by)
+SELECT i.imei, v.vehicle_id, tstzrange(i.received_at, NULL), 'registry import'
+  FROM input i
+  JOIN domain.vehicles v ON v.plate_key = i.plate_key
+  JOIN domain.devices d ON d.imei = i.imei
+ WHERE NOT EXISTS (SELECT 1 FROM domain.device_assignments a WHERE a.imei = i.imei AND upper_inf(a.during))
+ ORDER BY i.imei
