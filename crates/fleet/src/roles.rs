@@ -340,20 +340,25 @@ fn print_banner(config: &Config, db: &Database, addr: std::net::SocketAddr, role
     let sim = if config.sim_vehicles > 0 {
         let d = fleet_jimi::sim::openapi::ApiConfig::default();
         format!(
-            "{} simulated vehicles on the streets of Monaco, at {}x real time (FLEET_SIM_VEHICLES=0 turns it off)\n  vendor:   simulated Open API at http://{}/route/rest (app_key {}, secret {}, user {} / {})",
+            "{} simulated vehicles on the streets of Monaco, at {}x real time (FLEET_SIM_VEHICLES=0 turns it off)\n  vendor:   simulated Open API at http://{}/route/rest (app_key {}, secret {}, user {} / {}), polled by the cron role{}",
             config.sim_vehicles,
             config.sim_speed,
             config.sim_api_listen,
             d.app_key,
             d.app_secret,
             d.user_id,
-            d.password
+            d.password,
+            if config.vendor.is_some() {
+                " (JIMI_API_BASE is set: the cron role polls that instead)"
+            } else {
+                ""
+            }
         )
     } else {
         "off (FLEET_SIM_VEHICLES=0)".to_string()
     };
     println!(
-        "\nFleet Platform is running at http://{addr}/\n  health:   {}\n  metrics:  http://{addr}/metrics\n  pushes:   {push}\n  fleet:    {sim}\n  database: {} ({where_db})\nPress Ctrl-C to stop.\n",
+        "\nFleet Platform is running at http://{addr}/\n  health:   {}\n  slo:      http://{addr}/api/slo\n  metrics:  http://{addr}/metrics\n  pushes:   {push}\n  fleet:    {sim}\n  database: {} ({where_db})\nPress Ctrl-C to stop.\n",
         health.join("  "),
         redact_url(&db.url),
     );
