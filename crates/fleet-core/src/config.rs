@@ -61,6 +61,13 @@ pub struct Config {
     pub vendor: Option<VendorConfig>,
     /// `FLEET_ALERT_WEBHOOK_URL`: where alerts (contract drift) are POSTed as JSON; optional.
     pub alert_webhook_url: Option<String>,
+    /// `FLEET_JWT_SECRET`: the key access tokens are signed with (required by the gateway;
+    /// `fleet up` makes one per run when unset).
+    pub jwt_secret: Option<String>,
+    /// `FLEET_ACCESS_TOKEN_TTL_SECS`: lifetime of an access token.
+    pub access_token_ttl: Duration,
+    /// `FLEET_REFRESH_TOKEN_TTL_SECS`: lifetime of a refresh token.
+    pub refresh_token_ttl: Duration,
 }
 
 /// The Jimi Open API account and how it is polled.
@@ -218,6 +225,36 @@ impl Config {
                 "127.0.0.1:8090",
             )?,
             vendor: vendor_config(&get)?,
+            jwt_secret: match get("FLEET_JWT_SECRET") {
+                Some(s) if s.trim().len() < 32 => {
+                    return Err(ConfigError {
+                        var: "FLEET_JWT_SECRET",
+                        value: "(hidden)".into(),
+                        reason: "the token signing key must be at least 32 characters (e.g. openssl rand -hex 32)".into(),
+                    });
+                }
+                s => s,
+            },
+            access_token_ttl: Duration::from_secs(
+                int_in(
+                    "FLEET_ACCESS_TOKEN_TTL_SECS",
+                    get("FLEET_ACCESS_TOKEN_TTL_SECS"),
+                    900,
+                    60,
+                    86_400,
+                )?
+                .into(),
+            ),
+            refresh_token_ttl: Duration::from_secs(
+                int_in(
+                    "FLEET_REFRESH_TOKEN_TTL_SECS",
+                    get("FLEET_REFRESH_TOKEN_TTL_SECS"),
+                    30 * 86_400,
+                    300,
+                    365 * 86_400,
+                )?
+                .into(),
+            ),
             alert_webhook_url: match get("FLEET_ALERT_WEBHOOK_URL") {
                 Some(u) if !(u.starts_with("http://") || u.starts_with("https://")) => {
                     return Err(ConfigError {

@@ -3,6 +3,7 @@
 //!
 //! Each role's `run` takes an already-bound listener so tests can bind port 0.
 
+pub mod auth;
 pub mod health;
 pub mod metrics;
 pub mod slo;

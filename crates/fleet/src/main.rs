@@ -110,6 +110,11 @@ enum Command {
         #[arg(long)]
         drift: bool,
     },
+    /// Manage API accounts (users and services) and their scopes: read:fleet, write:ops, admin:fleet.
+    Users {
+        #[command(subcommand)]
+        action: UsersAction,
+    },
     /// Import a registry file as events (dry run by default: reports what would change).
     Import {
         #[command(subcommand)]
@@ -122,6 +127,37 @@ enum Command {
     },
     /// Print the version.
     Version,
+}
+
+#[derive(Subcommand)]
+enum UsersAction {
+    /// Add an account. Without --password a password is generated and printed once.
+    #[command(
+        after_help = "Examples:\n  fleet users add dispatcher1 --scopes read:fleet\n  fleet users add ops-lead --scopes read:fleet,write:ops --password -   # reads it from stdin\n  fleet users add fuel-feed --service --scopes write:ops"
+    )]
+    Add {
+        /// Account name: 1-64 letters, digits, and _ . @ -
+        name: String,
+        /// Comma-separated scopes.
+        #[arg(long, value_name = "SCOPES")]
+        scopes: String,
+        /// The password (at least 12 characters); `-` reads it from standard input.
+        #[arg(long)]
+        password: Option<String>,
+        /// A service account (another system) rather than a person.
+        #[arg(long)]
+        service: bool,
+    },
+    /// List accounts, their scopes and whether they are disabled.
+    List,
+    /// Disable an account: its tokens stop working at once.
+    Disable { name: String },
+    /// Replace an account's scopes.
+    SetScopes {
+        name: String,
+        /// Comma-separated scopes.
+        scopes: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -283,6 +319,19 @@ fn main() -> ExitCode {
                 )
                 .await
             }
+            Command::Users { action } => match action {
+                UsersAction::Add {
+                    name,
+                    scopes,
+                    password,
+                    service,
+                } => roles::users_add(config, &name, &scopes, password, service).await,
+                UsersAction::List => roles::users_list(config).await,
+                UsersAction::Disable { name } => roles::users_change(config, &name, None).await,
+                UsersAction::SetScopes { name, scopes } => {
+                    roles::users_change(config, &name, Some(&scopes)).await
+                }
+            },
             Command::Import {
                 what:
                     ImportWhat::Devices {

@@ -120,8 +120,9 @@ async fn run_roles(
     db: &Database,
     roles: &[Role],
     addr: std::net::SocketAddr,
-    banner: bool,
+    local_mode: Option<Local>,
 ) -> Result<()> {
+    let banner = local_mode.is_some();
     let shutdown = shutdown_on_signal();
     let mut lives: Vec<Arc<Liveness>> = Vec::new();
     let mut tasks: JoinSet<(&'static str, RoleResult)> = JoinSet::new();
@@ -220,8 +221,27 @@ async fn run_roles(
             max_bytes: config.push_max_bytes,
             mirror_url: config.push_mirror_url.clone(),
         };
+        let Some(secret) = &config.jwt_secret else {
+            bail!(
+                "the gateway signs API tokens with FLEET_JWT_SECRET, which is not set: set it to a long random string (e.g. openssl rand -hex 32) shared by every gateway"
+            );
+        };
+        let auth = fleet_serve::auth::Auth::new(
+            db.pool.clone(),
+            fleet_serve::auth::AuthConfig {
+                secret: secret.as_bytes().to_vec(),
+                access_ttl: config.access_token_ttl,
+                refresh_ttl: config.refresh_token_ttl,
+            },
+        );
+        let read = fleet_serve::slo::router(db.pool.clone());
         let areas = fleet_ingest::push::router(db.pool.clone(), push)
-            .merge(fleet_serve::slo::router(db.pool.clone()));
+            .merge(fleet_serve::auth::router(auth.clone()))
+            .merge(fleet_serve::auth::require(
+                read,
+                auth,
+                fleet_serve::auth::READ_FLEET,
+            ));
         fleet_serve::gateway_router(health, areas)
     } else {
         fleet_serve::finish(fleet_serve::ops_router(health))
@@ -243,7 +263,7 @@ async fn run_roles(
         .collect();
     tracing::info!(listen = %local, roles = ?names, "fleet is running");
     if banner {
-        print_banner(config, db, local, &names);
+        print_banner(config, db, local, &names, local_mode.as_ref());
     }
     let mut failure: Option<anyhow::Error> = None;
     while let Some(joined) = tasks.join_next().await {
@@ -320,7 +340,19 @@ fn cron_context(config: &Config, pool: &PgPool, simulated: bool) -> Result<fleet
     })
 }
 
-fn print_banner(config: &Config, db: &Database, addr: std::net::SocketAddr, roles: &[&str]) {
+/// What only the local mode (`fleet up`) has.
+struct Local {
+    /// The generated admin password, when this run created the admin account.
+    admin_password: Option<String>,
+}
+
+fn print_banner(
+    config: &Config,
+    db: &Database,
+    addr: std::net::SocketAddr,
+    roles: &[&str],
+    local: Option<&Local>,
+) {
     let health: Vec<String> = roles
         .iter()
         .map(|r| format!("http://{addr}/health/{r}"))
@@ -357,8 +389,12 @@ fn print_banner(config: &Config, db: &Database, addr: std::net::SocketAddr, role
     } else {
         "off (FLEET_SIM_VEHICLES=0)".to_string()
     };
+    let login = match local.and_then(|l| l.admin_password.as_deref()) {
+        Some(p) => format!("admin / {p}   (created now and shown only this once; `fleet users` manages accounts)"),
+        None => "your accounts (`fleet users list`; `fleet users add NAME --scopes read:fleet` adds one)".to_string(),
+    };
     println!(
-        "\nFleet Platform is running at http://{addr}/\n  health:   {}\n  slo:      http://{addr}/api/slo\n  metrics:  http://{addr}/metrics\n  pushes:   {push}\n  fleet:    {sim}\n  database: {} ({where_db})\nPress Ctrl-C to stop.\n",
+        "\nFleet Platform is running at http://{addr}/\n  login:    {login}\n  token:    curl -s -X POST http://{addr}/api/auth/token -H 'content-type: application/json' -d '{{\"username\":\"admin\",\"password\":\"...\"}}'\n  health:   {}\n  slo:      http://{addr}/api/slo (bearer token, read:fleet)\n  metrics:  http://{addr}/metrics\n  pushes:   {push}\n  fleet:    {sim}\n  database: {} ({where_db})\nPress Ctrl-C to stop.\n",
         health.join("  "),
         redact_url(&db.url),
     );
@@ -384,6 +420,10 @@ pub async fn up(mut config: Config) -> Result<()> {
     if config.jimi_push_token.is_none() {
         config.jimi_push_token = Some(fleet_store::cluster::random_hex(16)?);
     }
+    // Tokens signed with a per-run key stop working when `fleet up` restarts: fine locally.
+    if config.jwt_secret.is_none() {
+        config.jwt_secret = Some(fleet_store::cluster::random_hex(32)?);
+    }
     let db = open_database(&config).await?;
     let result = async {
         let report = fleet_store::migrate::run(&db.pool).await?;
@@ -392,12 +432,17 @@ pub async fn up(mut config: Config) -> Result<()> {
             already = report.already,
             "database is current"
         );
+        let admin = fleet_serve::auth::ensure_local_admin(&db.pool)
+            .await
+            .map_err(|e| anyhow::anyhow!("creating the local admin account: {e}"))?;
         run_roles(
             &config,
             &db,
             &[Role::Gateway, Role::Worker, Role::Cron],
             config.listen,
-            true,
+            Some(Local {
+                admin_password: admin,
+            }),
         )
         .await
     }
@@ -427,7 +472,7 @@ async fn standalone(config: &Config, role: Role, addr: std::net::SocketAddr) -> 
     } else {
         fleet_store::migrate::wait_until_current(&db.pool, config.migration_wait).await?;
     }
-    let r = run_roles(config, &db, &[role], addr, false).await;
+    let r = run_roles(config, &db, &[role], addr, None).await;
     close(db, false).await?;
     r
 }
@@ -522,6 +567,91 @@ fn parse_bound(flag: &str, value: Option<String>) -> Result<Option<chrono::DateT
     fleet_core::jimi::parse_time(&with_time)
         .map(Some)
         .ok_or_else(|| anyhow::anyhow!("{flag} {v:?} is not a time: use 2026-11-01, \"2026-11-01 06:00:00\" (UTC) or RFC 3339"))
+}
+
+/// Who runs a CLI command, for the audit log.
+fn cli_actor() -> String {
+    format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+    )
+}
+
+pub async fn users_add(
+    config: Config,
+    name: &str,
+    scopes: &str,
+    password: Option<String>,
+    service: bool,
+) -> Result<()> {
+    use fleet_serve::auth;
+    let scopes = auth::parse_scopes(scopes).map_err(|e| anyhow::anyhow!("--scopes: {e}"))?;
+    let (password, generated) = match password.as_deref() {
+        Some("-") => {
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            (line.trim_end_matches(['\r', '\n']).to_string(), false)
+        }
+        Some(p) => (p.to_string(), false),
+        None => (
+            auth::random_token(12).map_err(|e| anyhow::anyhow!(e))?,
+            true,
+        ),
+    };
+    let db = open_database(&config).await?;
+    fleet_store::migrate::wait_until_current(&db.pool, config.migration_wait).await?;
+    let r = auth::add_account(&db.pool, name, &password, &scopes, service, &cli_actor()).await;
+    close(db, false).await?;
+    r.map_err(|e| anyhow::anyhow!(e))?;
+    println!("added {name} with scopes {}", scopes.join(","));
+    if generated {
+        println!("password: {password}   (shown only this once)");
+    }
+    Ok(())
+}
+
+pub async fn users_list(config: Config) -> Result<()> {
+    let db = open_database(&config).await?;
+    fleet_store::migrate::wait_until_current(&db.pool, config.migration_wait).await?;
+    let accounts = fleet_serve::auth::list_accounts(&db.pool).await;
+    close(db, false).await?;
+    println!("{:<24} {:<8} {:<36} status", "account", "kind", "scopes");
+    for a in accounts? {
+        let status = match a.disabled_at {
+            Some(t) => format!("disabled {}", t.format("%Y-%m-%d %H:%M UTC")),
+            None => "active".into(),
+        };
+        println!(
+            "{:<24} {:<8} {:<36} {status}",
+            a.username,
+            a.kind,
+            a.scopes.join(",")
+        );
+    }
+    Ok(())
+}
+
+/// Disables an account (`scopes` = None) or replaces its scopes.
+pub async fn users_change(config: Config, name: &str, scopes: Option<&str>) -> Result<()> {
+    use fleet_serve::auth::{self, AccountChange};
+    let parsed = match scopes {
+        Some(s) => Some(auth::parse_scopes(s).map_err(|e| anyhow::anyhow!("scopes: {e}"))?),
+        None => None,
+    };
+    let db = open_database(&config).await?;
+    fleet_store::migrate::wait_until_current(&db.pool, config.migration_wait).await?;
+    let change = match &parsed {
+        Some(s) => AccountChange::Scopes(s),
+        None => AccountChange::Disable,
+    };
+    let r = auth::change_account(&db.pool, name, change, &cli_actor()).await;
+    close(db, false).await?;
+    r.map_err(|e| anyhow::anyhow!(e))?;
+    match parsed {
+        Some(s) => println!("{name} now has scopes {}", s.join(",")),
+        None => println!("{name} is disabled; its tokens no longer work"),
+    }
+    Ok(())
 }
 
 /// `fleet import devices`: reads and checks the file, shows what it would change, and with

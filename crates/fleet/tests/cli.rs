@@ -58,8 +58,12 @@ impl Proc {
         }
     }
 
-    /// Waits for an output line containing `needle`, returning it.
+    /// Waits for an output line containing `needle` (seen already or still to come; stdout and
+    /// stderr arrive in no fixed order), returning it.
     fn wait_for(&mut self, needle: &str, timeout: Duration) -> String {
+        if let Some(line) = self.seen.iter().find(|l| l.contains(needle)) {
+            return line.clone();
+        }
         let deadline = std::time::Instant::now() + timeout;
         loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
@@ -116,6 +120,37 @@ impl Drop for Proc {
     }
 }
 
+/// Runs a one-shot command against `db_url`, feeding `stdin`; returns (success, stdout, stderr).
+fn run_once(db_url: &str, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", db_url)
+        .env("FLEET_LOG", "warn")
+        .current_dir(std::env::temp_dir())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run fleet");
+    if let Some(input) = stdin {
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write");
+    }
+    let out = child.wait_with_output().expect("wait");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
 async fn health(addr: &str, role: &str) -> (u16, serde_json::Value) {
     let res = fleet_testkit::http()
         .get(format!("http://{addr}/health/{role}"))
@@ -167,9 +202,40 @@ async fn up_runs_all_roles_and_stops_cleanly_on_sigterm() {
     })
     .await;
     assert_eq!(job.as_deref(), Some("ok"));
-    // The SLO status is served, every SLO and threshold from slo.targets.
-    let slo: serde_json::Value = fleet_testkit::http()
+    // The local mode made an admin and printed its password once; with it, a token; with the
+    // token, the SLO status (every SLO and threshold from slo.targets).
+    let login = p.wait_for("login:", Duration::from_secs(5));
+    let password = login
+        .split("admin / ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .expect("the admin password in the banner");
+    let http = fleet_testkit::http();
+    assert_eq!(
+        http.get(format!("http://{addr}/api/slo"))
+            .send()
+            .await
+            .expect("GET")
+            .status(),
+        401,
+        "the API needs a token"
+    );
+    let token: serde_json::Value = http
+        .post(format!("http://{addr}/api/auth/token"))
+        .json(&serde_json::json!({"username": "admin", "password": password}))
+        .send()
+        .await
+        .expect("POST /api/auth/token")
+        .json()
+        .await
+        .expect("JSON");
+    let bearer = format!(
+        "Bearer {}",
+        token["access_token"].as_str().expect("a token")
+    );
+    let slo: serde_json::Value = http
         .get(format!("http://{addr}/api/slo"))
+        .header("authorization", bearer)
         .send()
         .await
         .expect("GET /api/slo")
@@ -215,6 +281,7 @@ async fn separate_role_processes_wait_for_the_workers_migrations() {
         ("FLEET_LISTEN", "127.0.0.1:0"),
         ("FLEET_CRON_LISTEN", "127.0.0.1:0"),
         ("FLEET_WORKER_LISTEN", "127.0.0.1:0"),
+        ("FLEET_JWT_SECRET", "a-test-signing-key-of-32-characters+"),
     ];
     let mut gateway = Proc::spawn(&["gateway"], &env);
     let mut cron = Proc::spawn(&["cron"], &env);
@@ -547,22 +614,7 @@ async fn import_devices_is_a_dry_run_until_applied() {
         "imei,plate,driver\n862798050000001,KCA 542Q,John Otieno\n12,KCA 1,\n",
     )
     .expect("write");
-    let run = |args: &[&str]| {
-        let out = Command::new(BIN)
-            .args(args)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("DATABASE_URL", &db.url)
-            .env("FLEET_LOG", "warn")
-            .current_dir(std::env::temp_dir())
-            .output()
-            .expect("run fleet");
-        (
-            out.status.success(),
-            String::from_utf8_lossy(&out.stdout).to_string(),
-            String::from_utf8_lossy(&out.stderr).to_string(),
-        )
-    };
+    let run = |args: &[&str]| run_once(&db.url, args, None);
     let path = file.to_string_lossy().to_string();
     let (ok, out, err) = run(&["import", "devices", &path, "--account", "fireside"]);
     assert!(ok, "{err}");
@@ -610,4 +662,102 @@ async fn import_devices_is_a_dry_run_until_applied() {
     assert!(!ok);
     assert!(err.contains("no IMEI column"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test]
+async fn accounts_are_managed_from_the_cli_and_the_gateway_needs_a_signing_key() {
+    let db = TestDb::new().await;
+    let run = |args: &[&str], stdin: Option<&str>| run_once(&db.url, args, stdin);
+    let (ok, out, err) = run(
+        &["users", "add", "dispatch", "--scopes", "read:fleet"],
+        None,
+    );
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("password: "),
+        "a generated password is shown once: {out}"
+    );
+    let (ok, _, err) = run(
+        &[
+            "users",
+            "add",
+            "ops",
+            "--scopes",
+            "read:fleet,write:ops",
+            "--password",
+            "-",
+        ],
+        Some("a-long-enough-password\n"),
+    );
+    assert!(ok, "{err}");
+    let (ok, _, err) = run(
+        &[
+            "users",
+            "add",
+            "ops",
+            "--scopes",
+            "read:fleet",
+            "--password",
+            "another-long-one",
+        ],
+        None,
+    );
+    assert!(!ok && err.contains("exists already"), "{err}");
+    let (ok, _, err) = run(&["users", "add", "x", "--scopes", "root"], None);
+    assert!(
+        !ok && err.contains("read:fleet, write:ops, admin:fleet"),
+        "{err}"
+    );
+    let (ok, _, err) = run(
+        &[
+            "users",
+            "add",
+            "y",
+            "--scopes",
+            "read:fleet",
+            "--password",
+            "short",
+        ],
+        None,
+    );
+    assert!(!ok && err.contains("12 characters"), "{err}");
+    assert!(
+        run(
+            &["users", "set-scopes", "dispatch", "read:fleet,write:ops"],
+            None
+        )
+        .0
+    );
+    assert!(run(&["users", "disable", "ops"], None).0);
+    let (ok, _, err) = run(&["users", "disable", "ghost"], None);
+    assert!(!ok && err.contains("no account named"), "{err}");
+    let (_, out, _) = run(&["users", "list"], None);
+    let dispatch = out
+        .lines()
+        .find(|l| l.starts_with("dispatch"))
+        .expect("listed");
+    assert!(
+        dispatch.contains("read:fleet,write:ops") && dispatch.contains("active"),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("ops") && l.contains("disabled")),
+        "{out}"
+    );
+    let writes: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM auth.audit_log WHERE action LIKE 'account.%' AND actor LIKE 'cli:%'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .expect("audit");
+    assert_eq!(writes, 4, "every account change is audited");
+
+    // A gateway with no signing key refuses to start, saying what to set.
+    let mut p = Proc::spawn(
+        &["gateway"],
+        &[("DATABASE_URL", &db.url), ("FLEET_LISTEN", "127.0.0.1:0")],
+    );
+    assert_ne!(p.wait_exit(Duration::from_secs(30)), 0);
+    p.wait_for("FLEET_JWT_SECRET", Duration::from_secs(5));
 }

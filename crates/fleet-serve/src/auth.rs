@@ -1,0 +1,503 @@
+//! Authentication and access (ARCHITECTURE §1 rule 9): accounts with argon2 password hashes and
+//! scopes, short-lived JWT access tokens (HS256) with refresh tokens, and the scope guard every
+//! `/api/*` route sits behind.
+//!
+//! - `POST /api/auth/token` takes `{username, password}` (or `{refresh_token}`) and answers
+//!   `{access_token, token_type: "Bearer", expires_in, refresh_token, scopes}`. Refresh tokens are
+//!   random, stored only as their SHA-256, single use (each refresh revokes the old one).
+//! - A request without a valid token gets 401 (missing, malformed, tampered, expired, or the
+//!   account disabled since); a valid token without the route's scope gets 403. Both are the one
+//!   JSON error shape, and 401 carries `WWW-Authenticate: Bearer`.
+//! - Every login, failed or not, is written to `auth.audit_log` with the caller's address.
+//! - Password checks run on the blocking pool: argon2 is meant to be slow.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use argon2::Argon2;
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use axum::Router;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use chrono::Utc;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use sqlx::PgPool;
+
+use crate::error_response;
+
+/// The scopes an account can hold.
+pub const SCOPES: &[&str] = &["read:fleet", "write:ops", "admin:fleet"];
+pub const READ_FLEET: &str = "read:fleet";
+pub const WRITE_OPS: &str = "write:ops";
+pub const ADMIN_FLEET: &str = "admin:fleet";
+
+/// Token settings.
+#[derive(Clone)]
+pub struct AuthConfig {
+    /// HS256 signing key (`FLEET_JWT_SECRET`).
+    pub secret: Vec<u8>,
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+}
+
+/// What a valid access token says.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    /// The username.
+    pub sub: String,
+    pub scopes: Vec<String>,
+    pub iat: i64,
+    pub exp: i64,
+    pub iss: String,
+}
+
+const ISSUER: &str = "fleet-platform";
+
+#[derive(Clone)]
+pub struct Auth {
+    pool: PgPool,
+    cfg: Arc<AuthConfig>,
+}
+
+impl Auth {
+    pub fn new(pool: PgPool, cfg: AuthConfig) -> Self {
+        Self {
+            pool,
+            cfg: Arc::new(cfg),
+        }
+    }
+
+    /// Signs an access token for `username` with `scopes`.
+    pub fn issue(&self, username: &str, scopes: &[String]) -> Result<String, String> {
+        let now = Utc::now().timestamp();
+        let claims = Claims {
+            sub: username.into(),
+            scopes: scopes.to_vec(),
+            iat: now,
+            exp: now + self.cfg.access_ttl.as_secs() as i64,
+            iss: ISSUER.into(),
+        };
+        jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(&self.cfg.secret),
+        )
+        .map_err(|e| e.to_string())
+    }
+
+    /// Checks a token's signature, expiry and issuer.
+    pub fn verify(&self, token: &str) -> Result<Claims, String> {
+        let mut v = Validation::new(Algorithm::HS256);
+        v.set_issuer(&[ISSUER]);
+        v.leeway = 5;
+        jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(&self.cfg.secret), &v)
+            .map(|d| d.claims)
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// Hashes a password with argon2id and a random salt (PHC string).
+pub fn hash_password(password: &str) -> Result<String, String> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// Whether `password` matches the PHC `hash`.
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// A random secret as hex (refresh tokens, generated passwords).
+pub fn random_token(bytes: usize) -> Result<String, String> {
+    let mut b = vec![0u8; bytes];
+    getrandom::fill(&mut b).map_err(|e| e.to_string())?;
+    Ok(hex::encode(b))
+}
+
+fn sha256_hex(s: &str) -> String {
+    hex::encode(Sha256::digest(s.as_bytes()))
+}
+
+/// Writes one audit line (never fails the caller; a lost audit line is logged).
+pub async fn audit(
+    pool: &PgPool,
+    actor: &str,
+    action: &str,
+    target: Option<&str>,
+    from: Option<SocketAddr>,
+    outcome: &str,
+    details: serde_json::Value,
+) {
+    let r = sqlx::query(
+        "INSERT INTO auth.audit_log (actor, action, target, remote_addr, outcome, details) VALUES ($1, $2, $3, $4::inet, $5, $6)",
+    )
+    .bind(actor)
+    .bind(action)
+    .bind(target)
+    .bind(from.map(|a| a.ip().to_string()))
+    .bind(outcome)
+    .bind(details)
+    .execute(pool)
+    .await;
+    if let Err(e) = r {
+        tracing::error!(error = %e, actor, action, "could not write the audit log");
+    }
+}
+
+#[derive(Deserialize)]
+struct TokenRequest {
+    username: Option<String>,
+    password: Option<String>,
+    refresh_token: Option<String>,
+}
+
+/// `POST /api/auth/token`.
+pub fn router(auth: Auth) -> Router {
+    Router::new()
+        .route("/api/auth/token", post(token))
+        .with_state(auth)
+}
+
+/// 503 with `message`; the cause is logged, never returned.
+fn unavailable(doing: &str, cause: &dyn std::fmt::Display, message: &str) -> Response {
+    tracing::error!(error = %cause, "{doing}");
+    error_response(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+}
+
+fn unauthorized(message: &str) -> Response {
+    let mut r = error_response(StatusCode::UNAUTHORIZED, "unauthorized", message);
+    r.headers_mut()
+        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    r
+}
+
+async fn token(
+    State(auth): State<Auth>,
+    ConnectInfo(from): ConnectInfo<SocketAddr>,
+    body: axum::body::Bytes,
+) -> Response {
+    let Ok(req) = serde_json::from_slice::<TokenRequest>(&body) else {
+        return error_response(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "expected JSON {\"username\": ..., \"password\": ...} or {\"refresh_token\": ...}",
+        );
+    };
+    let account = match (&req.username, &req.password, &req.refresh_token) {
+        (Some(user), Some(password), None) => login(&auth, user, password).await,
+        (None, None, Some(refresh)) => refreshed(&auth, refresh).await,
+        _ => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                "bad_request",
+                "give either username and password, or refresh_token",
+            );
+        }
+    };
+    let actor = req.username.clone().unwrap_or_else(|| "(refresh)".into());
+    let (account_id, username, scopes) = match account {
+        Ok(Some(a)) => a,
+        Ok(None) => {
+            audit(&auth.pool, &actor, "login", None, Some(from), "denied", json!({"grant": if req.refresh_token.is_some() { "refresh_token" } else { "password" }})).await;
+            return unauthorized("wrong username or password, or the account is disabled");
+        }
+        Err(e) => {
+            return unavailable("login failed", &e, "logins cannot be checked right now");
+        }
+    };
+    let issued = async {
+        let access = auth.issue(&username, &scopes)?;
+        let refresh = random_token(32)?;
+        sqlx::query("INSERT INTO auth.refresh_tokens (token_hash, account_id, expires_at) VALUES ($1, $2, now() + make_interval(secs => $3))")
+            .bind(sha256_hex(&refresh))
+            .bind(account_id)
+            .bind(auth.cfg.refresh_ttl.as_secs_f64())
+            .execute(&auth.pool)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok::<_, String>((access, refresh))
+    }
+    .await;
+    match issued {
+        Ok((access, refresh)) => {
+            audit(&auth.pool, &username, "login", None, Some(from), "ok", json!({"grant": if req.refresh_token.is_some() { "refresh_token" } else { "password" }})).await;
+            axum::Json(json!({
+                "access_token": access,
+                "token_type": "Bearer",
+                "expires_in": auth.cfg.access_ttl.as_secs(),
+                "refresh_token": refresh,
+                "scopes": scopes,
+            }))
+            .into_response()
+        }
+        Err(e) => unavailable(
+            "issuing a token failed",
+            &e,
+            "a token cannot be issued right now",
+        ),
+    }
+}
+
+type Account = (i64, String, Vec<String>);
+
+async fn login(auth: &Auth, user: &str, password: &str) -> Result<Option<Account>, String> {
+    let row: Option<(i64, String, String, Vec<String>)> = sqlx::query_as(
+        "SELECT account_id, username, password_hash, scopes FROM auth.accounts WHERE username = $1 AND disabled_at IS NULL",
+    )
+    .bind(user)
+    .fetch_optional(&auth.pool)
+    .await
+    .map_err(|e| e.to_string())?;
+    // Unknown users cost a hash too, so timing does not tell which usernames exist.
+    let (hash, found) = match &row {
+        Some((_, _, h, _)) => (h.clone(), true),
+        None => (dummy_hash(), false),
+    };
+    let password = password.to_string();
+    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(row
+        .filter(|_| ok && found)
+        .map(|(id, name, _, scopes)| (id, name, scopes)))
+}
+
+/// A hash of a random string, verified against when the username is unknown.
+fn dummy_hash() -> String {
+    static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    HASH.get_or_init(|| hash_password(&random_token(16).unwrap_or_default()).unwrap_or_default())
+        .clone()
+}
+
+async fn refreshed(auth: &Auth, refresh: &str) -> Result<Option<Account>, String> {
+    sqlx::query_as(
+        "WITH used AS (
+            UPDATE auth.refresh_tokens SET revoked_at = now()
+             WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > now()
+             RETURNING account_id)
+         SELECT a.account_id, a.username, a.scopes
+           FROM used JOIN auth.accounts a USING (account_id)
+          WHERE a.disabled_at IS NULL",
+    )
+    .bind(sha256_hex(refresh))
+    .fetch_optional(&auth.pool)
+    .await
+    .map_err(|e| e.to_string())
+}
+
+/// Puts `router` behind a valid access token with `scope`; the request gets the [`Claims`] as
+/// an extension. A token of an account disabled after it was issued is refused.
+pub fn require(router: Router, auth: Auth, scope: &'static str) -> Router {
+    router.layer(axum::middleware::from_fn(
+        move |req: Request, next: Next| {
+            let auth = auth.clone();
+            async move { guard(auth, scope, req, next).await }
+        },
+    ))
+}
+
+async fn guard(auth: Auth, scope: &'static str, mut req: Request, next: Next) -> Response {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return unauthorized("this endpoint needs a bearer token: POST /api/auth/token first");
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim);
+    let Some(token) = token else {
+        return unauthorized("the Authorization header must be: Bearer <token>");
+    };
+    let claims = match auth.verify(token) {
+        Ok(c) => c,
+        Err(e) => return unauthorized(&format!("the token is not valid ({e})")),
+    };
+    let active: Result<Option<bool>, _> =
+        sqlx::query_scalar("SELECT disabled_at IS NULL FROM auth.accounts WHERE username = $1")
+            .bind(&claims.sub)
+            .fetch_optional(&auth.pool)
+            .await;
+    match active {
+        Ok(Some(true)) => {}
+        Ok(_) => return unauthorized("the account of this token is disabled or gone"),
+        Err(e) => {
+            return unavailable(
+                "checking a token's account",
+                &e,
+                "the token cannot be checked right now",
+            );
+        }
+    }
+    if !claims.scopes.iter().any(|s| s == scope) {
+        return error_response(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            &format!("this endpoint needs the {scope} scope"),
+        );
+    }
+    req.extensions_mut().insert(claims);
+    next.run(req).await
+}
+
+/// One account as `fleet users list` shows it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct AccountInfo {
+    pub username: String,
+    pub kind: String,
+    pub scopes: Vec<String>,
+    pub disabled_at: Option<chrono::DateTime<Utc>>,
+    pub created_at: chrono::DateTime<Utc>,
+}
+
+/// Checks a scope list (`read:fleet,write:ops`), saying what is allowed when it is wrong.
+pub fn parse_scopes(list: &str) -> Result<Vec<String>, String> {
+    let mut out: Vec<String> = Vec::new();
+    for s in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        if !SCOPES.contains(&s) {
+            return Err(format!(
+                "unknown scope {s:?}; the scopes are {}",
+                SCOPES.join(", ")
+            ));
+        }
+        if !out.iter().any(|x| x == s) {
+            out.push(s.to_string());
+        }
+    }
+    if out.is_empty() {
+        return Err(format!("give at least one scope: {}", SCOPES.join(", ")));
+    }
+    Ok(out)
+}
+
+/// Creates an account; `actor` is recorded in the audit log.
+pub async fn add_account(
+    pool: &PgPool,
+    username: &str,
+    password: &str,
+    scopes: &[String],
+    service: bool,
+    actor: &str,
+) -> Result<(), String> {
+    if password.chars().count() < 12 {
+        return Err("the password must have at least 12 characters".into());
+    }
+    let pw = password.to_string();
+    let hash = tokio::task::spawn_blocking(move || hash_password(&pw))
+        .await
+        .map_err(|e| e.to_string())??;
+    let r = sqlx::query(
+        "INSERT INTO auth.accounts (username, kind, password_hash, scopes) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(username)
+    .bind(if service { "service" } else { "user" })
+    .bind(hash)
+    .bind(scopes)
+    .execute(pool)
+    .await;
+    match r {
+        Ok(_) => {
+            audit(
+                pool,
+                actor,
+                "account.add",
+                Some(username),
+                None,
+                "ok",
+                json!({"scopes": scopes, "service": service}),
+            )
+            .await;
+            Ok(())
+        }
+        Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            Err(format!("an account named {username:?} exists already"))
+        }
+        Err(sqlx::Error::Database(e)) if e.is_check_violation() => Err(format!(
+            "{username:?} is not a valid account name: 1-64 letters, digits, and _ . @ -"
+        )),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Every account.
+pub async fn list_accounts(pool: &PgPool) -> Result<Vec<AccountInfo>, sqlx::Error> {
+    sqlx::query_as("SELECT username, kind, scopes, disabled_at, created_at FROM auth.accounts ORDER BY username")
+        .fetch_all(pool)
+        .await
+}
+
+/// Disables an account (its tokens stop working at once) or sets its scopes.
+pub async fn change_account(
+    pool: &PgPool,
+    username: &str,
+    change: AccountChange<'_>,
+    actor: &str,
+) -> Result<(), String> {
+    let (action, r) = match change {
+        AccountChange::Disable => (
+            "account.disable",
+            sqlx::query("UPDATE auth.accounts SET disabled_at = coalesce(disabled_at, now()) WHERE username = $1")
+                .bind(username)
+                .execute(pool)
+                .await,
+        ),
+        AccountChange::Scopes(scopes) => (
+            "account.set_scopes",
+            sqlx::query("UPDATE auth.accounts SET scopes = $2 WHERE username = $1")
+                .bind(username)
+                .bind(scopes)
+                .execute(pool)
+                .await,
+        ),
+    };
+    match r {
+        Ok(done) if done.rows_affected() == 1 => {
+            audit(pool, actor, action, Some(username), None, "ok", json!({})).await;
+            Ok(())
+        }
+        Ok(_) => Err(format!(
+            "there is no account named {username:?} (see `fleet users list`)"
+        )),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// What `change_account` does.
+pub enum AccountChange<'a> {
+    Disable,
+    Scopes(&'a [String]),
+}
+
+/// In local mode: an `admin` account with every scope when no account can administer yet.
+/// Returns the generated password (to be shown once), or `None` when an admin exists.
+pub async fn ensure_local_admin(pool: &PgPool) -> Result<Option<String>, String> {
+    let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM auth.accounts WHERE 'admin:fleet' = ANY (scopes) AND disabled_at IS NULL)")
+        .fetch_one(pool)
+        .await
+        .map_err(|e| e.to_string())?;
+    if exists {
+        return Ok(None);
+    }
+    let password = random_token(12)?;
+    let scopes: Vec<String> = SCOPES.iter().map(|s| s.to_string()).collect();
+    add_account(pool, "admin", &password, &scopes, false, "fleet up").await?;
+    Ok(Some(password))
+}
