@@ -70,6 +70,11 @@ pub struct Config {
     pub refresh_token_ttl: Duration,
 }
 
+/// Default least time between two calls of one vendor method, in ms.
+pub const DEFAULT_VENDOR_PACE_MS: u32 = 250;
+/// Default vendor request timeout, in seconds.
+pub const DEFAULT_VENDOR_TIMEOUT_SECS: u32 = 30;
+
 /// The Jimi Open API account and how it is polled.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VendorConfig {
@@ -341,14 +346,21 @@ fn vendor_config(
             int_in(
                 "JIMI_MIN_CALL_INTERVAL_MS",
                 get("JIMI_MIN_CALL_INTERVAL_MS"),
-                250,
+                DEFAULT_VENDOR_PACE_MS,
                 0,
                 60_000,
             )?
             .into(),
         ),
         timeout: Duration::from_secs(
-            int_in("JIMI_TIMEOUT_SECS", get("JIMI_TIMEOUT_SECS"), 30, 1, 600)?.into(),
+            int_in(
+                "JIMI_TIMEOUT_SECS",
+                get("JIMI_TIMEOUT_SECS"),
+                DEFAULT_VENDOR_TIMEOUT_SECS,
+                1,
+                600,
+            )?
+            .into(),
         ),
     }))
 }

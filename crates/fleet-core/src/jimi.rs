@@ -203,6 +203,47 @@ pub struct PushAlarmMsg {
     pub alert_value: Text,
 }
 
+/// The Open API envelope's code, a number or a string (jimi-api.md §3).
+pub fn envelope_code(envelope: &Value) -> Option<i64> {
+    match envelope.get("code")? {
+        Value::Number(n) => n.as_i64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// The envelope's payload: `result`, else `data` (some methods use one, some the other).
+pub fn envelope_data(envelope: Value) -> Value {
+    let Value::Object(mut o) = envelope else {
+        return Value::Null;
+    };
+    match o.remove("result") {
+        Some(r) if !r.is_null() => r,
+        _ => o.remove("data").unwrap_or(Value::Null),
+    }
+}
+
+/// The `imei` of each record that has one (device lists).
+pub fn imeis_of<'a>(records: impl IntoIterator<Item = &'a Value>) -> Vec<String> {
+    records
+        .into_iter()
+        .filter_map(|d| d.get("imei").and_then(Value::as_str).map(str::to_string))
+        .collect()
+}
+
+/// The records of a payload: the array itself, an object's `rows` (paged reports), or a single
+/// object (detail calls).
+pub fn records(data: &Value) -> Vec<&Value> {
+    match data {
+        Value::Array(a) => a.iter().collect(),
+        Value::Object(o) => match o.get("rows") {
+            Some(Value::Array(rows)) => rows.iter().collect(),
+            _ => vec![data],
+        },
+        _ => Vec::new(),
+    }
+}
+
 /// The `alertType` that ends an alarm instead of raising one.
 pub const REMOVE_ALARM: &str = "removeAlarmType";
 

@@ -11,8 +11,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use fleet_jimi::client::{Client, ClientConfig};
-use fleet_jimi::sim::fleet::ACCOUNTS;
 use fleet_jimi::sim::new_sim;
 use fleet_jimi::sim::openapi::{ApiConfig, spawn};
 use sqlx::PgPool;
@@ -61,19 +59,9 @@ pub async fn run(
         ..ApiConfig::default()
     };
     let (base, stop_api) = spawn(sim, api.clone()).await?;
-    let mut cfg = ClientConfig::new(
-        &base,
-        &api.app_key,
-        &api.app_secret,
-        &api.user_id,
-        &api.password,
-    );
-    cfg.pace = Duration::ZERO;
-    let vendor = Arc::new(Vendor {
-        client: Client::new(cfg, pool.clone())?,
-        targets: ACCOUNTS.iter().map(|a| a.to_string()).collect(),
-        contract_target: ACCOUNTS[0].to_string(),
-    });
+    let mut account = api.vendor(&base);
+    account.pace = Duration::ZERO;
+    let vendor = Arc::new(Vendor::new(&account, &pool)?);
     let stop = CancellationToken::new();
     let worker = {
         let (pool, stop) = (pool.clone(), stop.clone());

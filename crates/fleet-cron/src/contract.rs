@@ -85,11 +85,7 @@ pub async fn check(pool: &PgPool, v: &Vendor, webhook: Option<&str>) -> Result<R
         &[("target", target)],
     )
     .await?;
-    let imeis: Vec<String> = list
-        .1
-        .iter()
-        .filter_map(|d| d.get("imei").and_then(Value::as_str).map(str::to_string))
-        .collect();
+    let imeis = fleet_core::jimi::imeis_of(&list.1);
     methods.push(list.0);
     methods.push(
         probe(
@@ -279,14 +275,7 @@ async fn probe_quiet(
         .await
     {
         Ok(reply) => {
-            let records: Vec<Value> = match reply.data {
-                Value::Array(a) => a,
-                Value::Object(ref o) if o.get("rows").is_some_and(Value::is_array) => {
-                    o["rows"].as_array().cloned().unwrap_or_default()
-                }
-                Value::Object(_) => vec![reply.data.clone()],
-                _ => Vec::new(),
-            };
+            let records: Vec<Value> = reply.records().into_iter().cloned().collect();
             let report = contract::check(fields, &records);
             let outcome = if report.drifted() { "drift" } else { "ok" };
             (

@@ -37,6 +37,20 @@ pub struct Vendor {
     pub contract_target: String,
 }
 
+impl Vendor {
+    /// A vendor over the account `v` (its client shares the token cache in `pool`).
+    pub fn new(
+        v: &fleet_core::config::VendorConfig,
+        pool: &PgPool,
+    ) -> Result<Self, fleet_jimi::client::ClientError> {
+        Ok(Self {
+            client: Client::new(v.into(), pool.clone())?,
+            targets: v.targets.clone(),
+            contract_target: v.contract_target.clone(),
+        })
+    }
+}
+
 /// Largest page the history methods return.
 const PAGE: usize = 100;
 /// A runaway pager stops here (100 × 100 rows in one window is far beyond a real fleet).
@@ -109,15 +123,31 @@ fn window(every: Duration) -> (DateTime<Utc>, DateTime<Utc>) {
     (end - span, end)
 }
 
-/// The devices of `target` worth polling: enabled, not expired, not suspended or
-/// decommissioned, as the registry knows them.
-async fn devices_of(pool: &PgPool, target: &str) -> Result<Vec<String>, String> {
-    sqlx::query_scalar(include_str!("sql/devices_of.sql"))
-        .bind(target)
-        .fetch_all(pool)
-        .await
-        .map_err(|e| format!("listing the devices of {target}: {e}"))
+/// The devices of `target` a query selects (`sql` binds the target as `$1`, and `since` as `$2`
+/// when given); a failure is named in the run's errors and the target skipped.
+async fn devices(
+    pool: &PgPool,
+    t: &mut Tally,
+    sql: &'static str,
+    what: &str,
+    target: &str,
+    since: Option<DateTime<Utc>>,
+) -> Option<Vec<String>> {
+    let mut q = sqlx::query_scalar(sql).bind(target);
+    if let Some(since) = since {
+        q = q.bind(since);
+    }
+    match q.fetch_all(pool).await {
+        Ok(list) => Some(list),
+        Err(e) => {
+            t.errors.push(format!("listing {what} ({target}): {e}"));
+            None
+        }
+    }
 }
+
+/// Pollable devices: enabled, unexpired, not suspended or decommissioned.
+const POLLABLE: &str = include_str!("sql/devices_of.sql");
 
 async fn call(
     v: &Vendor,
@@ -141,24 +171,26 @@ async fn live(pool: PgPool, v: Arc<Vendor>) -> Result<u64, String> {
     t.finish()
 }
 
-/// Pages through a history method for each fifty IMEIs of each target. `params` gets the IMEI
-/// list and the paging parameters added; `page` turns a page index into its parameter value.
+/// Pages through a history method for each fifty IMEIs of each target. The call gets `base`,
+/// the IMEI list and the paging parameters (`paging` turns a page index into its value), and
+/// the target as `account_param` when the method names the account; the stored request
+/// context is `base` with the target and page.
 async fn paged(
     pool: &PgPool,
     v: &Vendor,
     method: &str,
     base: &[(&str, String)],
     paging: (&str, fn(usize) -> usize),
-    meta: Value,
+    account_param: Option<&str>,
     t: &mut Tally,
 ) {
+    let meta: serde_json::Map<String, Value> = base
+        .iter()
+        .map(|(k, v)| (k.to_string(), json!(v)))
+        .collect();
     for target in &v.targets {
-        let imeis = match devices_of(pool, target).await {
-            Ok(list) => list,
-            Err(e) => {
-                t.errors.push(e);
-                continue;
-            }
+        let Some(imeis) = devices(pool, t, POLLABLE, "the devices", target, None).await else {
+            continue;
         };
         for chunk in imeis.chunks(IMEI_BATCH) {
             let list = chunk.join(",");
@@ -172,15 +204,15 @@ async fn paged(
                     (paging.0, at.as_str()),
                     ("page_size", size.as_str()),
                 ]);
-                if method == "jimi.open.platform.report.parking" {
-                    params.push(("account", target));
+                if let Some(name) = account_param {
+                    params.push((name, target));
                 }
                 let r = call(v, method, &params, target).await;
                 let full = r.as_ref().is_ok_and(|reply| reply.rows() >= PAGE);
                 let mut m = meta.clone();
-                m["target"] = json!(target);
-                m["page"] = json!(at);
-                t.store(pool, method, m, r).await;
+                m.insert("target".into(), json!(target));
+                m.insert("page".into(), json!(at));
+                t.store(pool, method, Value::Object(m), r).await;
                 if !full {
                     break;
                 }
@@ -196,14 +228,13 @@ async fn trips(pool: PgPool, v: Arc<Vendor>, every: Duration) -> Result<u64, Str
         ("end_time", format_time(end)),
     ];
     let mut t = Tally::default();
-    let meta = json!({"begin_time": base[0].1, "end_time": base[1].1});
     paged(
         &pool,
         &v,
         "jimi.device.track.mileage",
         &base,
         ("start_row", |p| p * PAGE),
-        meta,
+        None,
         &mut t,
     )
     .await;
@@ -220,14 +251,13 @@ async fn parking(pool: PgPool, v: Arc<Vendor>, every: Duration) -> Result<u64, S
             ("end_time", format_time(end)),
             ("acc_type", acc.to_string()),
         ];
-        let meta = json!({"start_time": base[0].1, "end_time": base[1].1, "acc_type": acc});
         paged(
             &pool,
             &v,
             "jimi.open.platform.report.parking",
             &base,
             ("start_row", |p| p * PAGE),
-            meta,
+            Some("account"),
             &mut t,
         )
         .await;
@@ -241,7 +271,6 @@ async fn alarms(pool: PgPool, v: Arc<Vendor>, every: Duration) -> Result<u64, St
         ("begin_time", format_time(begin)),
         ("end_time", format_time(end)),
     ];
-    let meta = json!({"begin_time": base[0].1, "end_time": base[1].1});
     let mut t = Tally::default();
     paged(
         &pool,
@@ -249,7 +278,7 @@ async fn alarms(pool: PgPool, v: Arc<Vendor>, every: Duration) -> Result<u64, St
         "jimi.device.alarm.list",
         &base,
         ("page_no", |p| p + 1),
-        meta,
+        None,
         &mut t,
     )
     .await;
@@ -263,18 +292,18 @@ async fn tracks(pool: PgPool, v: Arc<Vendor>, every: Duration) -> Result<u64, St
     let (b, e) = (format_time(begin), format_time(end));
     let mut t = Tally::default();
     for target in &v.targets {
-        let moved: Vec<String> = match sqlx::query_scalar(include_str!("sql/moved_in_window.sql"))
-            .bind(target)
-            .bind(begin)
-            .fetch_all(&pool)
-            .await
-        {
-            Ok(m) => m,
-            Err(err) => {
-                t.errors
-                    .push(format!("listing the devices that moved ({target}): {err}"));
-                continue;
-            }
+        let moving = include_str!("sql/moved_in_window.sql");
+        let Some(moved) = devices(
+            &pool,
+            &mut t,
+            moving,
+            "the devices that moved",
+            target,
+            Some(begin),
+        )
+        .await
+        else {
+            continue;
         };
         let method = "jimi.device.track.list";
         for imei in moved {
@@ -304,16 +333,8 @@ async fn device_sync(pool: PgPool, v: Arc<Vendor>) -> Result<u64, String> {
     for target in &v.targets {
         let method = "jimi.user.device.list";
         let r = call(&v, method, &[("target", target)], target).await;
-        let imeis: Vec<String> = match &r {
-            Ok(reply) => reply
-                .data
-                .as_array()
-                .map(|a| {
-                    a.iter()
-                        .filter_map(|d| d.get("imei").and_then(Value::as_str).map(str::to_string))
-                        .collect()
-                })
-                .unwrap_or_default(),
+        let imeis = match &r {
+            Ok(reply) => fleet_core::jimi::imeis_of(reply.records()),
             Err(_) => Vec::new(),
         };
         t.store(&pool, method, json!({"target": target}), r).await;
@@ -332,17 +353,10 @@ async fn device_sync(pool: PgPool, v: Arc<Vendor>) -> Result<u64, String> {
 async fn stale_sweep(pool: PgPool, v: Arc<Vendor>) -> Result<u64, String> {
     let mut t = Tally::default();
     for target in &v.targets {
-        let stale: Vec<String> = match sqlx::query_scalar(include_str!("sql/stale_devices.sql"))
-            .bind(target)
-            .fetch_all(&pool)
-            .await
-        {
-            Ok(s) => s,
-            Err(e) => {
-                t.errors
-                    .push(format!("listing stale devices ({target}): {e}"));
-                continue;
-            }
+        let stale_sql = include_str!("sql/stale_devices.sql");
+        let Some(stale) = devices(&pool, &mut t, stale_sql, "stale devices", target, None).await
+        else {
+            continue;
         };
         for chunk in stale.chunks(IMEI_BATCH) {
             let method = "jimi.device.location.get";

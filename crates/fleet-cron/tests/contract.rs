@@ -12,8 +12,6 @@ use chrono::Utc;
 use fleet_core::contract::CONTRACTS;
 use fleet_cron::contract::check;
 use fleet_cron::polls::Vendor;
-use fleet_jimi::client::{Client, ClientConfig};
-use fleet_jimi::sim::fleet::ACCOUNTS;
 use fleet_jimi::sim::new_sim;
 use fleet_jimi::sim::openapi::{ApiConfig, spawn};
 use fleet_testkit::TestDb;
@@ -35,19 +33,10 @@ async fn vendor(drift: bool, pool: &PgPool) -> (Vendor, CancellationToken) {
         ..ApiConfig::default()
     };
     let (base, stop) = spawn(sim, api.clone()).await.expect("serve");
-    let mut cfg = ClientConfig::new(
-        &base,
-        &api.app_key,
-        &api.app_secret,
-        &api.user_id,
-        &api.password,
-    );
-    cfg.pace = Duration::ZERO;
-    let v = Vendor {
-        client: Client::new(cfg, pool.clone()).expect("client"),
-        targets: vec![ACCOUNTS[0].to_string()],
-        contract_target: ACCOUNTS[0].to_string(),
-    };
+    let mut account = api.vendor(&base);
+    account.pace = Duration::ZERO;
+    account.targets.truncate(1);
+    let v = Vendor::new(&account, pool).expect("vendor");
     (v, stop)
 }
 

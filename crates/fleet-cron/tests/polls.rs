@@ -10,7 +10,6 @@ use chrono::{DateTime, Utc};
 use fleet_cron::polls::{Vendor, jobs};
 use fleet_cron::{Job, run_slot};
 use fleet_ingest::worker;
-use fleet_jimi::client::{Client, ClientConfig};
 use fleet_jimi::sim::fleet::{ACCOUNTS, DeviceHealth, Sim};
 use fleet_jimi::sim::new_sim;
 use fleet_jimi::sim::openapi::{ApiConfig, spawn};
@@ -37,19 +36,9 @@ async fn vendor(
         sim.lock().expect("sim").step(60.0);
     }
     let (base, stop) = spawn(sim.clone(), api.clone()).await.expect("serve");
-    let mut cfg = ClientConfig::new(
-        &base,
-        &api.app_key,
-        &api.app_secret,
-        &api.user_id,
-        &api.password,
-    );
-    cfg.pace = Duration::ZERO;
-    let v = Vendor {
-        client: Client::new(cfg, pool.clone()).expect("client"),
-        targets: ACCOUNTS.iter().map(|a| a.to_string()).collect(),
-        contract_target: ACCOUNTS[0].to_string(),
-    };
+    let mut account = api.vendor(&base);
+    account.pace = Duration::ZERO;
+    let v = Vendor::new(&account, pool).expect("vendor");
     (Arc::new(v), sim, stop)
 }
 

@@ -90,25 +90,12 @@ fn parse_registry(body: &[u8], meta: &Value) -> Outcome {
             body: serde_json::to_value(&row).unwrap_or_default(),
         });
     }
-    if !parsed.errors.is_empty() {
-        let n = parsed.errors.len();
-        let shown: Vec<String> = parsed
-            .errors
-            .iter()
-            .take(5)
-            .map(|e| format!("line {}: {}", e.line, e.error))
-            .collect();
-        let more = if n > 5 {
-            format!(" (+{} more)", n - 5)
-        } else {
-            String::new()
-        };
-        out.error = Some(format!(
-            "{n} of {} lines unreadable: {}{more}",
-            n + out.events.len(),
-            shown.join("; ")
-        ));
-    }
+    let errors: Vec<String> = parsed
+        .errors
+        .iter()
+        .map(|e| format!("line {}: {}", e.line, e.error))
+        .collect();
+    out.error = unreadable(errors, out.events.len(), "lines");
     out
 }
 
@@ -170,6 +157,26 @@ fn parse_iot_hub(path: &str, body: &[u8]) -> Outcome {
     })
 }
 
+/// The error of a row some of whose `what` (items, lines) could not be read: the count and the
+/// first five reasons. `None` when everything was read.
+fn unreadable(mut errors: Vec<String>, readable: usize, what: &str) -> Option<String> {
+    if errors.is_empty() {
+        return None;
+    }
+    let n = errors.len();
+    let more = if n > 5 {
+        format!(" (+{} more)", n - 5)
+    } else {
+        String::new()
+    };
+    errors.truncate(5);
+    Some(format!(
+        "{n} of {} {what} unreadable: {}{more}",
+        n + readable,
+        errors.join("; ")
+    ))
+}
+
 /// Reads every item with `read`, tagging each event with its position. Unreadable items are
 /// reported in the error (the first five, with a count) while the readable ones are kept.
 pub(crate) fn read_items(
@@ -187,20 +194,7 @@ pub(crate) fn read_items(
             Err(e) => errors.push(format!("item {i}: {e}")),
         }
     }
-    if !errors.is_empty() {
-        let n = errors.len();
-        let more = if n > 5 {
-            format!(" (+{} more)", n - 5)
-        } else {
-            String::new()
-        };
-        errors.truncate(5);
-        out.error = Some(format!(
-            "{n} of {} items unreadable: {}{more}",
-            n + out.events.len(),
-            errors.join("; ")
-        ));
-    }
+    out.error = unreadable(errors, out.events.len(), "items");
     out
 }
 

@@ -8,7 +8,7 @@
 //! the device detail (FIX-M18). An item missing a required field is an item error, so a renamed
 //! field upstream shows up in the dead letter at once and is re-parsed by the next parser version.
 
-use fleet_core::jimi::{Num, Text, Time};
+use fleet_core::jimi::{self, Num, Text, Time};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -104,26 +104,12 @@ pub fn parse(method: &str, body: &[u8], meta: &Value) -> Outcome {
         Ok(v) => v,
         Err(e) => return Outcome::failed(format!("the response is not JSON: {e}")),
     };
-    let code = match envelope.get("code") {
-        Some(Value::Number(n)) => n.as_i64(),
-        Some(Value::String(s)) => s.trim().parse().ok(),
-        _ => None,
-    };
+    let code = jimi::envelope_code(&envelope);
     if code != Some(0) {
         return Outcome::failed(format!("the response carries vendor code {code:?}, not 0"));
     }
-    let data = match envelope.get("result") {
-        Some(r) if !r.is_null() => r.clone(),
-        _ => envelope.get("data").cloned().unwrap_or(Value::Null),
-    };
-    let items: Vec<Value> = match data {
-        Value::Array(a) => a,
-        Value::Object(ref o) if o.get("rows").is_some_and(Value::is_array) => {
-            o["rows"].as_array().cloned().unwrap_or_default()
-        }
-        Value::Object(_) => vec![data],
-        _ => Vec::new(),
-    };
+    let data = jimi::envelope_data(envelope);
+    let items: Vec<Value> = jimi::records(&data).into_iter().cloned().collect();
     let meta_str = |k: &str| meta.get(k).and_then(Value::as_str).map(str::to_string);
     read_items(items, |item| match method {
         "jimi.user.device.location.list" | "jimi.device.location.get" => location(item),

@@ -153,16 +153,46 @@ pub async fn append_poll(
     meta: &serde_json::Value,
     body: &[u8],
 ) -> Result<i64, sqlx::Error> {
+    append_one(
+        pool,
+        TrustedRow {
+            source: "jimi_poll",
+            kind: method,
+            content_type: "application/json",
+            verification: "internal",
+            meta,
+            body,
+        },
+    )
+    .await
+}
+
+/// A row the platform itself appends (polls, imports): trusted, so `verified`.
+pub struct TrustedRow<'a> {
+    pub source: &'a str,
+    pub kind: &'a str,
+    pub content_type: &'a str,
+    /// How it was trusted: `internal` (our own poll), `operator` (a CLI import), ...
+    pub verification: &'a str,
+    pub meta: &'a serde_json::Value,
+    pub body: &'a [u8],
+}
+
+/// Appends one row in its own transaction and wakes the workers; returns its id.
+pub async fn append_one(pool: &PgPool, row: TrustedRow<'_>) -> Result<i64, sqlx::Error> {
     sqlx::query_scalar(
         "WITH ins AS (
             INSERT INTO events.raw (source, kind, content_type, body, verified, verification, meta)
-            VALUES ('jimi_poll', $1, 'application/json', $2, true, 'internal', $3)
+            VALUES ($1, $2, $3, $4, true, $5, $6)
             RETURNING id)
-         SELECT id FROM ins, pg_notify($4, '') AS wake",
+         SELECT id FROM ins, pg_notify($7, '') AS wake",
     )
-    .bind(method)
-    .bind(body)
-    .bind(meta)
+    .bind(row.source)
+    .bind(row.kind)
+    .bind(row.content_type)
+    .bind(row.body)
+    .bind(row.verification)
+    .bind(row.meta)
     .bind(CHANNEL)
     .fetch_one(pool)
     .await

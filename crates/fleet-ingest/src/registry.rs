@@ -99,19 +99,18 @@ pub async fn append(
     file_name: &str,
     default_account: Option<&str>,
 ) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar(
-        "WITH ins AS (
-            INSERT INTO events.raw (source, kind, content_type, body, verified, verification, meta)
-            VALUES ($1, $2, 'text/csv', $3, true, 'operator', $4)
-            RETURNING id)
-         SELECT id FROM ins, pg_notify($5, '') AS wake",
+    let meta = json!({"file": file_name, "default_account": default_account});
+    crate::rawlog::append_one(
+        pool,
+        crate::rawlog::TrustedRow {
+            source: registry::SOURCE,
+            kind: registry::KIND,
+            content_type: "text/csv",
+            verification: "operator",
+            meta: &meta,
+            body: bytes,
+        },
     )
-    .bind(registry::SOURCE)
-    .bind(registry::KIND)
-    .bind(bytes)
-    .bind(json!({"file": file_name, "default_account": default_account}))
-    .bind(crate::worker::CHANNEL)
-    .fetch_one(pool)
     .await
 }
 

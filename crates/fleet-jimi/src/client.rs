@@ -17,6 +17,8 @@
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use fleet_core::config::{DEFAULT_VENDOR_PACE_MS, DEFAULT_VENDOR_TIMEOUT_SECS, VendorConfig};
+use fleet_core::jimi::{envelope_code, envelope_data};
 use serde_json::Value;
 use sqlx::PgPool;
 
@@ -60,13 +62,28 @@ impl ClientConfig {
             app_secret: app_secret.into(),
             user_id: user_id.into(),
             password: password.into(),
-            timeout: Duration::from_secs(30),
+            timeout: Duration::from_secs(DEFAULT_VENDOR_TIMEOUT_SECS.into()),
             max_busy_retries: 5,
             busy_backoff: Duration::from_secs(2),
             refresh_margin: Duration::from_secs(300),
             token_get_interval: Duration::from_secs(61),
-            pace: Duration::from_millis(250),
+            pace: Duration::from_millis(DEFAULT_VENDOR_PACE_MS.into()),
         }
+    }
+}
+
+impl From<&VendorConfig> for ClientConfig {
+    fn from(v: &VendorConfig) -> Self {
+        let mut c = Self::new(
+            &v.base_url,
+            &v.app_key,
+            &v.app_secret,
+            &v.user_id,
+            &v.password,
+        );
+        c.pace = v.pace;
+        c.timeout = v.timeout;
+        c
     }
 }
 
@@ -108,11 +125,12 @@ pub struct Reply {
 impl Reply {
     /// Rows in the data: array length, `rows` array length, or 1 for an object.
     pub fn rows(&self) -> usize {
-        match &self.data {
-            Value::Array(a) => a.len(),
-            Value::Object(o) => o.get("rows").and_then(Value::as_array).map_or(1, Vec::len),
-            _ => 0,
-        }
+        self.records().len()
+    }
+
+    /// The records of the data (`fleet_core::jimi::records`).
+    pub fn records(&self) -> Vec<&Value> {
+        fleet_core::jimi::records(&self.data)
     }
 }
 
@@ -128,15 +146,6 @@ pub struct Client {
     who: String,
     /// Per method, the earliest moment the next call may go out (see `ClientConfig::pace`).
     next_call: std::sync::Arc<std::sync::Mutex<std::collections::HashMap<String, Instant>>>,
-}
-
-/// Reads the envelope's code, which may be a number or a string.
-fn envelope_code(v: &Value) -> Option<i64> {
-    match v.get("code")? {
-        Value::Number(n) => n.as_i64(),
-        Value::String(s) => s.trim().parse().ok(),
-        _ => None,
-    }
 }
 
 impl Client {
@@ -278,13 +287,10 @@ impl Client {
             detail: e.to_string(),
         })?;
         match envelope_code(&v) {
-            Some(0) => {
-                let data = match v.get("result") {
-                    Some(r) if !r.is_null() => r.clone(),
-                    _ => v.get("data").cloned().unwrap_or(Value::Null),
-                };
-                Ok(Reply { body, data })
-            }
+            Some(0) => Ok(Reply {
+                body,
+                data: envelope_data(v),
+            }),
             Some(code) => Err(ClientError::Vendor {
                 code,
                 message: v

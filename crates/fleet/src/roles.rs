@@ -288,44 +288,16 @@ async fn run_roles(
 fn cron_context(config: &Config, pool: &PgPool, simulated: bool) -> Result<fleet_cron::Context> {
     let vendor = match (&config.vendor, config.sim_vehicles > 0) {
         (Some(v), _) => Some(v.clone()),
-        (None, true) if simulated => {
-            let d = fleet_jimi::sim::openapi::ApiConfig::default();
-            let targets: Vec<String> = fleet_jimi::sim::fleet::ACCOUNTS
-                .iter()
-                .map(|a| a.to_string())
-                .collect();
-            Some(fleet_core::config::VendorConfig {
-                base_url: format!("http://{}", config.sim_api_listen),
-                app_key: d.app_key,
-                app_secret: d.app_secret,
-                user_id: d.user_id,
-                password: d.password,
-                contract_target: targets[0].clone(),
-                targets,
-                pace: std::time::Duration::from_millis(250),
-                timeout: std::time::Duration::from_secs(30),
-            })
-        }
+        (None, true) if simulated => Some(
+            fleet_jimi::sim::openapi::ApiConfig::default()
+                .vendor(&format!("http://{}", config.sim_api_listen)),
+        ),
         _ => None,
     };
     let vendor = match vendor {
         Some(v) => {
-            let mut cfg = fleet_jimi::client::ClientConfig::new(
-                &v.base_url,
-                &v.app_key,
-                &v.app_secret,
-                &v.user_id,
-                &v.password,
-            );
-            cfg.pace = v.pace;
-            cfg.timeout = v.timeout;
-            let client = fleet_jimi::client::Client::new(cfg, pool.clone())?;
             tracing::info!(base = %v.base_url, targets = ?v.targets, "vendor polling is on");
-            Some(Arc::new(fleet_cron::polls::Vendor {
-                client,
-                targets: v.targets,
-                contract_target: v.contract_target,
-            }))
+            Some(Arc::new(fleet_cron::polls::Vendor::new(&v, pool)?))
         }
         None => {
             tracing::info!(
@@ -598,11 +570,13 @@ pub async fn users_add(
             true,
         ),
     };
-    let db = open_database(&config).await?;
-    fleet_store::migrate::wait_until_current(&db.pool, config.migration_wait).await?;
-    let r = auth::add_account(&db.pool, name, &password, &scopes, service, &cli_actor()).await;
-    close(db, false).await?;
-    r.map_err(|e| anyhow::anyhow!(e))?;
+    let (pw, sc) = (&password, &scopes);
+    with_current_db(&config, |pool| async move {
+        auth::add_account(&pool, name, pw, sc, service, &cli_actor())
+            .await
+            .map_err(|e| anyhow::anyhow!(e))
+    })
+    .await?;
     println!("added {name} with scopes {}", scopes.join(","));
     if generated {
         println!("password: {password}   (shown only this once)");
@@ -611,10 +585,10 @@ pub async fn users_add(
 }
 
 pub async fn users_list(config: Config) -> Result<()> {
-    let db = open_database(&config).await?;
-    fleet_store::migrate::wait_until_current(&db.pool, config.migration_wait).await?;
-    let accounts = fleet_serve::auth::list_accounts(&db.pool).await;
-    close(db, false).await?;
+    let accounts = with_current_db(&config, |pool| async move {
+        Ok(fleet_serve::auth::list_accounts(&pool).await?)
+    })
+    .await;
     println!("{:<24} {:<8} {:<36} status", "account", "kind", "scopes");
     for a in accounts? {
         let status = match a.disabled_at {
@@ -638,15 +612,16 @@ pub async fn users_change(config: Config, name: &str, scopes: Option<&str>) -> R
         Some(s) => Some(auth::parse_scopes(s).map_err(|e| anyhow::anyhow!("scopes: {e}"))?),
         None => None,
     };
-    let db = open_database(&config).await?;
-    fleet_store::migrate::wait_until_current(&db.pool, config.migration_wait).await?;
     let change = match &parsed {
         Some(s) => AccountChange::Scopes(s),
         None => AccountChange::Disable,
     };
-    let r = auth::change_account(&db.pool, name, change, &cli_actor()).await;
-    close(db, false).await?;
-    r.map_err(|e| anyhow::anyhow!(e))?;
+    with_current_db(&config, |pool| async move {
+        auth::change_account(&pool, name, change, &cli_actor())
+            .await
+            .map_err(|e| anyhow::anyhow!(e))
+    })
+    .await?;
     match parsed {
         Some(s) => println!("{name} now has scopes {}", s.join(",")),
         None => println!("{name} is disabled; its tokens no longer work"),
@@ -666,10 +641,9 @@ pub async fn import_devices(
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let parsed = fleet_core::registry::parse(&bytes, account)
         .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-    let db = open_database(&config).await?;
-    fleet_store::migrate::wait_until_current(&db.pool, config.migration_wait).await?;
-    let result = async {
-        let plan = registry::plan(&db.pool, &parsed).await?;
+    let (parsed, bytes) = (&parsed, &bytes);
+    with_current_db(&config, |pool| async move {
+        let plan = registry::plan(&pool, parsed).await?;
         let c = registry::count(&plan);
         println!(
             "registry import of {} ({})",
@@ -704,8 +678,8 @@ pub async fn import_devices(
             return Ok(());
         }
         let name = file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-        let id = registry::append(&db.pool, &bytes, &name, account).await?;
-        let applied = wait_parsed(&db.pool, id).await?;
+        let id = registry::append(&pool, bytes, &name, account).await?;
+        let applied = wait_parsed(&pool, id).await?;
         match applied {
             Some(_) => println!("applied: event log row {id}; {} rows projected into the registry", parsed.rows.len()),
             None => println!(
@@ -713,10 +687,8 @@ pub async fn import_devices(
             ),
         }
         Ok(())
-    }
-    .await;
-    close(db, false).await?;
-    result
+    })
+    .await
 }
 
 /// Waits up to 30 s for the worker to parse raw row `id`.
@@ -762,13 +734,11 @@ pub async fn replay(
             );
         }
     }
-    let db = open_database(&config).await?;
-    fleet_store::migrate::wait_until_current(&db.pool, config.migration_wait).await?;
-    let result = async {
+    with_current_db(&config, |pool| async move {
         if reparse {
             let started = std::time::Instant::now();
             let n = replay::reparse(
-                &db.pool,
+                &pool,
                 from,
                 to,
                 only_version,
@@ -782,22 +752,36 @@ pub async fn replay(
         }
         for t in &tables {
             let started = std::time::Instant::now();
-            let n = replay::rebuild(&db.pool, t, replay::BATCH, &mut replay::printer("rebuild"))
-                .await?;
+            let n =
+                replay::rebuild(&pool, t, replay::BATCH, &mut replay::printer("rebuild")).await?;
             let secs = started.elapsed().as_secs_f64();
             println!(
                 "rebuilt {t} from {n} events in {secs:.1} s ({:.0} events/s)",
                 n as f64 / secs.max(1e-6)
             );
         }
-        Ok::<(), anyhow::Error>(())
-    }
-    .await;
+        Ok(())
+    })
+    .await
+}
+
+/// Opens the database, waits until it is at this binary's migration, runs `f`, and closes the
+/// pool whatever `f` returned (one-shot commands).
+async fn with_current_db<T, F, Fut>(config: &Config, f: F) -> Result<T>
+where
+    F: FnOnce(PgPool) -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let db = open_database(config).await?;
+    let result =
+        match fleet_store::migrate::wait_until_current(&db.pool, config.migration_wait).await {
+            Ok(()) => f(db.pool.clone()).await,
+            Err(e) => Err(e.into()),
+        };
     close(db, false).await?;
     result
 }
 
-/// Runs the ingest benchmark in a scratch database `fleet_bench` on the configured server.
 /// Runs `f` against a freshly migrated scratch database `fleet_bench` on the configured server,
 /// dropped afterwards whatever happens.
 async fn with_scratch_db<T, F, Fut>(config: &Config, f: F) -> Result<T>

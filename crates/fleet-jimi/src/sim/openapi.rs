@@ -56,6 +56,28 @@ impl Default for ApiConfig {
     }
 }
 
+impl ApiConfig {
+    /// The vendor account a client uses to poll this simulated API at `base`: these
+    /// credentials, every simulated sub-account, the default pacing and timeout.
+    pub fn vendor(&self, base: &str) -> fleet_core::config::VendorConfig {
+        let targets: Vec<String> = super::fleet::ACCOUNTS
+            .iter()
+            .map(|a| a.to_string())
+            .collect();
+        fleet_core::config::VendorConfig {
+            base_url: base.trim_end_matches('/').to_string(),
+            app_key: self.app_key.clone(),
+            app_secret: self.app_secret.clone(),
+            user_id: self.user_id.clone(),
+            password: self.password.clone(),
+            contract_target: targets[0].clone(),
+            targets,
+            pace: Duration::from_millis(fleet_core::config::DEFAULT_VENDOR_PACE_MS.into()),
+            timeout: Duration::from_secs(fleet_core::config::DEFAULT_VENDOR_TIMEOUT_SECS.into()),
+        }
+    }
+}
+
 struct Token {
     refresh: String,
     expires: Instant,
@@ -306,6 +328,17 @@ fn rows_page(p: &HashMap<&str, &str>) -> Result<(usize, usize), Value> {
     Ok((start, size))
 }
 
+/// The IMEIs, window (up to 31 days, starting at `start_key`) and page of a report call.
+type ReportRequest = (Vec<String>, (DateTime<Utc>, DateTime<Utc>), (usize, usize));
+
+fn report_request(p: &HashMap<&str, &str>, start_key: &str) -> Result<ReportRequest, Value> {
+    Ok((
+        imeis(p, "imeis")?,
+        window_named(p, start_key, 31)?,
+        rows_page(p)?,
+    ))
+}
+
 fn imeis(p: &HashMap<&str, &str>, key: &str) -> Result<Vec<String>, Value> {
     let list: Vec<String> = p
         .get(key)
@@ -491,15 +524,11 @@ fn data_method(cfg: &ApiConfig, sim: &Sim, method: &str, p: &HashMap<&str, &str>
             ok(Value::Array(rows))
         }
         "jimi.device.track.mileage" => {
-            let list = match imeis(p, "imeis") {
-                Ok(l) => l,
+            let (list, (begin, end), (skip, size)) = match report_request(p, "begin_time") {
+                Ok(r) => r,
                 Err(e) => return e,
             };
             let list = &list;
-            let ((begin, end), (skip, size)) = match (window(p, 31), rows_page(p)) {
-                (Ok(w), Ok(pg)) => (w, pg),
-                (Err(e), _) | (_, Err(e)) => return e,
-            };
             let rows: Vec<Value> = sim
                 .trips
                 .iter()
@@ -525,16 +554,11 @@ fn data_method(cfg: &ApiConfig, sim: &Sim, method: &str, p: &HashMap<&str, &str>
             ok(Value::Array(rows))
         }
         "jimi.open.platform.report.parking" => {
-            let list = match imeis(p, "imeis") {
-                Ok(l) => l,
+            let (list, (begin, end), (skip, size)) = match report_request(p, "start_time") {
+                Ok(r) => r,
                 Err(e) => return e,
             };
             let list = &list;
-            let ((begin, end), (skip, size)) =
-                match (window_named(p, "start_time", 31), rows_page(p)) {
-                    (Ok(w), Ok(pg)) => (w, pg),
-                    (Err(e), _) | (_, Err(e)) => return e,
-                };
             let account = p.get("account").copied();
             // The simulator records stops with the engine off; it has no idling report.
             let idling = matches!(p.get("acc_type").copied(), Some("on" | "1"));
