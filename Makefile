@@ -1,5 +1,5 @@
 # Fleet Platform — the two commands are `make up` and `make test`.
-.PHONY: up test lint fmt schema build bootstrap clean
+.PHONY: up test lint fmt schema openapi build bootstrap clean
 
 bootstrap:
 	@scripts/bootstrap
@@ -26,6 +26,9 @@ fmt:
 ## Regenerate schema/schema.sql from the migrations (CI checks it is current).
 schema: bootstrap
 	UPDATE_SCHEMA=1 scripts/test -p fleet-store --test migrations checked_in_schema_dump_is_current
+
+openapi: bootstrap
+	UPDATE_SNAPSHOT=1 scripts/test -p fleet-ingest --test api the_openapi_document_matches_its_snapshot
 
 clean:
 	cargo clean

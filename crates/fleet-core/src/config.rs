@@ -68,6 +68,17 @@ pub struct Config {
     pub access_token_ttl: Duration,
     /// `FLEET_REFRESH_TOKEN_TTL_SECS`: lifetime of a refresh token.
     pub refresh_token_ttl: Duration,
+    /// `FLEET_CORS_ORIGINS`: browser origins allowed to call the API from another site
+    /// (e.g. `https://ops.example.com`); empty = same-origin only, `*` = any (not for production).
+    pub cors_origins: Vec<String>,
+    /// `FLEET_RATE_DASHBOARD_PER_MIN`: authenticated `/api/*` requests per minute per token subject.
+    pub rate_dashboard_per_min: u32,
+    /// `FLEET_RATE_ROUTES_PER_MIN`: route requests per minute per token subject.
+    pub rate_routes_per_min: u32,
+    /// `FLEET_RATE_PUSH_PER_MIN`: vendor pushes per minute per sending IP.
+    pub rate_push_per_min: u32,
+    /// `FLEET_RATE_LOGIN_PER_MIN`: token requests per minute per IP.
+    pub rate_login_per_min: u32,
 }
 
 /// Default least time between two calls of one vendor method, in ms.
@@ -270,6 +281,35 @@ impl Config {
                 }
                 u => u,
             },
+            cors_origins: parse_origins(get("FLEET_CORS_ORIGINS"))?,
+            rate_dashboard_per_min: int_in(
+                "FLEET_RATE_DASHBOARD_PER_MIN",
+                get("FLEET_RATE_DASHBOARD_PER_MIN"),
+                60,
+                0,
+                1_000_000,
+            )?,
+            rate_routes_per_min: int_in(
+                "FLEET_RATE_ROUTES_PER_MIN",
+                get("FLEET_RATE_ROUTES_PER_MIN"),
+                10,
+                0,
+                1_000_000,
+            )?,
+            rate_push_per_min: int_in(
+                "FLEET_RATE_PUSH_PER_MIN",
+                get("FLEET_RATE_PUSH_PER_MIN"),
+                1000,
+                0,
+                10_000_000,
+            )?,
+            rate_login_per_min: int_in(
+                "FLEET_RATE_LOGIN_PER_MIN",
+                get("FLEET_RATE_LOGIN_PER_MIN"),
+                10,
+                0,
+                1_000_000,
+            )?,
             sim_seed: match get("FLEET_SIM_SEED") {
                 None => 42,
                 Some(v) => v.trim().parse().map_err(|_| ConfigError {
@@ -280,6 +320,31 @@ impl Config {
             },
         })
     }
+}
+
+/// `FLEET_CORS_ORIGINS`: a comma-separated list of `scheme://host[:port]` origins, or `*`.
+fn parse_origins(value: Option<String>) -> Result<Vec<String>, ConfigError> {
+    let Some(value) = value else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for o in value.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+        let o = o.trim_end_matches('/');
+        let ok = o == "*"
+            || ((o.starts_with("http://") || o.starts_with("https://"))
+                && !o
+                    .split_once("://")
+                    .is_some_and(|(_, rest)| rest.is_empty() || rest.contains('/')));
+        if !ok {
+            return Err(ConfigError {
+                var: "FLEET_CORS_ORIGINS",
+                value: o.to_string(),
+                reason: "expected origins like https://ops.example.com (scheme and host, no path), comma-separated, or *".into(),
+            });
+        }
+        out.push(o.to_string());
+    }
+    Ok(out)
 }
 
 /// The vendor account, when `JIMI_API_BASE` is set; then every credential must be too.
@@ -516,6 +581,38 @@ mod tests {
         assert_eq!(c.db_max_connections, 25);
         assert_eq!(c.log_format, LogFormat::Json);
         assert_eq!(c.log_filter, "debug");
+    }
+
+    #[test]
+    fn cors_origins_and_rate_limits() {
+        let c = cfg(&[]).expect("defaults");
+        assert!(c.cors_origins.is_empty());
+        assert_eq!(
+            (
+                c.rate_dashboard_per_min,
+                c.rate_routes_per_min,
+                c.rate_push_per_min,
+                c.rate_login_per_min
+            ),
+            (60, 10, 1000, 10)
+        );
+        let c = cfg(&[
+            (
+                "FLEET_CORS_ORIGINS",
+                "https://ops.example.com/, http://localhost:5173",
+            ),
+            ("FLEET_RATE_DASHBOARD_PER_MIN", "0"),
+        ])
+        .expect("valid");
+        assert_eq!(
+            c.cors_origins,
+            ["https://ops.example.com", "http://localhost:5173"]
+        );
+        assert_eq!(c.rate_dashboard_per_min, 0);
+        for bad in ["ops.example.com", "https://ops.example.com/app", "https://"] {
+            let e = cfg(&[("FLEET_CORS_ORIGINS", bad)]).expect_err(bad);
+            assert_eq!(e.var, "FLEET_CORS_ORIGINS", "{bad}");
+        }
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Ingest: gateway push receivers, the versioned parser, projectors and replay (the worker role).
 
+pub mod actions;
 pub mod bench;
+pub mod gateway;
 pub mod mirror;
 pub mod parser;
 pub mod poll;

@@ -66,6 +66,7 @@ pub fn parse(raw: &RawRow) -> Outcome {
         }
         ("jimi_poll", method) => crate::poll::parse(method, &raw.body, &raw.meta),
         (registry::SOURCE, registry::KIND) => parse_registry(&raw.body, &raw.meta),
+        (crate::actions::SOURCE, kind) => crate::actions::parse(kind, &raw.body),
         (source, kind) => Outcome::failed(format!(
             "no parser for source {source:?} kind {kind:?} (parser v{PARSER_VERSION})"
         )),

@@ -65,6 +65,7 @@ const ISSUER: &str = "fleet-platform";
 pub struct Auth {
     pool: PgPool,
     cfg: Arc<AuthConfig>,
+    limiter: Option<crate::limit::Limiter>,
 }
 
 impl Auth {
@@ -72,7 +73,14 @@ impl Auth {
         Self {
             pool,
             cfg: Arc::new(cfg),
+            limiter: None,
         }
+    }
+
+    /// Every guarded request also takes a token from `limiter`, keyed by the token's subject.
+    pub fn with_limit(mut self, limiter: crate::limit::Limiter) -> Self {
+        self.limiter = Some(limiter);
+        self
     }
 
     /// Signs an access token for `username` with `scopes`.
@@ -160,11 +168,25 @@ pub async fn audit(
     }
 }
 
-#[derive(Deserialize)]
-struct TokenRequest {
+/// A login (`username` and `password`) or a refresh (`refresh_token`).
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct TokenRequest {
     username: Option<String>,
     password: Option<String>,
     refresh_token: Option<String>,
+}
+
+/// A new access token, and the refresh token that replaces the one used (if any).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// Single use; trade it for a new pair before it expires.
+    pub refresh_token: String,
+    pub scopes: Vec<String>,
 }
 
 /// `POST /api/auth/token`.
@@ -187,7 +209,16 @@ fn unauthorized(message: &str) -> Response {
     r
 }
 
-async fn token(
+#[utoipa::path(post, path = "/api/auth/token", tag = "auth",
+    summary = "Log in (username and password) or refresh (refresh_token)",
+    request_body = TokenRequest,
+    responses(
+        (status = 200, description = "Tokens", body = TokenResponse),
+        (status = 400, description = "Neither a login nor a refresh", body = crate::openapi::ErrorBody),
+        (status = 401, description = "Wrong username or password, or a used or expired refresh token", body = crate::openapi::ErrorBody),
+        (status = 429, description = "Too many attempts from this address", body = crate::openapi::ErrorBody),
+    ))]
+pub(crate) async fn token(
     State(auth): State<Auth>,
     ConnectInfo(from): ConnectInfo<SocketAddr>,
     body: axum::body::Bytes,
@@ -237,13 +268,13 @@ async fn token(
     match issued {
         Ok((access, refresh)) => {
             audit(&auth.pool, &username, "login", None, Some(from), "ok", json!({"grant": if req.refresh_token.is_some() { "refresh_token" } else { "password" }})).await;
-            axum::Json(json!({
-                "access_token": access,
-                "token_type": "Bearer",
-                "expires_in": auth.cfg.access_ttl.as_secs(),
-                "refresh_token": refresh,
-                "scopes": scopes,
-            }))
+            axum::Json(TokenResponse {
+                access_token: access,
+                token_type: "Bearer".into(),
+                expires_in: auth.cfg.access_ttl.as_secs(),
+                refresh_token: refresh,
+                scopes,
+            })
             .into_response()
         }
         Err(e) => unavailable(
@@ -353,6 +384,11 @@ async fn guard(auth: Auth, scope: &'static str, mut req: Request, next: Next) ->
             "forbidden",
             &format!("this endpoint needs the {scope} scope"),
         );
+    }
+    if let Some(limiter) = &auth.limiter
+        && let Err(wait) = limiter.check(&format!("sub:{}", claims.sub))
+    {
+        return limiter.refuse(wait);
     }
     req.extensions_mut().insert(claims);
     next.run(req).await

@@ -5,8 +5,11 @@
 
 pub mod auth;
 pub mod health;
+pub mod limit;
 pub mod metrics;
+pub mod openapi;
 pub mod slo;
+pub mod views;
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -49,6 +52,35 @@ pub fn finish(router: Router) -> Router {
         })
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(tower_http::trace::TraceLayer::new_for_http())
+}
+
+/// Lets the browser origins in `origins` call the API from other sites (`*` = any). With no
+/// origins the router is unchanged: pages served by the gateway itself are same-origin.
+/// Preflight requests are answered here, before any auth guard.
+pub fn with_cors(router: Router, origins: &[String]) -> Router {
+    use axum::http::{HeaderValue, Method, header};
+    use tower_http::cors::{AllowOrigin, CorsLayer};
+    if origins.is_empty() {
+        return router;
+    }
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(
+            origins
+                .iter()
+                .filter_map(|o| HeaderValue::from_str(o).ok())
+                .collect::<Vec<_>>(),
+        )
+    };
+    router.layer(
+        CorsLayer::new()
+            .allow_origin(allow)
+            .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+            .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+            .expose_headers([header::RETRY_AFTER])
+            .max_age(std::time::Duration::from_secs(600)),
+    )
 }
 
 /// Serves `router` on `listener` until `shutdown` is cancelled, then finishes in-flight requests.

@@ -29,6 +29,7 @@ pub const SLO_VALUE: &str = "fleet_slo_value";
 pub const SLO_MET: &str = "fleet_slo_met";
 pub const CONTRACT_DRIFT: &str = "fleet_contract_drift";
 pub const CONTRACT_PROBLEMS: &str = "fleet_contract_problems";
+pub const RATE_LIMITED: &str = "fleet_rate_limited_total";
 
 /// Installs the process-wide Prometheus recorder (once) and returns its handle.
 pub fn install() -> PrometheusHandle {

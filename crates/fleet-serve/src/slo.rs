@@ -63,7 +63,15 @@ pub fn router(pool: PgPool) -> Router {
         .with_state(pool)
 }
 
-async fn handle(State(pool): State<PgPool>) -> Response {
+#[utoipa::path(get, path = "/api/slo", tag = "views",
+    summary = "Every SLO with its target, latest value, status and since when; the operational thresholds",
+    security(("bearer" = ["read:fleet"])),
+    responses(
+        (status = 200, description = "`{summary, slos, thresholds}`", body = Object),
+        (status = 401, description = "No valid token", body = crate::openapi::ErrorBody),
+        (status = 403, description = "The token lacks read:fleet", body = crate::openapi::ErrorBody),
+    ))]
+pub(crate) async fn handle(State(pool): State<PgPool>) -> Response {
     match tokio::try_join!(current(&pool), thresholds(&pool)) {
         Ok((slos, thresholds)) => {
             let met = slos.iter().filter(|s| s.status == "met").count();

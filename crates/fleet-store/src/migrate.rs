@@ -72,6 +72,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "registry",
         sql: include_str!("../../../migrations/0010_registry.sql"),
     },
+    Migration {
+        version: 11,
+        name: "serve",
+        sql: include_str!("../../../migrations/0011_serve.sql"),
+    },
 ];
 
 /// The newest embedded migration version.

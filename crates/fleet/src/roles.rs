@@ -226,22 +226,24 @@ async fn run_roles(
                 "the gateway signs API tokens with FLEET_JWT_SECRET, which is not set: set it to a long random string (e.g. openssl rand -hex 32) shared by every gateway"
             );
         };
-        let auth = fleet_serve::auth::Auth::new(
+        let areas = fleet_ingest::gateway::areas(
             db.pool.clone(),
-            fleet_serve::auth::AuthConfig {
-                secret: secret.as_bytes().to_vec(),
-                access_ttl: config.access_token_ttl,
-                refresh_ttl: config.refresh_token_ttl,
+            fleet_ingest::gateway::GatewayConfig {
+                push,
+                auth: fleet_serve::auth::AuthConfig {
+                    secret: secret.as_bytes().to_vec(),
+                    access_ttl: config.access_token_ttl,
+                    refresh_ttl: config.refresh_token_ttl,
+                },
+                limits: fleet_serve::limit::RateLimits {
+                    dashboard: config.rate_dashboard_per_min,
+                    routes: config.rate_routes_per_min,
+                    push: config.rate_push_per_min,
+                    login: config.rate_login_per_min,
+                },
+                cors_origins: config.cors_origins.clone(),
             },
         );
-        let read = fleet_serve::slo::router(db.pool.clone());
-        let areas = fleet_ingest::push::router(db.pool.clone(), push)
-            .merge(fleet_serve::auth::router(auth.clone()))
-            .merge(fleet_serve::auth::require(
-                read,
-                auth,
-                fleet_serve::auth::READ_FLEET,
-            ));
         fleet_serve::gateway_router(health, areas)
     } else {
         fleet_serve::finish(fleet_serve::ops_router(health))

@@ -4,7 +4,7 @@ WITH w AS (
     SELECT metric, coalesce(window_interval, interval '5 minutes') AS span FROM slo.targets
 ),
 freshness AS (
-    SELECT count(*) FILTER (WHERE l.fix_time > $1 - interval '60 seconds') AS fresh,
+    SELECT count(*) FILTER (WHERE l.fix_time > $1 - make_interval(secs => (SELECT threshold FROM slo.targets WHERE metric = 'fresh_fix_sec'))) AS fresh,
            count(*) AS active
       FROM state.live_positions l
      WHERE l.received_at > $1 - (SELECT span FROM w WHERE metric = 'fix_freshness_pct_60s')

@@ -121,6 +121,21 @@ pub const PROJECTORS: &[Projector] = &[
         sql: include_str!("registry_devices.sql"),
     },
     Projector {
+        kind: "device_info",
+        table: "domain.vehicles",
+        sql: include_str!("registry_vendor_vehicles.sql"),
+    },
+    Projector {
+        kind: "device_info",
+        table: "domain.device_assignments",
+        sql: include_str!("registry_vendor_unassign.sql"),
+    },
+    Projector {
+        kind: "device_info",
+        table: "domain.device_assignments",
+        sql: include_str!("registry_vendor_assign.sql"),
+    },
+    Projector {
         kind: "registry_entry",
         table: "domain.cost_centres",
         sql: include_str!("registry_cost_centres.sql"),
@@ -159,6 +174,42 @@ pub const PROJECTORS: &[Projector] = &[
         kind: "registry_entry",
         table: "domain.driver_assignments",
         sql: include_str!("registry_driver_assign.sql"),
+    },
+    // Operator actions (the API's writes), after the registry so they see its vehicles.
+    Projector {
+        kind: "lifecycle_transition",
+        table: "domain.devices",
+        sql: include_str!("operator_lifecycle.sql"),
+    },
+    Projector {
+        kind: "device_assignment",
+        table: "domain.device_assignments",
+        sql: include_str!("operator_device_unassign.sql"),
+    },
+    Projector {
+        kind: "device_assignment",
+        table: "domain.device_assignments",
+        sql: include_str!("operator_device_assign.sql"),
+    },
+    Projector {
+        kind: "driver_assignment",
+        table: "domain.driver_assignments",
+        sql: include_str!("operator_driver_unassign.sql"),
+    },
+    Projector {
+        kind: "driver_assignment",
+        table: "domain.driver_assignments",
+        sql: include_str!("operator_driver_assign.sql"),
+    },
+    Projector {
+        kind: "alarm_ack",
+        table: "ops.alarm_acks",
+        sql: include_str!("operator_alarm_acks.sql"),
+    },
+    Projector {
+        kind: "service_entry",
+        table: "ops.service_log",
+        sql: include_str!("operator_service_log.sql"),
     },
 ];
 

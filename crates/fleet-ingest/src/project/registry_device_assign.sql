@@ -7,7 +7,10 @@ WITH input AS (
      ORDER BY x.imei, x.raw_id DESC, x.line DESC
 )
 INSERT INTO domain.device_assignments (imei, vehicle_id, during, assigned_by)
-SELECT i.imei, v.vehicle_id, tstzrange(i.received_at, NULL), 'registry import'
+SELECT i.imei, v.vehicle_id, -- A device's first fitting reaches back: what it reported before the registry knew it
+       -- belongs to this vehicle too.
+       tstzrange(CASE WHEN EXISTS (SELECT 1 FROM domain.device_assignments h WHERE h.imei = i.imei)
+                      THEN i.received_at ELSE '-infinity' END, NULL), 'registry import'
   FROM input i
   JOIN domain.vehicles v ON v.plate_key = i.plate_key
   JOIN domain.devices d ON d.imei = i.imei

@@ -14,7 +14,9 @@ WITH input AS (
       JOIN domain.vehicles v ON v.plate_key = i.plate_key
 )
 INSERT INTO domain.driver_assignments (driver_id, vehicle_id, during, assigned_by)
-SELECT r.driver_id, r.vehicle_id, tstzrange(r.received_at, NULL), 'registry import'
+SELECT r.driver_id, r.vehicle_id, -- A vehicle's first driver reaches back: its earlier trips are theirs too.
+       tstzrange(CASE WHEN EXISTS (SELECT 1 FROM domain.driver_assignments h WHERE h.vehicle_id = r.vehicle_id)
+                      THEN r.received_at ELSE '-infinity' END, NULL), 'registry import'
   FROM resolved r
  WHERE r.driver_id IS NOT NULL
    AND NOT EXISTS (SELECT 1 FROM domain.driver_assignments a WHERE a.vehicle_id = r.vehicle_id AND upper_inf(a.during))

@@ -1,0 +1,47 @@
+//! The gateway's routes in one place, so the binary and the tests serve the same thing: vendor
+//! push receivers (per-source secrets, limited per sending IP), `POST /api/auth/token` (limited
+//! per IP), and every `/api/*` read and write behind its scope with a per-subject limit; CORS
+//! for the configured origins over all of it; the OpenAPI document and its docs page. Health and metrics are added by
+//! `fleet_serve::gateway_router` and are never limited.
+
+use axum::Router;
+use fleet_serve::auth::{self, Auth, AuthConfig};
+use fleet_serve::limit::{Limiter, RateLimits, limit};
+use sqlx::PgPool;
+
+use crate::push::{self, PushConfig};
+
+/// What the gateway's routes need besides the database.
+pub struct GatewayConfig {
+    pub push: PushConfig,
+    pub auth: AuthConfig,
+    pub limits: RateLimits,
+    pub cors_origins: Vec<String>,
+}
+
+/// The gateway's routes (without the ops routes).
+pub fn areas(pool: PgPool, cfg: GatewayConfig) -> Router {
+    let auth = Auth::new(pool.clone(), cfg.auth)
+        .with_limit(Limiter::new("dashboard", cfg.limits.dashboard));
+    let reads =
+        fleet_serve::slo::router(pool.clone()).merge(fleet_serve::views::router(pool.clone()));
+    let api = auth::require(reads, auth.clone(), auth::READ_FLEET)
+        .merge(crate::actions::router(pool.clone(), auth.clone()));
+    let areas = limit(
+        push::router(pool, cfg.push),
+        Limiter::new("push", cfg.limits.push),
+    )
+    .merge(limit(
+        auth::router(auth),
+        Limiter::new("login", cfg.limits.login),
+    ))
+    .merge(api)
+    .merge(fleet_serve::openapi::router(openapi()));
+    fleet_serve::with_cors(areas, &cfg.cors_origins)
+}
+
+/// The OpenAPI document of everything [`areas`] serves under `/api`.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    use utoipa::OpenApi as _;
+    fleet_serve::openapi::document(crate::actions::ActionsDoc::openapi())
+}

@@ -1,0 +1,158 @@
+//! The read contract (ARCHITECTURE §6): the views and analytics the pages render. Each endpoint
+//! is one `serve.fn_*` SQL function that takes the filters object and answers a complete,
+//! render-ready JSON document; this module only checks the query string, runs the function, and
+//! passes its text through (no decode and re-encode of large GeoJSON).
+//!
+//! `?filters=` carries one JSON object (URL-encoded), e.g.
+//! `{"cost_centres":["OPS"],"vehicles":["KCA 542Q"],"from":"2026-11-01","to":"2026-11-07","zoom":13}`.
+//! A bad filter is a 400 whose message names the key and the fix (the SQL checks them, so a new
+//! filter is one SQL change).
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use sqlx::PgPool;
+
+use crate::error_response;
+
+/// One read endpoint: its path, the SQL that answers it (`$1` = the filters object), and what it
+/// returns (for the docs and the OpenAPI document).
+pub struct View {
+    pub path: &'static str,
+    pub sql: &'static str,
+    pub summary: &'static str,
+}
+
+/// Every view and analytic, in the order the docs list them.
+pub const VIEWS: &[View] = &[
+    View {
+        path: "/api/views/live",
+        sql: "SELECT serve.fn_live_view($1)::text",
+        summary: "Live map: one feature per vehicle (freshest device wins) with state, style_class, colour, plate tail and EAT times; KPIs and SLO badges.",
+    },
+    View {
+        path: "/api/views/history",
+        sql: "SELECT serve.fn_history_view($1)::text",
+        summary: "History of a vehicle set over a date range: tracks per EAT day simplified for `zoom`, trips, stops, alarms, totals. At most 31 days and 50 vehicles.",
+    },
+    View {
+        path: "/api/analytics/fleet-today",
+        sql: "SELECT serve.fn_fleet_today($1)::text",
+        summary: "Per vehicle today (EAT): trips, km, driving time, first and last movement, state now.",
+    },
+    View {
+        path: "/api/analytics/not-moved-today",
+        sql: "SELECT serve.fn_not_moved_today($1)::text",
+        summary: "Vehicles with no trip today that are not moving now.",
+    },
+    View {
+        path: "/api/analytics/idle",
+        sql: "SELECT serve.fn_currently_idle($1)::text",
+        summary: "Vehicles idling now (ignition on, stationary, fresh fix), longest idle first.",
+    },
+    View {
+        path: "/api/analytics/drivers-daily",
+        sql: "SELECT serve.fn_driver_daily($1)::text",
+        summary: "Per driver and EAT day: trips, km, driving time, harsh and speeding events, events per 100 km.",
+    },
+    View {
+        path: "/api/analytics/fleet-km-daily",
+        sql: "SELECT serve.fn_fleet_km_daily($1)::text",
+        summary: "Fleet km, trips, driving time and active vehicles per EAT day.",
+    },
+    View {
+        path: "/api/analytics/alarms-daily",
+        sql: "SELECT serve.fn_alarms_daily($1)::text",
+        summary: "Alarms per EAT day and type, with their class (harsh, speeding, other) and how many were acknowledged.",
+    },
+    View {
+        path: "/api/analytics/utilisation",
+        sql: "SELECT serve.fn_utilisation($1)::text",
+        summary: "Per vehicle over the range: active days, driving time and km, as shares of the range.",
+    },
+    View {
+        path: "/api/analytics/ingest-health",
+        sql: "SELECT serve.fn_ingest_health($1)::text",
+        summary: "Per source and kind: last arrival, rows and parse errors in the last hour, rows waiting; latest run of each cron job; SLOs.",
+    },
+    View {
+        path: "/api/filters",
+        sql: "SELECT serve.fn_filters($1)::text",
+        summary: "The values each filter can take (cost centres with colours, cities, accounts, departments, states, and the vehicles the other filters leave).",
+    },
+];
+
+/// The query string every view takes.
+#[derive(Debug, Deserialize)]
+pub struct ViewQuery {
+    /// The filters object as JSON.
+    pub filters: Option<String>,
+}
+
+/// Every view's `GET` route (to be put behind the auth guard by the caller).
+pub fn router(pool: PgPool) -> Router {
+    let mut r = Router::new();
+    for v in VIEWS {
+        let sql = v.sql;
+        r = r.route(
+            v.path,
+            get(
+                move |State(pool): State<PgPool>, Query(q): Query<ViewQuery>| async move {
+                    answer(&pool, sql, q).await
+                },
+            ),
+        );
+    }
+    r.with_state(pool)
+}
+
+/// Parses `?filters=`: absent or empty is `{}`.
+pub fn filters_of(q: &ViewQuery) -> Result<serde_json::Value, String> {
+    match q.filters.as_deref().map(str::trim) {
+        None | Some("") => Ok(serde_json::json!({})),
+        Some(s) => serde_json::from_str(s).map_err(|e| {
+            format!(
+                "filters must be a JSON object, e.g. filters={{\"cost_centres\":[\"OPS\"]}} ({e})"
+            )
+        }),
+    }
+}
+
+async fn answer(pool: &PgPool, sql: &'static str, q: ViewQuery) -> Response {
+    let filters = match filters_of(&q) {
+        Ok(f) => f,
+        Err(e) => return error_response(StatusCode::BAD_REQUEST, "bad_filters", &e),
+    };
+    match sqlx::query_scalar::<_, String>(sql)
+        .bind(filters)
+        .fetch_one(pool)
+        .await
+    {
+        Ok(text) => (
+            [(header::CONTENT_TYPE, "application/json")],
+            Body::from(text),
+        )
+            .into_response(),
+        Err(e) => sql_error(e, "reading a view"),
+    }
+}
+
+/// A database error as an answer: a rejected parameter (SQLSTATE 22023, raised by the serve
+/// functions with a message meant for the caller) is a 400; anything else is logged and a 503.
+pub fn sql_error(e: sqlx::Error, doing: &str) -> Response {
+    if let Some(db) = e.as_database_error()
+        && db.code().as_deref() == Some("22023")
+    {
+        return error_response(StatusCode::BAD_REQUEST, "bad_filters", db.message());
+    }
+    tracing::error!(error = %e, "{doing}");
+    error_response(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "unavailable",
+        "the data cannot be read right now; try again shortly",
+    )
+}
