@@ -55,7 +55,7 @@ pub struct Percentiles {
     pub max: f64,
 }
 
-fn percentiles(mut v: Vec<f64>) -> Percentiles {
+pub(crate) fn percentiles(mut v: Vec<f64>) -> Percentiles {
     if v.is_empty() {
         return Percentiles::default();
     }

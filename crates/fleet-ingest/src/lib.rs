@@ -2,6 +2,7 @@
 
 pub mod actions;
 pub mod bench;
+pub mod bench_views;
 pub mod gateway;
 pub mod mirror;
 pub mod parser;

@@ -197,6 +197,19 @@ enum BenchWhat {
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
         fresh_seconds: u64,
     },
+    /// The live view of a large fleet and the history of one vehicle over weeks of 10-s fixes,
+    /// over HTTP through the gateway.
+    Views {
+        /// Vehicles in the live view (every tenth with a second tracker).
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=50000))]
+        vehicles: u64,
+        /// Days of 10-s fixes in the history.
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=31))]
+        days: u64,
+        /// Live-view requests measured (history: a quarter as many, at least 10).
+        #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(10..=10000))]
+        requests: u64,
+    },
     /// One full vendor poll cycle of a simulated fleet, end to end into state.
     Polls {
         /// Trackers in the simulated fleet.
@@ -287,6 +300,24 @@ fn main() -> ExitCode {
             Command::Bench {
                 what: BenchWhat::Polls { devices },
             } => roles::bench_polls(config, devices as usize).await,
+            Command::Bench {
+                what:
+                    BenchWhat::Views {
+                        vehicles,
+                        days,
+                        requests,
+                    },
+            } => {
+                roles::bench_views(
+                    config,
+                    fleet_ingest::bench_views::ViewParams {
+                        vehicles: vehicles as usize,
+                        days: days as u32,
+                        requests: requests as usize,
+                    },
+                )
+                .await
+            }
             Command::Simulate {
                 gateway,
                 token,

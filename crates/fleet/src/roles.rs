@@ -368,7 +368,7 @@ fn print_banner(
         None => "your accounts (`fleet users list`; `fleet users add NAME --scopes read:fleet` adds one)".to_string(),
     };
     println!(
-        "\nFleet Platform is running at http://{addr}/\n  login:    {login}\n  token:    curl -s -X POST http://{addr}/api/auth/token -H 'content-type: application/json' -d '{{\"username\":\"admin\",\"password\":\"...\"}}'\n  health:   {}\n  slo:      http://{addr}/api/slo (bearer token, read:fleet)\n  metrics:  http://{addr}/metrics\n  pushes:   {push}\n  fleet:    {sim}\n  database: {} ({where_db})\nPress Ctrl-C to stop.\n",
+        "\nFleet Platform is running at http://{addr}/\n  login:    {login}\n  token:    curl -s -X POST http://{addr}/api/auth/token -H 'content-type: application/json' -d '{{\"username\":\"admin\",\"password\":\"...\"}}'\n  health:   {}\n  api:      http://{addr}/api/docs (every endpoint; live view: http://{addr}/api/views/live with the token)\n  slo:      http://{addr}/api/slo (bearer token, read:fleet)\n  metrics:  http://{addr}/metrics\n  pushes:   {push}\n  fleet:    {sim}\n  database: {} ({where_db})\nPress Ctrl-C to stop.\n",
         health.join("  "),
         redact_url(&db.url),
     );
@@ -990,4 +990,48 @@ pub async fn simulate(
         stats.dropped.load(Relaxed)
     );
     r.map_err(|e| anyhow::anyhow!(e))
+}
+
+pub async fn bench_views(
+    config: Config,
+    params: fleet_ingest::bench_views::ViewParams,
+) -> Result<()> {
+    let r = with_scratch_db(&config, |pool| async move {
+        fleet_ingest::bench_views::run(pool, params, &mut |line| eprintln!("{line}"))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))
+    })
+    .await?;
+    let verdict = |p95: f64, target: f64| {
+        if p95 < target {
+            "meets target"
+        } else {
+            "MISSES target"
+        }
+    };
+    println!(
+        "fleet bench views ({} cores, Postgres on this machine, over HTTP through the gateway)",
+        cores()
+    );
+    println!(
+        "  live view, {} vehicles ({} trackers): p50 {:.1} ms  p95 {:.1} ms  p99 {:.1} ms  ({} kB)   target p95 < 25 ms: {}",
+        r.vehicles,
+        r.devices,
+        r.live_ms.p50,
+        r.live_ms.p95,
+        r.live_ms.p99,
+        r.live_bytes / 1024,
+        verdict(r.live_ms.p95, 25.0)
+    );
+    println!(
+        "  history, one vehicle, {} fixes: p50 {:.1} ms  p95 {:.1} ms  p99 {:.1} ms  ({} track points at zoom 12, {} kB)   target p95 < 300 ms: {}",
+        r.history_fixes,
+        r.history_ms.p50,
+        r.history_ms.p95,
+        r.history_ms.p99,
+        r.history_points,
+        r.history_bytes / 1024,
+        verdict(r.history_ms.p95, 300.0)
+    );
+    Ok(())
 }
