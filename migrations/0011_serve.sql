@@ -25,6 +25,12 @@ INSERT INTO domain.lifecycle_transitions VALUES
     ('active', 'suspended'), ('active', 'decommissioned'),
     ('suspended', 'active'), ('suspended', 'decommissioned');
 
+CREATE FUNCTION domain.allowed_transitions(from_state text) RETURNS text[] LANGUAGE sql STABLE AS $$
+    SELECT coalesce(array_agg(t.to_state ORDER BY t.to_state), '{}')
+      FROM domain.lifecycle_transitions t WHERE t.from_state = $1
+$$;
+COMMENT ON FUNCTION domain.allowed_transitions(text) IS 'The states a device in from_state may move to (none: final).';
+
 CREATE INDEX device_lifecycle_events_raw_idx ON domain.device_lifecycle_events (raw_id);
 
 -- Applies operator lifecycle transitions in log order. Idempotent: a transition already applied
@@ -45,8 +51,7 @@ BEGIN
                                WHERE raw_id = t.raw_id AND imei = t.imei);
         SELECT lifecycle INTO cur FROM domain.devices WHERE imei = t.imei FOR UPDATE;
         CONTINUE WHEN NOT FOUND;
-        CONTINUE WHEN NOT EXISTS (SELECT 1 FROM domain.lifecycle_transitions
-                                   WHERE from_state = cur AND to_state = t.to_state);
+        CONTINUE WHEN NOT t.to_state = ANY (domain.allowed_transitions(cur));
         UPDATE domain.devices SET lifecycle = t.to_state, lifecycle_changed_at = t.received_at
          WHERE imei = t.imei;
         INSERT INTO domain.device_lifecycle_events (imei, from_state, to_state, changed_at, actor, reason, raw_id)
@@ -266,14 +271,26 @@ COMMENT ON FUNCTION serve.filter_range(jsonb, integer) IS
 -- freshest fix wins; a suspended device only when the vehicle has nothing else), devices on no
 -- vehicle as their own unit, decommissioned devices never.
 -- ---------------------------------------------------------------------------------------------
+-- How a vehicle is keyed and named on every view: by its registry id, or, for a tracker on no
+-- vehicle, by the tracker; named by its plate, else the tracker's name, else its IMEI.
+CREATE FUNCTION serve.unit_key(vehicle_id bigint, imei text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT coalesce('v' || vehicle_id, 'd' || imei)
+$$;
+CREATE FUNCTION serve.unit_label(vehicle_number text, device_name text, imei text) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT coalesce(vehicle_number, nullif(btrim(device_name), ''), imei)
+$$;
+
 CREATE FUNCTION serve.fleet_units(filters jsonb)
 RETURNS TABLE (unit_key text, vehicle_id bigint, vehicle_number text, plate_key text, cost_centre text,
                cost_centre_name text, colour text, city text, account text, imei text, devices integer,
                lifecycle text, fix_time timestamptz, received_at timestamptz, lat double precision,
                lng double precision, speed_kmh real, heading smallint, acc_on boolean, odometer_m bigint,
-               driver_name text, driver_phone text)
+               driver_name text, driver_phone text, age_s double precision, state text, below_fresh boolean)
 LANGUAGE sql STABLE AS $$
-    WITH fs AS MATERIALIZED (SELECT serve.filter_set(filters) AS fs),
+    WITH fs AS MATERIALIZED (SELECT serve.filter_set(filters) AS fs, serve.filter_list(filters, 'states') AS states),
+    t AS MATERIALIZED (SELECT * FROM serve.thresholds()),
     dev AS (
         SELECT d.imei, d.lifecycle, d.account, a.vehicle_id
           FROM domain.devices d
@@ -285,8 +302,8 @@ LANGUAGE sql STABLE AS $$
           FROM state.live_positions l
          WHERE NOT EXISTS (SELECT 1 FROM domain.devices d WHERE d.imei = l.imei)
     ), unit AS (
-        SELECT coalesce('v' || dev.vehicle_id, 'd' || dev.imei) AS unit_key, dev.vehicle_id,
-               coalesce(v.vehicle_number, nullif(btrim(sd.device_name), ''), dev.imei) AS vehicle_number,
+        SELECT serve.unit_key(dev.vehicle_id, dev.imei) AS unit_key, dev.vehicle_id,
+               serve.unit_label(v.vehicle_number, sd.device_name, dev.imei) AS vehicle_number,
                v.plate_key, v.cost_centre, cc.name AS cost_centre_name, serve.colour(v.cost_centre, cc.colour) AS colour,
                v.assigned_city AS city, coalesce(dev.account, sd.account) AS account, dev.imei,
                count(*) OVER (PARTITION BY dev.vehicle_id, CASE WHEN dev.vehicle_id IS NULL THEN dev.imei END)::integer AS devices,
@@ -299,19 +316,30 @@ LANGUAGE sql STABLE AS $$
           LEFT JOIN state.devices sd ON sd.imei = dev.imei
           LEFT JOIN state.live_positions l ON l.imei = dev.imei
          WHERE serve.matches(fs.fs, v.cost_centre, v.assigned_city, v.plate_key, dev.imei, coalesce(dev.account, sd.account))
+    ), picked AS (
+        SELECT DISTINCT ON (u.vehicle_id, u.solo COLLATE "C")
+               u.unit_key, u.vehicle_id, u.vehicle_number, u.plate_key, u.cost_centre, u.cost_centre_name, u.colour,
+               u.city, u.account, u.imei, u.devices, u.lifecycle, u.fix_time, u.received_at, u.lat, u.lng,
+               u.speed_kmh, u.heading, u.acc_on, u.odometer_m,
+               coalesce(dr.name, u.vendor_driver) AS driver_name, coalesce(dr.phone, u.vendor_phone) AS driver_phone,
+               extract(epoch FROM now() - u.fix_time)::double precision AS age_s
+          FROM unit u
+          LEFT JOIN domain.driver_assignments da ON da.vehicle_id = u.vehicle_id AND upper_inf(da.during)
+          LEFT JOIN domain.drivers dr ON dr.driver_id = da.driver_id
+         ORDER BY u.vehicle_id, u.solo COLLATE "C", (u.lifecycle = 'suspended'), u.fix_time DESC NULLS LAST, u.imei COLLATE "C"
+    ), stated AS (
+        -- The operational state (never stored, ARCHITECTURE §1 rule 6): suspended trackers show
+        -- as such; otherwise from the fix's age and speed against the thresholds.
+        SELECT p.*,
+               CASE WHEN p.lifecycle = 'suspended' THEN 'suspended'
+                    ELSE serve.vehicle_state(p.age_s, p.speed_kmh, t.moving_kmh, t.stale_s, t.offline_s) END AS state,
+               p.age_s > t.fresh_s AS below_fresh
+          FROM picked p, t
     )
-    SELECT DISTINCT ON (u.vehicle_id, u.solo COLLATE "C")
-           u.unit_key, u.vehicle_id, u.vehicle_number, u.plate_key, u.cost_centre, u.cost_centre_name, u.colour,
-           u.city, u.account, u.imei, u.devices, u.lifecycle, u.fix_time, u.received_at, u.lat, u.lng,
-           u.speed_kmh, u.heading, u.acc_on, u.odometer_m,
-           coalesce(dr.name, u.vendor_driver), coalesce(dr.phone, u.vendor_phone)
-      FROM unit u
-      LEFT JOIN domain.driver_assignments da ON da.vehicle_id = u.vehicle_id AND upper_inf(da.during)
-      LEFT JOIN domain.drivers dr ON dr.driver_id = da.driver_id
-     ORDER BY u.vehicle_id, u.solo COLLATE "C", (u.lifecycle = 'suspended'), u.fix_time DESC NULLS LAST, u.imei COLLATE "C"
+    SELECT s.* FROM stated s, fs WHERE fs.states IS NULL OR s.state = ANY (fs.states)
 $$;
 COMMENT ON FUNCTION serve.fleet_units(jsonb) IS
-    'The dedup rule: one row per vehicle with its freshest non-suspended device (devices on no vehicle are their own unit; decommissioned devices never show).';
+    'The dedup rule: one row per vehicle with its freshest non-suspended device (devices on no vehicle are their own unit; decommissioned devices never show), with its operational state; every filter but the time range applied.';
 
 -- ---------------------------------------------------------------------------------------------
 -- Views (ARCHITECTURE §6): each answers {summary, geojson, slo_status} in one call.
@@ -328,20 +356,8 @@ CREATE FUNCTION serve.fn_live_view(filters jsonb) RETURNS json LANGUAGE plpgsql 
 -- plpgsql, not sql: its plan is cached across calls (a SQL function is planned on every call).
 SET plan_cache_mode = force_generic_plan SET jit = off AS $$
 BEGIN
-    RETURN (WITH f AS MATERIALIZED (SELECT serve.check_filters(filters) AS f, serve.filter_list(filters, 'states') AS states),
+    RETURN (WITH picked AS MATERIALIZED (SELECT * FROM serve.fleet_units(serve.check_filters(filters))),
     t AS MATERIALIZED (SELECT * FROM serve.thresholds()),
-    u AS (
-        SELECT fu.*, a.age_s,
-               CASE WHEN fu.lifecycle = 'suspended' THEN 'suspended'
-                    ELSE serve.vehicle_state(a.age_s, fu.speed_kmh, t.moving_kmh, t.stale_s, t.offline_s) END AS state,
-               a.age_s > t.fresh_s AS below_fresh
-          FROM f, t, serve.fleet_units(f.f) fu
-          CROSS JOIN LATERAL (SELECT extract(epoch FROM now() - fu.fix_time)::double precision AS age_s) a
-    ),
-    picked AS MATERIALIZED (
-        SELECT u.* FROM u, f
-         WHERE f.states IS NULL OR u.state = ANY (f.states)
-    ),
     counts AS (
         SELECT count(*) AS vehicles,
                count(*) FILTER (WHERE state = 'moving') AS moving,
@@ -418,8 +434,8 @@ RETURNS TABLE (unit_key text, vehicle_id bigint, vehicle_number text, plate_key 
 LANGUAGE sql STABLE AS $$
     WITH fs AS MATERIALIZED (SELECT serve.filter_set(filters) AS fs),
     cand AS (
-        SELECT coalesce('v' || a.vehicle_id, 'd' || d.imei) AS unit_key, a.vehicle_id, d.imei,
-               coalesce(v.vehicle_number, nullif(btrim(sd.device_name), ''), d.imei) AS vehicle_number,
+        SELECT serve.unit_key(a.vehicle_id, d.imei) AS unit_key, a.vehicle_id, d.imei,
+               serve.unit_label(v.vehicle_number, sd.device_name, d.imei) AS vehicle_number,
                v.plate_key, v.cost_centre, v.assigned_city AS city, sd.driver_name
           FROM fs CROSS JOIN domain.devices d
           LEFT JOIN domain.device_assignments a ON a.imei = d.imei AND a.during && span
@@ -576,20 +592,18 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 CREATE FUNCTION serve.fn_fleet_today(filters jsonb) RETURNS jsonb LANGUAGE sql STABLE SET jit = off AS $$
-    WITH live AS (SELECT (serve.fn_live_view(filters)::jsonb -> 'geojson' -> 'features') AS feats),
-    v AS (SELECT f ->> 'id' AS unit_key, f -> 'properties' AS p
-            FROM live, jsonb_array_elements(live.feats) f),
+    WITH v AS (SELECT * FROM serve.fleet_units(serve.check_filters(filters))),
     t AS (SELECT unit_key, count(*) AS trips, sum(distance_m) / 1000 AS km, sum(duration_s) AS driving_s,
                  min(start_time) AS first_start, max(end_time) AS last_end, max(max_speed_kmh) AS max_speed
             FROM serve.range_trips(filters - 'from' - 'to' - 'period_days') GROUP BY unit_key),
     rows AS (
         SELECT jsonb_build_object(
-                   'vehicle_number', v.p ->> 'vehicle_number', 'cost_centre', v.p ->> 'cost_centre',
-                   'state', v.p ->> 'state', 'driver_name', v.p ->> 'driver_name',
+                   'vehicle_number', v.vehicle_number, 'cost_centre', v.cost_centre,
+                   'state', v.state, 'driver_name', v.driver_name,
                    'trips', coalesce(t.trips, 0), 'km', round(coalesce(t.km, 0)::numeric, 1),
                    'driving_s', coalesce(t.driving_s, 0), 'max_speed_kmh', t.max_speed,
                    'first_start_local', serve.local_time(t.first_start), 'last_end_local', serve.local_time(t.last_end),
-                   'last_fix_local', v.p ->> 'fix_time_local') AS j, coalesce(t.km, 0) AS km, coalesce(t.trips, 0) AS trips,
+                   'last_fix_local', serve.local_time(v.fix_time)) AS j, coalesce(t.km, 0) AS km, coalesce(t.trips, 0) AS trips,
                coalesce(t.driving_s, 0) AS driving_s
           FROM v LEFT JOIN t ON t.unit_key = v.unit_key)
     SELECT jsonb_build_object(
@@ -611,14 +625,12 @@ CREATE FUNCTION serve.fn_not_moved_today(filters jsonb) RETURNS jsonb LANGUAGE s
 $$;
 
 CREATE FUNCTION serve.fn_currently_idle(filters jsonb) RETURNS jsonb LANGUAGE sql STABLE SET jit = off AS $$
-    WITH t AS (SELECT * FROM serve.thresholds()),
-    idle AS (
+    -- Idling: ignition on while parked (stationary, fresh fix, not suspended).
+    WITH idle AS (
         SELECT u.*, (SELECT max(p.start_time) FROM state.parking_events p
                       WHERE p.imei = u.imei AND p.kind = 'idling' AND p.end_time IS NULL) AS idle_since
-          FROM t, serve.fleet_units(serve.check_filters(filters)) u
-         WHERE u.acc_on AND coalesce(u.speed_kmh, 0) < t.moving_kmh
-           AND extract(epoch FROM now() - u.fix_time) <= t.stale_s
-           AND u.lifecycle <> 'suspended')
+          FROM serve.fleet_units(serve.check_filters(filters)) u
+         WHERE u.state = 'parked' AND u.acc_on)
     SELECT jsonb_build_object('summary', jsonb_build_object('vehicles', count(*)),
         'rows', coalesce(jsonb_agg(jsonb_build_object(
             'vehicle_number', vehicle_number, 'cost_centre', cost_centre, 'driver_name', driver_name,

@@ -189,128 +189,155 @@ enum Applied {
     Queued,
 }
 
-/// Appends an action as the caller and waits for its projection.
-async fn submit(
-    c: &Caller<'_>,
-    kind: &str,
-    mut body: Value,
-) -> Result<(i64, Applied), sqlx::Error> {
-    let (pool, claims, from) = (c.pool, c.claims, c.from);
-    if let Value::Object(m) = &mut body {
-        m.insert("actor".into(), Value::String(claims.sub.clone()));
-    }
-    let bytes = serde_json::to_vec(&body).unwrap_or_default();
-    let raw_id = rawlog::append_one(
-        pool,
-        TrustedRow {
-            source: SOURCE,
-            kind,
-            content_type: "application/json",
-            verification: "token",
-            meta: &json!({"actor": claims.sub, "remote_addr": from.ip().to_string()}),
-            body: &bytes,
-        },
-    )
-    .await?;
-    let started = Instant::now();
-    loop {
-        let state: Option<(bool, Option<String>)> = sqlx::query_as(
-            "SELECT parsed_at IS NOT NULL, parse_error FROM events.raw WHERE id = $1 AND source = 'operator'",
+impl Caller<'_> {
+    /// Writes the audit line of this action on `target`.
+    async fn audit(&self, target: &str, outcome: &str, details: Value) {
+        auth::audit(
+            self.pool,
+            &self.claims.sub,
+            self.action,
+            Some(target),
+            Some(self.from),
+            outcome,
+            details,
         )
-        .bind(raw_id)
-        .fetch_optional(pool)
+        .await;
+    }
+
+    /// Refuses the action (audited) with the JSON error.
+    async fn refuse(
+        &self,
+        target: &str,
+        status: StatusCode,
+        code: &str,
+        message: &str,
+    ) -> Response {
+        self.audit(target, "refused", json!({"reason": message}))
+            .await;
+        error_response(status, code, message)
+    }
+
+    /// The lifecycle of a registered device, or the refusal (404) or 503 to answer instead.
+    async fn known_device(&self, imei: &str) -> Result<String, Box<Response>> {
+        match sqlx::query_scalar("SELECT lifecycle FROM domain.devices WHERE imei = $1")
+            .bind(imei)
+            .fetch_optional(self.pool)
+            .await
+        {
+            Ok(Some(lifecycle)) => Ok(lifecycle),
+            Ok(None) => Err(Box::new(
+                self.refuse(imei, StatusCode::NOT_FOUND, "not_found", &no_device(imei))
+                    .await,
+            )),
+            Err(e) => Err(Box::new(unavailable(e))),
+        }
+    }
+
+    /// The plate as the registry writes it, or the refusal (404, audited on `target`) or 503.
+    async fn known_vehicle(&self, plate: &str, target: &str) -> Result<String, Box<Response>> {
+        match vehicle_by_plate(self.pool, plate).await {
+            Ok(Some(number)) => Ok(number),
+            Ok(None) => Err(Box::new(
+                self.refuse(
+                    target,
+                    StatusCode::NOT_FOUND,
+                    "not_found",
+                    &no_vehicle(plate),
+                )
+                .await,
+            )),
+            Err(e) => Err(Box::new(unavailable(e))),
+        }
+    }
+
+    /// Records the action (`kind`, `body` plus the actor) in the log, waits for its projection,
+    /// and answers: `ok` with what `result` reads back, 409 with `conflict` when the projection
+    /// did not apply it, 202 when still queued, 500 when it failed to parse (a bug: the handler
+    /// checked the request). Audits every outcome.
+    async fn apply(
+        &self,
+        target: &str,
+        kind: &str,
+        body: Value,
+        ok: StatusCode,
+        result: impl AsyncFnOnce(i64) -> Result<Option<Value>, sqlx::Error>,
+        conflict: &str,
+    ) -> Response {
+        let (raw_id, applied) = match self.record(kind, body).await {
+            Ok(x) => x,
+            Err(e) => {
+                self.audit(target, "error", json!({"error": e.to_string()}))
+                    .await;
+                return unavailable(e);
+            }
+        };
+        let (status, outcome, answer) = match applied {
+            Applied::Queued => (
+                StatusCode::ACCEPTED,
+                "queued",
+                json!({"status": "queued", "raw_id": raw_id,
+                       "message": "recorded; it applies as soon as a worker runs"}),
+            ),
+            Applied::Failed(e) => {
+                tracing::error!(raw_id, error = %e, "an operator action failed to parse");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "error",
+                    json!({"error": {"code": "not_applied", "message": format!("the action was recorded (raw {raw_id}) but could not be applied: {e}")}}),
+                )
+            }
+            Applied::Done => match result(raw_id).await {
+                Ok(Some(v)) => (ok, "ok", v),
+                Ok(None) => (
+                    StatusCode::CONFLICT,
+                    "refused",
+                    json!({"error": {"code": "conflict", "message": conflict}}),
+                ),
+                Err(e) => return unavailable(e),
+            },
+        };
+        self.audit(target, outcome, json!({"raw_id": raw_id})).await;
+        (status, Json(answer)).into_response()
+    }
+
+    /// Appends the action as the caller and waits for its projection.
+    async fn record(&self, kind: &str, mut body: Value) -> Result<(i64, Applied), sqlx::Error> {
+        if let Value::Object(m) = &mut body {
+            m.insert("actor".into(), Value::String(self.claims.sub.clone()));
+        }
+        let bytes = serde_json::to_vec(&body).unwrap_or_default();
+        let raw_id = rawlog::append_one(
+            self.pool,
+            TrustedRow {
+                source: SOURCE,
+                kind,
+                content_type: "application/json",
+                verification: "token",
+                meta: &json!({"actor": self.claims.sub, "remote_addr": self.from.ip().to_string()}),
+                body: &bytes,
+            },
+        )
         .await?;
-        match state {
-            Some((true, None)) => return Ok((raw_id, Applied::Done)),
-            Some((true, Some(e))) => return Ok((raw_id, Applied::Failed(e))),
-            _ if started.elapsed() >= WAIT => return Ok((raw_id, Applied::Queued)),
-            _ => tokio::time::sleep(Duration::from_millis(20)).await,
+        let started = Instant::now();
+        loop {
+            let state: Option<(bool, Option<String>)> = sqlx::query_as(
+                "SELECT parsed_at IS NOT NULL, parse_error FROM events.raw WHERE id = $1 AND source = 'operator'",
+            )
+            .bind(raw_id)
+            .fetch_optional(self.pool)
+            .await?;
+            match state {
+                Some((true, None)) => return Ok((raw_id, Applied::Done)),
+                Some((true, Some(e))) => return Ok((raw_id, Applied::Failed(e))),
+                _ if started.elapsed() >= WAIT => return Ok((raw_id, Applied::Queued)),
+                _ => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
         }
     }
 }
 
-/// Answers an action: the projection's result, 202 when still queued, 500 when it failed to
-/// parse (which means a bug: the handler checked the request). Audits every outcome.
-async fn finish(
-    c: &Caller<'_>,
-    target: &str,
-    submitted: Result<(i64, Applied), sqlx::Error>,
-    result: impl AsyncFnOnce(i64) -> Result<Option<Value>, sqlx::Error>,
-    refused_conflict: &str,
-) -> Response {
-    let (pool, claims, from, action) = (c.pool, c.claims, c.from, c.action);
-    let (raw_id, applied) = match submitted {
-        Ok(x) => x,
-        Err(e) => {
-            auth::audit(
-                pool,
-                &claims.sub,
-                action,
-                Some(target),
-                Some(from),
-                "error",
-                json!({"error": e.to_string()}),
-            )
-            .await;
-            return unavailable(e);
-        }
-    };
-    let (status, outcome, answer) = match applied {
-        Applied::Queued => (
-            StatusCode::ACCEPTED,
-            "queued",
-            json!({"status": "queued", "raw_id": raw_id,
-                   "message": "recorded; it applies as soon as a worker runs"}),
-        ),
-        Applied::Failed(e) => {
-            tracing::error!(raw_id, error = %e, "an operator action failed to parse");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "error",
-                json!({"error": {"code": "not_applied", "message": format!("the action was recorded (raw {raw_id}) but could not be applied: {e}")}}),
-            )
-        }
-        Applied::Done => match result(raw_id).await {
-            Ok(Some(v)) => (StatusCode::OK, "ok", v),
-            Ok(None) => (
-                StatusCode::CONFLICT,
-                "refused",
-                json!({"error": {"code": "conflict", "message": refused_conflict}}),
-            ),
-            Err(e) => return unavailable(e),
-        },
-    };
-    auth::audit(
-        pool,
-        &claims.sub,
-        action,
-        Some(target),
-        Some(from),
-        outcome,
-        json!({"raw_id": raw_id}),
-    )
-    .await;
-    (status, Json(answer)).into_response()
-}
-
-async fn refuse(
-    c: &Caller<'_>,
-    target: &str,
-    status: StatusCode,
-    code: &str,
-    message: &str,
-) -> Response {
-    auth::audit(
-        c.pool,
-        &c.claims.sub,
-        c.action,
-        Some(target),
-        Some(c.from),
-        "refused",
-        json!({"reason": message}),
-    )
-    .await;
-    error_response(status, code, message)
+fn no_device(imei: &str) -> String {
+    format!("no device {imei} in the registry")
 }
 
 // ----- lifecycle -------------------------------------------------------------------------------
@@ -325,12 +352,10 @@ pub struct TransitionRequest {
 }
 
 async fn allowed_from(pool: &PgPool, state: &str) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT to_state FROM domain.lifecycle_transitions WHERE from_state = $1 ORDER BY to_state",
-    )
-    .bind(state)
-    .fetch_all(pool)
-    .await
+    sqlx::query_scalar("SELECT domain.allowed_transitions($1)")
+        .bind(state)
+        .fetch_one(pool)
+        .await
 }
 
 #[utoipa::path(post, path = "/api/devices/{imei}/lifecycle", tag = "actions",
@@ -364,24 +389,9 @@ async fn transition(
         from,
         action: "device.lifecycle",
     };
-    let current: Option<String> =
-        match sqlx::query_scalar("SELECT lifecycle FROM domain.devices WHERE imei = $1")
-            .bind(&imei)
-            .fetch_optional(pool)
-            .await
-        {
-            Ok(c) => c,
-            Err(e) => return unavailable(e),
-        };
-    let Some(current) = current else {
-        return refuse(
-            &c,
-            &imei,
-            StatusCode::NOT_FOUND,
-            "not_found",
-            &format!("no device {imei} in the registry"),
-        )
-        .await;
+    let current = match c.known_device(&imei).await {
+        Ok(l) => l,
+        Err(r) => return *r,
     };
     let allowed = match allowed_from(pool, &current).await {
         Ok(a) => a,
@@ -400,27 +410,24 @@ async fn transition(
                 req.to
             )
         };
-        return refuse(&c, &imei, StatusCode::CONFLICT, "illegal_transition", &msg).await;
+        return c
+            .refuse(&imei, StatusCode::CONFLICT, "illegal_transition", &msg)
+            .await;
     }
-    let submitted = submit(
-        &c,
+    c.apply(
+        &imei,
         "lifecycle",
         json!({"imei": imei, "to_state": req.to, "reason": req.reason}),
-    )
-    .await;
-    let p = pool.clone();
-    let i = imei.clone();
-    finish(&c, &imei,
-        submitted,
-        async move |raw_id| {
+        StatusCode::OK,
+        async |raw_id| {
             sqlx::query_scalar(
                 "SELECT jsonb_build_object('imei', imei, 'from', from_state, 'to', to_state, 'reason', reason,
                         'actor', actor, 'changed_at', changed_at, 'changed_at_local', serve.local_time(changed_at))
                    FROM domain.device_lifecycle_events WHERE raw_id = $1 AND imei = $2",
             )
             .bind(raw_id)
-            .bind(&i)
-            .fetch_optional(&p)
+            .bind(&imei)
+            .fetch_optional(pool)
             .await
         },
         "the device changed state meanwhile; reload and try again",
@@ -439,7 +446,7 @@ async fn transition(
 async fn lifecycle_history(State(ctx): State<Ctx>, Path(imei): Path<String>) -> Response {
     let r: Result<Option<Value>, _> = sqlx::query_scalar(
         "SELECT jsonb_build_object('imei', d.imei, 'lifecycle', d.lifecycle,
-                'allowed', (SELECT coalesce(jsonb_agg(to_state ORDER BY to_state), '[]') FROM domain.lifecycle_transitions WHERE from_state = d.lifecycle),
+                'allowed', to_jsonb(domain.allowed_transitions(d.lifecycle)),
                 'history', (SELECT coalesce(jsonb_agg(jsonb_build_object('from', e.from_state, 'to', e.to_state, 'actor', e.actor,
                                    'reason', e.reason, 'changed_at', e.changed_at, 'changed_at_local', serve.local_time(e.changed_at))
                                    ORDER BY e.changed_at, e.id), '[]')
@@ -451,11 +458,7 @@ async fn lifecycle_history(State(ctx): State<Ctx>, Path(imei): Path<String>) -> 
     .await;
     match r {
         Ok(Some(v)) => Json(v).into_response(),
-        Ok(None) => error_response(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            &format!("no device {imei} in the registry"),
-        ),
+        Ok(None) => error_response(StatusCode::NOT_FOUND, "not_found", &no_device(&imei)),
         Err(e) => unavailable(e),
     }
 }
@@ -469,7 +472,7 @@ async fn list_devices(State(ctx): State<Ctx>) -> Response {
         "SELECT jsonb_build_object('devices', coalesce(jsonb_agg(jsonb_build_object(
                 'imei', d.imei, 'account', d.account, 'model', d.model, 'lifecycle', d.lifecycle,
                 'lifecycle_changed_local', serve.local_time(d.lifecycle_changed_at),
-                'allowed', (SELECT coalesce(jsonb_agg(to_state ORDER BY to_state), '[]') FROM domain.lifecycle_transitions WHERE from_state = d.lifecycle),
+                'allowed', to_jsonb(domain.allowed_transitions(d.lifecycle)),
                 'vehicle_number', v.vehicle_number, 'device_name', sd.device_name,
                 'last_fix_local', serve.local_time(l.fix_time)) ORDER BY d.imei), '[]'))
            FROM domain.devices d
@@ -495,12 +498,9 @@ pub struct VehicleRequest {
     pub vehicle_number: Option<String>,
 }
 
-async fn vehicle_by_plate(
-    pool: &PgPool,
-    plate: &str,
-) -> Result<Option<(i64, String)>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT vehicle_id, vehicle_number FROM domain.vehicles WHERE plate_key = serve.normalize_plate($1)",
+async fn vehicle_by_plate(pool: &PgPool, plate: &str) -> Result<Option<String>, sqlx::Error> {
+    sqlx::query_scalar(
+        "SELECT vehicle_number FROM domain.vehicles WHERE plate_key = serve.normalize_plate($1)",
     )
     .bind(plate)
     .fetch_optional(pool)
@@ -542,59 +542,31 @@ async fn set_vehicle(
         from,
         action: "device.vehicle",
     };
-    match sqlx::query_scalar::<_, String>("SELECT lifecycle FROM domain.devices WHERE imei = $1")
-        .bind(&imei)
-        .fetch_optional(pool)
-        .await
-    {
-        Ok(Some(l)) if l == "decommissioned" => {
-            return refuse(
-                &c,
-                &imei,
-                StatusCode::CONFLICT,
-                "decommissioned",
-                &format!("device {imei} is decommissioned and cannot be fitted to a vehicle"),
-            )
-            .await;
-        }
-        Ok(Some(_)) => {}
-        Ok(None) => {
-            return refuse(
-                &c,
-                &imei,
-                StatusCode::NOT_FOUND,
-                "not_found",
-                &format!("no device {imei} in the registry"),
-            )
-            .await;
-        }
-        Err(e) => return unavailable(e),
-    }
-    if let Some(plate) = &req.vehicle_number {
-        match vehicle_by_plate(pool, plate).await {
-            Ok(Some(_)) => {}
-            Ok(None) => {
-                return refuse(
-                    &c,
+    match c.known_device(&imei).await {
+        Ok(l) if l == "decommissioned" => {
+            return c
+                .refuse(
                     &imei,
-                    StatusCode::NOT_FOUND,
-                    "not_found",
-                    &no_vehicle(plate),
+                    StatusCode::CONFLICT,
+                    "decommissioned",
+                    &format!("device {imei} is decommissioned and cannot be fitted to a vehicle"),
                 )
                 .await;
-            }
-            Err(e) => return unavailable(e),
         }
+        Ok(_) => {}
+        Err(r) => return *r,
     }
-    let submitted = submit(
-        &c,
+    if let Some(plate) = &req.vehicle_number
+        && let Err(r) = c.known_vehicle(plate, &imei).await
+    {
+        return *r;
+    }
+    c.apply(
+        &imei,
         "device_vehicle",
         json!({"imei": imei, "vehicle_number": req.vehicle_number}),
-    )
-    .await;
-    let (p, i) = (pool.clone(), imei.clone());
-    finish(&c, &imei, submitted,
-        async move |_| {
+        StatusCode::OK,
+        async |_| {
             sqlx::query_scalar(
                 "SELECT jsonb_build_object('imei', d.imei, 'vehicle_number', v.vehicle_number,
                         'since_local', serve.local_time(lower(a.during)), 'assigned_by', a.assigned_by)
@@ -603,8 +575,8 @@ async fn set_vehicle(
                    LEFT JOIN domain.vehicles v ON v.vehicle_id = a.vehicle_id
                   WHERE d.imei = $1",
             )
-            .bind(&i)
-            .fetch_optional(&p)
+            .bind(&imei)
+            .fetch_optional(pool)
             .await
         },
         "the device could not be moved",
@@ -651,19 +623,9 @@ async fn set_driver(
         from,
         action: "vehicle.driver",
     };
-    let vehicle = match vehicle_by_plate(pool, &plate).await {
-        Ok(Some((_, number))) => number,
-        Ok(None) => {
-            return refuse(
-                &c,
-                &plate,
-                StatusCode::NOT_FOUND,
-                "not_found",
-                &no_vehicle(&plate),
-            )
-            .await;
-        }
-        Err(e) => return unavailable(e),
+    let vehicle = match c.known_vehicle(&plate, &plate).await {
+        Ok(v) => v,
+        Err(r) => return *r,
     };
     let driver_id: Option<i64> = match (&req.driver_id, req.driver_name.as_deref().map(str::trim)) {
         (Some(id), _) => {
@@ -673,7 +635,7 @@ async fn set_driver(
                 .await
             {
                 Ok(Some(id)) => Some(id),
-                Ok(None) => return refuse(&c, &vehicle, StatusCode::NOT_FOUND, "not_found",
+                Ok(None) => return c.refuse(&vehicle, StatusCode::NOT_FOUND, "not_found",
                                           &format!("no active driver with id {id}")).await,
                 Err(e) => return unavailable(e),
             }
@@ -685,24 +647,21 @@ async fn set_driver(
                 .await
             {
                 Ok(ids) if ids.len() == 1 => Some(ids[0]),
-                Ok(ids) if ids.is_empty() => return refuse(&c, &vehicle, StatusCode::NOT_FOUND, "not_found",
+                Ok(ids) if ids.is_empty() => return c.refuse(&vehicle, StatusCode::NOT_FOUND, "not_found",
                     &format!("no active driver named {name:?}: drivers come from `fleet import devices` (a driver column)")).await,
-                Ok(ids) => return refuse(&c, &vehicle, StatusCode::CONFLICT, "ambiguous",
+                Ok(ids) => return c.refuse(&vehicle, StatusCode::CONFLICT, "ambiguous",
                     &format!("{} drivers are named {name:?}; give driver_id instead (one of {ids:?})", ids.len())).await,
                 Err(e) => return unavailable(e),
             }
         }
         _ => None,
     };
-    let submitted = submit(
-        &c,
+    c.apply(
+        &vehicle,
         "vehicle_driver",
         json!({"vehicle_number": vehicle, "driver_id": driver_id}),
-    )
-    .await;
-    let (p, v) = (pool.clone(), vehicle.clone());
-    finish(&c, &vehicle, submitted,
-        async move |_| {
+        StatusCode::OK,
+        async |_| {
             sqlx::query_scalar(
                 "SELECT jsonb_build_object('vehicle_number', v.vehicle_number, 'driver_id', dr.driver_id, 'driver_name', dr.name,
                         'since_local', serve.local_time(lower(a.during)))
@@ -711,8 +670,8 @@ async fn set_driver(
                    LEFT JOIN domain.drivers dr ON dr.driver_id = a.driver_id
                   WHERE v.plate_key = serve.normalize_plate($1)",
             )
-            .bind(&v)
-            .fetch_optional(&p)
+            .bind(&vehicle)
+            .fetch_optional(pool)
             .await
         },
         "the driver could not be assigned",
@@ -779,45 +738,46 @@ async fn ack_alarm(
     .await;
     match found {
         Ok(None) => {
-            return refuse(
-                &c,
-                &target,
-                StatusCode::NOT_FOUND,
-                "not_found",
-                &format!(
-                    "no {} alarm of device {} at {}",
-                    req.alarm_type,
-                    req.imei,
-                    req.alarm_time.to_rfc3339()
-                ),
-            )
-            .await;
+            return c
+                .refuse(
+                    &target,
+                    StatusCode::NOT_FOUND,
+                    "not_found",
+                    &format!(
+                        "no {} alarm of device {} at {}",
+                        req.alarm_type,
+                        req.imei,
+                        req.alarm_time.to_rfc3339()
+                    ),
+                )
+                .await;
         }
         Ok(Some((Some(by), Some(at)))) => {
-            return refuse(
-                &c,
-                &target,
-                StatusCode::CONFLICT,
-                "already_acked",
-                &format!("this alarm was acknowledged by {by} at {}", at.to_rfc3339()),
-            )
-            .await;
+            return c
+                .refuse(
+                    &target,
+                    StatusCode::CONFLICT,
+                    "already_acked",
+                    &format!("this alarm was acknowledged by {by} at {}", at.to_rfc3339()),
+                )
+                .await;
         }
         Ok(Some(_)) => {}
         Err(e) => return unavailable(e),
     }
-    let submitted = submit(&c, "alarm_ack",
-        json!({"imei": req.imei, "alarm_type": req.alarm_type, "alarm_time": req.alarm_time, "note": req.note})).await;
-    let p = pool.clone();
-    finish(&c, &target, submitted,
-        async move |raw_id| {
+    c.apply(
+        &target,
+        "alarm_ack",
+        json!({"imei": req.imei, "alarm_type": req.alarm_type, "alarm_time": req.alarm_time, "note": req.note}),
+        StatusCode::OK,
+        async |raw_id| {
             sqlx::query_scalar(
                 "SELECT jsonb_build_object('imei', imei, 'alarm_type', alarm_type, 'alarm_time', alarm_time,
                         'acked_by', actor, 'acked_at', acked_at, 'acked_local', serve.local_time(acked_at), 'note', note)
                    FROM ops.alarm_acks WHERE raw_id = $1",
             )
             .bind(raw_id)
-            .fetch_optional(&p)
+            .fetch_optional(pool)
             .await
         },
         "someone else acknowledged this alarm first",
@@ -883,49 +843,30 @@ async fn add_service(
     if let Some(p) = problem {
         return bad_request(&p);
     }
-    let vehicle = match vehicle_by_plate(pool, &plate).await {
-        Ok(Some((_, number))) => number,
-        Ok(None) => {
-            return refuse(
-                &c,
-                &plate,
-                StatusCode::NOT_FOUND,
-                "not_found",
-                &no_vehicle(&plate),
-            )
-            .await;
-        }
-        Err(e) => return unavailable(e),
+    let vehicle = match c.known_vehicle(&plate, &plate).await {
+        Ok(v) => v,
+        Err(r) => return *r,
     };
-    let submitted = submit(
-        &c,
+    c.apply(
+        &vehicle,
         "service",
         json!({
         "vehicle_number": vehicle, "serviced_at": req.serviced_at, "description": description,
         "odometer_km": req.odometer_km, "cost_kes": req.cost_kes}),
-    )
-    .await;
-    let p = pool.clone();
-    let resp = finish(&c, &vehicle, submitted,
-        async move |raw_id| {
+        StatusCode::CREATED,
+        async |raw_id| {
             sqlx::query_scalar(
                 "SELECT jsonb_build_object('id', id, 'serviced_at', serviced_at, 'serviced_local', serve.local_time(serviced_at),
                         'description', description, 'odometer_km', odometer_km, 'cost_kes', cost_kes, 'actor', actor)
                    FROM ops.service_log WHERE raw_id = $1",
             )
             .bind(raw_id)
-            .fetch_optional(&p)
+            .fetch_optional(pool)
             .await
         },
         "the entry could not be recorded",
     )
-    .await;
-    if resp.status() == StatusCode::OK {
-        let (mut parts, b) = resp.into_parts();
-        parts.status = StatusCode::CREATED;
-        return Response::from_parts(parts, b);
-    }
-    resp
+    .await
 }
 
 #[utoipa::path(get, path = "/api/vehicles/{plate}/service", tag = "actions",

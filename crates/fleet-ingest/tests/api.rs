@@ -656,6 +656,17 @@ async fn history_and_analytics_count_each_vehicle_once_in_eat_days() {
     }
 }
 
+/// Rows the actions wrote: lifecycle events, fittings, service entries.
+async fn action_rows(pool: &PgPool) -> (i64, i64, i64) {
+    sqlx::query_as(
+        "SELECT (SELECT count(*) FROM domain.device_lifecycle_events), (SELECT count(*) FROM domain.device_assignments),
+                (SELECT count(*) FROM ops.service_log)",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("counts")
+}
+
 async fn audit_outcomes(pool: &PgPool, action: &str) -> Vec<(String, String)> {
     sqlx::query_as("SELECT actor, outcome FROM auth.audit_log WHERE action = $1 ORDER BY id")
         .bind(action)
@@ -904,19 +915,13 @@ async fn operator_actions_are_events_legal_only_and_audited() {
     );
 
     // A re-parse of the whole log changes nothing (each action applies once).
-    let before: (i64, i64, i64) = sqlx::query_as(
-        "SELECT (SELECT count(*) FROM domain.device_lifecycle_events), (SELECT count(*) FROM domain.device_assignments),
-                (SELECT count(*) FROM ops.service_log)",
-    ).fetch_one(&pool).await.expect("counts");
+    let before = action_rows(&pool).await;
     stop.cancel();
     w.await.expect("join").expect("worker");
     fleet_ingest::replay::reparse(&pool, None, None, None, &mut |_, _, _| {})
         .await
         .expect("reparse");
-    let after: (i64, i64, i64) = sqlx::query_as(
-        "SELECT (SELECT count(*) FROM domain.device_lifecycle_events), (SELECT count(*) FROM domain.device_assignments),
-                (SELECT count(*) FROM ops.service_log)",
-    ).fetch_one(&pool).await.expect("counts");
+    let after = action_rows(&pool).await;
     assert_eq!(before, after);
     let lifecycle: String =
         sqlx::query_scalar("SELECT lifecycle FROM domain.devices WHERE imei = '862798050000004'")

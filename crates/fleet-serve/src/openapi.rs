@@ -79,7 +79,7 @@ fn views_doc() -> OpenApi {
                     .parameter_in(ParameterIn::Query)
                     .required(Required::False)
                     .description(Some(
-                        "One JSON object: cost_centres, cities, vehicles (plates in any spelling or IMEIs), accounts, states (live), from/to (EAT days, inclusive, or timestamps), period_days, zoom (history). Unknown keys are a 400.",
+                        "One JSON object: cost_centres, cities, vehicles (plates in any spelling or IMEIs), accounts, states (live view and current-state analytics), from/to (EAT days, inclusive, or timestamps), period_days, zoom (history). Unknown keys are a 400.",
                     ))
                     .schema(Some(ObjectBuilder::new().schema_type(Type::String))),
             )
