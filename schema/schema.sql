@@ -695,7 +695,7 @@ CREATE FUNCTION serve.fn_alarms_daily(filters jsonb) RETURNS jsonb
     LANGUAGE sql STABLE
     SET jit TO 'off'
     AS $$
-    WITH r AS (SELECT serve.filter_range(serve.check_filters(filters)) AS during),
+    WITH r AS MATERIALIZED (SELECT serve.filter_range(serve.check_filters(filters)) AS during),
     a AS (SELECT serve.local_day(a.alarm_time) AS day, coalesce(a.alarm_name, a.alarm_type) AS alarm,
                  serve.alarm_class(a.alarm_type, a.alarm_name) AS class, count(*) AS n,
                  count(ack.acked_at) AS acked
@@ -744,7 +744,7 @@ CREATE FUNCTION serve.fn_driver_daily(filters jsonb) RETURNS jsonb
     LANGUAGE sql STABLE
     SET jit TO 'off'
     AS $$
-    WITH r AS (SELECT serve.filter_range(serve.check_filters(filters)) AS during),
+    WITH r AS MATERIALIZED (SELECT serve.filter_range(serve.check_filters(filters)) AS during),
     trips AS (SELECT driver, day, count(*) AS trips, sum(distance_m) / 1000 AS km, sum(duration_s) AS driving_s,
                      max(max_speed_kmh) AS max_speed
                 FROM serve.range_trips(filters) GROUP BY 1, 2),
@@ -1184,7 +1184,7 @@ COMMENT ON FUNCTION serve.local_day(ts timestamp with time zone) IS 'The EAT day
 --
 
 CREATE FUNCTION serve.local_time(ts timestamp with time zone) RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    LANGUAGE sql STABLE PARALLEL SAFE
     AS $$
     -- (a cast, five times cheaper than to_char; the platform's connections use DateStyle ISO)
     SELECT date_trunc('second', ts AT TIME ZONE 'Africa/Nairobi')::text
@@ -1242,7 +1242,7 @@ COMMENT ON FUNCTION serve.matches(fs serve.filter_set, cost_centre text, city te
 --
 
 CREATE FUNCTION serve.normalize_plate(plate text) RETURNS text
-    LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
     SELECT nullif(regexp_replace(upper(plate), '[^A-Z0-9]', '', 'g'), '')
 $$;
@@ -1280,7 +1280,7 @@ COMMENT ON FUNCTION serve.plate_tail(plate_key text) IS 'The short label on a ma
 CREATE FUNCTION serve.range_trips(filters jsonb) RETURNS TABLE(unit_key text, vehicle_number text, cost_centre text, imei text, driver text, day date, start_time timestamp with time zone, end_time timestamp with time zone, distance_m double precision, duration_s integer, max_speed_kmh real)
     LANGUAGE sql STABLE
     AS $$
-    WITH r AS (SELECT serve.filter_range(serve.check_filters(filters)) AS during)
+    WITH r AS MATERIALIZED (SELECT serve.filter_range(serve.check_filters(filters)) AS during)
     SELECT u.unit_key, u.vehicle_number, u.cost_centre, u.imei,
            coalesce(dr.name, u.driver_name, 'Unassigned'), serve.local_day(t.start_time),
            t.start_time, t.end_time, t.distance_m, t.duration_s, t.max_speed_kmh
@@ -1374,7 +1374,7 @@ COMMENT ON FUNCTION serve.thresholds(OUT moving_kmh double precision, OUT stale_
 CREATE FUNCTION serve.unit_key(vehicle_id bigint, imei text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
-    SELECT coalesce('v' || vehicle_id, 'd' || imei)
+    SELECT coalesce('v' || vehicle_id::text, 'd' || imei)
 $$;
 
 

@@ -1081,3 +1081,75 @@ async fn the_api_document_and_its_docs_page_are_public() {
             .contains("/api/openapi.json")
     );
 }
+
+/// The views' per-row helpers (local times, unit keys, filter checks, ...) must be inlined by the
+/// planner; a helper whose body is more volatile than its declaration, or a filter range pulled
+/// into per-row join conditions, runs as a separate statement per row and costs the live view a
+/// fifth of its time. Counted with `track_functions`, which sees only calls that were not inlined.
+#[tokio::test]
+async fn view_helpers_are_inlined_not_called_per_row() {
+    let db = TestDb::new().await;
+    let pool = &db.pool;
+    import_registry(pool).await;
+    for (i, imei) in ["862798050000001", "862798050000003", "862798050000004"]
+        .iter()
+        .enumerate()
+    {
+        fix(pool, imei, 5 + i as i64, 30.0, -1.3, 36.8).await;
+    }
+    // Enough rows that a per-row call shows (a helper is called a constant handful of times per
+    // query): 50 trackers no registry knows yet, 40 trips and 40 alarms today.
+    for i in 0..50 {
+        fix(pool, &format!("35000000000{i:04}"), 20, 0.0, -1.2, 36.9).await;
+    }
+    for i in 0..20 {
+        let at = Utc::now() - chrono::Duration::minutes(5 + i * 3);
+        for imei in ["862798050000001", "862798050000003"] {
+            trip(pool, imei, at, 2, 1.0).await;
+            alarm(pool, imei, at, "41", "Harsh acceleration").await;
+        }
+    }
+    let views = [
+        ("fn_live_view", json!({})),
+        (
+            "fn_history_view",
+            json!({"vehicles": ["KCA542Q"], "zoom": 14}),
+        ),
+        ("fn_fleet_today", json!({})),
+        ("fn_not_moved_today", json!({})),
+        ("fn_currently_idle", json!({})),
+        ("fn_driver_daily", json!({})),
+        ("fn_fleet_km_daily", json!({})),
+        ("fn_alarms_daily", json!({})),
+        ("fn_utilisation", json!({})),
+        ("fn_ingest_health", json!({})),
+        ("fn_filters", json!({})),
+    ];
+    for (view, filters) in views {
+        let mut tx = pool.begin().await.expect("begin");
+        sqlx::query("SET LOCAL track_functions = 'all'")
+            .execute(&mut *tx)
+            .await
+            .expect("track");
+        let sql = format!("SELECT serve.{view}($1)::text");
+        let out: String = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(&filters)
+            .fetch_one(&mut *tx)
+            .await
+            .unwrap_or_else(|e| panic!("{view}: {e}"));
+        assert!(out.len() > 2, "{view} answered {out}");
+        let per_row: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT funcid::regprocedure::text, calls FROM pg_stat_xact_user_functions
+              WHERE schemaname = 'serve' AND funcname NOT LIKE 'fn\\_%' AND calls >= 40
+              ORDER BY calls DESC",
+        )
+        .fetch_all(&mut *tx)
+        .await
+        .expect("function stats");
+        assert!(
+            per_row.is_empty(),
+            "{view} calls these helpers per row instead of inlining them: {per_row:?}"
+        );
+        tx.rollback().await.expect("rollback");
+    }
+}

@@ -77,6 +77,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "serve",
         sql: include_str!("../../../migrations/0011_serve.sql"),
     },
+    Migration {
+        version: 12,
+        name: "inline_helpers",
+        sql: include_str!("../../../migrations/0012_inline_helpers.sql"),
+    },
 ];
 
 /// The newest embedded migration version.
