@@ -156,6 +156,20 @@ COMMENT ON EXTENSION btree_gist IS 'support for indexing common datatypes in GiS
 
 
 --
+-- Name: fuzzystrmatch; Type: EXTENSION; Schema: -; Owner: -
+--
+
+CREATE EXTENSION IF NOT EXISTS fuzzystrmatch WITH SCHEMA public;
+
+
+--
+-- Name: EXTENSION fuzzystrmatch; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON EXTENSION fuzzystrmatch IS 'determine similarities and distance between strings';
+
+
+--
 -- Name: postgis; Type: EXTENSION; Schema: -; Owner: -
 --
 
@@ -181,6 +195,32 @@ CREATE EXTENSION IF NOT EXISTS pgrouting WITH SCHEMA public;
 --
 
 COMMENT ON EXTENSION pgrouting IS 'pgRouting Extension';
+
+
+--
+-- Name: normalised; Type: TYPE; Schema: fuel; Owner: -
+--
+
+CREATE TYPE fuel.normalised AS (
+	car text,
+	plate_key text,
+	litres numeric,
+	amount_kes numeric,
+	odometer_km numeric,
+	fuel_type text,
+	driver text,
+	department text,
+	filled_at timestamp with time zone,
+	source_created_at timestamp with time zone,
+	source_updated_at timestamp with time zone,
+	source_deleted_at timestamp with time zone,
+	full_tank boolean,
+	missed_before boolean,
+	station text,
+	reported_lat double precision,
+	reported_lng double precision,
+	errors text[]
+);
 
 
 --
@@ -300,6 +340,378 @@ BEGIN
     END IF;
     RETURN NEW;
 END $$;
+
+
+--
+-- Name: canon_department(text); Type: FUNCTION; Schema: fuel; Owner: -
+--
+
+CREATE FUNCTION fuel.canon_department(department text) RETURNS text
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    WITH w AS (SELECT fuel.department_words(replace(upper(department), '&', ' AND ')) AS words),
+    known AS (
+        SELECT DISTINCT canonical AS name FROM fuel.mappings WHERE kind = 'department'
+        UNION SELECT name FROM domain.cost_centres WHERE name IS NOT NULL
+    )
+    SELECT coalesce(
+        fuel.mapped('department', department),
+        (SELECT k.name FROM known k, w
+          WHERE fuel.lookup_key(k.name) = fuel.lookup_key(w.words)
+             OR (length(w.words) >= 5 AND levenshtein(fuel.lookup_key(k.name), fuel.lookup_key(w.words)) <= 2)
+          ORDER BY levenshtein(fuel.lookup_key(k.name), fuel.lookup_key(w.words)), k.name LIMIT 1),
+        (SELECT initcap(lower(w.words)) FROM w))
+$$;
+
+
+--
+-- Name: FUNCTION canon_department(department text); Type: COMMENT; Schema: fuel; Owner: -
+--
+
+COMMENT ON FUNCTION fuel.canon_department(department text) IS 'A department from any spelling: fuel.mappings, else abbreviations spelled out and matched to a known department within two typos, else the cleaned name.';
+
+
+--
+-- Name: canon_fuel_type(text); Type: FUNCTION; Schema: fuel; Owner: -
+--
+
+CREATE FUNCTION fuel.canon_fuel_type(fuel_type text) RETURNS text
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $_$
+    WITH k AS (SELECT fuel.lookup_key(fuel_type) AS k, regexp_replace(lower(fuel_type), '[^a-z]+', '', 'g') AS letters)
+    SELECT coalesce(fuel.mapped('fuel_type', fuel_type), CASE
+        WHEN k.k IS NULL THEN NULL
+        -- AGO (automotive gas oil), gasoil and the common misspellings of diesel
+        WHEN k.letters ~ '(diesel|diesl|disel|disiel|deisel|desel|dizel|gasoil|^ago$|^dsl$|^ads$)' THEN 'diesel'
+        -- PMS (premium motor spirit), super, unleaded, V-Power
+        WHEN k.letters ~ '(petrol|petro|petrl|^pms$|super|unleaded|gasoline|^gas$|vpower|premium|^ulp$)' THEN 'petrol'
+        WHEN k.letters ~ '(kerosene|kerosine|paraffin|^dpk$|^ik$)' THEN 'kerosene'
+        WHEN k.letters ~ '(^lpg$|autogas)' THEN 'lpg'
+        WHEN k.letters ~ '^(adblue|def)$' THEN 'adblue'
+        WHEN levenshtein(k.letters, 'diesel') <= 2 THEN 'diesel'
+        WHEN levenshtein(k.letters, 'petrol') <= 2 THEN 'petrol'
+        WHEN levenshtein(k.letters, 'kerosene') <= 2 THEN 'kerosene'
+    END)
+      FROM k
+$_$;
+
+
+--
+-- Name: FUNCTION canon_fuel_type(fuel_type text); Type: COMMENT; Schema: fuel; Owner: -
+--
+
+COMMENT ON FUNCTION fuel.canon_fuel_type(fuel_type text) IS 'diesel | petrol | kerosene | lpg | adblue from any spelling (DISIEL, "diesel ", AGO, PMS, V-Power, ...); fuel.mappings first; NULL when unrecognised.';
+
+
+--
+-- Name: department_words(text); Type: FUNCTION; Schema: fuel; Owner: -
+--
+
+CREATE FUNCTION fuel.department_words(department text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT nullif(btrim(regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(
+               ' ' || regexp_replace(upper(department), '[^A-Z0-9&]+', ' ', 'g') || ' ',
+               ' (DEPT|DEPARTMENT|DEP|DPT|DEPARTMENTS|SECTION|UNIT) ', ' ', 'g'),
+               ' (OPS|OPERATION|OPRNS|OPNS) ', ' OPERATIONS ', 'g'),
+               ' (LOG|LOGS|LOGISTIC|LOGISTICTS) ', ' LOGISTICS ', 'g'),
+               ' (ADMIN|ADMN) ', ' ADMINISTRATION ', 'g'),
+               '\s+', ' ', 'g')), '')
+$$;
+
+
+--
+-- Name: field(jsonb, text[]); Type: FUNCTION; Schema: fuel; Owner: -
+--
+
+CREATE FUNCTION fuel.field(raw jsonb, VARIADIC names text[]) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT nullif(btrim(raw ->> n), '') FROM unnest(names) WITH ORDINALITY AS u(n, i)
+     WHERE nullif(btrim(raw ->> n), '') IS NOT NULL ORDER BY i LIMIT 1
+$$;
+
+
+--
+-- Name: is_deleted(jsonb); Type: FUNCTION; Schema: fuel; Owner: -
+--
+
+CREATE FUNCTION fuel.is_deleted(raw jsonb) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT coalesce(fuel.parse_flag(v), true) IS TRUE
+      FROM (SELECT fuel.field(raw, 'deleted_at', 'deleted', 'is_deleted') AS v
+              WHERE jsonb_typeof(raw) = 'object') f
+     WHERE v IS NOT NULL
+    UNION ALL SELECT false
+    LIMIT 1
+$$;
+
+
+--
+-- Name: lookup_key(text); Type: FUNCTION; Schema: fuel; Owner: -
+--
+
+CREATE FUNCTION fuel.lookup_key(value text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT nullif(regexp_replace(lower(value), '[^a-z0-9]+', '', 'g'), '')
+$$;
+
+
+--
+-- Name: FUNCTION lookup_key(value text); Type: COMMENT; Schema: fuel; Owner: -
+--
+
+COMMENT ON FUNCTION fuel.lookup_key(value text) IS 'The key of a raw spelling in fuel.mappings: "Diesel " and "DIESEL." are one key.';
+
+
+--
+-- Name: mapped(text, text); Type: FUNCTION; Schema: fuel; Owner: -
+--
+
+CREATE FUNCTION fuel.mapped(kind text, value text) RETURNS text
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $_$
+    SELECT m.canonical FROM fuel.mappings m WHERE m.kind = $1 AND m.raw_value = fuel.lookup_key($2)
+$_$;
+
+
+--
+-- Name: norm_plate(text); Type: FUNCTION; Schema: fuel; Owner: -
+--
+
+CREATE FUNCTION fuel.norm_plate(car text) RETURNS text
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    AS $_$
+DECLARE
+    k text := serve.normalize_plate(car);
+    mapped text;
+    m text[];
+BEGIN
+    IF k IS NULL THEN RETURN NULL; END IF;
+    mapped := fuel.mapped('plate', car);
+    IF mapped IS NOT NULL THEN RETURN serve.normalize_plate(mapped); END IF;
+    -- Kenyan (KCA 542Q, GKB 123A) and Ugandan (UAB 123C) plates: three digits between letters.
+    m := regexp_match(k, '^(K[A-Z]{2}|GK[A-Z]|U[A-Z]{2})([0-9OI]{3})([A-Z])$');
+    IF m IS NOT NULL AND m[2] ~ '[0-9]' THEN
+        RETURN m[1] || translate(m[2], 'OI', '01') || m[3];
+    END IF;
+    RETURN k;
+END $_$;
+
+
+--
+-- Name: FUNCTION norm_plate(car text); Type: COMMENT; Schema: fuel; Owner: -
+--
+
+COMMENT ON FUNCTION fuel.norm_plate(car text) IS 'The plate key of a fill: fuel.mappings (kind plate) first, else serve.normalize_plate with O/I typed for 0/1 in a plate''s digit block put right.';
+
+
+--
+-- Name: normalise(jsonb); Type: FUNCTION; Schema: fuel; Owner: -
+--
+
+CREATE FUNCTION fuel.normalise(raw jsonb) RETURNS fuel.normalised
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    AS $$
+DECLARE
+    n fuel.normalised;
+    v text;
+    errs text[] := '{}';
+BEGIN
+    IF jsonb_typeof(raw) IS DISTINCT FROM 'object' THEN
+        n.errors := ARRAY['the record is not a JSON object'];
+        n.full_tank := true; n.missed_before := false;
+        RETURN n;
+    END IF;
+    n.car := fuel.field(raw, 'car', 'plate', 'vehicle', 'vehicle_number', 'reg_no', 'registration');
+    n.plate_key := fuel.norm_plate(n.car);
+    IF n.plate_key IS NULL THEN errs := errs || 'no number plate'::text; END IF;
+
+    v := fuel.field(raw, 'litres', 'liters', 'litre', 'quantity', 'qty', 'volume');
+    n.litres := fuel.parse_number(v);
+    IF v IS NULL THEN errs := errs || 'no litres'::text;
+    ELSIF n.litres IS NULL THEN errs := errs || format('litres %L is not a number', v);
+    ELSIF n.litres <= 0 THEN errs := errs || format('litres %s is not positive', n.litres); END IF;
+
+    v := fuel.field(raw, 'amount', 'amount_kes', 'kes', 'cost', 'price', 'total');
+    n.amount_kes := fuel.parse_number(v);
+    IF v IS NOT NULL AND n.amount_kes IS NULL THEN errs := errs || format('amount %L is not a number', v); END IF;
+
+    v := fuel.field(raw, 'odometer', 'odometer_km', 'mileage', 'odo', 'km');
+    n.odometer_km := fuel.parse_number(v);
+    IF v IS NOT NULL AND n.odometer_km IS NULL THEN errs := errs || format('odometer %L is not a number', v); END IF;
+
+    v := fuel.field(raw, 'fuel_type', 'fuel', 'type', 'product');
+    n.fuel_type := fuel.canon_fuel_type(v);
+    IF v IS NOT NULL AND n.fuel_type IS NULL THEN errs := errs || format('fuel type %L not recognised (add it to fuel.mappings)', v); END IF;
+
+    n.driver := initcap(lower(regexp_replace(fuel.field(raw, 'driver', 'driver_name', 'staff'), '\s+', ' ', 'g')));
+    n.department := fuel.canon_department(fuel.field(raw, 'department', 'dept', 'division', 'cost_centre'));
+
+    v := fuel.field(raw, 'record_datetime', 'record_time', 'filled_at', 'datetime', 'date_time', 'timestamp', 'date');
+    n.filled_at := fuel.parse_time(v);
+    n.source_created_at := fuel.parse_time(fuel.field(raw, 'created_at', 'created'));
+    n.source_updated_at := fuel.parse_time(fuel.field(raw, 'updated_at', 'updated', 'modified_at'));
+    n.source_deleted_at := fuel.parse_time(fuel.field(raw, 'deleted_at', 'deleted'));
+    IF n.filled_at IS NULL THEN
+        n.filled_at := n.source_created_at;
+        errs := errs || CASE WHEN v IS NULL THEN 'no fill time' ELSE format('fill time %L not understood', v) END;
+    END IF;
+
+    n.full_tank := coalesce(fuel.parse_flag(fuel.field(raw, 'full_tank', 'full', 'fill_type')), true);
+    n.missed_before := coalesce(fuel.parse_flag(fuel.field(raw, 'missed_fill', 'missed_previous', 'missed')), false);
+    n.station := fuel.field(raw, 'station', 'location', 'place', 'site');
+    n.reported_lat := fuel.parse_number(fuel.field(raw, 'lat', 'latitude'));
+    n.reported_lng := fuel.parse_number(fuel.field(raw, 'lng', 'lon', 'longitude'));
+    IF n.reported_lat NOT BETWEEN -90 AND 90 OR n.reported_lng NOT BETWEEN -180 AND 180 THEN
+        n.reported_lat := NULL; n.reported_lng := NULL;
+    END IF;
+    n.errors := errs;
+    RETURN n;
+END $$;
+
+
+--
+-- Name: FUNCTION normalise(raw jsonb); Type: COMMENT; Schema: fuel; Owner: -
+--
+
+COMMENT ON FUNCTION fuel.normalise(raw jsonb) IS 'Every derived column of a fuel record, from its raw JSON (field-name variants included), and why any essential field could not be read.';
+
+
+--
+-- Name: parse_flag(text); Type: FUNCTION; Schema: fuel; Owner: -
+--
+
+CREATE FUNCTION fuel.parse_flag(value text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT CASE WHEN lower(btrim(value)) IN ('true', 't', 'yes', 'y', '1', 'full') THEN true
+                WHEN lower(btrim(value)) IN ('false', 'f', 'no', 'n', '0', 'partial') THEN false END
+$$;
+
+
+--
+-- Name: parse_number(text); Type: FUNCTION; Schema: fuel; Owner: -
+--
+
+CREATE FUNCTION fuel.parse_number(value text) RETURNS numeric
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+    AS $_$
+DECLARE
+    s text := regexp_replace(coalesce(value, ''), '/=|[^0-9.,-]', '', 'g');
+BEGIN
+    s := btrim(s, '.,');
+    IF s = '' OR s !~ '[0-9]' THEN RETURN NULL; END IF;
+    IF s ~ ',' AND s ~ '\.' THEN
+        s := replace(s, ',', '');                         -- 1,234.50
+    ELSIF s ~ '^-?[0-9]{1,3}(,[0-9]{3})+$' THEN
+        s := replace(s, ',', '');                         -- 4,500
+    ELSE
+        s := replace(s, ',', '.');                        -- 12,5
+    END IF;
+    RETURN s::numeric;
+EXCEPTION WHEN others THEN
+    RETURN NULL;
+END $_$;
+
+
+--
+-- Name: FUNCTION parse_number(value text); Type: COMMENT; Schema: fuel; Owner: -
+--
+
+COMMENT ON FUNCTION fuel.parse_number(value text) IS 'A number from feed text with currency, units, thousands commas or a decimal comma; NULL when none.';
+
+
+--
+-- Name: parse_time(text); Type: FUNCTION; Schema: fuel; Owner: -
+--
+
+CREATE FUNCTION fuel.parse_time(value text) RETURNS timestamp with time zone
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
+    AS $_$
+DECLARE
+    s text := btrim(value);
+    m text[];
+BEGIN
+    IF s IS NULL OR s = '' THEN RETURN NULL; END IF;
+    IF s ~ '^[0-9]{9,13}(\.[0-9]+)?$' THEN                -- epoch seconds or milliseconds
+        RETURN to_timestamp(CASE WHEN s::numeric > 1e11 THEN s::numeric / 1000 ELSE s::numeric END);
+    END IF;
+    m := regexp_match(s, '^([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})[ T,]*(.*)$');
+    IF m IS NOT NULL THEN                                  -- day first, as Kenya writes dates
+        s := m[3] || '-' || lpad(m[2], 2, '0') || '-' || lpad(m[1], 2, '0') || ' ' || m[4];
+    END IF;
+    IF s ~ '(Z|[+-][0-9]{2}(:?[0-9]{2})?)$' AND s ~ '[0-9]{2}:[0-9]{2}' THEN
+        RETURN s::timestamptz;
+    END IF;
+    RETURN s::timestamp AT TIME ZONE 'Africa/Nairobi';
+EXCEPTION WHEN others THEN
+    RETURN NULL;
+END $_$;
+
+
+--
+-- Name: FUNCTION parse_time(value text); Type: COMMENT; Schema: fuel; Owner: -
+--
+
+COMMENT ON FUNCTION fuel.parse_time(value text) IS 'A feed timestamp: ISO with zone as is; no zone = EAT wall time; DD/MM/YYYY day first; epoch s or ms.';
+
+
+--
+-- Name: plan(jsonb, boolean); Type: FUNCTION; Schema: fuel; Owner: -
+--
+
+CREATE FUNCTION fuel.plan(records jsonb, snapshot boolean) RETURNS TABLE(record_id text, action text, errors text[])
+    LANGUAGE sql STABLE
+    AS $$
+    WITH inc AS (
+        SELECT x.record_id, x.record, md5(x.record::text) AS h,
+               fuel.is_deleted(x.record) AS gone
+          FROM jsonb_to_recordset(records) AS x(record_id text, record jsonb)
+    ), cur AS (
+        SELECT r.record_id, r.raw_md5, r.deleted_at, r.delete_reason FROM fuel.records r
+    )
+    SELECT i.record_id,
+           CASE WHEN c.record_id IS NULL THEN CASE WHEN i.gone THEN 'insert_deleted' ELSE 'insert' END
+                WHEN c.raw_md5 = i.h AND c.delete_reason IS DISTINCT FROM 'absent from snapshot' THEN 'unchanged'
+                WHEN i.gone AND c.deleted_at IS NULL THEN 'delete'
+                ELSE 'update' END,
+           (fuel.normalise(i.record)).errors
+      FROM inc i LEFT JOIN cur c ON c.record_id = i.record_id
+    UNION ALL
+    -- A full snapshot that no longer lists a live record removes it.
+    SELECT c.record_id, 'vanish', '{}'::text[]
+      FROM cur c
+     WHERE snapshot AND c.deleted_at IS NULL
+       AND NOT EXISTS (SELECT 1 FROM jsonb_to_recordset(records) AS x(record_id text) WHERE x.record_id = c.record_id)
+$$;
+
+
+--
+-- Name: FUNCTION plan(records jsonb, snapshot boolean); Type: COMMENT; Schema: fuel; Owner: -
+--
+
+COMMENT ON FUNCTION fuel.plan(records jsonb, snapshot boolean) IS 'Per record of a feed batch ([{record_id, record}]): insert | insert_deleted | update | delete | unchanged, with its normalisation errors; for a snapshot also vanish (live records it no longer lists).';
+
+
+--
+-- Name: thresholds(); Type: FUNCTION; Schema: fuel; Owner: -
+--
+
+CREATE FUNCTION fuel.thresholds(OUT radius_m double precision, OUT window_s double precision, OUT max_km_day double precision, OUT overfill_pct double precision, OUT max_litres double precision, OUT gps_tol_pct double precision, OUT consumption_tol_pct double precision) RETURNS record
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT max(threshold) FILTER (WHERE metric = 'fuel_match_radius_m'),
+           max(threshold) FILTER (WHERE metric = 'fuel_match_window_sec'),
+           max(threshold) FILTER (WHERE metric = 'fuel_max_km_per_day'),
+           max(threshold) FILTER (WHERE metric = 'fuel_tank_overfill_pct'),
+           max(threshold) FILTER (WHERE metric = 'fuel_max_litres'),
+           max(threshold) FILTER (WHERE metric = 'fuel_gps_odometer_tolerance_pct'),
+           max(threshold) FILTER (WHERE metric = 'fuel_consumption_tolerance_pct')
+      FROM slo.targets WHERE kind = 'threshold'
+$$;
 
 
 --
@@ -2132,7 +2544,14 @@ CREATE TABLE fuel.records (
     filled_at timestamp with time zone,
     normalise_errors text[] DEFAULT '{}'::text[] NOT NULL,
     imported_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    full_tank boolean DEFAULT true NOT NULL,
+    missed_before boolean DEFAULT false NOT NULL,
+    station text,
+    reported_lat double precision,
+    reported_lng double precision,
+    delete_reason text,
+    raw_md5 text
 );
 
 
@@ -2148,6 +2567,441 @@ COMMENT ON TABLE fuel.records IS 'One row per fill from the WhatsApp feed: the r
 --
 
 COMMENT ON COLUMN fuel.records.normalise_errors IS 'Why a field could not be normalised; non-empty rows are listed in the data-quality view, never dropped.';
+
+
+--
+-- Name: COLUMN records.full_tank; Type: COMMENT; Schema: fuel; Owner: -
+--
+
+COMMENT ON COLUMN fuel.records.full_tank IS 'False when the record says the tank was not filled up (a partial fill folds into the next full one).';
+
+
+--
+-- Name: COLUMN records.missed_before; Type: COMMENT; Schema: fuel; Owner: -
+--
+
+COMMENT ON COLUMN fuel.records.missed_before IS 'The record says a fill before it went unrecorded: the efficiency chain restarts here.';
+
+
+--
+-- Name: COLUMN records.delete_reason; Type: COMMENT; Schema: fuel; Owner: -
+--
+
+COMMENT ON COLUMN fuel.records.delete_reason IS '"deleted in the feed" (the source soft-deleted it) or "absent from snapshot" (a full snapshot no longer lists it).';
+
+
+--
+-- Name: COLUMN records.raw_md5; Type: COMMENT; Schema: fuel; Owner: -
+--
+
+COMMENT ON COLUMN fuel.records.raw_md5 IS 'md5 of raw::text: how an import tells an edited record from an unchanged one.';
+
+
+--
+-- Name: v_data_quality; Type: VIEW; Schema: fuel; Owner: -
+--
+
+CREATE VIEW fuel.v_data_quality AS
+ SELECT r.record_id,
+    r.raw,
+    r.normalise_errors AS reasons,
+    r.car,
+    r.filled_at,
+    r.imported_at,
+    r.raw_id
+   FROM fuel.records r
+  WHERE ((r.deleted_at IS NULL) AND (r.normalise_errors <> '{}'::text[]));
+
+
+--
+-- Name: VIEW v_data_quality; Type: COMMENT; Schema: fuel; Owner: -
+--
+
+COMMENT ON VIEW fuel.v_data_quality IS 'Fuel records kept but not usable, with why (the fix is in the feed or in fuel.mappings).';
+
+
+--
+-- Name: live_positions; Type: TABLE; Schema: state; Owner: -
+--
+
+CREATE TABLE state.live_positions (
+    imei text NOT NULL,
+    fix_time timestamp with time zone NOT NULL,
+    received_at timestamp with time zone NOT NULL,
+    lat double precision NOT NULL,
+    lng double precision NOT NULL,
+    geom public.geometry(Point,4326) GENERATED ALWAYS AS (public.st_setsrid(public.st_makepoint(lng, lat), 4326)) STORED,
+    speed_kmh real,
+    heading smallint,
+    acc_on boolean,
+    pos_type text,
+    satellites smallint,
+    odometer_m bigint,
+    source text NOT NULL,
+    raw_id bigint NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT live_positions_check CHECK ((NOT ((lat = (0)::double precision) AND (lng = (0)::double precision)))),
+    CONSTRAINT live_positions_lat_check CHECK (((lat >= ('-90'::integer)::double precision) AND (lat <= (90)::double precision))),
+    CONSTRAINT live_positions_lng_check CHECK (((lng >= ('-180'::integer)::double precision) AND (lng <= (180)::double precision)))
+);
+
+
+--
+-- Name: TABLE live_positions; Type: COMMENT; Schema: state; Owner: -
+--
+
+COMMENT ON TABLE state.live_positions IS 'Latest fix per device. Monotonic: only a newer fix_time replaces a row. Writer: the positions projector.';
+
+
+--
+-- Name: v_fills; Type: VIEW; Schema: fuel; Owner: -
+--
+
+CREATE VIEW fuel.v_fills AS
+ SELECT r.record_id,
+    r.filled_at,
+    serve.local_time(r.filled_at) AS filled_local,
+    serve.local_day(r.filled_at) AS day,
+    r.car,
+    r.plate_key,
+    v.vehicle_id,
+    COALESCE(v.vehicle_number, r.car) AS vehicle_number,
+    dev.imei,
+    v.cost_centre,
+    v.assigned_city AS city,
+    r.department,
+    r.driver,
+    r.fuel_type,
+    r.litres,
+    r.amount_kes,
+        CASE
+            WHEN (r.litres > (0)::numeric) THEN round((r.amount_kes / r.litres), 2)
+            ELSE NULL::numeric
+        END AS kes_per_litre,
+    r.odometer_km,
+    r.full_tank,
+    r.missed_before,
+    r.station,
+    r.reported_lat,
+    r.reported_lng,
+    v.tank_litres,
+    v.expected_l_per_100km
+   FROM ((fuel.records r
+     LEFT JOIN domain.vehicles v ON ((v.plate_key = r.plate_key)))
+     LEFT JOIN LATERAL ( SELECT a.imei
+           FROM ((domain.device_assignments a
+             JOIN domain.devices d ON ((d.imei = a.imei)))
+             LEFT JOIN state.live_positions l ON ((l.imei = a.imei)))
+          WHERE ((a.vehicle_id = v.vehicle_id) AND (d.lifecycle <> 'decommissioned'::text))
+          ORDER BY (a.during @> r.filled_at) DESC, (d.lifecycle = 'suspended'::text), l.fix_time DESC NULLS LAST, a.imei
+         LIMIT 1) dev ON (true))
+  WHERE ((r.deleted_at IS NULL) AND (r.normalise_errors = '{}'::text[]));
+
+
+--
+-- Name: VIEW v_fills; Type: COMMENT; Schema: fuel; Owner: -
+--
+
+COMMENT ON VIEW fuel.v_fills IS 'Live, readable fills joined to the fleet by normalised plate, one device per fill (the one fitted at the fill time).';
+
+
+--
+-- Name: trips; Type: TABLE; Schema: state; Owner: -
+--
+
+CREATE TABLE state.trips (
+    imei text NOT NULL,
+    start_time timestamp with time zone NOT NULL,
+    end_time timestamp with time zone NOT NULL,
+    start_lat double precision,
+    start_lng double precision,
+    end_lat double precision,
+    end_lng double precision,
+    distance_m double precision,
+    duration_s integer,
+    avg_speed_kmh real,
+    max_speed_kmh real,
+    fuel_l real,
+    start_odometer_m bigint,
+    end_odometer_m bigint,
+    source text NOT NULL,
+    raw_id bigint NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    reported_at timestamp with time zone,
+    CONSTRAINT trips_check CHECK ((end_time >= start_time)),
+    CONSTRAINT trips_distance_m_check CHECK ((distance_m >= (0)::double precision)),
+    CONSTRAINT trips_duration_s_check CHECK ((duration_s >= 0))
+);
+
+
+--
+-- Name: TABLE trips; Type: COMMENT; Schema: state; Owner: -
+--
+
+COMMENT ON TABLE state.trips IS 'Closed trips (vendor trip reports and polled mileage). Writer: the trips projector.';
+
+
+--
+-- Name: COLUMN trips.reported_at; Type: COMMENT; Schema: state; Owner: -
+--
+
+COMMENT ON COLUMN state.trips.reported_at IS 'When the first report of this trip reached events.raw (received_at); trip lag = reported_at - end_time.';
+
+
+--
+-- Name: v_efficiency; Type: VIEW; Schema: fuel; Owner: -
+--
+
+CREATE VIEW fuel.v_efficiency AS
+ WITH t AS MATERIALIZED (
+         SELECT thresholds.radius_m,
+            thresholds.window_s,
+            thresholds.max_km_day,
+            thresholds.overfill_pct,
+            thresholds.max_litres,
+            thresholds.gps_tol_pct,
+            thresholds.consumption_tol_pct
+           FROM fuel.thresholds() thresholds(radius_m, window_s, max_km_day, overfill_pct, max_litres, gps_tol_pct, consumption_tol_pct)
+        ), f AS (
+         SELECT f.record_id,
+            f.filled_at,
+            f.filled_local,
+            f.day,
+            f.car,
+            f.plate_key,
+            f.vehicle_id,
+            f.vehicle_number,
+            f.imei,
+            f.cost_centre,
+            f.city,
+            f.department,
+            f.driver,
+            f.fuel_type,
+            f.litres,
+            f.amount_kes,
+            f.kes_per_litre,
+            f.odometer_km,
+            f.full_tank,
+            f.missed_before,
+            f.station,
+            f.reported_lat,
+            f.reported_lng,
+            f.tank_litres,
+            f.expected_l_per_100km,
+            COALESCE((f.vehicle_id)::text, f.plate_key) AS vkey,
+            count(*) FILTER (WHERE f.full_tank) OVER (PARTITION BY COALESCE((f.vehicle_id)::text, f.plate_key) ORDER BY f.filled_at, f.record_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS chain
+           FROM fuel.v_fills f
+        ), chained AS (
+         SELECT f.record_id,
+            f.filled_at,
+            f.filled_local,
+            f.day,
+            f.car,
+            f.plate_key,
+            f.vehicle_id,
+            f.vehicle_number,
+            f.imei,
+            f.cost_centre,
+            f.city,
+            f.department,
+            f.driver,
+            f.fuel_type,
+            f.litres,
+            f.amount_kes,
+            f.kes_per_litre,
+            f.odometer_km,
+            f.full_tank,
+            f.missed_before,
+            f.station,
+            f.reported_lat,
+            f.reported_lng,
+            f.tank_litres,
+            f.expected_l_per_100km,
+            f.vkey,
+            f.chain,
+            sum(f.litres) OVER w AS chain_litres,
+            sum(f.amount_kes) OVER w AS chain_kes,
+            bool_or(f.missed_before) OVER w AS chain_missed
+           FROM f
+          WINDOW w AS (PARTITION BY f.vkey, f.chain)
+        ), full_fills AS (
+         SELECT c.record_id,
+            c.filled_at,
+            c.filled_local,
+            c.day,
+            c.car,
+            c.plate_key,
+            c.vehicle_id,
+            c.vehicle_number,
+            c.imei,
+            c.cost_centre,
+            c.city,
+            c.department,
+            c.driver,
+            c.fuel_type,
+            c.litres,
+            c.amount_kes,
+            c.kes_per_litre,
+            c.odometer_km,
+            c.full_tank,
+            c.missed_before,
+            c.station,
+            c.reported_lat,
+            c.reported_lng,
+            c.tank_litres,
+            c.expected_l_per_100km,
+            c.vkey,
+            c.chain,
+            c.chain_litres,
+            c.chain_kes,
+            c.chain_missed,
+            lag(c.odometer_km) OVER p AS prev_odometer_km,
+            lag(c.filled_at) OVER p AS prev_filled_at,
+            lag(c.record_id) OVER p AS prev_record_id
+           FROM chained c
+          WHERE c.full_tank
+          WINDOW p AS (PARTITION BY c.vkey ORDER BY c.filled_at, c.record_id)
+        ), measured AS (
+         SELECT ff.record_id,
+            ff.filled_at,
+            ff.filled_local,
+            ff.day,
+            ff.car,
+            ff.plate_key,
+            ff.vehicle_id,
+            ff.vehicle_number,
+            ff.imei,
+            ff.cost_centre,
+            ff.city,
+            ff.department,
+            ff.driver,
+            ff.fuel_type,
+            ff.litres,
+            ff.amount_kes,
+            ff.kes_per_litre,
+            ff.odometer_km,
+            ff.full_tank,
+            ff.missed_before,
+            ff.station,
+            ff.reported_lat,
+            ff.reported_lng,
+            ff.tank_litres,
+            ff.expected_l_per_100km,
+            ff.vkey,
+            ff.chain,
+            ff.chain_litres,
+            ff.chain_kes,
+            ff.chain_missed,
+            ff.prev_odometer_km,
+            ff.prev_filled_at,
+            ff.prev_record_id,
+            (ff.odometer_km - ff.prev_odometer_km) AS odometer_km_delta,
+            (EXTRACT(epoch FROM (ff.filled_at - ff.prev_filled_at)) / 86400.0) AS days,
+            ( SELECT ((sum(tr.distance_m) / (1000.0)::double precision))::numeric AS "numeric"
+                   FROM state.trips tr
+                  WHERE ((tr.imei = ff.imei) AND (tr.start_time >= ff.prev_filled_at) AND (tr.start_time < ff.filled_at))) AS gps_km
+           FROM full_fills ff
+        ), flagged AS (
+         SELECT m.record_id,
+            m.filled_at,
+            m.filled_local,
+            m.day,
+            m.car,
+            m.plate_key,
+            m.vehicle_id,
+            m.vehicle_number,
+            m.imei,
+            m.cost_centre,
+            m.city,
+            m.department,
+            m.driver,
+            m.fuel_type,
+            m.litres,
+            m.amount_kes,
+            m.kes_per_litre,
+            m.odometer_km,
+            m.full_tank,
+            m.missed_before,
+            m.station,
+            m.reported_lat,
+            m.reported_lng,
+            m.tank_litres,
+            m.expected_l_per_100km,
+            m.vkey,
+            m.chain,
+            m.chain_litres,
+            m.chain_kes,
+            m.chain_missed,
+            m.prev_odometer_km,
+            m.prev_filled_at,
+            m.prev_record_id,
+            m.odometer_km_delta,
+            m.days,
+            m.gps_km,
+            array_remove(ARRAY[
+                CASE
+                    WHEN (m.odometer_km_delta < (0)::numeric) THEN 'odometer went backwards'::text
+                    ELSE NULL::text
+                END,
+                CASE
+                    WHEN ((m.odometer_km_delta)::double precision > (t.max_km_day * (GREATEST(m.days, (1.0 / (24)::numeric)))::double precision)) THEN format('odometer step of %s km in %s days'::text, m.odometer_km_delta, round(m.days, 1))
+                    ELSE NULL::text
+                END,
+                CASE
+                    WHEN (((m.litres)::double precision > COALESCE(((m.tank_litres)::double precision * ((1)::double precision + (t.overfill_pct / (100)::double precision))), t.max_litres)) AND (m.tank_litres IS NULL)) THEN format('%s L is impossible for one fill'::text, m.litres)
+                    ELSE NULL::text
+                END,
+                CASE
+                    WHEN ((m.tank_litres IS NOT NULL) AND ((m.litres)::double precision > ((m.tank_litres)::double precision * ((1)::double precision + (t.overfill_pct / (100)::double precision))))) THEN format('%s L overfills a %s L tank'::text, m.litres, m.tank_litres)
+                    ELSE NULL::text
+                END,
+                CASE
+                    WHEN m.chain_missed THEN 'a missed fill breaks the chain'::text
+                    ELSE NULL::text
+                END], NULL::text) AS outliers
+           FROM measured m,
+            t
+        )
+ SELECT fl.record_id,
+    fl.vehicle_id,
+    fl.vehicle_number,
+    fl.imei,
+    fl.department,
+    fl.filled_at,
+    fl.filled_local,
+    fl.prev_record_id,
+    fl.prev_filled_at,
+    fl.chain_litres AS litres,
+    fl.chain_kes AS amount_kes,
+    fl.odometer_km,
+    fl.odometer_km_delta,
+    round(fl.gps_km, 1) AS gps_km,
+    fl.outliers,
+        CASE
+            WHEN ((fl.outliers = '{}'::text[]) AND (fl.odometer_km_delta > (0)::numeric) AND (fl.chain_litres > (0)::numeric)) THEN round((fl.odometer_km_delta / fl.chain_litres), 2)
+            ELSE NULL::numeric
+        END AS km_per_l,
+        CASE
+            WHEN ((fl.outliers = '{}'::text[]) AND (fl.odometer_km_delta > (0)::numeric) AND (fl.chain_litres > (0)::numeric)) THEN round(((fl.chain_litres * (100)::numeric) / fl.odometer_km_delta), 2)
+            ELSE NULL::numeric
+        END AS l_per_100km,
+        CASE
+            WHEN ((fl.outliers = '{}'::text[]) AND (fl.odometer_km_delta > (0)::numeric)) THEN round((fl.chain_kes / fl.odometer_km_delta), 2)
+            ELSE NULL::numeric
+        END AS kes_per_km,
+        CASE
+            WHEN ((fl.gps_km > (0)::numeric) AND (fl.chain_litres > (0)::numeric) AND (NOT fl.chain_missed)) THEN round((fl.gps_km / fl.chain_litres), 2)
+            ELSE NULL::numeric
+        END AS gps_km_per_l
+   FROM flagged fl
+  WHERE (fl.prev_filled_at IS NOT NULL);
+
+
+--
+-- Name: VIEW v_efficiency; Type: COMMENT; Schema: fuel; Owner: -
+--
+
+COMMENT ON VIEW fuel.v_efficiency IS 'Per full fill after the first: km/L, L/100 km, KES/km from the odometer and km/L from GPS trips; outliers (odometer backwards or implausible, impossible or overfilled litres, a missed fill) are kept, flagged and left out of the figures.';
 
 
 --
@@ -2171,6 +3025,139 @@ CREATE TABLE geo.pois (
 --
 
 COMMENT ON TABLE geo.pois IS 'Points of interest from OSM (fuel stations, depots, ...).';
+
+
+--
+-- Name: position_history; Type: TABLE; Schema: state; Owner: -
+--
+
+CREATE TABLE state.position_history (
+    imei text NOT NULL,
+    fix_time timestamp with time zone NOT NULL,
+    received_at timestamp with time zone NOT NULL,
+    lat double precision NOT NULL,
+    lng double precision NOT NULL,
+    speed_kmh real,
+    heading smallint,
+    acc_on boolean,
+    pos_type text,
+    satellites smallint,
+    altitude_m real,
+    odometer_m bigint,
+    gps_mode smallint,
+    source text NOT NULL,
+    raw_id bigint NOT NULL,
+    CONSTRAINT position_history_check CHECK ((NOT ((lat = (0)::double precision) AND (lng = (0)::double precision)))),
+    CONSTRAINT position_history_lat_check CHECK (((lat >= ('-90'::integer)::double precision) AND (lat <= (90)::double precision))),
+    CONSTRAINT position_history_lng_check CHECK (((lng >= ('-180'::integer)::double precision) AND (lng <= (180)::double precision)))
+)
+PARTITION BY RANGE (fix_time);
+
+
+--
+-- Name: TABLE position_history; Type: COMMENT; Schema: state; Owner: -
+--
+
+COMMENT ON TABLE state.position_history IS 'Every fix (pushed or polled), one row per device and fix time. Writer: the positions projector.';
+
+
+--
+-- Name: v_reconciliation; Type: VIEW; Schema: fuel; Owner: -
+--
+
+CREATE VIEW fuel.v_reconciliation AS
+ WITH t AS MATERIALIZED (
+         SELECT thresholds.radius_m,
+            thresholds.window_s,
+            thresholds.max_km_day,
+            thresholds.overfill_pct,
+            thresholds.max_litres,
+            thresholds.gps_tol_pct,
+            thresholds.consumption_tol_pct,
+            st.moving_kmh,
+            st.stale_s,
+            st.offline_s,
+            st.fresh_s
+           FROM fuel.thresholds() thresholds(radius_m, window_s, max_km_day, overfill_pct, max_litres, gps_tol_pct, consumption_tol_pct),
+            serve.thresholds() st(moving_kmh, stale_s, offline_s, fresh_s)
+        )
+ SELECT f.record_id,
+    f.vehicle_number,
+    f.imei,
+    f.department,
+    f.filled_at,
+    f.filled_local,
+    f.litres,
+    f.amount_kes,
+    fix.fix_time AS nearest_fix_time,
+    fix.lat,
+    fix.lng,
+    round(EXTRACT(epoch FROM (fix.fix_time - f.filled_at))) AS fix_offset_s,
+    fix.max_speed_kmh,
+    fix.moved_m,
+    poi.name AS station_name,
+    round((poi.distance_m)::numeric) AS station_distance_m,
+    round((reported.distance_m)::numeric) AS reported_distance_m,
+    e.gps_km,
+    e.odometer_km_delta,
+    e.litres AS chain_litres,
+    ((fix.fix_time IS NOT NULL) AND (fix.max_speed_kmh < t.moving_kmh) AND (fix.moved_m <= t.radius_m) AND (LEAST(poi.distance_m, reported.distance_m) <= t.radius_m)) AS verified,
+    array_remove(ARRAY[
+        CASE
+            WHEN (f.imei IS NULL) THEN 'no tracker on this plate'::text
+            ELSE NULL::text
+        END,
+        CASE
+            WHEN ((f.imei IS NOT NULL) AND (fix.fix_time IS NULL)) THEN 'no GPS fix near the fill time'::text
+            ELSE NULL::text
+        END,
+        CASE
+            WHEN ((fix.max_speed_kmh >= t.moving_kmh) OR (fix.moved_m > t.radius_m)) THEN 'vehicle was moving at the fill time'::text
+            ELSE NULL::text
+        END,
+        CASE
+            WHEN ((fix.fix_time IS NOT NULL) AND (COALESCE(LEAST(poi.distance_m, reported.distance_m), ('1000000000'::numeric)::double precision) > t.radius_m)) THEN 'not at a fuel station'::text
+            ELSE NULL::text
+        END,
+        CASE
+            WHEN ((e.gps_km > (0)::numeric) AND (e.odometer_km_delta > (0)::numeric) AND ((abs((e.odometer_km_delta - e.gps_km)))::double precision > (((e.gps_km)::double precision * t.gps_tol_pct) / (100)::double precision))) THEN format('odometer says %s km since the last fill, GPS %s km'::text, e.odometer_km_delta, e.gps_km)
+            ELSE NULL::text
+        END,
+        CASE
+            WHEN ((e.gps_km > (0)::numeric) AND (f.expected_l_per_100km IS NOT NULL) AND ((e.litres)::double precision > ((((e.gps_km * f.expected_l_per_100km) / (100)::numeric))::double precision * ((1)::double precision + (t.consumption_tol_pct / (100)::double precision))))) THEN format('%s L for %s GPS km; about %s L expected'::text, e.litres, e.gps_km, round(((e.gps_km * f.expected_l_per_100km) / (100)::numeric), 1))
+            ELSE NULL::text
+        END], NULL::text) AS reasons
+   FROM (((((fuel.v_fills f
+     CROSS JOIN t)
+     LEFT JOIN fuel.v_efficiency e ON ((e.record_id = f.record_id)))
+     LEFT JOIN LATERAL ( SELECT h.fix_time,
+            h.lat,
+            h.lng,
+            w.max_speed_kmh,
+            w.moved_m
+           FROM state.position_history h,
+            LATERAL ( SELECT max(h2.speed_kmh) AS max_speed_kmh,
+                    max(public.st_distance((public.st_makepoint(h.lng, h.lat))::public.geography, (public.st_makepoint(h2.lng, h2.lat))::public.geography)) AS moved_m
+                   FROM state.position_history h2
+                  WHERE ((h2.imei = f.imei) AND ((h2.fix_time >= (h.fix_time - make_interval(secs => (t.window_s / (2)::double precision)))) AND (h2.fix_time <= (h.fix_time + make_interval(secs => (t.window_s / (2)::double precision))))))) w
+          WHERE ((h.imei = f.imei) AND ((h.fix_time >= (f.filled_at - make_interval(secs => t.window_s))) AND (h.fix_time <= (f.filled_at + make_interval(secs => t.window_s)))))
+          ORDER BY (abs(EXTRACT(epoch FROM (h.fix_time - f.filled_at))))
+         LIMIT 1) fix ON (true))
+     LEFT JOIN LATERAL ( SELECT p.name,
+            public.st_distance((p.geom)::public.geography, (public.st_makepoint(fix.lng, fix.lat))::public.geography) AS distance_m
+           FROM geo.pois p
+          WHERE ((p.kind = 'fuel'::text) AND (fix.fix_time IS NOT NULL))
+          ORDER BY (p.geom OPERATOR(public.<->) public.st_setsrid(public.st_makepoint(fix.lng, fix.lat), 4326))
+         LIMIT 1) poi ON (true))
+     LEFT JOIN LATERAL ( SELECT public.st_distance((public.st_makepoint(f.reported_lng, f.reported_lat))::public.geography, (public.st_makepoint(fix.lng, fix.lat))::public.geography) AS distance_m
+          WHERE ((f.reported_lat IS NOT NULL) AND (fix.fix_time IS NOT NULL))) reported ON (true));
+
+
+--
+-- Name: VIEW v_reconciliation; Type: COMMENT; Schema: fuel; Owner: -
+--
+
+COMMENT ON VIEW fuel.v_reconciliation IS 'Each fill against telematics: the nearest fix within the window, whether the vehicle stood still, the nearest fuel station, GPS km vs odometer, litres vs expected; verified when it stood within the radius of a station or the reported place; reasons otherwise.';
 
 
 --
@@ -3047,39 +4034,6 @@ CREATE TABLE state.lbs_readings_default (
 
 
 --
--- Name: live_positions; Type: TABLE; Schema: state; Owner: -
---
-
-CREATE TABLE state.live_positions (
-    imei text NOT NULL,
-    fix_time timestamp with time zone NOT NULL,
-    received_at timestamp with time zone NOT NULL,
-    lat double precision NOT NULL,
-    lng double precision NOT NULL,
-    geom public.geometry(Point,4326) GENERATED ALWAYS AS (public.st_setsrid(public.st_makepoint(lng, lat), 4326)) STORED,
-    speed_kmh real,
-    heading smallint,
-    acc_on boolean,
-    pos_type text,
-    satellites smallint,
-    odometer_m bigint,
-    source text NOT NULL,
-    raw_id bigint NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT live_positions_check CHECK ((NOT ((lat = (0)::double precision) AND (lng = (0)::double precision)))),
-    CONSTRAINT live_positions_lat_check CHECK (((lat >= ('-90'::integer)::double precision) AND (lat <= (90)::double precision))),
-    CONSTRAINT live_positions_lng_check CHECK (((lng >= ('-180'::integer)::double precision) AND (lng <= (180)::double precision)))
-);
-
-
---
--- Name: TABLE live_positions; Type: COMMENT; Schema: state; Owner: -
---
-
-COMMENT ON TABLE state.live_positions IS 'Latest fix per device. Monotonic: only a newer fix_time replaces a row. Writer: the positions projector.';
-
-
---
 -- Name: obd_readings; Type: TABLE; Schema: state; Owner: -
 --
 
@@ -3156,40 +4110,6 @@ COMMENT ON TABLE state.parking_events IS 'Stops: parking (ignition off) and idli
 
 
 --
--- Name: position_history; Type: TABLE; Schema: state; Owner: -
---
-
-CREATE TABLE state.position_history (
-    imei text NOT NULL,
-    fix_time timestamp with time zone NOT NULL,
-    received_at timestamp with time zone NOT NULL,
-    lat double precision NOT NULL,
-    lng double precision NOT NULL,
-    speed_kmh real,
-    heading smallint,
-    acc_on boolean,
-    pos_type text,
-    satellites smallint,
-    altitude_m real,
-    odometer_m bigint,
-    gps_mode smallint,
-    source text NOT NULL,
-    raw_id bigint NOT NULL,
-    CONSTRAINT position_history_check CHECK ((NOT ((lat = (0)::double precision) AND (lng = (0)::double precision)))),
-    CONSTRAINT position_history_lat_check CHECK (((lat >= ('-90'::integer)::double precision) AND (lat <= (90)::double precision))),
-    CONSTRAINT position_history_lng_check CHECK (((lng >= ('-180'::integer)::double precision) AND (lng <= (180)::double precision)))
-)
-PARTITION BY RANGE (fix_time);
-
-
---
--- Name: TABLE position_history; Type: COMMENT; Schema: state; Owner: -
---
-
-COMMENT ON TABLE state.position_history IS 'Every fix (pushed or polled), one row per device and fix time. Writer: the positions projector.';
-
-
---
 -- Name: position_history_default; Type: TABLE; Schema: state; Owner: -
 --
 
@@ -3249,49 +4169,6 @@ CREATE TABLE state.temperature_readings_default (
     details jsonb DEFAULT '{}'::jsonb NOT NULL,
     raw_id bigint NOT NULL
 );
-
-
---
--- Name: trips; Type: TABLE; Schema: state; Owner: -
---
-
-CREATE TABLE state.trips (
-    imei text NOT NULL,
-    start_time timestamp with time zone NOT NULL,
-    end_time timestamp with time zone NOT NULL,
-    start_lat double precision,
-    start_lng double precision,
-    end_lat double precision,
-    end_lng double precision,
-    distance_m double precision,
-    duration_s integer,
-    avg_speed_kmh real,
-    max_speed_kmh real,
-    fuel_l real,
-    start_odometer_m bigint,
-    end_odometer_m bigint,
-    source text NOT NULL,
-    raw_id bigint NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    reported_at timestamp with time zone,
-    CONSTRAINT trips_check CHECK ((end_time >= start_time)),
-    CONSTRAINT trips_distance_m_check CHECK ((distance_m >= (0)::double precision)),
-    CONSTRAINT trips_duration_s_check CHECK ((duration_s >= 0))
-);
-
-
---
--- Name: TABLE trips; Type: COMMENT; Schema: state; Owner: -
---
-
-COMMENT ON TABLE state.trips IS 'Closed trips (vendor trip reports and polled mileage). Writer: the trips projector.';
-
-
---
--- Name: COLUMN trips.reported_at; Type: COMMENT; Schema: state; Owner: -
---
-
-COMMENT ON COLUMN state.trips.reported_at IS 'When the first report of this trip reached events.raw (received_at); trip lag = reported_at - end_time.';
 
 
 --
@@ -4078,6 +4955,13 @@ CREATE INDEX raw_source_kind_idx ON ONLY events.raw USING btree (source, kind, r
 --
 
 CREATE INDEX raw_default_source_kind_received_at_idx ON events.raw_default USING btree (source, kind, received_at);
+
+
+--
+-- Name: fuel_records_errors_idx; Type: INDEX; Schema: fuel; Owner: -
+--
+
+CREATE INDEX fuel_records_errors_idx ON fuel.records USING btree (record_id) WHERE (normalise_errors <> '{}'::text[]);
 
 
 --

@@ -59,6 +59,9 @@ pub struct Config {
     /// The vendor Open API account the cron role polls (`JIMI_API_BASE` and friends);
     /// `None` = no polling (pushes only).
     pub vendor: Option<VendorConfig>,
+    /// The fuel feed's S3-compatible bucket (`FLEET_FUEL_S3_ENDPOINT` and friends); `None` = no
+    /// bucket (imports from files only, no hourly job).
+    pub fuel_feed: Option<FuelFeedConfig>,
     /// `FLEET_ALERT_WEBHOOK_URL`: where alerts (contract drift) are POSTed as JSON; optional.
     pub alert_webhook_url: Option<String>,
     /// `FLEET_JWT_SECRET`: the key access tokens are signed with (required by the gateway;
@@ -241,6 +244,7 @@ impl Config {
                 "127.0.0.1:8090",
             )?,
             vendor: vendor_config(&get)?,
+            fuel_feed: fuel_feed_config(&get)?,
             jwt_secret: match get("FLEET_JWT_SECRET") {
                 Some(s) if s.trim().len() < 32 => {
                     return Err(ConfigError {
@@ -345,6 +349,78 @@ fn parse_origins(value: Option<String>) -> Result<Vec<String>, ConfigError> {
         out.push(o.to_string());
     }
     Ok(out)
+}
+
+/// The fuel feed's bucket (path-style addressing, as RustFS and MinIO serve it).
+#[derive(Clone, PartialEq)]
+pub struct FuelFeedConfig {
+    /// `FLEET_FUEL_S3_ENDPOINT`, e.g. `https://s3.example.com` (the client's `RUSTFS_ENDPOINT`).
+    pub endpoint: String,
+    /// `FLEET_FUEL_S3_REGION` (default `us-east-1`).
+    pub region: String,
+    /// `FLEET_FUEL_S3_BUCKET` (default `fuel`).
+    pub bucket: String,
+    /// `FLEET_FUEL_S3_PREFIX`: the folder holding `latest.json` and `changes/` (default `fuel_records`).
+    pub prefix: String,
+    /// `FLEET_FUEL_S3_ACCESS_KEY`.
+    pub access_key: String,
+    /// `FLEET_FUEL_S3_SECRET_KEY`.
+    pub secret_key: String,
+}
+
+impl std::fmt::Debug for FuelFeedConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FuelFeedConfig")
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("bucket", &self.bucket)
+            .field("prefix", &self.prefix)
+            .field("access_key", &self.access_key)
+            .field("secret_key", &"***")
+            .finish()
+    }
+}
+
+/// The fuel bucket, when `FLEET_FUEL_S3_ENDPOINT` is set; then both keys must be too.
+fn fuel_feed_config(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<FuelFeedConfig>, ConfigError> {
+    let Some(endpoint) = get("FLEET_FUEL_S3_ENDPOINT") else {
+        for var in ["FLEET_FUEL_S3_ACCESS_KEY", "FLEET_FUEL_S3_SECRET_KEY"] {
+            if get(var).is_some() {
+                return Err(ConfigError {
+                    var,
+                    value: "(set)".into(),
+                    reason: "FLEET_FUEL_S3_ENDPOINT is not set, so the fuel bucket would be ignored; set it (e.g. https://s3.example.com) too".into(),
+                });
+            }
+        }
+        return Ok(None);
+    };
+    if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+        return Err(ConfigError {
+            var: "FLEET_FUEL_S3_ENDPOINT",
+            value: endpoint,
+            reason: "expected a base URL such as https://s3.example.com".into(),
+        });
+    }
+    let required = |var: &'static str| {
+        get(var).ok_or_else(|| ConfigError {
+            var,
+            value: String::new(),
+            reason: "required when FLEET_FUEL_S3_ENDPOINT is set (see .env.example)".into(),
+        })
+    };
+    Ok(Some(FuelFeedConfig {
+        endpoint: endpoint.trim_end_matches('/').to_string(),
+        region: get("FLEET_FUEL_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
+        bucket: get("FLEET_FUEL_S3_BUCKET").unwrap_or_else(|| "fuel".into()),
+        prefix: get("FLEET_FUEL_S3_PREFIX")
+            .map(|p| p.trim_matches('/').to_string())
+            .unwrap_or_else(|| "fuel_records".into()),
+        access_key: required("FLEET_FUEL_S3_ACCESS_KEY")?,
+        secret_key: required("FLEET_FUEL_S3_SECRET_KEY")?,
+    }))
 }
 
 /// The vendor account, when `JIMI_API_BASE` is set; then every credential must be too.

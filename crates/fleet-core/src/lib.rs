@@ -6,6 +6,7 @@
 
 pub mod config;
 pub mod contract;
+pub mod fuel;
 pub mod http;
 pub mod jimi;
 pub mod registry;

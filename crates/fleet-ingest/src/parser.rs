@@ -11,7 +11,7 @@
 
 use chrono::{DateTime, Utc};
 use fleet_core::jimi::{self, Num, PushAlarm, PushEvent, PushGps, PushHeartbeat, PushLbs, Text};
-use fleet_core::registry;
+use fleet_core::{fuel, registry};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -67,6 +67,7 @@ pub fn parse(raw: &RawRow) -> Outcome {
         ("jimi_poll", method) => crate::poll::parse(method, &raw.body, &raw.meta),
         (registry::SOURCE, registry::KIND) => parse_registry(&raw.body, &raw.meta),
         (crate::actions::SOURCE, kind) => crate::actions::parse(kind, &raw.body),
+        (fuel::SOURCE, kind) => parse_fuel(kind, &raw.body),
         (source, kind) => Outcome::failed(format!(
             "no parser for source {source:?} kind {kind:?} (parser v{PARSER_VERSION})"
         )),
@@ -98,6 +99,65 @@ fn parse_registry(body: &[u8], meta: &Value) -> Outcome {
         .collect();
     out.error = unreadable(errors, out.events.len(), "lines");
     out
+}
+
+/// A fuel feed batch (`fleet import fuel`): one `fuel_record` per record (the last version of an
+/// id within the batch), or one `fuel_record_vanished` per id a full snapshot no longer lists.
+/// Reading the record's fields is the SQL normaliser's job, so a record never fails here.
+fn parse_fuel(kind: &str, body: &[u8]) -> Outcome {
+    match kind {
+        fuel::KIND_RECORDS => {
+            let feed = match fuel::parse_feed(body) {
+                Ok(f) => f,
+                Err(e) => return Outcome::failed(e),
+            };
+            let events = fuel::latest_per_id(&feed.records)
+                .into_iter()
+                .enumerate()
+                .map(|(i, (id, record))| Event {
+                    item_index: i32::try_from(i).unwrap_or(i32::MAX),
+                    kind: "fuel_record",
+                    imei: None,
+                    event_time: None,
+                    body: json!({
+                        "record_id": id,
+                        "record": serde_json::from_str::<Value>(record.get()).unwrap_or(Value::Null),
+                    }),
+                })
+                .collect();
+            Outcome {
+                events,
+                error: None,
+            }
+        }
+        fuel::KIND_VANISHED => {
+            #[derive(serde::Deserialize)]
+            struct Vanished {
+                record_ids: Vec<String>,
+            }
+            match serde_json::from_slice::<Vanished>(body) {
+                Ok(v) => Outcome {
+                    events: v
+                        .record_ids
+                        .into_iter()
+                        .enumerate()
+                        .map(|(i, id)| Event {
+                            item_index: i32::try_from(i).unwrap_or(i32::MAX),
+                            kind: "fuel_record_vanished",
+                            imei: None,
+                            event_time: None,
+                            body: json!({ "record_id": id }),
+                        })
+                        .collect(),
+                    error: None,
+                },
+                Err(e) => Outcome::failed(format!("not a list of vanished fuel records: {e}")),
+            }
+        }
+        other => Outcome::failed(format!(
+            "no parser for fuel feed kind {other:?} (parser v{PARSER_VERSION})"
+        )),
+    }
 }
 
 /// Form fields of a body: `application/x-www-form-urlencoded`, or a JSON object (some hubs).

@@ -83,7 +83,7 @@ pub async fn rebuild(
         .filter(|p| p.table == table)
         .map(|p| p.kind)
         .collect();
-    if kinds.is_empty() {
+    if kinds.is_empty() || !project::tables().contains(&table) {
         return Err(RebuildError::UnknownTable(
             table.to_string(),
             project::tables().join(", "),

@@ -82,6 +82,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "inline_helpers",
         sql: include_str!("../../../migrations/0012_inline_helpers.sql"),
     },
+    Migration {
+        version: 13,
+        name: "fuel",
+        sql: include_str!("../../../migrations/0013_fuel.sql"),
+    },
 ];
 
 /// The newest embedded migration version.

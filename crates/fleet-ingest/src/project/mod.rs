@@ -99,6 +99,17 @@ pub const PROJECTORS: &[Projector] = &[
         table: "state.temperature_readings",
         sql: include_str!("temperature_readings.sql"),
     },
+    // The fuel feed (fuel.records): new and edited records, then those a snapshot dropped.
+    Projector {
+        kind: "fuel_record",
+        table: "fuel.records",
+        sql: include_str!("fuel_records.sql"),
+    },
+    Projector {
+        kind: "fuel_record_vanished",
+        table: "fuel.records",
+        sql: include_str!("fuel_vanished.sql"),
+    },
     // The registry (domain.*): vendor device reports and registry imports, in dependency order.
     Projector {
         kind: "registry_entry",
@@ -219,7 +230,8 @@ pub fn tables() -> Vec<&'static str> {
     let mut t: Vec<&'static str> = PROJECTORS
         .iter()
         .map(|p| p.table)
-        .filter(|t| t.starts_with("state."))
+        // The registry (domain.*) is not rebuilt table by table: its rows reference each other.
+        .filter(|t| t.starts_with("state.") || t.starts_with("fuel."))
         .collect();
     t.dedup();
     t

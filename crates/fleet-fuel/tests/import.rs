@@ -1,0 +1,364 @@
+//! Fuel imports against a real S3 server on loopback (s3s-fs, in-process) and a real Postgres:
+//! dry run, snapshot, idempotency, change files and the watermark, edits, soft deletes, records
+//! a snapshot drops, rejects kept and listed, and one device per fill.
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use fleet_core::config::FuelFeedConfig;
+use fleet_fuel::feedgen::{self, GenConfig};
+use fleet_fuel::import::{self, ImportError};
+use fleet_fuel::s3::Bucket;
+use fleet_ingest::{registry, worker};
+use fleet_testkit::TestDb;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use serde_json::{Value, json};
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+
+const KEY: &str = "fleet-test";
+const SECRET: &str = "fleet-test-secret";
+
+/// A real S3 server over a temporary folder; returns the bucket's folder and the config to reach it.
+async fn s3_server() -> (PathBuf, FuelFeedConfig) {
+    let root = std::env::temp_dir().join(format!(
+        "fleet-s3-{}-{}",
+        std::process::id(),
+        Utc::now().timestamp_nanos_opt().unwrap_or_default()
+    ));
+    let bucket = root.join("fuel");
+    std::fs::create_dir_all(bucket.join("fuel_records/changes")).expect("bucket folder");
+    let fs = s3s_fs::FileSystem::new(&root).expect("s3s-fs");
+    let mut b = s3s::service::S3ServiceBuilder::new(fs);
+    b.set_auth(s3s::auth::SimpleAuth::from_single(KEY, SECRET));
+    let service = b.build();
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let http = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+        loop {
+            let Ok((socket, _)) = listener.accept().await else {
+                continue;
+            };
+            let conn = http
+                .serve_connection(TokioIo::new(socket), service.clone())
+                .into_owned();
+            tokio::spawn(async move {
+                let _ = conn.await;
+            });
+        }
+    });
+    let cfg = FuelFeedConfig {
+        endpoint: format!("http://{addr}"),
+        region: "us-east-1".into(),
+        bucket: "fuel".into(),
+        prefix: "fuel_records".into(),
+        access_key: KEY.into(),
+        secret_key: SECRET.into(),
+    };
+    (bucket, cfg)
+}
+
+fn put(bucket: &Path, key: &str, doc: &Value) {
+    let path = bucket.join(key);
+    std::fs::create_dir_all(path.parent().expect("parent")).expect("folder");
+    std::fs::write(path, serde_json::to_vec_pretty(doc).expect("json")).expect("write");
+}
+
+/// The fleet: KCA 542Q carries two trackers; the rest one each.
+const REGISTRY: &str = "IMEI,Number Plate,Driver,Phone,Department,City\n\
+862798050000001,KCA 542Q,John Otieno,+254700000001,OPS,Nairobi\n\
+862798050000002,KCA 542Q,,,,\n\
+862798050000003,KBZ 001A,Grace Wanjiku,+254700000002,OPS,Mombasa\n\
+862798050000004,KDD 300C,,,SALES,Nairobi\n\
+862798050000005,KDE 400D,,,SALES,Nairobi\n";
+
+async fn fleet(pool: &PgPool) {
+    registry::append(pool, REGISTRY.as_bytes(), "fleet.csv", Some("fireside"))
+        .await
+        .expect("registry");
+    while worker::drain_once(pool, worker::BATCH)
+        .await
+        .expect("drain")
+        > 0
+    {}
+}
+
+fn end() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 20, 0, 0, 0)
+        .single()
+        .expect("time")
+}
+
+fn generated() -> feedgen::Feed {
+    let plates = ["KCA 542Q", "KBZ 001A", "KDD 300C", "KDE 400D"];
+    feedgen::generate(&GenConfig {
+        seed: 11,
+        vehicles: plates.iter().map(|p| feedgen::vehicle_for(11, p)).collect(),
+        days: 60,
+        end: end(),
+        messy: true,
+    })
+}
+
+async fn count(pool: &PgPool, sql: &'static str) -> i64 {
+    sqlx::query_scalar(sql).fetch_one(pool).await.expect(sql)
+}
+
+#[tokio::test]
+async fn snapshots_and_changes_reconcile_idempotently_and_keep_what_they_cannot_read() {
+    let db = TestDb::new().await;
+    let pool = &db.pool;
+    fleet(pool).await;
+    let (dir, cfg) = s3_server().await;
+    let bucket = Bucket::new(cfg.clone()).expect("bucket");
+    let feed = generated();
+    let t1 = end() - Duration::days(10);
+    let snap1 = feed.snapshot(t1);
+    let n1 = snap1["records"].as_array().expect("records").len();
+    put(&dir, "fuel_records/latest.json", &snap1);
+
+    // Dry run: the plan, and nothing written but the run's own row.
+    let dry = import::snapshot(pool, &bucket, false, None)
+        .await
+        .expect("dry run");
+    assert!(!dry.applied);
+    assert_eq!(dry.counts.records, n1);
+    assert_eq!(dry.counts.inserted, n1);
+    assert!(
+        dry.counts.rejected > 0,
+        "the messy feed has unreadable records: {dry:?}"
+    );
+    assert_eq!(count(pool, "SELECT count(*) FROM fuel.records").await, 0);
+    assert_eq!(
+        count(
+            pool,
+            "SELECT count(*) FROM events.raw WHERE source = 'fuel_feed'"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        count(
+            pool,
+            "SELECT count(*) FROM fuel.import_runs WHERE NOT applied"
+        )
+        .await,
+        1
+    );
+
+    // Apply: every record lands in the log first, then in fuel.records; rejects are kept.
+    let applied = import::snapshot(pool, &bucket, true, None)
+        .await
+        .expect("apply");
+    assert_eq!(
+        applied.counts, dry.counts,
+        "the dry run said what the apply did"
+    );
+    assert_eq!(
+        count(pool, "SELECT count(*) FROM fuel.records").await,
+        n1 as i64
+    );
+    assert_eq!(
+        count(pool, "SELECT count(*) FROM fuel.v_data_quality").await,
+        applied.counts.rejected as i64
+    );
+    let reasons: Vec<Vec<String>> =
+        sqlx::query_scalar("SELECT reasons FROM fuel.v_data_quality ORDER BY record_id")
+            .fetch_all(pool)
+            .await
+            .expect("reasons");
+    assert!(
+        reasons.iter().flatten().any(|r| r.contains("not a number")
+            || r.contains("no number plate")
+            || r.contains("not recognised")
+            || r.contains("not understood")),
+        "{reasons:?}"
+    );
+    let logged = count(
+        pool,
+        "SELECT count(*) FROM events.raw WHERE source = 'fuel_feed'",
+    )
+    .await;
+    assert!(logged >= 1);
+
+    // Twice is a no-op: nothing new in the log, nothing changed.
+    let again = import::snapshot(pool, &bucket, true, None)
+        .await
+        .expect("again");
+    assert_eq!(again.counts.unchanged, n1);
+    assert_eq!(
+        (
+            again.counts.inserted,
+            again.counts.updated,
+            again.counts.deleted
+        ),
+        (0, 0, 0)
+    );
+    assert_eq!(
+        count(
+            pool,
+            "SELECT count(*) FROM events.raw WHERE source = 'fuel_feed'"
+        )
+        .await,
+        logged
+    );
+
+    // The hourly change files after t1: new fills, edits and soft deletes, read once.
+    let files = feed.changes(t1, end());
+    assert!(files.len() > 10);
+    for (name, doc) in &files {
+        put(&dir, &format!("fuel_records/changes/{name}"), doc);
+    }
+    let dry = import::changes(pool, &bucket, false, None)
+        .await
+        .expect("changes dry");
+    assert_eq!(dry.objects.len(), files.len());
+    assert_eq!(
+        import::watermark(pool).await.expect("watermark"),
+        None,
+        "a dry run keeps the watermark"
+    );
+    let ch = import::changes(pool, &bucket, true, None)
+        .await
+        .expect("changes");
+    assert!(
+        ch.counts.inserted > 0 && ch.counts.updated + ch.counts.deleted > 0,
+        "{:?}",
+        ch.counts
+    );
+    let last = format!("fuel_records/changes/{}", files.last().expect("files").0);
+    assert_eq!(
+        import::watermark(pool).await.expect("watermark").as_deref(),
+        Some(last.as_str())
+    );
+    let none = import::changes(pool, &bucket, true, None)
+        .await
+        .expect("no new files");
+    assert!(none.objects.is_empty() && none.counts.records == 0);
+
+    // The snapshot at the end agrees with snapshot + changes.
+    let snap2 = feed.snapshot(end());
+    put(&dir, "fuel_records/latest.json", &snap2);
+    let agree = import::snapshot(pool, &bucket, true, None)
+        .await
+        .expect("snapshot 2");
+    assert_eq!(
+        (
+            agree.counts.inserted,
+            agree.counts.updated,
+            agree.counts.deleted
+        ),
+        (0, 0, 0),
+        "{:?}",
+        agree.samples
+    );
+    let deleted_in_feed: i64 = snap2["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .filter(|r| !r["deleted_at"].is_null())
+        .count() as i64;
+    assert!(deleted_in_feed > 0);
+    assert_eq!(
+        count(
+            pool,
+            "SELECT count(*) FROM fuel.records WHERE delete_reason = 'deleted in the feed'"
+        )
+        .await,
+        deleted_in_feed
+    );
+
+    // An edit and a record the snapshot no longer lists.
+    let mut edited = snap2.clone();
+    let records = edited["records"].as_array_mut().expect("records");
+    let dropped = records.pop().expect("a record");
+    let target = records
+        .iter_mut()
+        .find(|r| {
+            r["deleted_at"].is_null()
+                && r["car"].as_str().is_some_and(|c| !c.trim().is_empty())
+                && r["litres"].as_f64().is_some()
+        })
+        .expect("a plain record");
+    target["litres"] = json!(12.34);
+    let target_id = target["id"].to_string();
+    put(&dir, "fuel_records/latest.json", &edited);
+    let r = import::snapshot(pool, &bucket, true, None)
+        .await
+        .expect("edit");
+    assert_eq!(
+        (r.counts.updated, r.counts.deleted),
+        (1, usize::from(dropped["deleted_at"].is_null()))
+    );
+    let litres: Option<f64> =
+        sqlx::query_scalar("SELECT litres::float8 FROM fuel.records WHERE record_id = $1")
+            .bind(&target_id)
+            .fetch_one(pool)
+            .await
+            .expect("edited");
+    assert_eq!(litres, Some(12.34));
+    if dropped["deleted_at"].is_null() {
+        let reason: Option<String> =
+            sqlx::query_scalar("SELECT delete_reason FROM fuel.records WHERE record_id = $1")
+                .bind(dropped["id"].to_string())
+                .fetch_one(pool)
+                .await
+                .expect("dropped");
+        assert_eq!(reason.as_deref(), Some("absent from snapshot"));
+    }
+
+    // A full re-parse of the log rebuilds the same fuel state.
+    let before: Vec<(String, Option<String>, Option<f64>, bool)> = sqlx::query_as(
+        "SELECT record_id, plate_key, litres::float8, deleted_at IS NULL FROM fuel.records ORDER BY record_id",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("state");
+    fleet_ingest::replay::rebuild(pool, "fuel.records", 1_000, &mut |_, _, _| {})
+        .await
+        .expect("rebuild");
+    let after: Vec<(String, Option<String>, Option<f64>, bool)> = sqlx::query_as(
+        "SELECT record_id, plate_key, litres::float8, deleted_at IS NULL FROM fuel.records ORDER BY record_id",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("state");
+    assert_eq!(before, after);
+
+    // One device per fill, although KCA 542Q carries two trackers.
+    let dup: i64 = count(
+        pool,
+        "SELECT count(*) - count(DISTINCT record_id) FROM fuel.v_fills",
+    )
+    .await;
+    assert_eq!(dup, 0);
+    let kca: Vec<Option<String>> =
+        sqlx::query_scalar("SELECT DISTINCT imei FROM fuel.v_fills WHERE plate_key = 'KCA542Q'")
+            .fetch_all(pool)
+            .await
+            .expect("kca");
+    assert_eq!(kca.len(), 1, "{kca:?}");
+    assert!(kca[0].is_some());
+}
+
+#[tokio::test]
+async fn wrong_credentials_and_missing_objects_say_what_is_wrong() {
+    let db = TestDb::new().await;
+    let (_dir, mut cfg) = s3_server().await;
+    let bucket = Bucket::new(cfg.clone()).expect("bucket");
+    let e = import::snapshot(&db.pool, &bucket, false, None)
+        .await
+        .expect_err("no snapshot yet");
+    assert!(e.to_string().contains("fuel_records/latest.json"), "{e}");
+    cfg.secret_key = "wrong".into();
+    let bad = Bucket::new(cfg).expect("bucket");
+    let e = import::snapshot(&db.pool, &bad, false, None)
+        .await
+        .expect_err("bad key");
+    assert!(matches!(e, ImportError::Bucket(_)), "{e}");
+    assert!(
+        e.to_string().contains("403") || e.to_string().contains("Signature"),
+        "{e}"
+    );
+}

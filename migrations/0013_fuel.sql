@@ -1,0 +1,437 @@
+-- The fuel module (issue 6, ARCHITECTURE §5): normalisers, the fills / efficiency /
+-- reconciliation / data-quality views, and the thresholds they read.
+--
+-- fuel.records keeps the seed's shape: the record verbatim in `raw`, derived columns computed in
+-- one place (fuel.normalise, called only by the fuel projector), `deleted_at` for soft deletes.
+
+CREATE EXTENSION IF NOT EXISTS fuzzystrmatch;
+
+ALTER TABLE fuel.records
+    ADD COLUMN full_tank     boolean NOT NULL DEFAULT true,
+    ADD COLUMN missed_before boolean NOT NULL DEFAULT false,
+    ADD COLUMN station       text,
+    ADD COLUMN reported_lat  double precision,
+    ADD COLUMN reported_lng  double precision,
+    ADD COLUMN delete_reason text,
+    ADD COLUMN raw_md5       text;
+COMMENT ON COLUMN fuel.records.full_tank IS 'False when the record says the tank was not filled up (a partial fill folds into the next full one).';
+COMMENT ON COLUMN fuel.records.missed_before IS 'The record says a fill before it went unrecorded: the efficiency chain restarts here.';
+COMMENT ON COLUMN fuel.records.delete_reason IS '"deleted in the feed" (the source soft-deleted it) or "absent from snapshot" (a full snapshot no longer lists it).';
+COMMENT ON COLUMN fuel.records.raw_md5 IS 'md5 of raw::text: how an import tells an edited record from an unchanged one.';
+CREATE INDEX fuel_records_errors_idx ON fuel.records (record_id) WHERE normalise_errors <> '{}';
+
+INSERT INTO slo.targets (metric, kind, threshold, comparator, unit, window_interval, description) VALUES
+    ('fuel_match_radius_m', 'threshold', 100, '<=', 'metres', NULL,
+     'A fill is verified when the vehicle stood within this distance of a fuel station (or the reported place)'),
+    ('fuel_match_window_sec', 'threshold', 600, '<=', 'seconds', NULL,
+     'How far from the reported fill time a fix may be to place the vehicle'),
+    ('fuel_max_km_per_day', 'threshold', 4800, '<=', 'km', NULL,
+     'An odometer step implying more than this per day is voided from efficiency'),
+    ('fuel_tank_overfill_pct', 'threshold', 5, '<=', 'percent', NULL,
+     'Litres above the tank capacity by more than this are an overfill'),
+    ('fuel_max_litres', 'threshold', 400, '<=', 'litres', NULL,
+     'Litres per fill above this are impossible for a vehicle with no tank size on record'),
+    ('fuel_gps_odometer_tolerance_pct', 'threshold', 20, '<=', 'percent', NULL,
+     'GPS km and odometer km between fills may differ by this much before the fill is flagged'),
+    ('fuel_consumption_tolerance_pct', 'threshold', 30, '<=', 'percent', NULL,
+     'Litres above the expected consumption for the GPS km by more than this are flagged')
+ON CONFLICT (metric) DO NOTHING;
+
+-- ---------------------------------------------------------------------------------------------
+-- Normalisers: mapping table first (operators extend it without code), then general rules.
+-- ---------------------------------------------------------------------------------------------
+-- How a raw spelling is looked up in fuel.mappings: lower case, letters and digits only.
+CREATE FUNCTION fuel.lookup_key(value text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT nullif(regexp_replace(lower(value), '[^a-z0-9]+', '', 'g'), '')
+$$;
+COMMENT ON FUNCTION fuel.lookup_key(text) IS 'The key of a raw spelling in fuel.mappings: "Diesel " and "DIESEL." are one key.';
+
+CREATE FUNCTION fuel.mapped(kind text, value text) RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT m.canonical FROM fuel.mappings m WHERE m.kind = $1 AND m.raw_value = fuel.lookup_key($2)
+$$;
+
+-- Plates: the fleet's one plate rule (serve.normalize_plate), after the mapping table, with the
+-- letter O / I typed for 0 / 1 in the digit block of a Kenyan plate ("KCA 5O2Q") put right.
+CREATE FUNCTION fuel.norm_plate(car text) RETURNS text LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+DECLARE
+    k text := serve.normalize_plate(car);
+    mapped text;
+    m text[];
+BEGIN
+    IF k IS NULL THEN RETURN NULL; END IF;
+    mapped := fuel.mapped('plate', car);
+    IF mapped IS NOT NULL THEN RETURN serve.normalize_plate(mapped); END IF;
+    -- Kenyan (KCA 542Q, GKB 123A) and Ugandan (UAB 123C) plates: three digits between letters.
+    m := regexp_match(k, '^(K[A-Z]{2}|GK[A-Z]|U[A-Z]{2})([0-9OI]{3})([A-Z])$');
+    IF m IS NOT NULL AND m[2] ~ '[0-9]' THEN
+        RETURN m[1] || translate(m[2], 'OI', '01') || m[3];
+    END IF;
+    RETURN k;
+END $$;
+COMMENT ON FUNCTION fuel.norm_plate(text) IS
+    'The plate key of a fill: fuel.mappings (kind plate) first, else serve.normalize_plate with O/I typed for 0/1 in a plate''s digit block put right.';
+
+CREATE FUNCTION fuel.canon_fuel_type(fuel_type text) RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    WITH k AS (SELECT fuel.lookup_key(fuel_type) AS k, regexp_replace(lower(fuel_type), '[^a-z]+', '', 'g') AS letters)
+    SELECT coalesce(fuel.mapped('fuel_type', fuel_type), CASE
+        WHEN k.k IS NULL THEN NULL
+        -- AGO (automotive gas oil), gasoil and the common misspellings of diesel
+        WHEN k.letters ~ '(diesel|diesl|disel|disiel|deisel|desel|dizel|gasoil|^ago$|^dsl$|^ads$)' THEN 'diesel'
+        -- PMS (premium motor spirit), super, unleaded, V-Power
+        WHEN k.letters ~ '(petrol|petro|petrl|^pms$|super|unleaded|gasoline|^gas$|vpower|premium|^ulp$)' THEN 'petrol'
+        WHEN k.letters ~ '(kerosene|kerosine|paraffin|^dpk$|^ik$)' THEN 'kerosene'
+        WHEN k.letters ~ '(^lpg$|autogas)' THEN 'lpg'
+        WHEN k.letters ~ '^(adblue|def)$' THEN 'adblue'
+        WHEN levenshtein(k.letters, 'diesel') <= 2 THEN 'diesel'
+        WHEN levenshtein(k.letters, 'petrol') <= 2 THEN 'petrol'
+        WHEN levenshtein(k.letters, 'kerosene') <= 2 THEN 'kerosene'
+    END)
+      FROM k
+$$;
+COMMENT ON FUNCTION fuel.canon_fuel_type(text) IS
+    'diesel | petrol | kerosene | lpg | adblue from any spelling (DISIEL, "diesel ", AGO, PMS, V-Power, ...); fuel.mappings first; NULL when unrecognised.';
+
+-- Departments: the mapping table, else the cleaned name with abbreviations spelled out, matched
+-- to a known department (a canonical value in the table or a cost centre's name) when it is one
+-- typo away; else the cleaned name itself (a department the table does not know yet).
+CREATE FUNCTION fuel.department_words(department text) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT nullif(btrim(regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(
+               ' ' || regexp_replace(upper(department), '[^A-Z0-9&]+', ' ', 'g') || ' ',
+               ' (DEPT|DEPARTMENT|DEP|DPT|DEPARTMENTS|SECTION|UNIT) ', ' ', 'g'),
+               ' (OPS|OPERATION|OPRNS|OPNS) ', ' OPERATIONS ', 'g'),
+               ' (LOG|LOGS|LOGISTIC|LOGISTICTS) ', ' LOGISTICS ', 'g'),
+               ' (ADMIN|ADMN) ', ' ADMINISTRATION ', 'g'),
+               '\s+', ' ', 'g')), '')
+$$;
+
+CREATE FUNCTION fuel.canon_department(department text) RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    WITH w AS (SELECT fuel.department_words(replace(upper(department), '&', ' AND ')) AS words),
+    known AS (
+        SELECT DISTINCT canonical AS name FROM fuel.mappings WHERE kind = 'department'
+        UNION SELECT name FROM domain.cost_centres WHERE name IS NOT NULL
+    )
+    SELECT coalesce(
+        fuel.mapped('department', department),
+        (SELECT k.name FROM known k, w
+          WHERE fuel.lookup_key(k.name) = fuel.lookup_key(w.words)
+             OR (length(w.words) >= 5 AND levenshtein(fuel.lookup_key(k.name), fuel.lookup_key(w.words)) <= 2)
+          ORDER BY levenshtein(fuel.lookup_key(k.name), fuel.lookup_key(w.words)), k.name LIMIT 1),
+        (SELECT initcap(lower(w.words)) FROM w))
+$$;
+COMMENT ON FUNCTION fuel.canon_department(text) IS
+    'A department from any spelling: fuel.mappings, else abbreviations spelled out and matched to a known department within two typos, else the cleaned name.';
+
+-- Numbers as the feed writes them: "1,234.50", "KES 4,500", "45 L", "4500/=", "12,5".
+CREATE FUNCTION fuel.parse_number(value text) RETURNS numeric LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    s text := regexp_replace(coalesce(value, ''), '/=|[^0-9.,-]', '', 'g');
+BEGIN
+    s := btrim(s, '.,');
+    IF s = '' OR s !~ '[0-9]' THEN RETURN NULL; END IF;
+    IF s ~ ',' AND s ~ '\.' THEN
+        s := replace(s, ',', '');                         -- 1,234.50
+    ELSIF s ~ '^-?[0-9]{1,3}(,[0-9]{3})+$' THEN
+        s := replace(s, ',', '');                         -- 4,500
+    ELSE
+        s := replace(s, ',', '.');                        -- 12,5
+    END IF;
+    RETURN s::numeric;
+EXCEPTION WHEN others THEN
+    RETURN NULL;
+END $$;
+COMMENT ON FUNCTION fuel.parse_number(text) IS 'A number from feed text with currency, units, thousands commas or a decimal comma; NULL when none.';
+
+-- Times: with a zone as given; without one (the feed's usual), Africa/Nairobi wall time.
+CREATE FUNCTION fuel.parse_time(value text) RETURNS timestamptz LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+DECLARE
+    s text := btrim(value);
+    m text[];
+BEGIN
+    IF s IS NULL OR s = '' THEN RETURN NULL; END IF;
+    IF s ~ '^[0-9]{9,13}(\.[0-9]+)?$' THEN                -- epoch seconds or milliseconds
+        RETURN to_timestamp(CASE WHEN s::numeric > 1e11 THEN s::numeric / 1000 ELSE s::numeric END);
+    END IF;
+    m := regexp_match(s, '^([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})[ T,]*(.*)$');
+    IF m IS NOT NULL THEN                                  -- day first, as Kenya writes dates
+        s := m[3] || '-' || lpad(m[2], 2, '0') || '-' || lpad(m[1], 2, '0') || ' ' || m[4];
+    END IF;
+    IF s ~ '(Z|[+-][0-9]{2}(:?[0-9]{2})?)$' AND s ~ '[0-9]{2}:[0-9]{2}' THEN
+        RETURN s::timestamptz;
+    END IF;
+    RETURN s::timestamp AT TIME ZONE 'Africa/Nairobi';
+EXCEPTION WHEN others THEN
+    RETURN NULL;
+END $$;
+COMMENT ON FUNCTION fuel.parse_time(text) IS 'A feed timestamp: ISO with zone as is; no zone = EAT wall time; DD/MM/YYYY day first; epoch s or ms.';
+
+CREATE FUNCTION fuel.parse_flag(value text) RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN lower(btrim(value)) IN ('true', 't', 'yes', 'y', '1', 'full') THEN true
+                WHEN lower(btrim(value)) IN ('false', 'f', 'no', 'n', '0', 'partial') THEN false END
+$$;
+
+-- The first non-empty of several spellings of a field.
+CREATE FUNCTION fuel.field(raw jsonb, VARIADIC names text[]) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT nullif(btrim(raw ->> n), '') FROM unnest(names) WITH ORDINALITY AS u(n, i)
+     WHERE nullif(btrim(raw ->> n), '') IS NOT NULL ORDER BY i LIMIT 1
+$$;
+
+-- Whether the feed marks a record deleted ("deleted_at": a time, or "deleted": true).
+CREATE FUNCTION fuel.is_deleted(raw jsonb) RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT coalesce(fuel.parse_flag(v), true) IS TRUE
+      FROM (SELECT fuel.field(raw, 'deleted_at', 'deleted', 'is_deleted') AS v
+              WHERE jsonb_typeof(raw) = 'object') f
+     WHERE v IS NOT NULL
+    UNION ALL SELECT false
+    LIMIT 1
+$$;
+
+-- The one place a record's derived columns come from.
+CREATE TYPE fuel.normalised AS (
+    car text, plate_key text, litres numeric, amount_kes numeric, odometer_km numeric, fuel_type text,
+    driver text, department text, filled_at timestamptz, source_created_at timestamptz,
+    source_updated_at timestamptz, source_deleted_at timestamptz, full_tank boolean, missed_before boolean,
+    station text, reported_lat double precision, reported_lng double precision, errors text[]);
+
+CREATE FUNCTION fuel.normalise(raw jsonb) RETURNS fuel.normalised LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+DECLARE
+    n fuel.normalised;
+    v text;
+    errs text[] := '{}';
+BEGIN
+    IF jsonb_typeof(raw) IS DISTINCT FROM 'object' THEN
+        n.errors := ARRAY['the record is not a JSON object'];
+        n.full_tank := true; n.missed_before := false;
+        RETURN n;
+    END IF;
+    n.car := fuel.field(raw, 'car', 'plate', 'vehicle', 'vehicle_number', 'reg_no', 'registration');
+    n.plate_key := fuel.norm_plate(n.car);
+    IF n.plate_key IS NULL THEN errs := errs || 'no number plate'::text; END IF;
+
+    v := fuel.field(raw, 'litres', 'liters', 'litre', 'quantity', 'qty', 'volume');
+    n.litres := fuel.parse_number(v);
+    IF v IS NULL THEN errs := errs || 'no litres'::text;
+    ELSIF n.litres IS NULL THEN errs := errs || format('litres %L is not a number', v);
+    ELSIF n.litres <= 0 THEN errs := errs || format('litres %s is not positive', n.litres); END IF;
+
+    v := fuel.field(raw, 'amount', 'amount_kes', 'kes', 'cost', 'price', 'total');
+    n.amount_kes := fuel.parse_number(v);
+    IF v IS NOT NULL AND n.amount_kes IS NULL THEN errs := errs || format('amount %L is not a number', v); END IF;
+
+    v := fuel.field(raw, 'odometer', 'odometer_km', 'mileage', 'odo', 'km');
+    n.odometer_km := fuel.parse_number(v);
+    IF v IS NOT NULL AND n.odometer_km IS NULL THEN errs := errs || format('odometer %L is not a number', v); END IF;
+
+    v := fuel.field(raw, 'fuel_type', 'fuel', 'type', 'product');
+    n.fuel_type := fuel.canon_fuel_type(v);
+    IF v IS NOT NULL AND n.fuel_type IS NULL THEN errs := errs || format('fuel type %L not recognised (add it to fuel.mappings)', v); END IF;
+
+    n.driver := initcap(lower(regexp_replace(fuel.field(raw, 'driver', 'driver_name', 'staff'), '\s+', ' ', 'g')));
+    n.department := fuel.canon_department(fuel.field(raw, 'department', 'dept', 'division', 'cost_centre'));
+
+    v := fuel.field(raw, 'record_datetime', 'record_time', 'filled_at', 'datetime', 'date_time', 'timestamp', 'date');
+    n.filled_at := fuel.parse_time(v);
+    n.source_created_at := fuel.parse_time(fuel.field(raw, 'created_at', 'created'));
+    n.source_updated_at := fuel.parse_time(fuel.field(raw, 'updated_at', 'updated', 'modified_at'));
+    n.source_deleted_at := fuel.parse_time(fuel.field(raw, 'deleted_at', 'deleted'));
+    IF n.filled_at IS NULL THEN
+        n.filled_at := n.source_created_at;
+        errs := errs || CASE WHEN v IS NULL THEN 'no fill time' ELSE format('fill time %L not understood', v) END;
+    END IF;
+
+    n.full_tank := coalesce(fuel.parse_flag(fuel.field(raw, 'full_tank', 'full', 'fill_type')), true);
+    n.missed_before := coalesce(fuel.parse_flag(fuel.field(raw, 'missed_fill', 'missed_previous', 'missed')), false);
+    n.station := fuel.field(raw, 'station', 'location', 'place', 'site');
+    n.reported_lat := fuel.parse_number(fuel.field(raw, 'lat', 'latitude'));
+    n.reported_lng := fuel.parse_number(fuel.field(raw, 'lng', 'lon', 'longitude'));
+    IF n.reported_lat NOT BETWEEN -90 AND 90 OR n.reported_lng NOT BETWEEN -180 AND 180 THEN
+        n.reported_lat := NULL; n.reported_lng := NULL;
+    END IF;
+    n.errors := errs;
+    RETURN n;
+END $$;
+COMMENT ON FUNCTION fuel.normalise(jsonb) IS
+    'Every derived column of a fuel record, from its raw JSON (field-name variants included), and why any essential field could not be read.';
+
+-- ---------------------------------------------------------------------------------------------
+-- Imports: what a batch of records would change (dry run and apply share it).
+-- ---------------------------------------------------------------------------------------------
+CREATE FUNCTION fuel.plan(records jsonb, snapshot boolean)
+RETURNS TABLE (record_id text, action text, errors text[])
+LANGUAGE sql STABLE AS $$
+    WITH inc AS (
+        SELECT x.record_id, x.record, md5(x.record::text) AS h,
+               fuel.is_deleted(x.record) AS gone
+          FROM jsonb_to_recordset(records) AS x(record_id text, record jsonb)
+    ), cur AS (
+        SELECT r.record_id, r.raw_md5, r.deleted_at, r.delete_reason FROM fuel.records r
+    )
+    SELECT i.record_id,
+           CASE WHEN c.record_id IS NULL THEN CASE WHEN i.gone THEN 'insert_deleted' ELSE 'insert' END
+                WHEN c.raw_md5 = i.h AND c.delete_reason IS DISTINCT FROM 'absent from snapshot' THEN 'unchanged'
+                WHEN i.gone AND c.deleted_at IS NULL THEN 'delete'
+                ELSE 'update' END,
+           (fuel.normalise(i.record)).errors
+      FROM inc i LEFT JOIN cur c ON c.record_id = i.record_id
+    UNION ALL
+    -- A full snapshot that no longer lists a live record removes it.
+    SELECT c.record_id, 'vanish', '{}'::text[]
+      FROM cur c
+     WHERE snapshot AND c.deleted_at IS NULL
+       AND NOT EXISTS (SELECT 1 FROM jsonb_to_recordset(records) AS x(record_id text) WHERE x.record_id = c.record_id)
+$$;
+COMMENT ON FUNCTION fuel.plan(jsonb, boolean) IS
+    'Per record of a feed batch ([{record_id, record}]): insert | insert_deleted | update | delete | unchanged, with its normalisation errors; for a snapshot also vanish (live records it no longer lists).';
+
+-- ---------------------------------------------------------------------------------------------
+-- Read views
+-- ---------------------------------------------------------------------------------------------
+CREATE FUNCTION fuel.thresholds(OUT radius_m double precision, OUT window_s double precision,
+                                OUT max_km_day double precision, OUT overfill_pct double precision,
+                                OUT max_litres double precision, OUT gps_tol_pct double precision,
+                                OUT consumption_tol_pct double precision)
+LANGUAGE sql STABLE AS $$
+    SELECT max(threshold) FILTER (WHERE metric = 'fuel_match_radius_m'),
+           max(threshold) FILTER (WHERE metric = 'fuel_match_window_sec'),
+           max(threshold) FILTER (WHERE metric = 'fuel_max_km_per_day'),
+           max(threshold) FILTER (WHERE metric = 'fuel_tank_overfill_pct'),
+           max(threshold) FILTER (WHERE metric = 'fuel_max_litres'),
+           max(threshold) FILTER (WHERE metric = 'fuel_gps_odometer_tolerance_pct'),
+           max(threshold) FILTER (WHERE metric = 'fuel_consumption_tolerance_pct')
+      FROM slo.targets WHERE kind = 'threshold'
+$$;
+
+-- Fills joined to the fleet by normalised plate: one device per fill even when the plate has
+-- several (the one fitted at the fill time, not suspended, with the newest fix).
+CREATE VIEW fuel.v_fills AS
+SELECT r.record_id, r.filled_at, serve.local_time(r.filled_at) AS filled_local, serve.local_day(r.filled_at) AS day,
+       r.car, r.plate_key, v.vehicle_id, coalesce(v.vehicle_number, r.car) AS vehicle_number,
+       dev.imei, v.cost_centre, v.assigned_city AS city, r.department, r.driver, r.fuel_type,
+       r.litres, r.amount_kes, CASE WHEN r.litres > 0 THEN round(r.amount_kes / r.litres, 2) END AS kes_per_litre,
+       r.odometer_km, r.full_tank, r.missed_before, r.station, r.reported_lat, r.reported_lng,
+       v.tank_litres, v.expected_l_per_100km
+  FROM fuel.records r
+  LEFT JOIN domain.vehicles v ON v.plate_key = r.plate_key
+  LEFT JOIN LATERAL (
+      SELECT a.imei
+        FROM domain.device_assignments a
+        JOIN domain.devices d ON d.imei = a.imei
+        LEFT JOIN state.live_positions l ON l.imei = a.imei
+       WHERE a.vehicle_id = v.vehicle_id AND d.lifecycle <> 'decommissioned'
+       ORDER BY a.during @> r.filled_at DESC, d.lifecycle = 'suspended', l.fix_time DESC NULLS LAST, a.imei
+       LIMIT 1) dev ON true
+ WHERE r.deleted_at IS NULL AND r.normalise_errors = '{}';
+COMMENT ON VIEW fuel.v_fills IS
+    'Live, readable fills joined to the fleet by normalised plate, one device per fill (the one fitted at the fill time).';
+
+-- Records that could not be normalised: kept, listed here with the reasons.
+CREATE VIEW fuel.v_data_quality AS
+SELECT r.record_id, r.raw, r.normalise_errors AS reasons, r.car, r.filled_at, r.imported_at, r.raw_id
+  FROM fuel.records r
+ WHERE r.deleted_at IS NULL AND r.normalise_errors <> '{}';
+COMMENT ON VIEW fuel.v_data_quality IS 'Fuel records kept but not usable, with why (the fix is in the feed or in fuel.mappings).';
+
+-- Efficiency between consecutive full fills per vehicle (partial fills fold into the next full
+-- fill; a missed fill restarts the chain), from the odometer and, independently, from GPS trips.
+CREATE VIEW fuel.v_efficiency AS
+WITH t AS MATERIALIZED (SELECT * FROM fuel.thresholds()),
+f AS (
+    SELECT f.*, coalesce(f.vehicle_id::text, f.plate_key) AS vkey,
+           -- chains: a partial fill belongs to the next full fill
+           count(*) FILTER (WHERE f.full_tank) OVER (PARTITION BY coalesce(f.vehicle_id::text, f.plate_key)
+                 ORDER BY f.filled_at, f.record_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS chain
+      FROM fuel.v_fills f
+), chained AS (
+    SELECT f.*, sum(f.litres) OVER w AS chain_litres, sum(f.amount_kes) OVER w AS chain_kes,
+           bool_or(f.missed_before) OVER w AS chain_missed
+      FROM f WINDOW w AS (PARTITION BY f.vkey, f.chain)
+), full_fills AS (
+    SELECT c.*, lag(c.odometer_km) OVER p AS prev_odometer_km, lag(c.filled_at) OVER p AS prev_filled_at,
+           lag(c.record_id) OVER p AS prev_record_id
+      FROM chained c WHERE c.full_tank
+    WINDOW p AS (PARTITION BY c.vkey ORDER BY c.filled_at, c.record_id)
+), measured AS (
+    SELECT ff.*, ff.odometer_km - ff.prev_odometer_km AS odometer_km_delta,
+           extract(epoch FROM ff.filled_at - ff.prev_filled_at) / 86400.0 AS days,
+           (SELECT (sum(tr.distance_m) / 1000.0)::numeric FROM state.trips tr
+             WHERE tr.imei = ff.imei AND tr.start_time >= ff.prev_filled_at AND tr.start_time < ff.filled_at) AS gps_km
+      FROM full_fills ff
+), flagged AS (
+    SELECT m.*, array_remove(ARRAY[
+               CASE WHEN m.odometer_km_delta < 0 THEN 'odometer went backwards' END,
+               CASE WHEN m.odometer_km_delta > t.max_km_day * greatest(m.days, 1.0 / 24) THEN
+                    format('odometer step of %s km in %s days', m.odometer_km_delta, round(m.days::numeric, 1)) END,
+               CASE WHEN m.litres > coalesce(m.tank_litres * (1 + t.overfill_pct / 100), t.max_litres) AND m.tank_litres IS NULL
+                    THEN format('%s L is impossible for one fill', m.litres) END,
+               CASE WHEN m.tank_litres IS NOT NULL AND m.litres > m.tank_litres * (1 + t.overfill_pct / 100)
+                    THEN format('%s L overfills a %s L tank', m.litres, m.tank_litres) END,
+               CASE WHEN m.chain_missed THEN 'a missed fill breaks the chain' END], NULL) AS outliers
+      FROM measured m, t
+)
+SELECT fl.record_id, fl.vehicle_id, fl.vehicle_number, fl.imei, fl.department, fl.filled_at, fl.filled_local,
+       fl.prev_record_id, fl.prev_filled_at, fl.chain_litres AS litres, fl.chain_kes AS amount_kes,
+       fl.odometer_km, fl.odometer_km_delta, round(fl.gps_km, 1) AS gps_km, fl.outliers,
+       CASE WHEN fl.outliers = '{}' AND fl.odometer_km_delta > 0 AND fl.chain_litres > 0
+            THEN round(fl.odometer_km_delta / fl.chain_litres, 2) END AS km_per_l,
+       CASE WHEN fl.outliers = '{}' AND fl.odometer_km_delta > 0 AND fl.chain_litres > 0
+            THEN round(fl.chain_litres * 100 / fl.odometer_km_delta, 2) END AS l_per_100km,
+       CASE WHEN fl.outliers = '{}' AND fl.odometer_km_delta > 0
+            THEN round(fl.chain_kes / fl.odometer_km_delta, 2) END AS kes_per_km,
+       CASE WHEN fl.gps_km > 0 AND fl.chain_litres > 0 AND NOT fl.chain_missed
+            THEN round(fl.gps_km / fl.chain_litres, 2) END AS gps_km_per_l
+  FROM flagged fl
+ WHERE fl.prev_filled_at IS NOT NULL;
+COMMENT ON VIEW fuel.v_efficiency IS
+    'Per full fill after the first: km/L, L/100 km, KES/km from the odometer and km/L from GPS trips; outliers (odometer backwards or implausible, impossible or overfilled litres, a missed fill) are kept, flagged and left out of the figures.';
+
+-- Reconciliation with telematics: where the vehicle was at the fill time.
+CREATE VIEW fuel.v_reconciliation AS
+WITH t AS MATERIALIZED (SELECT * FROM fuel.thresholds(), serve.thresholds() st)
+SELECT f.record_id, f.vehicle_number, f.imei, f.department, f.filled_at, f.filled_local, f.litres, f.amount_kes,
+       fix.fix_time AS nearest_fix_time, fix.lat, fix.lng,
+       round(extract(epoch FROM fix.fix_time - f.filled_at)::numeric) AS fix_offset_s,
+       fix.max_speed_kmh, fix.moved_m, poi.name AS station_name, round(poi.distance_m::numeric) AS station_distance_m,
+       round(reported.distance_m::numeric) AS reported_distance_m,
+       e.gps_km, e.odometer_km_delta, e.litres AS chain_litres,
+       (fix.fix_time IS NOT NULL AND fix.max_speed_kmh < t.moving_kmh AND fix.moved_m <= t.radius_m
+        AND least(poi.distance_m, reported.distance_m) <= t.radius_m) AS verified,
+       array_remove(ARRAY[
+           CASE WHEN f.imei IS NULL THEN 'no tracker on this plate' END,
+           CASE WHEN f.imei IS NOT NULL AND fix.fix_time IS NULL THEN 'no GPS fix near the fill time' END,
+           CASE WHEN fix.max_speed_kmh >= t.moving_kmh OR fix.moved_m > t.radius_m THEN 'vehicle was moving at the fill time' END,
+           CASE WHEN fix.fix_time IS NOT NULL AND coalesce(least(poi.distance_m, reported.distance_m), 1e9) > t.radius_m
+                THEN 'not at a fuel station' END,
+           CASE WHEN e.gps_km > 0 AND e.odometer_km_delta > 0
+                 AND abs(e.odometer_km_delta - e.gps_km) > e.gps_km * t.gps_tol_pct / 100
+                THEN format('odometer says %s km since the last fill, GPS %s km', e.odometer_km_delta, e.gps_km) END,
+           CASE WHEN e.gps_km > 0 AND f.expected_l_per_100km IS NOT NULL
+                 AND e.litres > e.gps_km * f.expected_l_per_100km / 100 * (1 + t.consumption_tol_pct / 100)
+                THEN format('%s L for %s GPS km; about %s L expected', e.litres, e.gps_km,
+                            round(e.gps_km * f.expected_l_per_100km / 100, 1)) END], NULL) AS reasons
+  FROM fuel.v_fills f
+  CROSS JOIN t
+  LEFT JOIN fuel.v_efficiency e ON e.record_id = f.record_id
+  LEFT JOIN LATERAL (
+      SELECT h.fix_time, h.lat, h.lng, w.max_speed_kmh, w.moved_m
+        FROM state.position_history h,
+             LATERAL (SELECT max(h2.speed_kmh) AS max_speed_kmh,
+                             max(ST_Distance(ST_MakePoint(h.lng, h.lat)::geography, ST_MakePoint(h2.lng, h2.lat)::geography)) AS moved_m
+                        FROM state.position_history h2
+                       WHERE h2.imei = f.imei
+                         AND h2.fix_time BETWEEN h.fix_time - make_interval(secs => t.window_s / 2)
+                                             AND h.fix_time + make_interval(secs => t.window_s / 2)) w
+       WHERE h.imei = f.imei
+         AND h.fix_time BETWEEN f.filled_at - make_interval(secs => t.window_s) AND f.filled_at + make_interval(secs => t.window_s)
+       ORDER BY abs(extract(epoch FROM h.fix_time - f.filled_at))
+       LIMIT 1) fix ON true
+  LEFT JOIN LATERAL (
+      SELECT p.name, ST_Distance(p.geom::geography, ST_MakePoint(fix.lng, fix.lat)::geography) AS distance_m
+        FROM geo.pois p
+       WHERE p.kind = 'fuel' AND fix.fix_time IS NOT NULL
+       ORDER BY p.geom <-> ST_SetSRID(ST_MakePoint(fix.lng, fix.lat), 4326)
+       LIMIT 1) poi ON true
+  LEFT JOIN LATERAL (
+      SELECT ST_Distance(ST_MakePoint(f.reported_lng, f.reported_lat)::geography,
+                         ST_MakePoint(fix.lng, fix.lat)::geography) AS distance_m
+       WHERE f.reported_lat IS NOT NULL AND fix.fix_time IS NOT NULL) reported ON true;
+COMMENT ON VIEW fuel.v_reconciliation IS
+    'Each fill against telematics: the nearest fix within the window, whether the vehicle stood still, the nearest fuel station, GPS km vs odometer, litres vs expected; verified when it stood within the radius of a station or the reported place; reasons otherwise.';
