@@ -124,10 +124,8 @@ COMMENT ON FUNCTION fuel.canon_department(text) IS
 -- Numbers as the feed writes them: "1,234.50", "KES 4,500", "45 L", "4500/=", "12,5".
 CREATE FUNCTION fuel.parse_number(value text) RETURNS numeric LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
 DECLARE
-    s text := regexp_replace(coalesce(value, ''), '/=|[^0-9.,-]', '', 'g');
+    s text := btrim(regexp_replace(coalesce(value, ''), '/=|[^0-9.,-]', '', 'g'), '.,');
 BEGIN
-    s := btrim(s, '.,');
-    IF s = '' OR s !~ '[0-9]' THEN RETURN NULL; END IF;
     IF s ~ ',' AND s ~ '\.' THEN
         s := replace(s, ',', '');                         -- 1,234.50
     ELSIF s ~ '^-?[0-9]{1,3}(,[0-9]{3})+$' THEN
@@ -135,8 +133,8 @@ BEGIN
     ELSE
         s := replace(s, ',', '.');                        -- 12,5
     END IF;
-    RETURN s::numeric;
-EXCEPTION WHEN others THEN
+    -- validated, not caught: an exception block would cost a subtransaction per call
+    IF s ~ '^-?[0-9]{1,12}(\.[0-9]{1,6})?$' THEN RETURN s::numeric; END IF;
     RETURN NULL;
 END $$;
 COMMENT ON FUNCTION fuel.parse_number(text) IS 'A number from feed text with currency, units, thousands commas or a decimal comma; NULL when none.';
@@ -146,21 +144,43 @@ CREATE FUNCTION fuel.parse_time(value text) RETURNS timestamptz LANGUAGE plpgsql
 DECLARE
     s text := btrim(value);
     m text[];
+    y int; mo int; d int; h int := 0; mi int := 0; sec numeric := 0;
+    local timestamp;
 BEGIN
     IF s IS NULL OR s = '' THEN RETURN NULL; END IF;
+    -- the common exact form "2026-11-02T05:15:00Z", checked without capturing (4x cheaper)
+    IF s ~ '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|30|31)T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z$'
+       AND (substr(s, 9, 2)::int <= 28
+            OR substr(s, 9, 2)::int <= extract(day FROM make_date(left(s, 4)::int, substr(s, 6, 2)::int, 1)
+                                                    + interval '1 month - 1 day')) THEN
+        RETURN s::timestamptz;
+    END IF;
     IF s ~ '^[0-9]{9,13}(\.[0-9]+)?$' THEN                -- epoch seconds or milliseconds
         RETURN to_timestamp(CASE WHEN s::numeric > 1e11 THEN s::numeric / 1000 ELSE s::numeric END);
     END IF;
-    m := regexp_match(s, '^([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})[ T,]*(.*)$');
-    IF m IS NOT NULL THEN                                  -- day first, as Kenya writes dates
-        s := m[3] || '-' || lpad(m[2], 2, '0') || '-' || lpad(m[1], 2, '0') || ' ' || m[4];
+    -- YYYY-MM-DD or DD/MM/YYYY (day first, as Kenya writes dates), then an optional time and zone
+    m := regexp_match(s, '^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:[ T,]+([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}(?:\.[0-9]+)?))?)?\s*(Z|[+-][0-9]{2}(?::?[0-9]{2})?)?$');
+    IF m IS NOT NULL THEN
+        y := m[1]::int; mo := m[2]::int; d := m[3]::int;
+    ELSE
+        m := regexp_match(s, '^([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})(?:[ T,]+([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}(?:\.[0-9]+)?))?)?\s*(Z|[+-][0-9]{2}(?::?[0-9]{2})?)?$');
+        IF m IS NULL THEN RETURN NULL; END IF;
+        y := m[3]::int; mo := m[2]::int; d := m[1]::int;
     END IF;
-    IF s ~ '(Z|[+-][0-9]{2}(:?[0-9]{2})?)$' AND s ~ '[0-9]{2}:[0-9]{2}' THEN
-        RETURN s::timestamptz;
+    h := coalesce(m[4]::int, 0); mi := coalesce(m[5]::int, 0); sec := coalesce(m[6]::numeric, 0);
+    -- checked, not caught: an exception block would cost a subtransaction per call
+    IF y NOT BETWEEN 1900 AND 2200 OR mo NOT BETWEEN 1 AND 12 OR d < 1
+       OR d > extract(day FROM make_date(y, mo, 1) + interval '1 month - 1 day')
+       OR h > 23 OR mi > 59 OR sec >= 60 THEN
+        RETURN NULL;
     END IF;
-    RETURN s::timestamp AT TIME ZONE 'Africa/Nairobi';
-EXCEPTION WHEN others THEN
-    RETURN NULL;
+    local := make_timestamp(y, mo, d, h, mi, sec::double precision);
+    IF m[7] IS NULL THEN RETURN local AT TIME ZONE 'Africa/Nairobi'; END IF;
+    IF m[7] = 'Z' THEN RETURN local AT TIME ZONE 'UTC'; END IF;
+    RETURN (local AT TIME ZONE 'UTC')
+         - (CASE WHEN left(m[7], 1) = '-' THEN -1 ELSE 1 END)
+           * make_interval(hours => substr(m[7], 2, 2)::int,
+                           mins => coalesce(nullif(substr(replace(m[7], ':', ''), 4, 2), ''), '0')::int);
 END $$;
 COMMENT ON FUNCTION fuel.parse_time(text) IS 'A feed timestamp: ISO with zone as is; no zone = EAT wall time; DD/MM/YYYY day first; epoch s or ms.';
 
@@ -169,20 +189,21 @@ CREATE FUNCTION fuel.parse_flag(value text) RETURNS boolean LANGUAGE sql IMMUTAB
                 WHEN lower(btrim(value)) IN ('false', 'f', 'no', 'n', '0', 'partial') THEN false END
 $$;
 
--- The first non-empty of several spellings of a field.
-CREATE FUNCTION fuel.field(raw jsonb, VARIADIC names text[]) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT nullif(btrim(raw ->> n), '') FROM unnest(names) WITH ORDINALITY AS u(n, i)
-     WHERE nullif(btrim(raw ->> n), '') IS NOT NULL ORDER BY i LIMIT 1
+-- The first non-empty of several spellings of a field (inlined by the planner: no loop, no call).
+CREATE FUNCTION fuel.field(raw jsonb, a text, b text DEFAULT NULL, c text DEFAULT NULL, d text DEFAULT NULL,
+                           e text DEFAULT NULL, f text DEFAULT NULL, g text DEFAULT NULL)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT coalesce(nullif(btrim(raw ->> a), ''), nullif(btrim(raw ->> b), ''), nullif(btrim(raw ->> c), ''),
+                    nullif(btrim(raw ->> d), ''), nullif(btrim(raw ->> e), ''), nullif(btrim(raw ->> f), ''),
+                    nullif(btrim(raw ->> g), ''))
 $$;
 
 -- Whether the feed marks a record deleted ("deleted_at": a time, or "deleted": true).
 CREATE FUNCTION fuel.is_deleted(raw jsonb) RETURNS boolean LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT coalesce(fuel.parse_flag(v), true) IS TRUE
-      FROM (SELECT fuel.field(raw, 'deleted_at', 'deleted', 'is_deleted') AS v
-              WHERE jsonb_typeof(raw) = 'object') f
-     WHERE v IS NOT NULL
-    UNION ALL SELECT false
-    LIMIT 1
+    SELECT CASE WHEN jsonb_typeof(raw) = 'object'
+                THEN coalesce(fuel.parse_flag(fuel.field(raw, 'deleted_at', 'deleted', 'is_deleted')),
+                              fuel.field(raw, 'deleted_at', 'deleted', 'is_deleted') IS NOT NULL)
+                ELSE false END
 $$;
 
 -- The one place a record's derived columns come from.
@@ -192,7 +213,21 @@ CREATE TYPE fuel.normalised AS (
     source_updated_at timestamptz, source_deleted_at timestamptz, full_tank boolean, missed_before boolean,
     station text, reported_lat double precision, reported_lng double precision, errors text[]);
 
-CREATE FUNCTION fuel.normalise(raw jsonb) RETURNS fuel.normalised LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
+-- The fields the canonicalisers read, in all their spellings.
+CREATE FUNCTION fuel.raw_car(raw jsonb) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT fuel.field(raw, 'car', 'plate', 'vehicle', 'vehicle_number', 'reg_no', 'registration')
+$$;
+CREATE FUNCTION fuel.raw_fuel_type(raw jsonb) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT fuel.field(raw, 'fuel_type', 'fuel', 'type', 'product')
+$$;
+CREATE FUNCTION fuel.raw_department(raw jsonb) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT fuel.field(raw, 'department', 'dept', 'division', 'cost_centre')
+$$;
+
+-- Everything but the three canonicalised values, which batch callers compute once per distinct
+-- spelling (fuel.normalise below is the same for one record).
+CREATE FUNCTION fuel.normalise_with(raw jsonb, plate_key text, fuel_type text, department text)
+RETURNS fuel.normalised LANGUAGE plpgsql STABLE PARALLEL SAFE AS $$
 DECLARE
     n fuel.normalised;
     v text;
@@ -203,8 +238,8 @@ BEGIN
         n.full_tank := true; n.missed_before := false;
         RETURN n;
     END IF;
-    n.car := fuel.field(raw, 'car', 'plate', 'vehicle', 'vehicle_number', 'reg_no', 'registration');
-    n.plate_key := fuel.norm_plate(n.car);
+    n.car := fuel.raw_car(raw);
+    n.plate_key := plate_key;
     IF n.plate_key IS NULL THEN errs := errs || 'no number plate'::text; END IF;
 
     v := fuel.field(raw, 'litres', 'liters', 'litre', 'quantity', 'qty', 'volume');
@@ -221,12 +256,12 @@ BEGIN
     n.odometer_km := fuel.parse_number(v);
     IF v IS NOT NULL AND n.odometer_km IS NULL THEN errs := errs || format('odometer %L is not a number', v); END IF;
 
-    v := fuel.field(raw, 'fuel_type', 'fuel', 'type', 'product');
-    n.fuel_type := fuel.canon_fuel_type(v);
+    v := fuel.raw_fuel_type(raw);
+    n.fuel_type := fuel_type;
     IF v IS NOT NULL AND n.fuel_type IS NULL THEN errs := errs || format('fuel type %L not recognised (add it to fuel.mappings)', v); END IF;
 
     n.driver := initcap(lower(regexp_replace(fuel.field(raw, 'driver', 'driver_name', 'staff'), '\s+', ' ', 'g')));
-    n.department := fuel.canon_department(fuel.field(raw, 'department', 'dept', 'division', 'cost_centre'));
+    n.department := department;
 
     v := fuel.field(raw, 'record_datetime', 'record_time', 'filled_at', 'datetime', 'date_time', 'timestamp', 'date');
     n.filled_at := fuel.parse_time(v);
@@ -249,38 +284,60 @@ BEGIN
     n.errors := errs;
     RETURN n;
 END $$;
+COMMENT ON FUNCTION fuel.normalise_with(jsonb, text, text, text) IS
+    'Every derived column of a fuel record from its raw JSON (field-name variants included), given its canonical plate, fuel type and department; and why any essential field could not be read.';
+
+CREATE FUNCTION fuel.normalise(raw jsonb) RETURNS fuel.normalised LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT fuel.normalise_with(raw, fuel.norm_plate(fuel.raw_car(raw)), fuel.canon_fuel_type(fuel.raw_fuel_type(raw)),
+                               fuel.canon_department(fuel.raw_department(raw)))
+$$;
 COMMENT ON FUNCTION fuel.normalise(jsonb) IS
     'Every derived column of a fuel record, from its raw JSON (field-name variants included), and why any essential field could not be read.';
 
 -- ---------------------------------------------------------------------------------------------
 -- Imports: what a batch of records would change (dry run and apply share it).
 -- ---------------------------------------------------------------------------------------------
-CREATE FUNCTION fuel.plan(records jsonb, snapshot boolean)
+CREATE FUNCTION fuel.plan(records jsonb, snapshot boolean, with_errors boolean)
 RETURNS TABLE (record_id text, action text, errors text[])
 LANGUAGE sql STABLE AS $$
-    WITH inc AS (
-        SELECT x.record_id, x.record, md5(x.record::text) AS h,
-               fuel.is_deleted(x.record) AS gone
+    WITH inc AS MATERIALIZED (
+        SELECT x.record_id, x.record, md5(x.record::text) AS h, fuel.is_deleted(x.record) AS gone
           FROM jsonb_to_recordset(records) AS x(record_id text, record jsonb)
-    ), cur AS (
-        SELECT r.record_id, r.raw_md5, r.deleted_at, r.delete_reason FROM fuel.records r
+    ), planned AS MATERIALIZED (
+        SELECT i.record_id, i.record, i.gone, c.deleted_at IS NOT NULL AS was_deleted, c.normalise_errors AS stored_errors,
+               CASE WHEN c.record_id IS NULL THEN CASE WHEN i.gone THEN 'insert_deleted' ELSE 'insert' END
+                    WHEN c.raw_md5 = i.h AND c.delete_reason IS DISTINCT FROM 'absent from snapshot' THEN 'unchanged'
+                    WHEN i.gone AND c.deleted_at IS NULL THEN 'delete'
+                    ELSE 'update' END AS action
+          FROM inc i LEFT JOIN fuel.records c ON c.record_id = i.record_id
+    ), todo AS MATERIALIZED (
+        SELECT p.record_id, p.record, coalesce(fuel.raw_car(p.record), '') AS car,
+               coalesce(fuel.raw_fuel_type(p.record), '') AS ft, coalesce(fuel.raw_department(p.record), '') AS dep
+          FROM planned p WHERE with_errors AND p.action <> 'unchanged'
+    ), plates AS (SELECT v, fuel.norm_plate(nullif(v, '')) AS c FROM (SELECT DISTINCT car AS v FROM todo) d),
+    types AS (SELECT v, fuel.canon_fuel_type(nullif(v, '')) AS c FROM (SELECT DISTINCT ft AS v FROM todo) d),
+    depts AS (SELECT v, fuel.canon_department(nullif(v, '')) AS c FROM (SELECT DISTINCT dep AS v FROM todo) d),
+    checked AS (
+        SELECT t.record_id, (fuel.normalise_with(t.record, pl.c, ty.c, de.c)).errors AS errors
+          FROM todo t
+          JOIN plates pl ON pl.v = t.car
+          JOIN types ty ON ty.v = t.ft
+          JOIN depts de ON de.v = t.dep
     )
-    SELECT i.record_id,
-           CASE WHEN c.record_id IS NULL THEN CASE WHEN i.gone THEN 'insert_deleted' ELSE 'insert' END
-                WHEN c.raw_md5 = i.h AND c.delete_reason IS DISTINCT FROM 'absent from snapshot' THEN 'unchanged'
-                WHEN i.gone AND c.deleted_at IS NULL THEN 'delete'
-                ELSE 'update' END,
-           (fuel.normalise(i.record)).errors
-      FROM inc i LEFT JOIN cur c ON c.record_id = i.record_id
+    SELECT p.record_id, p.action,
+           -- a deleted record is not a reject: nothing reads it
+           CASE WHEN p.action = 'unchanged' THEN CASE WHEN p.was_deleted THEN '{}' ELSE p.stored_errors END
+                WHEN p.gone THEN '{}' ELSE ch.errors END
+      FROM planned p LEFT JOIN checked ch ON ch.record_id = p.record_id
     UNION ALL
     -- A full snapshot that no longer lists a live record removes it.
     SELECT c.record_id, 'vanish', '{}'::text[]
-      FROM cur c
+      FROM fuel.records c
      WHERE snapshot AND c.deleted_at IS NULL
-       AND NOT EXISTS (SELECT 1 FROM jsonb_to_recordset(records) AS x(record_id text) WHERE x.record_id = c.record_id)
+       AND NOT EXISTS (SELECT 1 FROM inc WHERE inc.record_id = c.record_id)
 $$;
-COMMENT ON FUNCTION fuel.plan(jsonb, boolean) IS
-    'Per record of a feed batch ([{record_id, record}]): insert | insert_deleted | update | delete | unchanged, with its normalisation errors; for a snapshot also vanish (live records it no longer lists).';
+COMMENT ON FUNCTION fuel.plan(jsonb, boolean, boolean) IS
+    'Per record of a feed batch ([{record_id, record}]): insert | insert_deleted | update | delete | unchanged, with its normalisation errors (stored ones for unchanged records; for the others only when with_errors); for a snapshot also vanish (live records it no longer lists).';
 
 -- ---------------------------------------------------------------------------------------------
 -- Read views
@@ -435,3 +492,166 @@ SELECT f.record_id, f.vehicle_number, f.imei, f.department, f.filled_at, f.fille
        WHERE f.reported_lat IS NOT NULL AND fix.fix_time IS NOT NULL) reported ON true;
 COMMENT ON VIEW fuel.v_reconciliation IS
     'Each fill against telematics: the nearest fix within the window, whether the vehicle stood still, the nearest fuel station, GPS km vs odometer, litres vs expected; verified when it stood within the radius of a station or the reported place; reasons otherwise.';
+
+-- ---------------------------------------------------------------------------------------------
+-- The fuel API (GET /api/analytics/fuel-*): one serve.fn_* each, filters as every view takes them
+-- plus "departments" (any spelling; canonicalised like the feed's). Default period: 90 days.
+-- ---------------------------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION serve.check_filters(filters jsonb) RETURNS jsonb LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    known text[] := ARRAY['cost_centres', 'cities', 'vehicles', 'accounts', 'states', 'departments', 'from', 'to', 'zoom', 'period_days'];
+    k text;
+BEGIN
+    IF filters IS NULL OR filters = 'null'::jsonb THEN
+        RETURN '{}'::jsonb;
+    END IF;
+    IF jsonb_typeof(filters) <> 'object' THEN
+        RAISE EXCEPTION 'filters must be a JSON object such as {"cost_centres":["OPS"],"from":"2026-11-01"}'
+              USING ERRCODE = '22023';
+    END IF;
+    FOR k IN SELECT jsonb_object_keys(filters) LOOP
+        IF NOT k = ANY (known) THEN
+            RAISE EXCEPTION 'unknown filter "%"; the filters are: %', k, array_to_string(known, ', ')
+                  USING ERRCODE = '22023';
+        END IF;
+        IF k IN ('cost_centres', 'cities', 'vehicles', 'accounts', 'states', 'departments')
+           AND jsonb_typeof(filters -> k) NOT IN ('array', 'string', 'null') THEN
+            RAISE EXCEPTION 'filter "%" must be a list of strings, e.g. {"%": ["A", "B"]}', k, k
+                  USING ERRCODE = '22023';
+        END IF;
+        IF k = 'zoom' AND (jsonb_typeof(filters -> k) <> 'number' OR (filters ->> k)::numeric NOT BETWEEN 0 AND 22) THEN
+            RAISE EXCEPTION 'filter "zoom" must be a map zoom level from 0 to 22, e.g. {"zoom": 13}' USING ERRCODE = '22023';
+        END IF;
+        IF k = 'period_days' AND (jsonb_typeof(filters -> k) <> 'number' OR (filters ->> k) !~ '^[0-9]+$'
+                                  OR (filters ->> k)::numeric NOT BETWEEN 1 AND 3660) THEN
+            RAISE EXCEPTION 'filter "period_days" must be a whole number of days from 1 to 3660, e.g. {"period_days": 30}'
+                  USING ERRCODE = '22023';
+        END IF;
+        IF k IN ('from', 'to') AND jsonb_typeof(filters -> k) <> 'string' THEN
+            RAISE EXCEPTION 'filter "%" must be a day ("2026-11-01") or a timestamp ("2026-11-01T08:00:00+03:00")', k
+                  USING ERRCODE = '22023';
+        END IF;
+    END LOOP;
+    RETURN filters;
+END $$;
+
+CREATE OR REPLACE FUNCTION serve.fn_filters(filters jsonb) RETURNS jsonb LANGUAGE sql STABLE SET jit = off AS $$
+    SELECT jsonb_build_object(
+        'cost_centres', (SELECT coalesce(jsonb_agg(jsonb_build_object('code', code, 'name', name,
+                                                                    'colour', serve.colour(code, colour)) ORDER BY code), '[]')
+                           FROM domain.cost_centres),
+        'cities', (SELECT coalesce(jsonb_agg(jsonb_build_object('city', city, 'country_code', country_code) ORDER BY city), '[]')
+                     FROM domain.assigned_cities),
+        'accounts', (SELECT coalesce(jsonb_agg(account ORDER BY account), '[]') FROM domain.accounts),
+        -- the fuel log's departments (canonical names) and the drivers' cost centres
+        'departments', (SELECT coalesce(jsonb_agg(DISTINCT d ORDER BY d), '[]')
+                          FROM (SELECT department AS d FROM fuel.records WHERE deleted_at IS NULL AND department IS NOT NULL
+                                UNION SELECT cost_centre FROM domain.drivers WHERE cost_centre IS NOT NULL) x),
+        'vehicles', (SELECT coalesce(jsonb_agg(jsonb_build_object('vehicle_number', vehicle_number, 'plate_key', plate_key,
+                                                                'cost_centre', cost_centre, 'city', assigned_city) ORDER BY vehicle_number), '[]')
+                       FROM domain.vehicles,
+                            (SELECT serve.filter_set(serve.check_filters(filters) - 'vehicles' - 'accounts') AS fs OFFSET 0) f
+                      WHERE serve.matches(f.fs, cost_centre, assigned_city, plate_key, NULL, NULL)),
+        'states', '["moving", "parked", "unknown", "offline", "suspended"]'::jsonb,
+        'no_cost_centre_colour', serve.colour(NULL, NULL),
+        'time_zone', serve.local_tz())
+$$;
+
+CREATE FUNCTION serve.fuel_fills(filters jsonb)
+RETURNS SETOF fuel.v_fills LANGUAGE sql STABLE AS $$
+    WITH f AS MATERIALIZED (
+        SELECT serve.filter_set(c) AS fs,
+               serve.filter_range(CASE WHEN c ? 'from' OR c ? 'period_days' THEN c ELSE c || '{"period_days": 90}' END, 3660) AS during,
+               (SELECT array_agg(fuel.canon_department(d)) FROM unnest(serve.filter_list(c, 'departments')) d) AS departments
+          FROM serve.check_filters(filters) c)
+    SELECT v.* FROM f, fuel.v_fills v
+     WHERE v.filled_at >= lower(f.during) AND v.filled_at < upper(f.during)
+       AND serve.matches(f.fs, v.cost_centre, v.city, v.plate_key, v.imei, NULL)
+       AND (f.departments IS NULL OR v.department = ANY (f.departments))
+$$;
+COMMENT ON FUNCTION serve.fuel_fills(jsonb) IS 'The fills a fuel endpoint covers: its period (default 90 days) and filters.';
+
+CREATE FUNCTION serve.fuel_row(f fuel.v_fills) RETURNS jsonb LANGUAGE sql STABLE AS $$
+    SELECT jsonb_build_object('record_id', f.record_id, 'filled_local', f.filled_local, 'day', f.day,
+        'vehicle_number', f.vehicle_number, 'matched', f.vehicle_id IS NOT NULL, 'imei', f.imei,
+        'department', f.department, 'cost_centre', f.cost_centre, 'driver', f.driver, 'fuel_type', f.fuel_type,
+        'litres', f.litres, 'amount_kes', f.amount_kes, 'kes_per_litre', f.kes_per_litre,
+        'odometer_km', f.odometer_km, 'full_tank', f.full_tank, 'station', f.station)
+$$;
+
+CREATE FUNCTION serve.fn_fuel_fills(filters jsonb) RETURNS jsonb LANGUAGE sql STABLE SET jit = off AS $$
+    WITH f AS MATERIALIZED (SELECT * FROM serve.fuel_fills(filters)),
+    e AS MATERIALIZED (SELECT e.* FROM fuel.v_efficiency e JOIN f USING (record_id)),
+    veh AS (
+        SELECT f.vehicle_number, min(f.department) AS department, count(*) AS fills, sum(f.litres) AS litres,
+               sum(f.amount_kes) AS spend, sum(e.odometer_km_delta) FILTER (WHERE e.km_per_l IS NOT NULL) AS km,
+               sum(e.litres) FILTER (WHERE e.km_per_l IS NOT NULL) AS eff_litres,
+               sum(e.amount_kes) FILTER (WHERE e.km_per_l IS NOT NULL) AS eff_kes,
+               sum(e.gps_km) AS gps_km, count(*) FILTER (WHERE e.outliers <> '{}') AS outliers
+          FROM f LEFT JOIN e USING (record_id)
+         GROUP BY f.vehicle_number)
+    SELECT jsonb_build_object(
+        'totals', (SELECT jsonb_build_object(
+                       'fills', count(*), 'vehicles', count(DISTINCT vehicle_number),
+                       'litres', coalesce(round(sum(litres), 1), 0), 'spend_kes', coalesce(round(sum(amount_kes)), 0),
+                       'avg_kes_per_litre', round(sum(amount_kes) / nullif(sum(litres) FILTER (WHERE amount_kes IS NOT NULL), 0), 2),
+                       'km_per_l', (SELECT round(sum(km) / nullif(sum(eff_litres), 0), 2) FROM veh),
+                       'unmatched_fills', count(*) FILTER (WHERE vehicle_id IS NULL),
+                       'from_local', (SELECT serve.local_time(min(filled_at)) FROM f),
+                       'to_local', (SELECT serve.local_time(max(filled_at)) FROM f))
+                     FROM f),
+        'rows', (SELECT coalesce(jsonb_agg(serve.fuel_row(f) || jsonb_build_object('km_per_l', e.km_per_l, 'outliers', coalesce(to_jsonb(e.outliers), '[]'))
+                                           ORDER BY f.filled_at DESC, f.record_id), '[]')
+                   FROM f LEFT JOIN e USING (record_id)),
+        'by_department', (SELECT coalesce(jsonb_agg(jsonb_build_object('department', coalesce(department, 'Unknown'), 'fills', n,
+                                                                       'litres', round(l, 1), 'spend_kes', round(s)) ORDER BY s DESC NULLS LAST), '[]')
+                            FROM (SELECT department, count(*) AS n, sum(litres) AS l, sum(amount_kes) AS s FROM f GROUP BY department) d),
+        'by_vehicle', (SELECT coalesce(jsonb_agg(jsonb_build_object('vehicle_number', vehicle_number, 'department', department,
+                                   'fills', fills, 'litres', round(litres, 1), 'spend_kes', round(spend),
+                                   'km', round(km, 1), 'gps_km', round(gps_km, 1),
+                                   'km_per_l', round(km / nullif(eff_litres, 0), 2),
+                                   'l_per_100km', round(eff_litres * 100 / nullif(km, 0), 2),
+                                   'kes_per_km', round(eff_kes / nullif(km, 0), 2), 'outliers', outliers)
+                                   ORDER BY spend DESC NULLS LAST, vehicle_number), '[]') FROM veh),
+        'trend', (SELECT coalesce(jsonb_agg(jsonb_build_object('day', day, 'fills', n, 'litres', round(l, 1), 'spend_kes', round(s)) ORDER BY day), '[]')
+                    FROM (SELECT day, count(*) AS n, sum(litres) AS l, sum(amount_kes) AS s FROM f GROUP BY day) t))
+$$;
+
+CREATE FUNCTION serve.fn_fuel_recent(filters jsonb) RETURNS jsonb LANGUAGE sql STABLE SET jit = off AS $$
+    SELECT jsonb_build_object('rows', coalesce(jsonb_agg(serve.fuel_row(f) ORDER BY f.filled_at DESC, f.record_id), '[]'))
+      FROM (SELECT * FROM serve.fuel_fills(filters) ORDER BY filled_at DESC, record_id LIMIT 50) f
+$$;
+
+CREATE FUNCTION serve.fn_fuel_efficiency(filters jsonb) RETURNS jsonb LANGUAGE sql STABLE SET jit = off AS $$
+    SELECT jsonb_build_object('rows', coalesce(jsonb_agg(jsonb_build_object(
+               'record_id', e.record_id, 'vehicle_number', e.vehicle_number, 'department', e.department,
+               'filled_local', e.filled_local, 'previous_record_id', e.prev_record_id,
+               'previous_local', serve.local_time(e.prev_filled_at), 'litres', e.litres, 'amount_kes', e.amount_kes,
+               'odometer_km', e.odometer_km, 'odometer_km_delta', e.odometer_km_delta, 'gps_km', e.gps_km,
+               'km_per_l', e.km_per_l, 'l_per_100km', e.l_per_100km, 'kes_per_km', e.kes_per_km,
+               'gps_km_per_l', e.gps_km_per_l, 'outliers', to_jsonb(e.outliers))
+               ORDER BY e.vehicle_number, e.filled_at), '[]'))
+      FROM fuel.v_efficiency e JOIN serve.fuel_fills(filters) f USING (record_id)
+$$;
+
+CREATE FUNCTION serve.fn_fuel_flagged(filters jsonb) RETURNS jsonb LANGUAGE sql STABLE SET jit = off AS $$
+    WITH f AS MATERIALIZED (SELECT * FROM serve.fuel_fills(filters)),
+    r AS (SELECT r.*, e.outliers FROM fuel.v_reconciliation r JOIN f USING (record_id)
+            LEFT JOIN fuel.v_efficiency e USING (record_id))
+    SELECT jsonb_build_object(
+        'summary', jsonb_build_object('fills', (SELECT count(*) FROM r),
+                                      'verified', (SELECT count(*) FROM r WHERE verified),
+                                      'flagged', (SELECT count(*) FROM r WHERE reasons <> '{}' OR coalesce(outliers, '{}') <> '{}'),
+                                      'unreadable', (SELECT count(*) FROM fuel.v_data_quality)),
+        'rows', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                     'record_id', record_id, 'vehicle_number', vehicle_number, 'department', department,
+                     'filled_local', filled_local, 'litres', litres, 'amount_kes', amount_kes, 'verified', verified,
+                     'station_name', station_name, 'station_distance_m', station_distance_m,
+                     'nearest_fix_offset_s', fix_offset_s, 'gps_km', gps_km, 'odometer_km_delta', odometer_km_delta,
+                     'reasons', to_jsonb(reasons || coalesce(outliers, '{}')))
+                     ORDER BY filled_at DESC, record_id), '[]')
+                   FROM r WHERE reasons <> '{}' OR coalesce(outliers, '{}') <> '{}'),
+        'unreadable', (SELECT coalesce(jsonb_agg(jsonb_build_object('record_id', record_id, 'reasons', to_jsonb(reasons),
+                                                                  'car', car, 'raw', raw) ORDER BY record_id), '[]')
+                         FROM (SELECT * FROM fuel.v_data_quality ORDER BY record_id LIMIT 500) q))
+$$;

@@ -421,14 +421,15 @@ $$;
 
 
 --
--- Name: field(jsonb, text[]); Type: FUNCTION; Schema: fuel; Owner: -
+-- Name: field(jsonb, text, text, text, text, text, text, text); Type: FUNCTION; Schema: fuel; Owner: -
 --
 
-CREATE FUNCTION fuel.field(raw jsonb, VARIADIC names text[]) RETURNS text
+CREATE FUNCTION fuel.field(raw jsonb, a text, b text DEFAULT NULL::text, c text DEFAULT NULL::text, d text DEFAULT NULL::text, e text DEFAULT NULL::text, f text DEFAULT NULL::text, g text DEFAULT NULL::text) RETURNS text
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
-    SELECT nullif(btrim(raw ->> n), '') FROM unnest(names) WITH ORDINALITY AS u(n, i)
-     WHERE nullif(btrim(raw ->> n), '') IS NOT NULL ORDER BY i LIMIT 1
+    SELECT coalesce(nullif(btrim(raw ->> a), ''), nullif(btrim(raw ->> b), ''), nullif(btrim(raw ->> c), ''),
+                    nullif(btrim(raw ->> d), ''), nullif(btrim(raw ->> e), ''), nullif(btrim(raw ->> f), ''),
+                    nullif(btrim(raw ->> g), ''))
 $$;
 
 
@@ -439,12 +440,10 @@ $$;
 CREATE FUNCTION fuel.is_deleted(raw jsonb) RETURNS boolean
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
-    SELECT coalesce(fuel.parse_flag(v), true) IS TRUE
-      FROM (SELECT fuel.field(raw, 'deleted_at', 'deleted', 'is_deleted') AS v
-              WHERE jsonb_typeof(raw) = 'object') f
-     WHERE v IS NOT NULL
-    UNION ALL SELECT false
-    LIMIT 1
+    SELECT CASE WHEN jsonb_typeof(raw) = 'object'
+                THEN coalesce(fuel.parse_flag(fuel.field(raw, 'deleted_at', 'deleted', 'is_deleted')),
+                              fuel.field(raw, 'deleted_at', 'deleted', 'is_deleted') IS NOT NULL)
+                ELSE false END
 $$;
 
 
@@ -513,6 +512,25 @@ COMMENT ON FUNCTION fuel.norm_plate(car text) IS 'The plate key of a fill: fuel.
 --
 
 CREATE FUNCTION fuel.normalise(raw jsonb) RETURNS fuel.normalised
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    SELECT fuel.normalise_with(raw, fuel.norm_plate(fuel.raw_car(raw)), fuel.canon_fuel_type(fuel.raw_fuel_type(raw)),
+                               fuel.canon_department(fuel.raw_department(raw)))
+$$;
+
+
+--
+-- Name: FUNCTION normalise(raw jsonb); Type: COMMENT; Schema: fuel; Owner: -
+--
+
+COMMENT ON FUNCTION fuel.normalise(raw jsonb) IS 'Every derived column of a fuel record, from its raw JSON (field-name variants included), and why any essential field could not be read.';
+
+
+--
+-- Name: normalise_with(jsonb, text, text, text); Type: FUNCTION; Schema: fuel; Owner: -
+--
+
+CREATE FUNCTION fuel.normalise_with(raw jsonb, plate_key text, fuel_type text, department text) RETURNS fuel.normalised
     LANGUAGE plpgsql STABLE PARALLEL SAFE
     AS $$
 DECLARE
@@ -525,8 +543,8 @@ BEGIN
         n.full_tank := true; n.missed_before := false;
         RETURN n;
     END IF;
-    n.car := fuel.field(raw, 'car', 'plate', 'vehicle', 'vehicle_number', 'reg_no', 'registration');
-    n.plate_key := fuel.norm_plate(n.car);
+    n.car := fuel.raw_car(raw);
+    n.plate_key := plate_key;
     IF n.plate_key IS NULL THEN errs := errs || 'no number plate'::text; END IF;
 
     v := fuel.field(raw, 'litres', 'liters', 'litre', 'quantity', 'qty', 'volume');
@@ -543,12 +561,12 @@ BEGIN
     n.odometer_km := fuel.parse_number(v);
     IF v IS NOT NULL AND n.odometer_km IS NULL THEN errs := errs || format('odometer %L is not a number', v); END IF;
 
-    v := fuel.field(raw, 'fuel_type', 'fuel', 'type', 'product');
-    n.fuel_type := fuel.canon_fuel_type(v);
+    v := fuel.raw_fuel_type(raw);
+    n.fuel_type := fuel_type;
     IF v IS NOT NULL AND n.fuel_type IS NULL THEN errs := errs || format('fuel type %L not recognised (add it to fuel.mappings)', v); END IF;
 
     n.driver := initcap(lower(regexp_replace(fuel.field(raw, 'driver', 'driver_name', 'staff'), '\s+', ' ', 'g')));
-    n.department := fuel.canon_department(fuel.field(raw, 'department', 'dept', 'division', 'cost_centre'));
+    n.department := department;
 
     v := fuel.field(raw, 'record_datetime', 'record_time', 'filled_at', 'datetime', 'date_time', 'timestamp', 'date');
     n.filled_at := fuel.parse_time(v);
@@ -574,10 +592,10 @@ END $$;
 
 
 --
--- Name: FUNCTION normalise(raw jsonb); Type: COMMENT; Schema: fuel; Owner: -
+-- Name: FUNCTION normalise_with(raw jsonb, plate_key text, fuel_type text, department text); Type: COMMENT; Schema: fuel; Owner: -
 --
 
-COMMENT ON FUNCTION fuel.normalise(raw jsonb) IS 'Every derived column of a fuel record, from its raw JSON (field-name variants included), and why any essential field could not be read.';
+COMMENT ON FUNCTION fuel.normalise_with(raw jsonb, plate_key text, fuel_type text, department text) IS 'Every derived column of a fuel record from its raw JSON (field-name variants included), given its canonical plate, fuel type and department; and why any essential field could not be read.';
 
 
 --
@@ -600,10 +618,8 @@ CREATE FUNCTION fuel.parse_number(value text) RETURNS numeric
     LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     AS $_$
 DECLARE
-    s text := regexp_replace(coalesce(value, ''), '/=|[^0-9.,-]', '', 'g');
+    s text := btrim(regexp_replace(coalesce(value, ''), '/=|[^0-9.,-]', '', 'g'), '.,');
 BEGIN
-    s := btrim(s, '.,');
-    IF s = '' OR s !~ '[0-9]' THEN RETURN NULL; END IF;
     IF s ~ ',' AND s ~ '\.' THEN
         s := replace(s, ',', '');                         -- 1,234.50
     ELSIF s ~ '^-?[0-9]{1,3}(,[0-9]{3})+$' THEN
@@ -611,8 +627,8 @@ BEGIN
     ELSE
         s := replace(s, ',', '.');                        -- 12,5
     END IF;
-    RETURN s::numeric;
-EXCEPTION WHEN others THEN
+    -- validated, not caught: an exception block would cost a subtransaction per call
+    IF s ~ '^-?[0-9]{1,12}(\.[0-9]{1,6})?$' THEN RETURN s::numeric; END IF;
     RETURN NULL;
 END $_$;
 
@@ -634,21 +650,43 @@ CREATE FUNCTION fuel.parse_time(value text) RETURNS timestamp with time zone
 DECLARE
     s text := btrim(value);
     m text[];
+    y int; mo int; d int; h int := 0; mi int := 0; sec numeric := 0;
+    local timestamp;
 BEGIN
     IF s IS NULL OR s = '' THEN RETURN NULL; END IF;
+    -- the common exact form "2026-11-02T05:15:00Z", checked without capturing (4x cheaper)
+    IF s ~ '^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|30|31)T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]Z$'
+       AND (substr(s, 9, 2)::int <= 28
+            OR substr(s, 9, 2)::int <= extract(day FROM make_date(left(s, 4)::int, substr(s, 6, 2)::int, 1)
+                                                    + interval '1 month - 1 day')) THEN
+        RETURN s::timestamptz;
+    END IF;
     IF s ~ '^[0-9]{9,13}(\.[0-9]+)?$' THEN                -- epoch seconds or milliseconds
         RETURN to_timestamp(CASE WHEN s::numeric > 1e11 THEN s::numeric / 1000 ELSE s::numeric END);
     END IF;
-    m := regexp_match(s, '^([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})[ T,]*(.*)$');
-    IF m IS NOT NULL THEN                                  -- day first, as Kenya writes dates
-        s := m[3] || '-' || lpad(m[2], 2, '0') || '-' || lpad(m[1], 2, '0') || ' ' || m[4];
+    -- YYYY-MM-DD or DD/MM/YYYY (day first, as Kenya writes dates), then an optional time and zone
+    m := regexp_match(s, '^([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})(?:[ T,]+([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}(?:\.[0-9]+)?))?)?\s*(Z|[+-][0-9]{2}(?::?[0-9]{2})?)?$');
+    IF m IS NOT NULL THEN
+        y := m[1]::int; mo := m[2]::int; d := m[3]::int;
+    ELSE
+        m := regexp_match(s, '^([0-9]{1,2})[/.-]([0-9]{1,2})[/.-]([0-9]{4})(?:[ T,]+([0-9]{1,2}):([0-9]{2})(?::([0-9]{2}(?:\.[0-9]+)?))?)?\s*(Z|[+-][0-9]{2}(?::?[0-9]{2})?)?$');
+        IF m IS NULL THEN RETURN NULL; END IF;
+        y := m[3]::int; mo := m[2]::int; d := m[1]::int;
     END IF;
-    IF s ~ '(Z|[+-][0-9]{2}(:?[0-9]{2})?)$' AND s ~ '[0-9]{2}:[0-9]{2}' THEN
-        RETURN s::timestamptz;
+    h := coalesce(m[4]::int, 0); mi := coalesce(m[5]::int, 0); sec := coalesce(m[6]::numeric, 0);
+    -- checked, not caught: an exception block would cost a subtransaction per call
+    IF y NOT BETWEEN 1900 AND 2200 OR mo NOT BETWEEN 1 AND 12 OR d < 1
+       OR d > extract(day FROM make_date(y, mo, 1) + interval '1 month - 1 day')
+       OR h > 23 OR mi > 59 OR sec >= 60 THEN
+        RETURN NULL;
     END IF;
-    RETURN s::timestamp AT TIME ZONE 'Africa/Nairobi';
-EXCEPTION WHEN others THEN
-    RETURN NULL;
+    local := make_timestamp(y, mo, d, h, mi, sec::double precision);
+    IF m[7] IS NULL THEN RETURN local AT TIME ZONE 'Africa/Nairobi'; END IF;
+    IF m[7] = 'Z' THEN RETURN local AT TIME ZONE 'UTC'; END IF;
+    RETURN (local AT TIME ZONE 'UTC')
+         - (CASE WHEN left(m[7], 1) = '-' THEN -1 ELSE 1 END)
+           * make_interval(hours => substr(m[7], 2, 2)::int,
+                           mins => coalesce(nullif(substr(replace(m[7], ':', ''), 4, 2), ''), '0')::int);
 END $_$;
 
 
@@ -660,40 +698,88 @@ COMMENT ON FUNCTION fuel.parse_time(value text) IS 'A feed timestamp: ISO with z
 
 
 --
--- Name: plan(jsonb, boolean); Type: FUNCTION; Schema: fuel; Owner: -
+-- Name: plan(jsonb, boolean, boolean); Type: FUNCTION; Schema: fuel; Owner: -
 --
 
-CREATE FUNCTION fuel.plan(records jsonb, snapshot boolean) RETURNS TABLE(record_id text, action text, errors text[])
+CREATE FUNCTION fuel.plan(records jsonb, snapshot boolean, with_errors boolean) RETURNS TABLE(record_id text, action text, errors text[])
     LANGUAGE sql STABLE
     AS $$
-    WITH inc AS (
-        SELECT x.record_id, x.record, md5(x.record::text) AS h,
-               fuel.is_deleted(x.record) AS gone
+    WITH inc AS MATERIALIZED (
+        SELECT x.record_id, x.record, md5(x.record::text) AS h, fuel.is_deleted(x.record) AS gone
           FROM jsonb_to_recordset(records) AS x(record_id text, record jsonb)
-    ), cur AS (
-        SELECT r.record_id, r.raw_md5, r.deleted_at, r.delete_reason FROM fuel.records r
+    ), planned AS MATERIALIZED (
+        SELECT i.record_id, i.record, i.gone, c.deleted_at IS NOT NULL AS was_deleted, c.normalise_errors AS stored_errors,
+               CASE WHEN c.record_id IS NULL THEN CASE WHEN i.gone THEN 'insert_deleted' ELSE 'insert' END
+                    WHEN c.raw_md5 = i.h AND c.delete_reason IS DISTINCT FROM 'absent from snapshot' THEN 'unchanged'
+                    WHEN i.gone AND c.deleted_at IS NULL THEN 'delete'
+                    ELSE 'update' END AS action
+          FROM inc i LEFT JOIN fuel.records c ON c.record_id = i.record_id
+    ), todo AS MATERIALIZED (
+        SELECT p.record_id, p.record, coalesce(fuel.raw_car(p.record), '') AS car,
+               coalesce(fuel.raw_fuel_type(p.record), '') AS ft, coalesce(fuel.raw_department(p.record), '') AS dep
+          FROM planned p WHERE with_errors AND p.action <> 'unchanged'
+    ), plates AS (SELECT v, fuel.norm_plate(nullif(v, '')) AS c FROM (SELECT DISTINCT car AS v FROM todo) d),
+    types AS (SELECT v, fuel.canon_fuel_type(nullif(v, '')) AS c FROM (SELECT DISTINCT ft AS v FROM todo) d),
+    depts AS (SELECT v, fuel.canon_department(nullif(v, '')) AS c FROM (SELECT DISTINCT dep AS v FROM todo) d),
+    checked AS (
+        SELECT t.record_id, (fuel.normalise_with(t.record, pl.c, ty.c, de.c)).errors AS errors
+          FROM todo t
+          JOIN plates pl ON pl.v = t.car
+          JOIN types ty ON ty.v = t.ft
+          JOIN depts de ON de.v = t.dep
     )
-    SELECT i.record_id,
-           CASE WHEN c.record_id IS NULL THEN CASE WHEN i.gone THEN 'insert_deleted' ELSE 'insert' END
-                WHEN c.raw_md5 = i.h AND c.delete_reason IS DISTINCT FROM 'absent from snapshot' THEN 'unchanged'
-                WHEN i.gone AND c.deleted_at IS NULL THEN 'delete'
-                ELSE 'update' END,
-           (fuel.normalise(i.record)).errors
-      FROM inc i LEFT JOIN cur c ON c.record_id = i.record_id
+    SELECT p.record_id, p.action,
+           -- a deleted record is not a reject: nothing reads it
+           CASE WHEN p.action = 'unchanged' THEN CASE WHEN p.was_deleted THEN '{}' ELSE p.stored_errors END
+                WHEN p.gone THEN '{}' ELSE ch.errors END
+      FROM planned p LEFT JOIN checked ch ON ch.record_id = p.record_id
     UNION ALL
     -- A full snapshot that no longer lists a live record removes it.
     SELECT c.record_id, 'vanish', '{}'::text[]
-      FROM cur c
+      FROM fuel.records c
      WHERE snapshot AND c.deleted_at IS NULL
-       AND NOT EXISTS (SELECT 1 FROM jsonb_to_recordset(records) AS x(record_id text) WHERE x.record_id = c.record_id)
+       AND NOT EXISTS (SELECT 1 FROM inc WHERE inc.record_id = c.record_id)
 $$;
 
 
 --
--- Name: FUNCTION plan(records jsonb, snapshot boolean); Type: COMMENT; Schema: fuel; Owner: -
+-- Name: FUNCTION plan(records jsonb, snapshot boolean, with_errors boolean); Type: COMMENT; Schema: fuel; Owner: -
 --
 
-COMMENT ON FUNCTION fuel.plan(records jsonb, snapshot boolean) IS 'Per record of a feed batch ([{record_id, record}]): insert | insert_deleted | update | delete | unchanged, with its normalisation errors; for a snapshot also vanish (live records it no longer lists).';
+COMMENT ON FUNCTION fuel.plan(records jsonb, snapshot boolean, with_errors boolean) IS 'Per record of a feed batch ([{record_id, record}]): insert | insert_deleted | update | delete | unchanged, with its normalisation errors (stored ones for unchanged records; for the others only when with_errors); for a snapshot also vanish (live records it no longer lists).';
+
+
+--
+-- Name: raw_car(jsonb); Type: FUNCTION; Schema: fuel; Owner: -
+--
+
+CREATE FUNCTION fuel.raw_car(raw jsonb) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT fuel.field(raw, 'car', 'plate', 'vehicle', 'vehicle_number', 'reg_no', 'registration')
+$$;
+
+
+--
+-- Name: raw_department(jsonb); Type: FUNCTION; Schema: fuel; Owner: -
+--
+
+CREATE FUNCTION fuel.raw_department(raw jsonb) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT fuel.field(raw, 'department', 'dept', 'division', 'cost_centre')
+$$;
+
+
+--
+-- Name: raw_fuel_type(jsonb); Type: FUNCTION; Schema: fuel; Owner: -
+--
+
+CREATE FUNCTION fuel.raw_fuel_type(raw jsonb) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT fuel.field(raw, 'fuel_type', 'fuel', 'type', 'product')
+$$;
 
 
 --
@@ -883,7 +969,7 @@ CREATE FUNCTION serve.check_filters(filters jsonb) RETURNS jsonb
     LANGUAGE plpgsql IMMUTABLE
     AS $_$
 DECLARE
-    known text[] := ARRAY['cost_centres', 'cities', 'vehicles', 'accounts', 'states', 'from', 'to', 'zoom', 'period_days'];
+    known text[] := ARRAY['cost_centres', 'cities', 'vehicles', 'accounts', 'states', 'departments', 'from', 'to', 'zoom', 'period_days'];
     k text;
 BEGIN
     IF filters IS NULL OR filters = 'null'::jsonb THEN
@@ -898,7 +984,7 @@ BEGIN
             RAISE EXCEPTION 'unknown filter "%"; the filters are: %', k, array_to_string(known, ', ')
                   USING ERRCODE = '22023';
         END IF;
-        IF k IN ('cost_centres', 'cities', 'vehicles', 'accounts', 'states')
+        IF k IN ('cost_centres', 'cities', 'vehicles', 'accounts', 'states', 'departments')
            AND jsonb_typeof(filters -> k) NOT IN ('array', 'string', 'null') THEN
             RAISE EXCEPTION 'filter "%" must be a list of strings, e.g. {"%": ["A", "B"]}', k, k
                   USING ERRCODE = '22023';
@@ -1201,7 +1287,10 @@ CREATE FUNCTION serve.fn_filters(filters jsonb) RETURNS jsonb
         'cities', (SELECT coalesce(jsonb_agg(jsonb_build_object('city', city, 'country_code', country_code) ORDER BY city), '[]')
                      FROM domain.assigned_cities),
         'accounts', (SELECT coalesce(jsonb_agg(account ORDER BY account), '[]') FROM domain.accounts),
-        'departments', (SELECT coalesce(jsonb_agg(DISTINCT d.cost_centre), '[]') FROM domain.drivers d WHERE d.cost_centre IS NOT NULL),
+        -- the fuel log's departments (canonical names) and the drivers' cost centres
+        'departments', (SELECT coalesce(jsonb_agg(DISTINCT d ORDER BY d), '[]')
+                          FROM (SELECT department AS d FROM fuel.records WHERE deleted_at IS NULL AND department IS NOT NULL
+                                UNION SELECT cost_centre FROM domain.drivers WHERE cost_centre IS NOT NULL) x),
         'vehicles', (SELECT coalesce(jsonb_agg(jsonb_build_object('vehicle_number', vehicle_number, 'plate_key', plate_key,
                                                                 'cost_centre', cost_centre, 'city', assigned_city) ORDER BY vehicle_number), '[]')
                        FROM domain.vehicles,
@@ -1273,6 +1362,115 @@ CREATE FUNCTION serve.fn_fleet_today(filters jsonb) RETURNS jsonb
                                       'driving_s', coalesce(sum(driving_s), 0)),
         'rows', coalesce(jsonb_agg(j ORDER BY km DESC, j ->> 'vehicle_number'), '[]'::jsonb))
       FROM rows
+$$;
+
+
+--
+-- Name: fn_fuel_efficiency(jsonb); Type: FUNCTION; Schema: serve; Owner: -
+--
+
+CREATE FUNCTION serve.fn_fuel_efficiency(filters jsonb) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET jit TO 'off'
+    AS $$
+    SELECT jsonb_build_object('rows', coalesce(jsonb_agg(jsonb_build_object(
+               'record_id', e.record_id, 'vehicle_number', e.vehicle_number, 'department', e.department,
+               'filled_local', e.filled_local, 'previous_record_id', e.prev_record_id,
+               'previous_local', serve.local_time(e.prev_filled_at), 'litres', e.litres, 'amount_kes', e.amount_kes,
+               'odometer_km', e.odometer_km, 'odometer_km_delta', e.odometer_km_delta, 'gps_km', e.gps_km,
+               'km_per_l', e.km_per_l, 'l_per_100km', e.l_per_100km, 'kes_per_km', e.kes_per_km,
+               'gps_km_per_l', e.gps_km_per_l, 'outliers', to_jsonb(e.outliers))
+               ORDER BY e.vehicle_number, e.filled_at), '[]'))
+      FROM fuel.v_efficiency e JOIN serve.fuel_fills(filters) f USING (record_id)
+$$;
+
+
+--
+-- Name: fn_fuel_fills(jsonb); Type: FUNCTION; Schema: serve; Owner: -
+--
+
+CREATE FUNCTION serve.fn_fuel_fills(filters jsonb) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET jit TO 'off'
+    AS $$
+    WITH f AS MATERIALIZED (SELECT * FROM serve.fuel_fills(filters)),
+    e AS MATERIALIZED (SELECT e.* FROM fuel.v_efficiency e JOIN f USING (record_id)),
+    veh AS (
+        SELECT f.vehicle_number, min(f.department) AS department, count(*) AS fills, sum(f.litres) AS litres,
+               sum(f.amount_kes) AS spend, sum(e.odometer_km_delta) FILTER (WHERE e.km_per_l IS NOT NULL) AS km,
+               sum(e.litres) FILTER (WHERE e.km_per_l IS NOT NULL) AS eff_litres,
+               sum(e.amount_kes) FILTER (WHERE e.km_per_l IS NOT NULL) AS eff_kes,
+               sum(e.gps_km) AS gps_km, count(*) FILTER (WHERE e.outliers <> '{}') AS outliers
+          FROM f LEFT JOIN e USING (record_id)
+         GROUP BY f.vehicle_number)
+    SELECT jsonb_build_object(
+        'totals', (SELECT jsonb_build_object(
+                       'fills', count(*), 'vehicles', count(DISTINCT vehicle_number),
+                       'litres', coalesce(round(sum(litres), 1), 0), 'spend_kes', coalesce(round(sum(amount_kes)), 0),
+                       'avg_kes_per_litre', round(sum(amount_kes) / nullif(sum(litres) FILTER (WHERE amount_kes IS NOT NULL), 0), 2),
+                       'km_per_l', (SELECT round(sum(km) / nullif(sum(eff_litres), 0), 2) FROM veh),
+                       'unmatched_fills', count(*) FILTER (WHERE vehicle_id IS NULL),
+                       'from_local', (SELECT serve.local_time(min(filled_at)) FROM f),
+                       'to_local', (SELECT serve.local_time(max(filled_at)) FROM f))
+                     FROM f),
+        'rows', (SELECT coalesce(jsonb_agg(serve.fuel_row(f) || jsonb_build_object('km_per_l', e.km_per_l, 'outliers', coalesce(to_jsonb(e.outliers), '[]'))
+                                           ORDER BY f.filled_at DESC, f.record_id), '[]')
+                   FROM f LEFT JOIN e USING (record_id)),
+        'by_department', (SELECT coalesce(jsonb_agg(jsonb_build_object('department', coalesce(department, 'Unknown'), 'fills', n,
+                                                                       'litres', round(l, 1), 'spend_kes', round(s)) ORDER BY s DESC NULLS LAST), '[]')
+                            FROM (SELECT department, count(*) AS n, sum(litres) AS l, sum(amount_kes) AS s FROM f GROUP BY department) d),
+        'by_vehicle', (SELECT coalesce(jsonb_agg(jsonb_build_object('vehicle_number', vehicle_number, 'department', department,
+                                   'fills', fills, 'litres', round(litres, 1), 'spend_kes', round(spend),
+                                   'km', round(km, 1), 'gps_km', round(gps_km, 1),
+                                   'km_per_l', round(km / nullif(eff_litres, 0), 2),
+                                   'l_per_100km', round(eff_litres * 100 / nullif(km, 0), 2),
+                                   'kes_per_km', round(eff_kes / nullif(km, 0), 2), 'outliers', outliers)
+                                   ORDER BY spend DESC NULLS LAST, vehicle_number), '[]') FROM veh),
+        'trend', (SELECT coalesce(jsonb_agg(jsonb_build_object('day', day, 'fills', n, 'litres', round(l, 1), 'spend_kes', round(s)) ORDER BY day), '[]')
+                    FROM (SELECT day, count(*) AS n, sum(litres) AS l, sum(amount_kes) AS s FROM f GROUP BY day) t))
+$$;
+
+
+--
+-- Name: fn_fuel_flagged(jsonb); Type: FUNCTION; Schema: serve; Owner: -
+--
+
+CREATE FUNCTION serve.fn_fuel_flagged(filters jsonb) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET jit TO 'off'
+    AS $$
+    WITH f AS MATERIALIZED (SELECT * FROM serve.fuel_fills(filters)),
+    r AS (SELECT r.*, e.outliers FROM fuel.v_reconciliation r JOIN f USING (record_id)
+            LEFT JOIN fuel.v_efficiency e USING (record_id))
+    SELECT jsonb_build_object(
+        'summary', jsonb_build_object('fills', (SELECT count(*) FROM r),
+                                      'verified', (SELECT count(*) FROM r WHERE verified),
+                                      'flagged', (SELECT count(*) FROM r WHERE reasons <> '{}' OR coalesce(outliers, '{}') <> '{}'),
+                                      'unreadable', (SELECT count(*) FROM fuel.v_data_quality)),
+        'rows', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                     'record_id', record_id, 'vehicle_number', vehicle_number, 'department', department,
+                     'filled_local', filled_local, 'litres', litres, 'amount_kes', amount_kes, 'verified', verified,
+                     'station_name', station_name, 'station_distance_m', station_distance_m,
+                     'nearest_fix_offset_s', fix_offset_s, 'gps_km', gps_km, 'odometer_km_delta', odometer_km_delta,
+                     'reasons', to_jsonb(reasons || coalesce(outliers, '{}')))
+                     ORDER BY filled_at DESC, record_id), '[]')
+                   FROM r WHERE reasons <> '{}' OR coalesce(outliers, '{}') <> '{}'),
+        'unreadable', (SELECT coalesce(jsonb_agg(jsonb_build_object('record_id', record_id, 'reasons', to_jsonb(reasons),
+                                                                  'car', car, 'raw', raw) ORDER BY record_id), '[]')
+                         FROM (SELECT * FROM fuel.v_data_quality ORDER BY record_id LIMIT 500) q))
+$$;
+
+
+--
+-- Name: fn_fuel_recent(jsonb); Type: FUNCTION; Schema: serve; Owner: -
+--
+
+CREATE FUNCTION serve.fn_fuel_recent(filters jsonb) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET jit TO 'off'
+    AS $$
+    SELECT jsonb_build_object('rows', coalesce(jsonb_agg(serve.fuel_row(f) ORDER BY f.filled_at DESC, f.record_id), '[]'))
+      FROM (SELECT * FROM serve.fuel_fills(filters) ORDER BY filled_at DESC, record_id LIMIT 50) f
 $$;
 
 
@@ -1610,6 +1808,292 @@ $$;
 COMMENT ON FUNCTION serve.local_time(ts timestamp with time zone) IS 'A timestamp as the pages print it: EAT, "2026-11-24 14:05:09".';
 
 
+SET default_tablespace = '';
+
+SET default_table_access_method = heap;
+
+--
+-- Name: device_assignments; Type: TABLE; Schema: domain; Owner: -
+--
+
+CREATE TABLE domain.device_assignments (
+    imei text NOT NULL,
+    vehicle_id bigint NOT NULL,
+    during tstzrange DEFAULT tstzrange(now(), NULL::timestamp with time zone) NOT NULL,
+    assigned_by text
+);
+
+
+--
+-- Name: TABLE device_assignments; Type: COMMENT; Schema: domain; Owner: -
+--
+
+COMMENT ON TABLE domain.device_assignments IS 'Which vehicle a device is fitted to, over time. A device is on one vehicle at a time; a vehicle may carry several devices.';
+
+
+--
+-- Name: devices; Type: TABLE; Schema: domain; Owner: -
+--
+
+CREATE TABLE domain.devices (
+    imei text NOT NULL,
+    account text NOT NULL,
+    model text,
+    sim text,
+    lifecycle text DEFAULT 'provisioned'::text NOT NULL,
+    lifecycle_changed_at timestamp with time zone DEFAULT now() NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT devices_imei_check CHECK ((imei ~ '^[0-9A-Za-z]{6,20}$'::text)),
+    CONSTRAINT devices_lifecycle_check CHECK ((lifecycle = ANY (ARRAY['provisioned'::text, 'active'::text, 'suspended'::text, 'decommissioned'::text])))
+);
+
+
+--
+-- Name: TABLE devices; Type: COMMENT; Schema: domain; Owner: -
+--
+
+COMMENT ON TABLE domain.devices IS 'Trackers. lifecycle changes only by explicit admin transitions (audited in domain.device_lifecycle_events).';
+
+
+--
+-- Name: vehicles; Type: TABLE; Schema: domain; Owner: -
+--
+
+CREATE TABLE domain.vehicles (
+    vehicle_id bigint NOT NULL,
+    vehicle_number text NOT NULL,
+    plate_key text NOT NULL,
+    vehicle_name text,
+    make text,
+    model text,
+    vehicle_type text,
+    fuel_type text,
+    tank_litres numeric(7,1),
+    expected_l_per_100km numeric(5,2),
+    cost_centre text,
+    assigned_city text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT vehicles_expected_l_per_100km_check CHECK ((expected_l_per_100km > (0)::numeric)),
+    CONSTRAINT vehicles_tank_litres_check CHECK ((tank_litres > (0)::numeric))
+);
+
+
+--
+-- Name: TABLE vehicles; Type: COMMENT; Schema: domain; Owner: -
+--
+
+COMMENT ON TABLE domain.vehicles IS 'Vehicles, identified by plate. plate_key is the normalised plate (serve.normalize_plate) used for every join.';
+
+
+--
+-- Name: COLUMN vehicles.vehicle_number; Type: COMMENT; Schema: domain; Owner: -
+--
+
+COMMENT ON COLUMN domain.vehicles.vehicle_number IS 'The plate as written by the fleet (e.g. "KCA 542Q").';
+
+
+--
+-- Name: records; Type: TABLE; Schema: fuel; Owner: -
+--
+
+CREATE TABLE fuel.records (
+    record_id text NOT NULL,
+    raw jsonb NOT NULL,
+    raw_id bigint,
+    source_created_at timestamp with time zone,
+    source_updated_at timestamp with time zone,
+    deleted_at timestamp with time zone,
+    car text,
+    plate_key text,
+    litres numeric(10,2),
+    amount_kes numeric(12,2),
+    odometer_km numeric(10,1),
+    fuel_type text,
+    driver text,
+    department text,
+    filled_at timestamp with time zone,
+    normalise_errors text[] DEFAULT '{}'::text[] NOT NULL,
+    imported_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    full_tank boolean DEFAULT true NOT NULL,
+    missed_before boolean DEFAULT false NOT NULL,
+    station text,
+    reported_lat double precision,
+    reported_lng double precision,
+    delete_reason text,
+    raw_md5 text
+);
+
+
+--
+-- Name: TABLE records; Type: COMMENT; Schema: fuel; Owner: -
+--
+
+COMMENT ON TABLE fuel.records IS 'One row per fill from the WhatsApp feed: the raw record verbatim plus normalised columns derived in one place; soft-deleted rows keep deleted_at.';
+
+
+--
+-- Name: COLUMN records.normalise_errors; Type: COMMENT; Schema: fuel; Owner: -
+--
+
+COMMENT ON COLUMN fuel.records.normalise_errors IS 'Why a field could not be normalised; non-empty rows are listed in the data-quality view, never dropped.';
+
+
+--
+-- Name: COLUMN records.full_tank; Type: COMMENT; Schema: fuel; Owner: -
+--
+
+COMMENT ON COLUMN fuel.records.full_tank IS 'False when the record says the tank was not filled up (a partial fill folds into the next full one).';
+
+
+--
+-- Name: COLUMN records.missed_before; Type: COMMENT; Schema: fuel; Owner: -
+--
+
+COMMENT ON COLUMN fuel.records.missed_before IS 'The record says a fill before it went unrecorded: the efficiency chain restarts here.';
+
+
+--
+-- Name: COLUMN records.delete_reason; Type: COMMENT; Schema: fuel; Owner: -
+--
+
+COMMENT ON COLUMN fuel.records.delete_reason IS '"deleted in the feed" (the source soft-deleted it) or "absent from snapshot" (a full snapshot no longer lists it).';
+
+
+--
+-- Name: COLUMN records.raw_md5; Type: COMMENT; Schema: fuel; Owner: -
+--
+
+COMMENT ON COLUMN fuel.records.raw_md5 IS 'md5 of raw::text: how an import tells an edited record from an unchanged one.';
+
+
+--
+-- Name: live_positions; Type: TABLE; Schema: state; Owner: -
+--
+
+CREATE TABLE state.live_positions (
+    imei text NOT NULL,
+    fix_time timestamp with time zone NOT NULL,
+    received_at timestamp with time zone NOT NULL,
+    lat double precision NOT NULL,
+    lng double precision NOT NULL,
+    geom public.geometry(Point,4326) GENERATED ALWAYS AS (public.st_setsrid(public.st_makepoint(lng, lat), 4326)) STORED,
+    speed_kmh real,
+    heading smallint,
+    acc_on boolean,
+    pos_type text,
+    satellites smallint,
+    odometer_m bigint,
+    source text NOT NULL,
+    raw_id bigint NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT live_positions_check CHECK ((NOT ((lat = (0)::double precision) AND (lng = (0)::double precision)))),
+    CONSTRAINT live_positions_lat_check CHECK (((lat >= ('-90'::integer)::double precision) AND (lat <= (90)::double precision))),
+    CONSTRAINT live_positions_lng_check CHECK (((lng >= ('-180'::integer)::double precision) AND (lng <= (180)::double precision)))
+);
+
+
+--
+-- Name: TABLE live_positions; Type: COMMENT; Schema: state; Owner: -
+--
+
+COMMENT ON TABLE state.live_positions IS 'Latest fix per device. Monotonic: only a newer fix_time replaces a row. Writer: the positions projector.';
+
+
+--
+-- Name: v_fills; Type: VIEW; Schema: fuel; Owner: -
+--
+
+CREATE VIEW fuel.v_fills AS
+ SELECT r.record_id,
+    r.filled_at,
+    serve.local_time(r.filled_at) AS filled_local,
+    serve.local_day(r.filled_at) AS day,
+    r.car,
+    r.plate_key,
+    v.vehicle_id,
+    COALESCE(v.vehicle_number, r.car) AS vehicle_number,
+    dev.imei,
+    v.cost_centre,
+    v.assigned_city AS city,
+    r.department,
+    r.driver,
+    r.fuel_type,
+    r.litres,
+    r.amount_kes,
+        CASE
+            WHEN (r.litres > (0)::numeric) THEN round((r.amount_kes / r.litres), 2)
+            ELSE NULL::numeric
+        END AS kes_per_litre,
+    r.odometer_km,
+    r.full_tank,
+    r.missed_before,
+    r.station,
+    r.reported_lat,
+    r.reported_lng,
+    v.tank_litres,
+    v.expected_l_per_100km
+   FROM ((fuel.records r
+     LEFT JOIN domain.vehicles v ON ((v.plate_key = r.plate_key)))
+     LEFT JOIN LATERAL ( SELECT a.imei
+           FROM ((domain.device_assignments a
+             JOIN domain.devices d ON ((d.imei = a.imei)))
+             LEFT JOIN state.live_positions l ON ((l.imei = a.imei)))
+          WHERE ((a.vehicle_id = v.vehicle_id) AND (d.lifecycle <> 'decommissioned'::text))
+          ORDER BY (a.during @> r.filled_at) DESC, (d.lifecycle = 'suspended'::text), l.fix_time DESC NULLS LAST, a.imei
+         LIMIT 1) dev ON (true))
+  WHERE ((r.deleted_at IS NULL) AND (r.normalise_errors = '{}'::text[]));
+
+
+--
+-- Name: VIEW v_fills; Type: COMMENT; Schema: fuel; Owner: -
+--
+
+COMMENT ON VIEW fuel.v_fills IS 'Live, readable fills joined to the fleet by normalised plate, one device per fill (the one fitted at the fill time).';
+
+
+--
+-- Name: fuel_fills(jsonb); Type: FUNCTION; Schema: serve; Owner: -
+--
+
+CREATE FUNCTION serve.fuel_fills(filters jsonb) RETURNS SETOF fuel.v_fills
+    LANGUAGE sql STABLE
+    AS $$
+    WITH f AS MATERIALIZED (
+        SELECT serve.filter_set(c) AS fs,
+               serve.filter_range(CASE WHEN c ? 'from' OR c ? 'period_days' THEN c ELSE c || '{"period_days": 90}' END, 3660) AS during,
+               (SELECT array_agg(fuel.canon_department(d)) FROM unnest(serve.filter_list(c, 'departments')) d) AS departments
+          FROM serve.check_filters(filters) c)
+    SELECT v.* FROM f, fuel.v_fills v
+     WHERE v.filled_at >= lower(f.during) AND v.filled_at < upper(f.during)
+       AND serve.matches(f.fs, v.cost_centre, v.city, v.plate_key, v.imei, NULL)
+       AND (f.departments IS NULL OR v.department = ANY (f.departments))
+$$;
+
+
+--
+-- Name: FUNCTION fuel_fills(filters jsonb); Type: COMMENT; Schema: serve; Owner: -
+--
+
+COMMENT ON FUNCTION serve.fuel_fills(filters jsonb) IS 'The fills a fuel endpoint covers: its period (default 90 days) and filters.';
+
+
+--
+-- Name: fuel_row(fuel.v_fills); Type: FUNCTION; Schema: serve; Owner: -
+--
+
+CREATE FUNCTION serve.fuel_row(f fuel.v_fills) RETURNS jsonb
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT jsonb_build_object('record_id', f.record_id, 'filled_local', f.filled_local, 'day', f.day,
+        'vehicle_number', f.vehicle_number, 'matched', f.vehicle_id IS NOT NULL, 'imei', f.imei,
+        'department', f.department, 'cost_centre', f.cost_centre, 'driver', f.driver, 'fuel_type', f.fuel_type,
+        'litres', f.litres, 'amount_kes', f.amount_kes, 'kes_per_litre', f.kes_per_litre,
+        'odometer_km', f.odometer_km, 'full_tank', f.full_tank, 'station', f.station)
+$$;
+
+
 --
 -- Name: local_tz(); Type: FUNCTION; Schema: serve; Owner: -
 --
@@ -1855,10 +2339,6 @@ $$;
 COMMENT ON FUNCTION state.merge_value(incoming_is_newer boolean, incoming anyelement, existing anyelement) IS 'The newer report''s value wins, but a null never erases a known value: merging reports in any order gives the same row.';
 
 
-SET default_tablespace = '';
-
-SET default_table_access_method = heap;
-
 --
 -- Name: accounts; Type: TABLE; Schema: auth; Owner: -
 --
@@ -2015,25 +2495,6 @@ COMMENT ON TABLE domain.cost_centres IS 'Cost centres (departments) vehicles are
 
 
 --
--- Name: device_assignments; Type: TABLE; Schema: domain; Owner: -
---
-
-CREATE TABLE domain.device_assignments (
-    imei text NOT NULL,
-    vehicle_id bigint NOT NULL,
-    during tstzrange DEFAULT tstzrange(now(), NULL::timestamp with time zone) NOT NULL,
-    assigned_by text
-);
-
-
---
--- Name: TABLE device_assignments; Type: COMMENT; Schema: domain; Owner: -
---
-
-COMMENT ON TABLE domain.device_assignments IS 'Which vehicle a device is fitted to, over time. A device is on one vehicle at a time; a vehicle may carry several devices.';
-
-
---
 -- Name: device_lifecycle_events; Type: TABLE; Schema: domain; Owner: -
 --
 
@@ -2068,30 +2529,6 @@ ALTER TABLE domain.device_lifecycle_events ALTER COLUMN id ADD GENERATED ALWAYS 
     NO MAXVALUE
     CACHE 1
 );
-
-
---
--- Name: devices; Type: TABLE; Schema: domain; Owner: -
---
-
-CREATE TABLE domain.devices (
-    imei text NOT NULL,
-    account text NOT NULL,
-    model text,
-    sim text,
-    lifecycle text DEFAULT 'provisioned'::text NOT NULL,
-    lifecycle_changed_at timestamp with time zone DEFAULT now() NOT NULL,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT devices_imei_check CHECK ((imei ~ '^[0-9A-Za-z]{6,20}$'::text)),
-    CONSTRAINT devices_lifecycle_check CHECK ((lifecycle = ANY (ARRAY['provisioned'::text, 'active'::text, 'suspended'::text, 'decommissioned'::text])))
-);
-
-
---
--- Name: TABLE devices; Type: COMMENT; Schema: domain; Owner: -
---
-
-COMMENT ON TABLE domain.devices IS 'Trackers. lifecycle changes only by explicit admin transitions (audited in domain.device_lifecycle_events).';
 
 
 --
@@ -2164,44 +2601,6 @@ CREATE TABLE domain.lifecycle_transitions (
 --
 
 COMMENT ON TABLE domain.lifecycle_transitions IS 'The legal device lifecycle transitions (ARCHITECTURE §1 rule 6). decommissioned is final.';
-
-
---
--- Name: vehicles; Type: TABLE; Schema: domain; Owner: -
---
-
-CREATE TABLE domain.vehicles (
-    vehicle_id bigint NOT NULL,
-    vehicle_number text NOT NULL,
-    plate_key text NOT NULL,
-    vehicle_name text,
-    make text,
-    model text,
-    vehicle_type text,
-    fuel_type text,
-    tank_litres numeric(7,1),
-    expected_l_per_100km numeric(5,2),
-    cost_centre text,
-    assigned_city text,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT vehicles_expected_l_per_100km_check CHECK ((expected_l_per_100km > (0)::numeric)),
-    CONSTRAINT vehicles_tank_litres_check CHECK ((tank_litres > (0)::numeric))
-);
-
-
---
--- Name: TABLE vehicles; Type: COMMENT; Schema: domain; Owner: -
---
-
-COMMENT ON TABLE domain.vehicles IS 'Vehicles, identified by plate. plate_key is the normalised plate (serve.normalize_plate) used for every join.';
-
-
---
--- Name: COLUMN vehicles.vehicle_number; Type: COMMENT; Schema: domain; Owner: -
---
-
-COMMENT ON COLUMN domain.vehicles.vehicle_number IS 'The plate as written by the fleet (e.g. "KCA 542Q").';
 
 
 --
@@ -2523,81 +2922,6 @@ COMMENT ON TABLE fuel.mappings IS 'Operator-extensible spellings: raw value (nor
 
 
 --
--- Name: records; Type: TABLE; Schema: fuel; Owner: -
---
-
-CREATE TABLE fuel.records (
-    record_id text NOT NULL,
-    raw jsonb NOT NULL,
-    raw_id bigint,
-    source_created_at timestamp with time zone,
-    source_updated_at timestamp with time zone,
-    deleted_at timestamp with time zone,
-    car text,
-    plate_key text,
-    litres numeric(10,2),
-    amount_kes numeric(12,2),
-    odometer_km numeric(10,1),
-    fuel_type text,
-    driver text,
-    department text,
-    filled_at timestamp with time zone,
-    normalise_errors text[] DEFAULT '{}'::text[] NOT NULL,
-    imported_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    full_tank boolean DEFAULT true NOT NULL,
-    missed_before boolean DEFAULT false NOT NULL,
-    station text,
-    reported_lat double precision,
-    reported_lng double precision,
-    delete_reason text,
-    raw_md5 text
-);
-
-
---
--- Name: TABLE records; Type: COMMENT; Schema: fuel; Owner: -
---
-
-COMMENT ON TABLE fuel.records IS 'One row per fill from the WhatsApp feed: the raw record verbatim plus normalised columns derived in one place; soft-deleted rows keep deleted_at.';
-
-
---
--- Name: COLUMN records.normalise_errors; Type: COMMENT; Schema: fuel; Owner: -
---
-
-COMMENT ON COLUMN fuel.records.normalise_errors IS 'Why a field could not be normalised; non-empty rows are listed in the data-quality view, never dropped.';
-
-
---
--- Name: COLUMN records.full_tank; Type: COMMENT; Schema: fuel; Owner: -
---
-
-COMMENT ON COLUMN fuel.records.full_tank IS 'False when the record says the tank was not filled up (a partial fill folds into the next full one).';
-
-
---
--- Name: COLUMN records.missed_before; Type: COMMENT; Schema: fuel; Owner: -
---
-
-COMMENT ON COLUMN fuel.records.missed_before IS 'The record says a fill before it went unrecorded: the efficiency chain restarts here.';
-
-
---
--- Name: COLUMN records.delete_reason; Type: COMMENT; Schema: fuel; Owner: -
---
-
-COMMENT ON COLUMN fuel.records.delete_reason IS '"deleted in the feed" (the source soft-deleted it) or "absent from snapshot" (a full snapshot no longer lists it).';
-
-
---
--- Name: COLUMN records.raw_md5; Type: COMMENT; Schema: fuel; Owner: -
---
-
-COMMENT ON COLUMN fuel.records.raw_md5 IS 'md5 of raw::text: how an import tells an edited record from an unchanged one.';
-
-
---
 -- Name: v_data_quality; Type: VIEW; Schema: fuel; Owner: -
 --
 
@@ -2618,91 +2942,6 @@ CREATE VIEW fuel.v_data_quality AS
 --
 
 COMMENT ON VIEW fuel.v_data_quality IS 'Fuel records kept but not usable, with why (the fix is in the feed or in fuel.mappings).';
-
-
---
--- Name: live_positions; Type: TABLE; Schema: state; Owner: -
---
-
-CREATE TABLE state.live_positions (
-    imei text NOT NULL,
-    fix_time timestamp with time zone NOT NULL,
-    received_at timestamp with time zone NOT NULL,
-    lat double precision NOT NULL,
-    lng double precision NOT NULL,
-    geom public.geometry(Point,4326) GENERATED ALWAYS AS (public.st_setsrid(public.st_makepoint(lng, lat), 4326)) STORED,
-    speed_kmh real,
-    heading smallint,
-    acc_on boolean,
-    pos_type text,
-    satellites smallint,
-    odometer_m bigint,
-    source text NOT NULL,
-    raw_id bigint NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT live_positions_check CHECK ((NOT ((lat = (0)::double precision) AND (lng = (0)::double precision)))),
-    CONSTRAINT live_positions_lat_check CHECK (((lat >= ('-90'::integer)::double precision) AND (lat <= (90)::double precision))),
-    CONSTRAINT live_positions_lng_check CHECK (((lng >= ('-180'::integer)::double precision) AND (lng <= (180)::double precision)))
-);
-
-
---
--- Name: TABLE live_positions; Type: COMMENT; Schema: state; Owner: -
---
-
-COMMENT ON TABLE state.live_positions IS 'Latest fix per device. Monotonic: only a newer fix_time replaces a row. Writer: the positions projector.';
-
-
---
--- Name: v_fills; Type: VIEW; Schema: fuel; Owner: -
---
-
-CREATE VIEW fuel.v_fills AS
- SELECT r.record_id,
-    r.filled_at,
-    serve.local_time(r.filled_at) AS filled_local,
-    serve.local_day(r.filled_at) AS day,
-    r.car,
-    r.plate_key,
-    v.vehicle_id,
-    COALESCE(v.vehicle_number, r.car) AS vehicle_number,
-    dev.imei,
-    v.cost_centre,
-    v.assigned_city AS city,
-    r.department,
-    r.driver,
-    r.fuel_type,
-    r.litres,
-    r.amount_kes,
-        CASE
-            WHEN (r.litres > (0)::numeric) THEN round((r.amount_kes / r.litres), 2)
-            ELSE NULL::numeric
-        END AS kes_per_litre,
-    r.odometer_km,
-    r.full_tank,
-    r.missed_before,
-    r.station,
-    r.reported_lat,
-    r.reported_lng,
-    v.tank_litres,
-    v.expected_l_per_100km
-   FROM ((fuel.records r
-     LEFT JOIN domain.vehicles v ON ((v.plate_key = r.plate_key)))
-     LEFT JOIN LATERAL ( SELECT a.imei
-           FROM ((domain.device_assignments a
-             JOIN domain.devices d ON ((d.imei = a.imei)))
-             LEFT JOIN state.live_positions l ON ((l.imei = a.imei)))
-          WHERE ((a.vehicle_id = v.vehicle_id) AND (d.lifecycle <> 'decommissioned'::text))
-          ORDER BY (a.during @> r.filled_at) DESC, (d.lifecycle = 'suspended'::text), l.fix_time DESC NULLS LAST, a.imei
-         LIMIT 1) dev ON (true))
-  WHERE ((r.deleted_at IS NULL) AND (r.normalise_errors = '{}'::text[]));
-
-
---
--- Name: VIEW v_fills; Type: COMMENT; Schema: fuel; Owner: -
---
-
-COMMENT ON VIEW fuel.v_fills IS 'Live, readable fills joined to the fleet by normalised plate, one device per fill (the one fitted at the fill time).';
 
 
 --

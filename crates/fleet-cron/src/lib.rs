@@ -58,6 +58,8 @@ impl Job {
 pub struct Context {
     pub vendor: Option<Arc<polls::Vendor>>,
     pub alert_webhook: Option<String>,
+    /// The fuel feed's bucket, when configured: its snapshot is reconciled hourly.
+    pub fuel: Option<Arc<fleet_fuel::s3::Bucket>>,
 }
 
 /// Every job of the cron role. Polls and the contract check need a vendor account; without
@@ -83,6 +85,24 @@ pub fn jobs(ctx: &Context) -> Vec<Job> {
     if let Some(v) = &ctx.vendor {
         jobs.extend(polls::jobs(v.clone()));
         jobs.push(contract::job(v.clone(), ctx.alert_webhook.clone()));
+    }
+    if let Some(bucket) = &ctx.fuel {
+        // The full snapshot reconcile is idempotent and self-healing (edits, soft deletes,
+        // records dropped), so one hourly run, matching the feed's export cadence, is enough.
+        let bucket = bucket.clone();
+        jobs.push(Job::new(
+            "fuel_snapshot_import",
+            Duration::from_secs(3600),
+            move |pool| {
+                let bucket = bucket.clone();
+                async move {
+                    fleet_fuel::import::snapshot(&pool, &bucket, true, None)
+                        .await
+                        .map(|r| (r.counts.inserted + r.counts.updated + r.counts.deleted) as u64)
+                        .map_err(|e| e.to_string())
+                }
+            },
+        ));
     }
     jobs
 }

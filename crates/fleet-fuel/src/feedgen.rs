@@ -539,3 +539,41 @@ mod tests {
         assert_eq!(with_commas(8000.5), "8,000.50");
     }
 }
+
+/// What [`write_bucket_layout`] wrote.
+#[derive(Debug)]
+pub struct Written {
+    pub snapshot: std::path::PathBuf,
+    pub changes_dir: std::path::PathBuf,
+    pub records: usize,
+    pub change_files: usize,
+}
+
+/// Writes a generated feed as the bucket holds it: `<dir>/<prefix>/latest.json` (the snapshot at
+/// the end) and `<dir>/<prefix>/changes/<time>.json` for the last `change_hours` hours.
+pub fn write_bucket_layout(
+    dir: &std::path::Path,
+    prefix: &str,
+    cfg: &GenConfig,
+    change_hours: u64,
+) -> std::io::Result<Written> {
+    let feed = generate(cfg);
+    let root = dir.join(prefix);
+    let changes_dir = root.join("changes");
+    std::fs::create_dir_all(&changes_dir)?;
+    let snapshot = feed.snapshot(cfg.end);
+    let records = snapshot["records"].as_array().map_or(0, Vec::len);
+    let snapshot_path = root.join("latest.json");
+    std::fs::write(&snapshot_path, serde_json::to_vec(&snapshot)?)?;
+    let hours = i64::try_from(change_hours).unwrap_or(i64::MAX / 7200);
+    let files = feed.changes(cfg.end - Duration::hours(hours), cfg.end);
+    for (name, doc) in &files {
+        std::fs::write(changes_dir.join(name), serde_json::to_vec(doc)?)?;
+    }
+    Ok(Written {
+        snapshot: snapshot_path,
+        changes_dir,
+        records,
+        change_files: files.len(),
+    })
+}

@@ -249,16 +249,18 @@ async fn run_locked(
     for (key, feed) in feeds {
         let latest = fuel::latest_per_id(&feed.records);
         let batch = batch_json(&latest);
-        let plan: Vec<Planned> = sqlx::query_as(
-            "SELECT record_id, action, coalesce(errors, '{}') AS errors FROM fuel.plan($1::text::jsonb, $2)",
+        // A dry run checks every changed record; an apply lets the projector do it once and
+        // reads the verdicts back.
+        let mut plan: Vec<Planned> = sqlx::query_as(
+            "SELECT record_id, action, coalesce(errors, '{}') AS errors FROM fuel.plan($1::text::jsonb, $2, $3)",
         )
         .bind(&batch)
         .bind(mode == Mode::Snapshot)
+        .bind(!apply)
         .fetch_all(pool)
         .await?;
-        tally(&mut report, &plan);
         if apply {
-            let changed: std::collections::HashSet<&str> = plan
+            let changed: std::collections::HashSet<String> = plan
                 .iter()
                 .filter(|p| {
                     matches!(
@@ -266,7 +268,7 @@ async fn run_locked(
                         "insert" | "insert_deleted" | "update" | "delete"
                     )
                 })
-                .map(|p| p.record_id.as_str())
+                .map(|p| p.record_id.clone())
                 .collect();
             let vanished: Vec<&str> = plan
                 .iter()
@@ -275,7 +277,7 @@ async fn run_locked(
                 .collect();
             let to_write: Vec<&(String, &serde_json::value::RawValue)> = latest
                 .iter()
-                .filter(|(id, _)| changed.contains(id.as_str()))
+                .filter(|(id, _)| changed.contains(id))
                 .collect();
             let mut ids = Vec::new();
             for chunk in to_write.chunks(CHUNK) {
@@ -298,6 +300,18 @@ async fn run_locked(
                 ids.push(append(pool, fuel::KIND_VANISHED, key, run_id, body.as_bytes()).await?);
             }
             project(pool, &ids).await?;
+            let written: Vec<&str> = changed.iter().map(String::as_str).collect();
+            let verdicts: std::collections::HashMap<String, Vec<String>> = sqlx::query_as(
+                "SELECT record_id, normalise_errors FROM fuel.records WHERE record_id = ANY($1) AND deleted_at IS NULL",
+            )
+            .bind(&written)
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .collect();
+            for p in plan.iter_mut().filter(|p| changed.contains(&p.record_id)) {
+                p.errors = verdicts.get(&p.record_id).cloned().unwrap_or_default();
+            }
             if mode == Mode::Changes {
                 report.watermark = Some(key.clone());
                 sqlx::query("UPDATE fuel.import_runs SET watermark = $2 WHERE id = $1")
@@ -307,6 +321,7 @@ async fn run_locked(
                     .await?;
             }
         }
+        tally(&mut report, &plan);
         done = done.max(report.counts.records.min(total));
         if let Some(p) = progress {
             p(done, total);

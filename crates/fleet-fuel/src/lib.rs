@@ -10,6 +10,7 @@
 //! the read views (`fuel.v_fills`, `v_efficiency`, `v_reconciliation`, `v_data_quality`) and the
 //! `/api/analytics/fuel-*` endpoints read from there.
 
+pub mod bench;
 pub mod feedgen;
 pub mod import;
 pub mod s3;

@@ -342,6 +342,166 @@ async fn snapshots_and_changes_reconcile_idempotently_and_keep_what_they_cannot_
     assert!(kca[0].is_some());
 }
 
+/// `GET /api/analytics/fuel-*` answer from these functions (the gateway passes their text through).
+async fn fuel_view(pool: &PgPool, f: &str, filters: Value) -> Value {
+    let sql = format!("SELECT serve.{f}($1)");
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .bind(filters)
+        .fetch_one(pool)
+        .await
+        .unwrap_or_else(|e| panic!("{f}: {e}"))
+}
+
+#[tokio::test]
+async fn the_fuel_api_totals_filters_and_flags_fills() {
+    let db = TestDb::new().await;
+    let pool = &db.pool;
+    fleet(pool).await;
+    let feed = generated();
+    let mut snap = feed.snapshot(end());
+    // An odometer typed short on the newest full KBZ 001A fill: backwards, so flagged and left out.
+    let typo = snap["records"]
+        .as_array_mut()
+        .expect("records")
+        .iter_mut()
+        .rev()
+        .find(|r| {
+            r["car"]
+                .as_str()
+                .is_some_and(|c| c.to_uppercase().replace([' ', '-'], "") == "KBZ001A")
+                && r["deleted_at"].is_null()
+                && r.get("full_tank").is_none()
+                && !r["odometer"].is_null()
+        })
+        .expect("a KBZ 001A fill");
+    typo["odometer"] = json!("1,000 km");
+    let typo_id = typo["id"].to_string();
+    let doc = serde_json::to_vec(&snap).expect("json");
+    let r = import::run(
+        pool,
+        import::Mode::File,
+        vec![("latest.json".into(), doc)],
+        true,
+        None,
+    )
+    .await
+    .expect("import");
+    assert!(r.counts.inserted > 50);
+    // Everything, over ten years (the default is the last 90 days from now).
+    let all = fuel_view(pool, "fn_fuel_fills", json!({"period_days": 3660})).await;
+    let fills: i64 = count(pool, "SELECT count(*) FROM fuel.v_fills").await;
+    assert_eq!(all["totals"]["fills"], fills);
+    assert_eq!(all["rows"].as_array().expect("rows").len() as i64, fills);
+    assert_eq!(
+        all["totals"]["vehicles"].as_i64(),
+        Some(all["by_vehicle"].as_array().expect("v").len() as i64)
+    );
+    let dept_fills: i64 = all["by_department"]
+        .as_array()
+        .expect("d")
+        .iter()
+        .map(|d| d["fills"].as_i64().unwrap_or(0))
+        .sum();
+    assert_eq!(dept_fills, fills, "every fill in one department row");
+    let trend_litres: f64 = all["trend"]
+        .as_array()
+        .expect("t")
+        .iter()
+        .map(|d| d["litres"].as_f64().unwrap_or(0.0))
+        .sum();
+    let total_litres = all["totals"]["litres"].as_f64().expect("litres");
+    assert!(
+        (trend_litres - total_litres).abs() < 1.0,
+        "{trend_litres} vs {total_litres}"
+    );
+    let kpl = all["totals"]["km_per_l"]
+        .as_f64()
+        .expect("km/L from odometers");
+    assert!((2.0..20.0).contains(&kpl), "a plausible fleet km/L: {kpl}");
+    // A department in a spelling the feed uses; a plate in another spelling.
+    let dept = all["by_department"][0]["department"]
+        .as_str()
+        .expect("dept")
+        .to_string();
+    let messy = format!(" {} dept ", dept.to_lowercase());
+    let by_dept = fuel_view(
+        pool,
+        "fn_fuel_fills",
+        json!({"period_days": 3660, "departments": [messy]}),
+    )
+    .await;
+    assert_eq!(
+        by_dept["totals"]["fills"], all["by_department"][0]["fills"],
+        "{messy}"
+    );
+    let kca = fuel_view(
+        pool,
+        "fn_fuel_fills",
+        json!({"period_days": 3660, "vehicles": ["kca-542q"]}),
+    )
+    .await;
+    assert!(
+        kca["rows"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .all(|r| r["vehicle_number"] == "KCA 542Q")
+    );
+    assert!(kca["totals"]["fills"].as_i64().expect("n") > 0);
+    let recent = fuel_view(pool, "fn_fuel_recent", json!({"period_days": 3660})).await;
+    assert_eq!(
+        recent["rows"].as_array().expect("rows").len(),
+        50.min(fills as usize)
+    );
+    // Efficiency and flags: the generator's odometer typos and overfills are caught and kept out.
+    let eff = fuel_view(pool, "fn_fuel_efficiency", json!({"period_days": 3660})).await;
+    let rows = eff["rows"].as_array().expect("rows");
+    let flagged_typo = rows
+        .iter()
+        .find(|r| r["record_id"] == typo_id.as_str())
+        .expect("the typo's row");
+    assert!(
+        flagged_typo["outliers"]
+            .as_array()
+            .is_some_and(|o| o.iter().any(|x| x == "odometer went backwards")),
+        "{flagged_typo}"
+    );
+    assert!(
+        rows.iter()
+            .filter(|r| r["outliers"].as_array().is_some_and(|o| !o.is_empty()))
+            .all(|r| r["km_per_l"].is_null())
+    );
+    let flagged = fuel_view(pool, "fn_fuel_flagged", json!({"period_days": 3660})).await;
+    assert!(flagged["summary"]["flagged"].as_i64().expect("n") > 0);
+    assert_eq!(flagged["summary"]["unreadable"], r.counts.rejected as i64);
+    // With no GPS in this test, no fill is verified, and each says why.
+    assert_eq!(flagged["summary"]["verified"], 0);
+    assert!(
+        flagged["rows"][0]["reasons"]
+            .as_array()
+            .is_some_and(|r| !r.is_empty())
+    );
+    // The departments are filter values.
+    let filters = fuel_view(pool, "fn_filters", json!({})).await;
+    assert!(
+        filters["departments"]
+            .as_array()
+            .expect("d")
+            .iter()
+            .any(|d| d == dept.as_str()),
+        "{filters}"
+    );
+    // A bad filter says what is wrong.
+    let e = sqlx::query_scalar::<_, Value>("SELECT serve.fn_fuel_fills('{\"department\": \"x\"}')")
+        .fetch_one(pool)
+        .await
+        .expect_err("unknown filter");
+    assert!(
+        e.to_string().contains("unknown filter \"department\""),
+        "{e}"
+    );
+}
+
 #[tokio::test]
 async fn wrong_credentials_and_missing_objects_say_what_is_wrong() {
     let db = TestDb::new().await;

@@ -60,6 +60,16 @@ fn error_response(description: &str) -> utoipa::openapi::Response {
         .build()
 }
 
+fn shorthand(name: &str, description: &str) -> utoipa::openapi::path::Parameter {
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Query)
+        .required(Required::False)
+        .description(Some(description))
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .build()
+}
+
 /// The read views, from [`crate::views::VIEWS`].
 fn views_doc() -> OpenApi {
     let mut paths = PathsBuilder::new();
@@ -79,10 +89,13 @@ fn views_doc() -> OpenApi {
                     .parameter_in(ParameterIn::Query)
                     .required(Required::False)
                     .description(Some(
-                        "One JSON object: cost_centres, cities, vehicles (plates in any spelling or IMEIs), accounts, states (live view and current-state analytics), from/to (EAT days, inclusive, or timestamps), period_days, zoom (history). Unknown keys are a 400.",
+                        "One JSON object: cost_centres, cities, vehicles (plates in any spelling or IMEIs), accounts, states (live view and current-state analytics), departments (fuel), from/to (EAT days, inclusive, or timestamps), period_days, zoom (history). Unknown keys are a 400.",
                     ))
                     .schema(Some(ObjectBuilder::new().schema_type(Type::String))),
             )
+            .parameter(shorthand("period", "Shorthand for period_days: 90d or 90."))
+            .parameter(shorthand("department", "Shorthand for departments: comma-separated, any spelling."))
+            .parameter(shorthand("vehicle", "Shorthand for vehicles: comma-separated plates in any spelling."))
             .response(
                 "200",
                 ResponseBuilder::new()

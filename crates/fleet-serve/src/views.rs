@@ -84,6 +84,26 @@ pub const VIEWS: &[View] = &[
         sql: "SELECT serve.fn_filters($1)::text",
         summary: "The values each filter can take (cost centres with colours, cities, accounts, departments, states, and the vehicles the other filters leave).",
     },
+    View {
+        path: "/api/analytics/fuel-fills",
+        sql: "SELECT serve.fn_fuel_fills($1)::text",
+        summary: "Fuel fills over a period (default 90 days): totals (spend, litres, fills, KES/L, km/L), every fill with its efficiency, by department, by vehicle (km/L, L/100 km, KES/km) and the daily trend.",
+    },
+    View {
+        path: "/api/analytics/fuel-fills/recent",
+        sql: "SELECT serve.fn_fuel_recent($1)::text",
+        summary: "The 50 newest fuel fills.",
+    },
+    View {
+        path: "/api/analytics/fuel-efficiency",
+        sql: "SELECT serve.fn_fuel_efficiency($1)::text",
+        summary: "Efficiency between consecutive full fills per vehicle (odometer and GPS), with outliers flagged and left out of the figures.",
+    },
+    View {
+        path: "/api/analytics/fuel-flagged",
+        sql: "SELECT serve.fn_fuel_flagged($1)::text",
+        summary: "Fills checked against telematics (where the vehicle stood at the fill time, nearest fuel station, GPS km vs odometer, litres vs expected) with the reasons they are suspicious, and the feed records that could not be read.",
+    },
 ];
 
 /// The query string every view takes.
@@ -91,6 +111,12 @@ pub const VIEWS: &[View] = &[
 pub struct ViewQuery {
     /// The filters object as JSON.
     pub filters: Option<String>,
+    /// Shorthand for `period_days`: `90d` or `90`.
+    pub period: Option<String>,
+    /// Shorthand for `departments`: one or several, comma-separated.
+    pub department: Option<String>,
+    /// Shorthand for `vehicles`: one or several plates, comma-separated.
+    pub vehicle: Option<String>,
 }
 
 /// Every view's `GET` route (to be put behind the auth guard by the caller).
@@ -110,16 +136,42 @@ pub fn router(pool: PgPool) -> Router {
     r.with_state(pool)
 }
 
-/// Parses `?filters=`: absent or empty is `{}`.
+/// Parses `?filters=` (absent or empty is `{}`) and merges the shorthands `period`,
+/// `department` and `vehicle` into it.
 pub fn filters_of(q: &ViewQuery) -> Result<serde_json::Value, String> {
-    match q.filters.as_deref().map(str::trim) {
-        None | Some("") => Ok(serde_json::json!({})),
+    let mut filters = match q.filters.as_deref().map(str::trim) {
+        None | Some("") => serde_json::json!({}),
         Some(s) => serde_json::from_str(s).map_err(|e| {
             format!(
                 "filters must be a JSON object, e.g. filters={{\"cost_centres\":[\"OPS\"]}} ({e})"
             )
-        }),
+        })?,
+    };
+    let Some(obj) = filters.as_object_mut() else {
+        return Ok(filters);
+    };
+    if let Some(p) = q.period.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        let days: u32 = p
+            .strip_suffix('d')
+            .unwrap_or(p)
+            .parse()
+            .map_err(|_| format!("period must be a number of days such as 90d, not {p:?}"))?;
+        obj.insert("period_days".into(), days.into());
     }
+    let list = |v: &str| -> serde_json::Value {
+        v.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| serde_json::Value::String(s.to_string()))
+            .collect()
+    };
+    if let Some(d) = q.department.as_deref() {
+        obj.insert("departments".into(), list(d));
+    }
+    if let Some(v) = q.vehicle.as_deref() {
+        obj.insert("vehicles".into(), list(v));
+    }
+    Ok(filters)
 }
 
 async fn answer(pool: &PgPool, sql: &'static str, q: ViewQuery) -> Response {

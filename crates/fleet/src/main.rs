@@ -115,7 +115,12 @@ enum Command {
         #[command(subcommand)]
         action: UsersAction,
     },
-    /// Import a registry file as events (dry run by default: reports what would change).
+    /// Fuel feed tools.
+    Fuel {
+        #[command(subcommand)]
+        action: FuelAction,
+    },
+    /// Import a registry file or the fuel feed as events (dry run by default: reports what would change).
     Import {
         #[command(subcommand)]
         what: ImportWhat,
@@ -161,6 +166,35 @@ enum UsersAction {
 }
 
 #[derive(Subcommand)]
+enum FuelAction {
+    /// Write a realistic, messy fuel feed (seeded) in the bucket's layout:
+    /// DIR/<prefix>/latest.json and DIR/<prefix>/changes/<time>.json.
+    #[command(
+        after_help = "Examples:\n  fleet fuel generate --out /tmp/feed --vehicles 160 --days 30\n  fleet fuel generate --out /tmp/feed --from-registry   # the plates of this platform's fleet"
+    )]
+    Generate {
+        /// Folder to write into (created if missing).
+        #[arg(long, value_name = "DIR")]
+        out: std::path::PathBuf,
+        /// Vehicles with invented plates (ignored with --from-registry).
+        #[arg(long, default_value_t = 160, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+        vehicles: u64,
+        /// Use the plates of the vehicles in this platform's registry.
+        #[arg(long)]
+        from_registry: bool,
+        /// Days of history, ending now.
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3650))]
+        days: u64,
+        /// Hours at the end written as change files rather than only in the snapshot.
+        #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(u64).range(0..=8760))]
+        change_hours: u64,
+        /// The seed (same seed, same feed).
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
+}
+
+#[derive(Subcommand)]
 enum ImportWhat {
     /// The device/driver registry: a CSV with a header naming the columns (imei required;
     /// account, plate, vehicle name, make, vehicle model, model, sim, driver, phone,
@@ -177,6 +211,30 @@ enum ImportWhat {
         /// The vendor account of rows that do not name one.
         #[arg(long, value_name = "ACCOUNT")]
         account: Option<String>,
+    },
+    /// Fuel fills from the WhatsApp feed: the bucket's snapshot (full reconcile: edits, soft
+    /// deletes and records it no longer lists), its hourly change files since the stored
+    /// watermark, or a local file.
+    #[command(
+        group(clap::ArgGroup::new("from").required(true).args(["snapshot", "changes", "file"])),
+        after_help = "Examples:\n  fleet import fuel --snapshot                  # what would change\n  fleet import fuel --snapshot --apply\n  fleet import fuel --changes --apply\n  fleet import fuel --file latest.json --apply\n\nThe bucket is FLEET_FUEL_S3_ENDPOINT, _BUCKET, _PREFIX, _REGION, _ACCESS_KEY, _SECRET_KEY (see .env.example)."
+    )]
+    Fuel {
+        /// The bucket's `<prefix>/latest.json`.
+        #[arg(long)]
+        snapshot: bool,
+        /// The bucket's `<prefix>/changes/*.json` after the watermark.
+        #[arg(long)]
+        changes: bool,
+        /// A feed document on disk (`{metadata, records}` or a JSON array of records).
+        #[arg(long, value_name = "PATH")]
+        file: Option<std::path::PathBuf>,
+        /// Write: append the changes to the event log and project them.
+        #[arg(long)]
+        apply: bool,
+        /// Print every rejected record with its reasons (default: the first 20).
+        #[arg(long)]
+        all_rejects: bool,
     },
 }
 
@@ -209,6 +267,12 @@ enum BenchWhat {
         /// Live-view requests measured (history: a quarter as many, at least 10).
         #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(10..=10000))]
         requests: u64,
+    },
+    /// A fuel snapshot reconcile: a generated messy feed, first load, re-run, and a run with edits.
+    Fuel {
+        /// Records in the snapshot.
+        #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(100..=2_000_000))]
+        records: u64,
     },
     /// One full vendor poll cycle of a simulated fleet, end to end into state.
     Polls {
@@ -298,6 +362,9 @@ fn main() -> ExitCode {
                 roles::bench_ingest(config, params).await
             }
             Command::Bench {
+                what: BenchWhat::Fuel { records },
+            } => roles::bench_fuel(config, records as usize).await,
+            Command::Bench {
                 what: BenchWhat::Polls { devices },
             } => roles::bench_polls(config, devices as usize).await,
             Command::Bench {
@@ -371,6 +438,51 @@ fn main() -> ExitCode {
                         account,
                     },
             } => roles::import_devices(config, &file, apply, account.as_deref()).await,
+            Command::Import {
+                what:
+                    ImportWhat::Fuel {
+                        snapshot,
+                        changes,
+                        file,
+                        apply,
+                        all_rejects,
+                    },
+            } => {
+                let from = match (snapshot, changes, file) {
+                    (true, _, _) => Some(roles::FuelFrom::Snapshot),
+                    (_, true, _) => Some(roles::FuelFrom::Changes),
+                    (_, _, Some(f)) => Some(roles::FuelFrom::File(f)),
+                    _ => None,
+                };
+                match from {
+                    Some(from) => roles::import_fuel(config, from, apply, all_rejects).await,
+                    None => Err(anyhow::anyhow!(
+                        "say where the records come from: --snapshot, --changes or --file PATH"
+                    )),
+                }
+            }
+            Command::Fuel {
+                action:
+                    FuelAction::Generate {
+                        out,
+                        vehicles,
+                        from_registry,
+                        days,
+                        change_hours,
+                        seed,
+                    },
+            } => {
+                roles::fuel_generate(
+                    config,
+                    &out,
+                    vehicles as usize,
+                    from_registry,
+                    days as u32,
+                    change_hours,
+                    seed,
+                )
+                .await
+            }
             Command::Version => Ok(()),
         }
     });
