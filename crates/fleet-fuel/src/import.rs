@@ -120,8 +120,9 @@ impl From<crate::s3::S3Error> for ImportError {
     }
 }
 
-/// Progress callback: records done, records in all.
-pub type Progress<'a> = &'a (dyn Fn(usize, usize) + Sync);
+/// Progress reports, as replay makes them (`fleet_ingest::replay::printer` draws them): records
+/// handled, records in all, records per second.
+pub type Progress<'a> = &'a mut (dyn FnMut(u64, Option<u64>, f64) + Send);
 
 /// `--snapshot`: the bucket's `latest.json`, reconciled in full.
 pub async fn snapshot(
@@ -225,9 +226,15 @@ async fn run_locked(
     mode: Mode,
     feeds: &[(String, Feed)],
     apply: bool,
-    progress: Option<Progress<'_>>,
+    mut progress: Option<Progress<'_>>,
 ) -> Result<Report, ImportError> {
     let started = Instant::now();
+    let mut report_progress = |done: usize, total: usize| {
+        if let Some(p) = progress.as_deref_mut() {
+            let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-6);
+            p(done as u64, Some(total as u64), rate);
+        }
+    };
     let run_id: i64 = sqlx::query_scalar(
         "INSERT INTO fuel.import_runs (mode, applied) VALUES ($1, $2) RETURNING id",
     )
@@ -280,6 +287,7 @@ async fn run_locked(
                 .filter(|(id, _)| changed.contains(id))
                 .collect();
             let mut ids = Vec::new();
+            let mut written = 0;
             for chunk in to_write.chunks(CHUNK) {
                 let mut body = format!("{{\"object\":{},\"records\":[", json!(key));
                 for (i, (_, r)) in chunk.iter().enumerate() {
@@ -290,10 +298,8 @@ async fn run_locked(
                 }
                 body.push_str("]}");
                 ids.push(append(pool, fuel::KIND_RECORDS, key, run_id, body.as_bytes()).await?);
-                done += chunk.len();
-                if let Some(p) = progress {
-                    p(done.min(total), total);
-                }
+                written += chunk.len();
+                report_progress(done + written, total);
             }
             if !vanished.is_empty() {
                 let body = json!({"object": key, "record_ids": vanished}).to_string();
@@ -322,10 +328,8 @@ async fn run_locked(
             }
         }
         tally(&mut report, &plan);
-        done = done.max(report.counts.records.min(total));
-        if let Some(p) = progress {
-            p(done, total);
-        }
+        done += feed.records.len();
+        report_progress(done, total);
     }
     let c = &report.counts;
     sqlx::query(

@@ -181,8 +181,12 @@ pub enum RebuildError {
     Db(#[from] sqlx::Error),
 }
 
-/// A progress printer: a redrawn line on a terminal, a log line every few seconds otherwise.
-pub fn printer(label: &'static str) -> impl FnMut(u64, Option<u64>, f64) {
+/// A progress printer: a redrawn line on a terminal, a log line every few seconds otherwise;
+/// `unit` names what is counted ("events", "records").
+pub fn printer(
+    label: &'static str,
+    unit: &'static str,
+) -> impl FnMut(u64, Option<u64>, f64) + Send {
     use std::io::{IsTerminal, Write};
     let tty = std::io::stderr().is_terminal();
     let mut last = Instant::now() - Duration::from_secs(60);
@@ -209,7 +213,7 @@ pub fn printer(label: &'static str) -> impl FnMut(u64, Option<u64>, f64) {
                 .map(|t| (done as usize * width / t as usize).min(width))
                 .unwrap_or(0);
             eprint!(
-                "\r{label} [{}{}]{pct} {done}{of} events, {rate:.0} events/s   ",
+                "\r{label} [{}{}]{pct} {done}{of} {unit}, {rate:.0} {unit}/s   ",
                 "#".repeat(filled),
                 "-".repeat(width - filled)
             );

@@ -752,7 +752,7 @@ pub async fn replay(
                 from,
                 to,
                 only_version,
-                &mut replay::printer("re-parse"),
+                &mut replay::printer("re-parse", "events"),
             )
             .await?;
             println!(
@@ -762,8 +762,13 @@ pub async fn replay(
         }
         for t in &tables {
             let started = std::time::Instant::now();
-            let n =
-                replay::rebuild(&pool, t, replay::BATCH, &mut replay::printer("rebuild")).await?;
+            let n = replay::rebuild(
+                &pool,
+                t,
+                replay::BATCH,
+                &mut replay::printer("rebuild", "events"),
+            )
+            .await?;
             let secs = started.elapsed().as_secs_f64();
             println!(
                 "rebuilt {t} from {n} events in {secs:.1} s ({:.0} events/s)",
@@ -1060,9 +1065,8 @@ pub async fn import_fuel(
         ),
     };
     let report = with_current_db(&config, |pool| async move {
-        let bar = progress_bar("fuel records");
-        let progress: Option<import::Progress<'_>> =
-            bar.as_ref().map(|b| b as import::Progress<'_>);
+        let mut printer = fleet_ingest::replay::printer("fuel import", "records");
+        let progress: Option<import::Progress<'_>> = Some(&mut printer);
         let r = match &from {
             FuelFrom::File(path) => import::file(&pool, path, apply, progress).await,
             FuelFrom::Snapshot | FuelFrom::Changes => {
@@ -1074,9 +1078,6 @@ pub async fn import_fuel(
                 }
             }
         };
-        if bar.is_some() {
-            eprintln!();
-        }
         r.map_err(anyhow::Error::from)
     })
     .await?;
@@ -1130,22 +1131,6 @@ pub async fn import_fuel(
         println!("  watermark: {w}");
     }
     Ok(())
-}
-
-/// A one-line progress bar on standard error when it is a terminal.
-fn progress_bar(what: &'static str) -> Option<impl Fn(usize, usize) + Sync> {
-    use std::io::IsTerminal;
-    std::io::stderr()
-        .is_terminal()
-        .then_some(move |done: usize, total: usize| {
-            let width = 30;
-            let filled = (done * width).checked_div(total).unwrap_or(width).min(width);
-            eprint!(
-                "\r  [{}{}] {done}/{total} {what}",
-                "#".repeat(filled),
-                ".".repeat(width - filled)
-            );
-        })
 }
 
 /// `fleet fuel generate`: a messy feed in the bucket's layout.
