@@ -83,13 +83,7 @@ pub fn record_id(record: &RawValue) -> String {
                 _ => None,
             })
     });
-    id.unwrap_or_else(|| format!("noid-{:016x}", fnv1a(record.get().as_bytes())))
-}
-
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-        (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3)
-    })
+    id.unwrap_or_else(|| format!("noid-{:016x}", crate::fnv1a(record.get().bytes())))
 }
 
 /// A batch of records, last version of each id wins (a changes file may edit a record twice),

@@ -12,3 +12,11 @@ pub mod jimi;
 pub mod registry;
 
 pub use config::{Config, ConfigError, LogFormat};
+
+/// FNV-1a (64 bit): a stable, non-cryptographic fingerprint of bytes (names of things derived
+/// from content, such as the test template database or a fuel record without an id).
+pub fn fnv1a(bytes: impl IntoIterator<Item = u8>) -> u64 {
+    bytes.into_iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}

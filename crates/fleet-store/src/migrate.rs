@@ -97,13 +97,11 @@ pub fn latest_version() -> i32 {
 /// A stable fingerprint of the embedded migration set (FNV-1a over names and texts), used by the
 /// test harness to name its template database.
 pub fn fingerprint() -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for m in MIGRATIONS {
-        for b in m.name.bytes().chain(m.sql.bytes()) {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0000_0100_0000_01b3);
-        }
-    }
+    let h = fleet_core::fnv1a(
+        MIGRATIONS
+            .iter()
+            .flat_map(|m| m.name.bytes().chain(m.sql.bytes())),
+    );
     format!("{h:016x}")
 }
 
