@@ -127,19 +127,24 @@ const STATIONS: &[&str] = &[
     "TotalEnergies Upper Hill",
 ];
 
-/// A small, fast, seeded generator (SplitMix64): the feed must be the same on every machine.
-struct Rng(u64);
+/// A small, fast, seeded generator (SplitMix64): the feed (and the property tests' cases) must
+/// be the same on every machine.
+pub struct Rng(pub u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
         z ^ (z >> 31)
     }
+    /// A whole number below `n` (n > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
     fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
     fn range(&mut self, lo: f64, hi: f64) -> f64 {
         lo + (hi - lo) * self.unit()
@@ -148,7 +153,7 @@ impl Rng {
         self.unit() < p
     }
     fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
-        &xs[(self.next() % xs.len() as u64) as usize]
+        &xs[self.below(xs.len())]
     }
 }
 
@@ -158,7 +163,7 @@ pub fn vehicles(seed: u64, n: usize) -> Vec<GenVehicle> {
     (0..n)
         .map(|i| {
             let letters: String = (0..2)
-                .map(|_| (b'A' + (rng.next() % 26) as u8) as char)
+                .map(|_| (b'A' + (rng.next_u64() % 26) as u8) as char)
                 .collect();
             let plate = format!(
                 "K{letters} {:03}{}",
@@ -182,9 +187,7 @@ pub fn vehicle_for(seed: u64, plate: &str) -> GenVehicle {
 fn vehicle(rng: &mut Rng, plate: String) -> GenVehicle {
     let diesel = rng.chance(0.6);
     GenVehicle {
-        department: DEPARTMENTS[(rng.next() % DEPARTMENTS.len() as u64) as usize]
-            .0
-            .to_string(),
+        department: DEPARTMENTS[rng.below(DEPARTMENTS.len())].0.to_string(),
         l_per_100km: if diesel {
             rng.range(11.0, 26.0)
         } else {
@@ -235,7 +238,7 @@ pub fn generate(cfg: &GenConfig) -> Feed {
                         .and_hms_opt(
                             hour as u32,
                             (hour.fract() * 60.0) as u32,
-                            (rng.next() % 60) as u32,
+                            (rng.next_u64() % 60) as u32,
                         )
                         .expect("a valid time of day"),
                 )
@@ -336,9 +339,9 @@ fn make_messy(rng: &mut Rng, rec: &mut Value, v: &GenVehicle, litres: f64) {
     } else if roll < 0.078 {
         rec["car"] = json!(format!(
             "K{}{} {:03}{}",
-            (b'A' + (rng.next() % 26) as u8) as char,
-            (b'A' + (rng.next() % 26) as u8) as char,
-            rng.next() % 1000,
+            (b'A' + (rng.next_u64() % 26) as u8) as char,
+            (b'A' + (rng.next_u64() % 26) as u8) as char,
+            rng.next_u64() % 1000,
             'H'
         ));
     } else if roll < 0.098 {
@@ -354,7 +357,7 @@ fn make_messy(rng: &mut Rng, rec: &mut Value, v: &GenVehicle, litres: f64) {
 
 fn messy_plate(rng: &mut Rng, plate: &str) -> String {
     let compact: String = plate.chars().filter(|c| !c.is_whitespace()).collect();
-    match rng.next() % 6 {
+    match rng.next_u64() % 6 {
         0 => compact,
         1 => plate.to_lowercase(),
         2 => format!(
@@ -368,7 +371,7 @@ fn messy_plate(rng: &mut Rng, plate: &str) -> String {
 }
 
 fn messy_number(rng: &mut Rng, x: f64, units: &[&str]) -> Value {
-    match rng.next() % 5 {
+    match rng.next_u64() % 5 {
         0 => json!(x),
         1 => json!(format!("{x}")),
         2 => json!(format!("{}{}", with_commas(x), rng.pick(units))),
@@ -378,7 +381,7 @@ fn messy_number(rng: &mut Rng, x: f64, units: &[&str]) -> Value {
 }
 
 fn messy_money(rng: &mut Rng, x: f64) -> Value {
-    match rng.next() % 6 {
+    match rng.next_u64() % 6 {
         0 => json!(x),
         1 => json!(with_commas(x)),
         2 => json!(format!("KES {}", with_commas(x))),
@@ -388,7 +391,8 @@ fn messy_money(rng: &mut Rng, x: f64) -> Value {
     }
 }
 
-fn with_commas(x: f64) -> String {
+/// A number as people write money: thousands commas, two decimals when it has any.
+pub fn with_commas(x: f64) -> String {
     let whole = x.trunc() as i64;
     let frac = x - x.trunc();
     let s = whole.to_string();
@@ -420,7 +424,7 @@ fn messy_fuel(rng: &mut Rng, diesel: bool) -> String {
 
 fn messy_time(rng: &mut Rng, t: DateTime<Utc>) -> String {
     let local = t.with_timezone(&eat());
-    match rng.next() % 5 {
+    match rng.next_u64() % 5 {
         0 => local.format("%Y-%m-%d %H:%M:%S").to_string(),
         1 => local.format("%d/%m/%Y %H:%M").to_string(),
         2 => local.format("%Y-%m-%dT%H:%M:%S%:z").to_string(),

@@ -1,24 +1,10 @@
 //! Property tests of the SQL normalisers (seeded random spellings, checked in one round trip
 //! each against a real Postgres): every spelling of a thing maps to the same canonical value.
 
+use fleet_fuel::feedgen::{Rng, with_commas};
 use fleet_testkit::TestDb;
 use serde_json::{Value, json};
 use sqlx::PgPool;
-
-/// SplitMix64: the same cases on every run.
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 /// Case, padding and separators as people type them.
 fn scramble(rng: &mut Rng, s: &str) -> String {
@@ -188,17 +174,7 @@ async fn every_spelling_maps_to_one_canonical_value() {
     for _ in 0..300 {
         let x = rng.below(2_000_000) as f64 / 100.0;
         let whole = x.trunc() as u64;
-        let grouped = {
-            let s = whole.to_string();
-            let mut g = String::new();
-            for (i, ch) in s.chars().enumerate() {
-                if i > 0 && (s.len() - i).is_multiple_of(3) {
-                    g.push(',');
-                }
-                g.push(ch);
-            }
-            g
-        };
+        let grouped = with_commas(whole as f64);
         let cents = format!("{:02}", (x.fract() * 100.0).round() as u64);
         let text = match rng.below(5) {
             0 => format!("KES {grouped}.{cents}"),
