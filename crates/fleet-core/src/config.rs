@@ -381,36 +381,65 @@ impl std::fmt::Debug for FuelFeedConfig {
     }
 }
 
+/// A group of variables switched on by one base URL, `anchor`: unset, any of `dependents` set is
+/// an error (it would be ignored); set, it must be an http(s) URL. Returns the URL.
+fn anchored_url(
+    get: &impl Fn(&str) -> Option<String>,
+    anchor: &'static str,
+    dependents: &[&'static str],
+    what: &str,
+    example: &str,
+) -> Result<Option<String>, ConfigError> {
+    let Some(url) = get(anchor) else {
+        return match dependents.iter().find(|v| get(v).is_some()) {
+            Some(var) => Err(ConfigError {
+                var,
+                value: "(set)".into(),
+                reason: format!(
+                    "{anchor} is not set, so {what} would be ignored; set {anchor} (e.g. {example}) too"
+                ),
+            }),
+            None => Ok(None),
+        };
+    };
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(ConfigError {
+            var: anchor,
+            value: url,
+            reason: format!("expected a base URL such as {example}"),
+        });
+    }
+    Ok(Some(url))
+}
+
+/// A variable that `anchor` being set requires.
+fn required_by(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    anchor: &str,
+) -> Result<String, ConfigError> {
+    get(var).ok_or_else(|| ConfigError {
+        var,
+        value: String::new(),
+        reason: format!("required when {anchor} is set (see .env.example)"),
+    })
+}
+
 /// The fuel bucket, when `FLEET_FUEL_S3_ENDPOINT` is set; then both keys must be too.
 fn fuel_feed_config(
     get: &impl Fn(&str) -> Option<String>,
 ) -> Result<Option<FuelFeedConfig>, ConfigError> {
-    let Some(endpoint) = get("FLEET_FUEL_S3_ENDPOINT") else {
-        for var in ["FLEET_FUEL_S3_ACCESS_KEY", "FLEET_FUEL_S3_SECRET_KEY"] {
-            if get(var).is_some() {
-                return Err(ConfigError {
-                    var,
-                    value: "(set)".into(),
-                    reason: "FLEET_FUEL_S3_ENDPOINT is not set, so the fuel bucket would be ignored; set it (e.g. https://s3.example.com) too".into(),
-                });
-            }
-        }
+    let Some(endpoint) = anchored_url(
+        get,
+        "FLEET_FUEL_S3_ENDPOINT",
+        &["FLEET_FUEL_S3_ACCESS_KEY", "FLEET_FUEL_S3_SECRET_KEY"],
+        "the fuel bucket",
+        "https://s3.example.com",
+    )?
+    else {
         return Ok(None);
     };
-    if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
-        return Err(ConfigError {
-            var: "FLEET_FUEL_S3_ENDPOINT",
-            value: endpoint,
-            reason: "expected a base URL such as https://s3.example.com".into(),
-        });
-    }
-    let required = |var: &'static str| {
-        get(var).ok_or_else(|| ConfigError {
-            var,
-            value: String::new(),
-            reason: "required when FLEET_FUEL_S3_ENDPOINT is set (see .env.example)".into(),
-        })
-    };
+    let required = |var| required_by(get, var, "FLEET_FUEL_S3_ENDPOINT");
     Ok(Some(FuelFeedConfig {
         endpoint: endpoint.trim_end_matches('/').to_string(),
         region: get("FLEET_FUEL_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
@@ -427,38 +456,23 @@ fn fuel_feed_config(
 fn vendor_config(
     get: &impl Fn(&str) -> Option<String>,
 ) -> Result<Option<VendorConfig>, ConfigError> {
-    let Some(base) = get("JIMI_API_BASE") else {
-        for var in [
+    let Some(base) = anchored_url(
+        get,
+        "JIMI_API_BASE",
+        &[
             "JIMI_APP_KEY",
             "JIMI_APP_SECRET",
             "JIMI_USER_ID",
             "JIMI_PASSWORD",
             "JIMI_TARGETS",
-        ] {
-            if get(var).is_some() {
-                return Err(ConfigError {
-                    var,
-                    value: "(set)".into(),
-                    reason: "JIMI_API_BASE is not set, so the vendor account would be ignored; set JIMI_API_BASE (e.g. https://eu-open.tracksolidpro.com) too".into(),
-                });
-            }
-        }
+        ],
+        "the vendor account",
+        "https://eu-open.tracksolidpro.com",
+    )?
+    else {
         return Ok(None);
     };
-    if !(base.starts_with("http://") || base.starts_with("https://")) {
-        return Err(ConfigError {
-            var: "JIMI_API_BASE",
-            value: base,
-            reason: "expected a base URL such as https://eu-open.tracksolidpro.com".into(),
-        });
-    }
-    let required = |var: &'static str| {
-        get(var).ok_or_else(|| ConfigError {
-            var,
-            value: String::new(),
-            reason: "required when JIMI_API_BASE is set (see .env.example)".into(),
-        })
-    };
+    let required = |var| required_by(get, var, "JIMI_API_BASE");
     let user_id = required("JIMI_USER_ID")?;
     let mut targets: Vec<String> = Vec::new();
     for t in get("JIMI_TARGETS")
@@ -760,6 +774,31 @@ mod tests {
         assert!(e.reason.contains("JIMI_API_BASE"), "{e}");
         let e = cfg(&[("JIMI_API_BASE", "eu-open.tracksolidpro.com")]).expect_err("no scheme");
         assert_eq!(e.var, "JIMI_API_BASE");
+    }
+
+    #[test]
+    fn the_fuel_bucket_is_all_or_nothing_and_its_secret_never_printed() {
+        assert_eq!(cfg(&[]).expect("no bucket").fuel_feed, None);
+        let full = [
+            ("FLEET_FUEL_S3_ENDPOINT", "http://127.0.0.1:9000/"),
+            ("FLEET_FUEL_S3_ACCESS_KEY", "ak"),
+            ("FLEET_FUEL_S3_SECRET_KEY", "very-secret"),
+        ];
+        let f = cfg(&full).expect("valid").fuel_feed.expect("bucket");
+        assert_eq!(f.endpoint, "http://127.0.0.1:9000");
+        assert_eq!(
+            (f.region.as_str(), f.bucket.as_str(), f.prefix.as_str()),
+            ("us-east-1", "fuel", "fuel_records")
+        );
+        assert!(!format!("{f:?}").contains("very-secret"));
+        assert_eq!(
+            cfg(&full[..2]).expect_err("no secret").var,
+            "FLEET_FUEL_S3_SECRET_KEY"
+        );
+        let e = cfg(&full[1..]).expect_err("no endpoint");
+        assert!(e.reason.contains("FLEET_FUEL_S3_ENDPOINT"), "{e}");
+        let e = cfg(&[("FLEET_FUEL_S3_ENDPOINT", "s3.example.com")]).expect_err("no scheme");
+        assert_eq!(e.var, "FLEET_FUEL_S3_ENDPOINT");
     }
 
     #[test]
