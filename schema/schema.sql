@@ -527,6 +527,28 @@ COMMENT ON FUNCTION fuel.normalise(raw jsonb) IS 'Every derived column of a fuel
 
 
 --
+-- Name: normalise_each(text[], jsonb[]); Type: FUNCTION; Schema: fuel; Owner: -
+--
+
+CREATE FUNCTION fuel.normalise_each(record_ids text[], records jsonb[]) RETURNS TABLE(record_id text, n fuel.normalised)
+    LANGUAGE sql STABLE
+    AS $$
+    WITH batch AS MATERIALIZED (
+        SELECT b.record_id, b.record, coalesce(fuel.raw_car(b.record), '') AS car,
+               coalesce(fuel.raw_fuel_type(b.record), '') AS ft, coalesce(fuel.raw_department(b.record), '') AS dep
+          FROM unnest(record_ids, records) AS b(record_id, record)
+    ), plates AS (SELECT v, fuel.norm_plate(nullif(v, '')) AS c FROM (SELECT DISTINCT car AS v FROM batch) d),
+    types AS (SELECT v, fuel.canon_fuel_type(nullif(v, '')) AS c FROM (SELECT DISTINCT ft AS v FROM batch) d),
+    depts AS (SELECT v, fuel.canon_department(nullif(v, '')) AS c FROM (SELECT DISTINCT dep AS v FROM batch) d)
+    SELECT b.record_id, fuel.normalise_with(b.record, pl.c, ty.c, de.c)
+      FROM batch b
+      JOIN plates pl ON pl.v = b.car
+      JOIN types ty ON ty.v = b.ft
+      JOIN depts de ON de.v = b.dep
+$$;
+
+
+--
 -- Name: normalise_with(jsonb, text, text, text); Type: FUNCTION; Schema: fuel; Owner: -
 --
 
@@ -715,18 +737,10 @@ CREATE FUNCTION fuel.plan(records jsonb, snapshot boolean, with_errors boolean) 
                     ELSE 'update' END AS action
           FROM inc i LEFT JOIN fuel.records c ON c.record_id = i.record_id
     ), todo AS MATERIALIZED (
-        SELECT p.record_id, p.record, coalesce(fuel.raw_car(p.record), '') AS car,
-               coalesce(fuel.raw_fuel_type(p.record), '') AS ft, coalesce(fuel.raw_department(p.record), '') AS dep
-          FROM planned p WHERE with_errors AND p.action <> 'unchanged'
-    ), plates AS (SELECT v, fuel.norm_plate(nullif(v, '')) AS c FROM (SELECT DISTINCT car AS v FROM todo) d),
-    types AS (SELECT v, fuel.canon_fuel_type(nullif(v, '')) AS c FROM (SELECT DISTINCT ft AS v FROM todo) d),
-    depts AS (SELECT v, fuel.canon_department(nullif(v, '')) AS c FROM (SELECT DISTINCT dep AS v FROM todo) d),
-    checked AS (
-        SELECT t.record_id, (fuel.normalise_with(t.record, pl.c, ty.c, de.c)).errors AS errors
-          FROM todo t
-          JOIN plates pl ON pl.v = t.car
-          JOIN types ty ON ty.v = t.ft
-          JOIN depts de ON de.v = t.dep
+        SELECT p.record_id, p.record FROM planned p WHERE with_errors AND p.action <> 'unchanged'
+    ), checked AS (
+        SELECT e.record_id, (e.n).errors AS errors
+          FROM fuel.normalise_each((SELECT array_agg(record_id) FROM todo), (SELECT array_agg(record) FROM todo)) e
     )
     SELECT p.record_id, p.action,
            -- a deleted record is not a reject: nothing reads it

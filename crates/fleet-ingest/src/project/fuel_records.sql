@@ -1,18 +1,14 @@
 -- The fuel feed (issue 6): one row per source record, the newest version in log order wins.
--- Every derived column comes from fuel.normalise_with (the canonical plate, fuel type and
--- department computed once per distinct spelling in the batch); records it cannot read are kept
--- with the reasons.
+-- Every derived column comes from fuel.normalise_each (fuel.normalise, batched); records it
+-- cannot read are kept with the reasons.
 WITH latest AS MATERIALIZED (
     SELECT DISTINCT ON (x.record_id) x.*
       FROM jsonb_to_recordset($1::jsonb) AS x(record_id text, record jsonb, raw_id bigint, received_at timestamptz)
      ORDER BY x.record_id, x.raw_id DESC
-), batch AS MATERIALIZED (
-    SELECT l.*, coalesce(fuel.raw_car(l.record), '') AS car, coalesce(fuel.raw_fuel_type(l.record), '') AS ft,
-           coalesce(fuel.raw_department(l.record), '') AS dep
-      FROM latest l
-), plates AS (SELECT v, fuel.norm_plate(nullif(v, '')) AS c FROM (SELECT DISTINCT car AS v FROM batch) d),
-types AS (SELECT v, fuel.canon_fuel_type(nullif(v, '')) AS c FROM (SELECT DISTINCT ft AS v FROM batch) d),
-depts AS (SELECT v, fuel.canon_department(nullif(v, '')) AS c FROM (SELECT DISTINCT dep AS v FROM batch) d)
+), normalised AS MATERIALIZED (
+    SELECT e.record_id, (e.n).*
+      FROM fuel.normalise_each((SELECT array_agg(record_id) FROM latest), (SELECT array_agg(record) FROM latest)) e
+)
 INSERT INTO fuel.records AS r (record_id, raw, raw_id, raw_md5, car, plate_key, litres, amount_kes, odometer_km,
                                fuel_type, driver, department, filled_at, source_created_at, source_updated_at,
                                deleted_at, delete_reason, full_tank, missed_before, station, reported_lat,
@@ -22,11 +18,8 @@ SELECT x.record_id, x.record, x.raw_id, md5(x.record::text), n.car, n.plate_key,
        CASE WHEN fuel.is_deleted(x.record) THEN coalesce(n.source_deleted_at, x.received_at) END,
        CASE WHEN fuel.is_deleted(x.record) THEN 'deleted in the feed' END,
        n.full_tank, n.missed_before, n.station, n.reported_lat, n.reported_lng, n.errors, now(), now()
-  FROM batch x
-  JOIN plates pl ON pl.v = x.car
-  JOIN types ty ON ty.v = x.ft
-  JOIN depts de ON de.v = x.dep
- CROSS JOIN LATERAL fuel.normalise_with(x.record, pl.c, ty.c, de.c) n
+  FROM latest x
+  JOIN normalised n USING (record_id)
  ORDER BY x.record_id
 ON CONFLICT (record_id) DO UPDATE
    SET raw = excluded.raw, raw_id = excluded.raw_id, raw_md5 = excluded.raw_md5, car = excluded.car,
