@@ -143,6 +143,7 @@ async fn every_spelling_maps_to_one_canonical_value() {
         "Logistics",
         "Field Service",
         "Procurement",
+        "Maintenance",
     ])
     .execute(pool)
     .await
@@ -158,7 +159,8 @@ async fn every_spelling_maps_to_one_canonical_value() {
             "Field Service",
             &["field services", "FIELD SERVICE DEPT"][..],
         ),
-        ("Procurement", &["procurement section"][..]),
+        ("Procurement", &["procurement section", "Proc."][..]),
+        ("Maintenance", &["maint.", "MTCE dept", "Maintainance"][..]),
     ] {
         for _ in 0..15 {
             depts.push((scramble(&mut rng, canon), canon.to_string()));
@@ -198,13 +200,13 @@ async fn every_spelling_maps_to_one_canonical_value() {
     // Times: EAT wall times in every layout, and zoned ones, are the same instant.
     let mut times = Vec::new();
     for _ in 0..300 {
-        let (y, mo, d, h, mi) = (
-            2024 + rng.below(3),
-            1 + rng.below(12),
-            1 + rng.below(28),
-            rng.below(24),
-            rng.below(60),
-        );
+        let (y, mo) = (2024 + rng.below(3), 1 + rng.below(12));
+        // every day of the month, the 29th to 31st included (the inline ISO path checks those)
+        let days = chrono::NaiveDate::from_ymd_opt(y as i32, mo as u32, 1)
+            .and_then(|first| first.checked_add_months(chrono::Months::new(1)))
+            .and_then(|next| next.pred_opt())
+            .map_or(28, |last| chrono::Datelike::day(&last) as usize);
+        let (d, h, mi) = (1 + rng.below(days), rng.below(24), rng.below(60));
         let utc = format!("{y}-{mo:02}-{d:02}T{h:02}:{mi:02}:00+03:00");
         let text = match rng.below(4) {
             0 => format!("{y}-{mo:02}-{d:02} {h:02}:{mi:02}"),
@@ -223,11 +225,32 @@ async fn every_spelling_maps_to_one_canonical_value() {
         .await
         .expect("times");
     assert!(wrong.is_empty(), "parse_time: {wrong:?}");
-    // Impossible dates are unreadable, not errors.
-    let none: Option<chrono::DateTime<chrono::Utc>> =
-        sqlx::query_scalar("SELECT fuel.parse_time('31/02/2026 10:00')")
-            .fetch_one(pool)
-            .await
-            .expect("time");
-    assert_eq!(none, None);
+    // Impossible dates and times are unreadable, not errors; the edges of the calendar read.
+    for (text, want) in [
+        ("31/02/2026 10:00", None),
+        ("2026-02-29 10:00", None),
+        ("2026-04-31T10:00:00Z", None),
+        ("2026-11-02 24:00", None),
+        ("2026-11-02 05:15:60", None),
+        ("2026-13-01", None),
+        ("yesterday", None),
+        ("2024-02-29 10:00", Some("2024-02-29T07:00:00Z")),
+        ("2026-04-30T10:00:00Z", Some("2026-04-30T10:00:00Z")),
+        ("2026-12-31 23:59:59.5", Some("2026-12-31T20:59:59.5Z")),
+        (" 2026-11-02 05:15 ", Some("2026-11-02T02:15:00Z")),
+        ("2026-11-02T05:15:00.5+0300", Some("2026-11-02T02:15:00.5Z")),
+        ("2026-11-02 05:15 -05", Some("2026-11-02T10:15:00Z")),
+        ("2.3.2026 7:05", Some("2026-03-02T04:05:00Z")),
+        ("1700000000", Some("2023-11-14T22:13:20Z")),
+        ("1700000000123", Some("2023-11-14T22:13:20.123Z")),
+    ] {
+        let got: Option<chrono::DateTime<chrono::Utc>> =
+            sqlx::query_scalar("SELECT fuel.parse_time($1)")
+                .bind(text)
+                .fetch_one(pool)
+                .await
+                .expect("time");
+        let want = want.map(|w| w.parse::<chrono::DateTime<chrono::Utc>>().expect("want"));
+        assert_eq!(got, want, "parse_time({text:?})");
+    }
 }

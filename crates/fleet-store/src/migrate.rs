@@ -87,6 +87,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "fuel",
         sql: include_str!("../../../migrations/0013_fuel.sql"),
     },
+    Migration {
+        version: 14,
+        name: "fuel_first_load",
+        sql: include_str!("../../../migrations/0014_fuel_first_load.sql"),
+    },
 ];
 
 /// The newest embedded migration version.

@@ -238,6 +238,22 @@ pub fn tables() -> Vec<&'static str> {
 }
 
 /// Applies `events` to state; returns rows changed per table.
+/// An event body as a projector reads it: its own fields plus `raw_id`, `received_at` and
+/// `source` (which win over same-named body fields), serialised straight from the parser's
+/// event rather than copied first.
+#[derive(serde::Serialize)]
+#[serde(untagged)]
+enum Stamped<'a> {
+    Object {
+        #[serde(flatten)]
+        body: &'a serde_json::Map<String, Value>,
+        raw_id: i64,
+        received_at: DateTime<Utc>,
+        source: &'a str,
+    },
+    Other(&'a Value),
+}
+
 pub async fn apply(
     conn: &mut PgConnection,
     events: &[Input<'_>],
@@ -256,27 +272,24 @@ pub async fn apply_only(
         .iter()
         .filter(|p| table.is_none_or(|t| t == p.table))
     {
-        let batch: Vec<Value> = events
+        let batch: Vec<Stamped> = events
             .iter()
             .filter(|e| e.kind == p.kind)
-            .map(|e| {
-                let mut b = e.body.clone();
-                if let Value::Object(m) = &mut b {
-                    m.insert("raw_id".into(), e.raw_id.into());
-                    m.insert(
-                        "received_at".into(),
-                        Value::String(e.received_at.to_rfc3339()),
-                    );
-                    m.insert("source".into(), Value::String(e.source.to_string()));
-                }
-                b
+            .map(|e| match &e.body {
+                Value::Object(body) => Stamped::Object {
+                    body,
+                    raw_id: e.raw_id,
+                    received_at: e.received_at,
+                    source: e.source,
+                },
+                other => Stamped::Other(other),
             })
             .collect();
         if batch.is_empty() {
             continue;
         }
         let n = sqlx::query(p.sql)
-            .bind(Value::Array(batch))
+            .bind(sqlx::types::Json(&batch))
             .execute(&mut *conn)
             .await?
             .rows_affected();
