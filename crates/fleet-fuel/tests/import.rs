@@ -522,3 +522,191 @@ async fn wrong_credentials_and_missing_objects_say_what_is_wrong() {
         "{e}"
     );
 }
+
+/// Jimi GPS pushes for one tracker, through the event log like the gateway's.
+async fn fixes(pool: &PgPool, imei: &str, list: &[(DateTime<Utc>, f64, f64, f64)]) {
+    let data: Vec<Value> = list
+        .iter()
+        .map(|(t, lat, lng, speed)| {
+            json!({"deviceImei": imei, "gpsTime": t.format("%Y-%m-%d %H:%M:%S").to_string(),
+                   "lat": lat.to_string(), "lng": lng, "gpsSpeed": speed.to_string(),
+                   "direction": "90", "acc": "1", "postType": 1})
+        })
+        .collect();
+    let body = json!({"data_list": Value::Array(data).to_string()}).to_string();
+    fleet_ingest::rawlog::append_one(
+        pool,
+        fleet_ingest::rawlog::TrustedRow {
+            source: "jimi_push",
+            kind: "pushgps",
+            content_type: "application/json",
+            verification: "test",
+            meta: &json!({}),
+            body: body.as_bytes(),
+        },
+    )
+    .await
+    .expect("push");
+}
+
+/// record_id, verified, station_name, station_distance_m, reasons
+type Reconciled = (
+    String,
+    Option<bool>,
+    Option<String>,
+    Option<f64>,
+    Vec<String>,
+);
+
+#[tokio::test]
+async fn reconciliation_verifies_fills_where_the_vehicle_stood_at_a_station() {
+    let db = TestDb::new().await;
+    let pool = &db.pool;
+    fleet(pool).await;
+    // A fuel station (as the OSM loader stores one) in Nairobi.
+    sqlx::query(
+        "INSERT INTO geo.pois (osm_type, osm_id, kind, name, geom)
+         VALUES ('node', 1, 'fuel', 'Shell Kenyatta Avenue', ST_SetSRID(ST_MakePoint(36.8219, -1.2864), 4326))",
+    )
+    .execute(pool)
+    .await
+    .expect("poi");
+    let t = end() - Duration::days(2);
+    let minutes = |from: i64, to: i64| (from..=to).map(move |m| t + Duration::minutes(m));
+    // KBZ 001A (tracker 3) stands 30 m from the station from 5 minutes before the fill to after.
+    let still: Vec<_> = minutes(-5, 5)
+        .map(|at| (at, -1.2866, 36.8220, 0.0))
+        .collect();
+    fixes(pool, "862798050000003", &still).await;
+    // KDD 300C (tracker 4) drives past 2 km away at the fill time.
+    let driving: Vec<_> = minutes(-5, 5)
+        .enumerate()
+        .map(|(i, at)| (at, -1.2700 + i as f64 * 0.009, 36.8400, 55.0))
+        .collect();
+    fixes(pool, "862798050000004", &driving).await;
+    // KDE 400D (tracker 5) stands still a day later where the record says it filled, far
+    // from any station on the map.
+    let t2 = t + Duration::days(1);
+    let parked: Vec<_> = (-5..=5)
+        .map(|m| (t2 + Duration::minutes(m), -1.3000, 36.7000, 0.0))
+        .collect();
+    fixes(pool, "862798050000005", &parked).await;
+    while worker::drain_once(pool, worker::BATCH)
+        .await
+        .expect("drain")
+        > 0
+    {}
+    assert_eq!(
+        count(pool, "SELECT count(*) FROM state.position_history").await,
+        33,
+        "the fixes are in the history"
+    );
+    let at = |x: DateTime<Utc>| x.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let doc = json!({"records": [
+        {"id": 1, "car": "KBZ 001A", "litres": 40, "amount": 7000, "record_datetime": at(t), "fuel_type": "diesel"},
+        {"id": 2, "car": "KDD 300C", "litres": 40, "amount": 7000, "record_datetime": at(t), "fuel_type": "diesel"},
+        {"id": 3, "car": "KDE 400D", "litres": 40, "amount": 7000, "record_datetime": at(t2), "fuel_type": "diesel",
+         "lat": "-1.30005", "lng": "36.70003"},
+        {"id": 4, "car": "KDE 400D", "litres": 40, "amount": 7000, "record_datetime": at(t), "fuel_type": "diesel"},
+    ]});
+    import::run(
+        pool,
+        import::Mode::File,
+        vec![("recon.json".into(), serde_json::to_vec(&doc).expect("json"))],
+        true,
+        None,
+    )
+    .await
+    .expect("import");
+    let rows: Vec<Reconciled> = sqlx::query_as(
+        "SELECT record_id, verified, station_name, station_distance_m::float8, reasons
+           FROM fuel.v_reconciliation ORDER BY record_id",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("reconciliation");
+    let by_id = |id: &str| {
+        rows.iter()
+            .find(|r| r.0 == id)
+            .unwrap_or_else(|| panic!("fill {id} in {rows:?}"))
+    };
+    let at_station = by_id("1");
+    assert_eq!(at_station.1, Some(true), "{at_station:?}");
+    assert_eq!(at_station.2.as_deref(), Some("Shell Kenyatta Avenue"));
+    assert!(at_station.3.is_some_and(|d| d < 100.0), "{at_station:?}");
+    assert!(at_station.4.is_empty(), "{at_station:?}");
+
+    let driving_past = by_id("2");
+    assert_eq!(driving_past.1, Some(false), "{driving_past:?}");
+    assert!(
+        driving_past
+            .4
+            .contains(&"vehicle was moving at the fill time".to_string()),
+        "{driving_past:?}"
+    );
+    assert!(
+        driving_past
+            .4
+            .contains(&"not at a fuel station".to_string()),
+        "{driving_past:?}"
+    );
+
+    let reported_place = by_id("3");
+    assert_eq!(reported_place.1, Some(true), "{reported_place:?}");
+    assert!(reported_place.4.is_empty(), "{reported_place:?}");
+
+    let no_fix = by_id("4");
+    assert_eq!(no_fix.1, Some(false), "{no_fix:?}");
+    assert_eq!(no_fix.4, vec!["no GPS fix near the fill time".to_string()]);
+}
+
+#[tokio::test]
+async fn the_demo_fuel_log_fills_an_empty_log_once_for_the_registered_fleet() {
+    use fleet_fuel::demo::{self, Seeded};
+    let db = TestDb::new().await;
+    let pool = &db.pool;
+    assert!(matches!(
+        demo::seed(pool, 7, 31).await.expect("seed"),
+        Seeded::NoVehicles
+    ));
+    fleet(pool).await;
+    let Seeded::Imported(report) = demo::seed(pool, 7, 31).await.expect("seed") else {
+        panic!("the demo log was not imported");
+    };
+    assert!(report.applied && report.counts.inserted > 20, "{report:?}");
+    // Every registered vehicle has fills, the month is covered, and the departments the feed
+    // spells thirty ways come out as the generator's canonical names (or a cleaned typo).
+    assert_eq!(
+        count(pool, "SELECT count(DISTINCT vehicle_id) FROM fuel.v_fills").await,
+        4
+    );
+    assert!(
+        count(
+            pool,
+            "SELECT extract(day FROM max(filled_at) - min(filled_at))::bigint FROM fuel.v_fills"
+        )
+        .await
+            >= 25
+    );
+    let canonical: Vec<&str> = feedgen::DEPARTMENTS.iter().map(|(n, _)| *n).collect();
+    let (matched, total): (i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE department = ANY($1)), count(*) FROM fuel.v_fills",
+    )
+    .bind(&canonical)
+    .fetch_one(pool)
+    .await
+    .expect("departments");
+    assert!(
+        matched * 10 >= total * 9,
+        "{matched} of {total} fills have a canonical department"
+    );
+    // Once: a second call leaves the log alone.
+    assert!(matches!(
+        demo::seed(pool, 8, 31).await.expect("seed"),
+        Seeded::AlreadyHasRecords
+    ));
+    assert_eq!(
+        count(pool, "SELECT count(*) FROM fuel.import_runs").await,
+        1
+    );
+}

@@ -172,6 +172,10 @@ async fn run_roles(
                 .map_err(|e| e.into());
             ("simulator", r)
         });
+        if config.fuel_feed.is_none() {
+            let (pool, token, seed) = (db.pool.clone(), shutdown.clone(), config.sim_seed);
+            tasks.spawn(async move { ("demo fuel log", demo_fuel_log(pool, seed, token).await) });
+        }
     }
     for role in roles {
         match role {
@@ -320,6 +324,61 @@ fn cron_context(config: &Config, pool: &PgPool, simulated: bool) -> Result<fleet
         alert_webhook: config.alert_webhook_url.clone(),
         fuel,
     })
+}
+
+/// The local demo's fuel log: once the first vendor poll has registered the simulated vehicles,
+/// a month of generated fills for them (only into an empty fuel log). Runs until shutdown, as
+/// every role task does.
+async fn demo_fuel_log(pool: PgPool, seed: u64, token: CancellationToken) -> RoleResult {
+    use fleet_fuel::demo::{self, Seeded};
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(600);
+    let mut seen = -1i64;
+    loop {
+        // The first poll registers the vehicles one device at a time: wait until the count
+        // holds still, so the month covers the whole fleet.
+        let vehicles: i64 = sqlx::query_scalar("SELECT count(*) FROM domain.vehicles")
+            .fetch_one(&pool)
+            .await
+            .unwrap_or(0);
+        let settled = vehicles > 0 && vehicles == seen;
+        seen = vehicles;
+        let outcome = if settled {
+            demo::seed(&pool, seed, 31).await
+        } else {
+            Ok(Seeded::NoVehicles)
+        };
+        let wait = match outcome {
+            Ok(Seeded::Imported(r)) => {
+                tracing::info!(
+                    records = r.counts.records,
+                    rejected = r.counts.rejected,
+                    "demo fuel log: a month of generated fills imported"
+                );
+                None
+            }
+            Ok(Seeded::AlreadyHasRecords) => None,
+            Ok(Seeded::NoVehicles) if tokio::time::Instant::now() < deadline => {
+                Some(Duration::from_secs(5))
+            }
+            Ok(Seeded::NoVehicles) => {
+                tracing::warn!(
+                    "demo fuel log: no vehicles registered after 10 minutes; not seeded"
+                );
+                None
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "demo fuel log: not seeded");
+                None
+            }
+        };
+        let Some(wait) = wait else { break };
+        tokio::select! {
+            _ = token.cancelled() => return Ok(()),
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+    token.cancelled().await;
+    Ok(())
 }
 
 /// What only the local mode (`fleet up`) has.
