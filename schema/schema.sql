@@ -847,6 +847,51 @@ $$;
 
 
 --
+-- Name: road_min_zoom(text); Type: FUNCTION; Schema: geo; Owner: -
+--
+
+CREATE FUNCTION geo.road_min_zoom(highway text) RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT CASE
+        WHEN highway IN ('motorway', 'trunk', 'motorway_link', 'trunk_link') THEN 5
+        WHEN highway IN ('primary', 'primary_link') THEN 8
+        WHEN highway IN ('secondary', 'secondary_link', 'tertiary', 'tertiary_link') THEN 10
+        ELSE 13 END
+$$;
+
+
+--
+-- Name: tile(integer, integer, integer); Type: FUNCTION; Schema: geo; Owner: -
+--
+
+CREATE FUNCTION geo.tile(z integer, x integer, y integer) RETURNS bytea
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    WITH b AS (SELECT ST_TileEnvelope(z, x, y) AS env, ST_Transform(ST_TileEnvelope(z, x, y, margin => 0.02), 4326) AS box),
+    roads AS (
+        SELECT ST_AsMVTGeom(ST_Transform(w.the_geom, 3857), b.env, 4096, 64, true) AS geom, w.highway, w.name
+          FROM geo.ways w, b
+         WHERE w.the_geom && b.box AND geo.road_min_zoom(w.highway) <= z
+    ),
+    pois AS (
+        SELECT ST_AsMVTGeom(ST_Transform(p.geom, 3857), b.env, 4096, 16, true) AS geom, p.kind, p.name
+          FROM geo.pois p, b
+         WHERE p.geom && b.box AND z >= 12
+    )
+    SELECT coalesce((SELECT ST_AsMVT(r, 'roads', 4096, 'geom') FROM roads r WHERE r.geom IS NOT NULL), ''::bytea)
+        || coalesce((SELECT ST_AsMVT(p, 'pois', 4096, 'geom') FROM pois p WHERE p.geom IS NOT NULL), ''::bytea)
+$$;
+
+
+--
+-- Name: FUNCTION tile(z integer, x integer, y integer); Type: COMMENT; Schema: geo; Owner: -
+--
+
+COMMENT ON FUNCTION geo.tile(z integer, x integer, y integer) IS 'A Mapbox vector tile of geo.ways (layer roads: highway, name) and geo.pois (layer pois: kind, name) for GET /tiles/{z}/{x}/{y}.pbf.';
+
+
+--
 -- Name: ensure_partition(regclass, text, timestamp with time zone); Type: FUNCTION; Schema: ops; Owner: -
 --
 
@@ -1253,6 +1298,49 @@ CREATE FUNCTION serve.fn_alarms_daily(filters jsonb) RETURNS jsonb
                                    ORDER BY day DESC, n DESC, alarm), '[]'::jsonb))
       FROM a
 $$;
+
+
+--
+-- Name: fn_contract_checks(jsonb); Type: FUNCTION; Schema: serve; Owner: -
+--
+
+CREATE FUNCTION serve.fn_contract_checks(filters jsonb) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET jit TO 'off'
+    AS $$
+    WITH f AS (SELECT serve.check_filters(filters) AS f),
+    latest AS (
+        SELECT DISTINCT ON (r.target) r.*
+          FROM ops.contract_runs r
+         WHERE r.outcome <> 'running'
+         ORDER BY r.target, r.started_at DESC
+    )
+    SELECT jsonb_build_object(
+        'latest', coalesce((
+            SELECT jsonb_agg(jsonb_build_object(
+                       'target', l.target, 'outcome', l.outcome, 'methods_checked', l.methods_checked,
+                       'problems', l.problems, 'finished_local', serve.local_time(l.finished_at),
+                       'methods', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                                      'method', c.method, 'outcome', c.outcome, 'records', c.records,
+                                      'problems', c.problems, 'duration_ms', c.duration_ms) ORDER BY c.outcome <> 'ok' DESC, c.method), '[]')
+                                     FROM ops.contract_results c WHERE c.run_id = l.run_id))
+                   ORDER BY l.target)
+              FROM latest l), '[]'),
+        'runs', coalesce((
+            SELECT jsonb_agg(jsonb_build_object(
+                       'target', r.target, 'outcome', r.outcome, 'methods_checked', r.methods_checked,
+                       'problems', r.problems, 'started_local', serve.local_time(r.started_at),
+                       'finished_local', serve.local_time(r.finished_at)) ORDER BY r.started_at DESC)
+              FROM (SELECT * FROM ops.contract_runs ORDER BY started_at DESC LIMIT 20) r), '[]'))
+      FROM f
+$$;
+
+
+--
+-- Name: FUNCTION fn_contract_checks(filters jsonb); Type: COMMENT; Schema: serve; Owner: -
+--
+
+COMMENT ON FUNCTION serve.fn_contract_checks(filters jsonb) IS 'GET /api/analytics/contract-checks: per vendor target the latest contract check with each method''s problems, and the 20 newest runs.';
 
 
 --

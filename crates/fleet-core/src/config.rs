@@ -74,6 +74,9 @@ pub struct Config {
     /// `FLEET_CORS_ORIGINS`: browser origins allowed to call the API from another site
     /// (e.g. `https://ops.example.com`); empty = same-origin only, `*` = any (not for production).
     pub cors_origins: Vec<String>,
+    /// `FLEET_MAP_STYLE_URL`: a MapLibre style for the pages' maps; unset = the offline basemap
+    /// of our own vector tiles from the loaded OpenStreetMap extract.
+    pub map_style_url: Option<String>,
     /// `FLEET_RATE_DASHBOARD_PER_MIN`: authenticated `/api/*` requests per minute per token subject.
     pub rate_dashboard_per_min: u32,
     /// `FLEET_RATE_ROUTES_PER_MIN`: route requests per minute per token subject.
@@ -275,17 +278,17 @@ impl Config {
                 )?
                 .into(),
             ),
-            alert_webhook_url: match get("FLEET_ALERT_WEBHOOK_URL") {
-                Some(u) if !(u.starts_with("http://") || u.starts_with("https://")) => {
-                    return Err(ConfigError {
-                        var: "FLEET_ALERT_WEBHOOK_URL",
-                        value: u,
-                        reason: "expected a URL such as https://hooks.example/fleet".into(),
-                    });
-                }
-                u => u,
-            },
+            alert_webhook_url: http_url(
+                "FLEET_ALERT_WEBHOOK_URL",
+                get("FLEET_ALERT_WEBHOOK_URL"),
+                "a URL such as https://hooks.example/fleet",
+            )?,
             cors_origins: parse_origins(get("FLEET_CORS_ORIGINS"))?,
+            map_style_url: http_url(
+                "FLEET_MAP_STYLE_URL",
+                get("FLEET_MAP_STYLE_URL"),
+                "the URL of a MapLibre style JSON, such as https://tiles.example/styles/streets/style.json",
+            )?,
             rate_dashboard_per_min: int_in(
                 "FLEET_RATE_DASHBOARD_PER_MIN",
                 get("FLEET_RATE_DASHBOARD_PER_MIN"),
@@ -423,6 +426,22 @@ fn required_by(
         value: String::new(),
         reason: format!("required when {anchor} is set (see .env.example)"),
     })
+}
+
+/// An optional http(s) URL; anything else is an error that says what was expected.
+fn http_url(
+    var: &'static str,
+    value: Option<String>,
+    expected: &str,
+) -> Result<Option<String>, ConfigError> {
+    match value {
+        Some(u) if !(u.starts_with("http://") || u.starts_with("https://")) => Err(ConfigError {
+            var,
+            value: u,
+            reason: format!("expected {expected}"),
+        }),
+        u => Ok(u),
+    }
 }
 
 /// The fuel bucket, when `FLEET_FUEL_S3_ENDPOINT` is set; then both keys must be too.
@@ -702,6 +721,20 @@ mod tests {
         for bad in ["ops.example.com", "https://ops.example.com/app", "https://"] {
             let e = cfg(&[("FLEET_CORS_ORIGINS", bad)]).expect_err(bad);
             assert_eq!(e.var, "FLEET_CORS_ORIGINS", "{bad}");
+        }
+    }
+
+    #[test]
+    fn url_variables_must_be_http_urls() {
+        let c = cfg(&[]).expect("defaults");
+        assert_eq!((c.map_style_url, c.alert_webhook_url), (None, None));
+        let style = "https://tiles.example/styles/streets/style.json";
+        let c = cfg(&[("FLEET_MAP_STYLE_URL", style)]).expect("valid");
+        assert_eq!(c.map_style_url.as_deref(), Some(style));
+        for var in ["FLEET_MAP_STYLE_URL", "FLEET_ALERT_WEBHOOK_URL"] {
+            let e = cfg(&[(var, "tiles.example/style.json")]).expect_err(var);
+            assert_eq!(e.var, var);
+            assert!(e.reason.starts_with("expected "), "{}", e.reason);
         }
     }
 

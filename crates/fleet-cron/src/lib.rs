@@ -22,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 
 pub mod bench;
 pub mod contract;
+pub mod osm;
 pub mod polls;
 pub mod slo;
 

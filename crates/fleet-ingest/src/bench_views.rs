@@ -158,6 +158,7 @@ pub async fn run(
                 login: 0,
             },
             cors_origins: Vec::new(),
+            pages: Default::default(),
         },
     );
     let listener = TcpListener::bind("127.0.0.1:0").await?;

@@ -17,6 +17,7 @@ pub struct GatewayConfig {
     pub auth: AuthConfig,
     pub limits: RateLimits,
     pub cors_origins: Vec<String>,
+    pub pages: fleet_serve::pages::PagesConfig,
 }
 
 /// The gateway's routes (without the ops routes).
@@ -27,6 +28,7 @@ pub fn areas(pool: PgPool, cfg: GatewayConfig) -> Router {
         fleet_serve::slo::router(pool.clone()).merge(fleet_serve::views::router(pool.clone()));
     let api = auth::require(reads, auth.clone(), auth::READ_FLEET)
         .merge(crate::actions::router(pool.clone(), auth.clone()));
+    let pool_for_tiles = pool.clone();
     let areas = limit(
         push::router(pool, cfg.push),
         Limiter::new("push", cfg.limits.push),
@@ -36,7 +38,9 @@ pub fn areas(pool: PgPool, cfg: GatewayConfig) -> Router {
         Limiter::new("login", cfg.limits.login),
     ))
     .merge(api)
-    .merge(fleet_serve::openapi::router(openapi()));
+    .merge(fleet_serve::openapi::router(openapi()))
+    .merge(fleet_serve::pages::router(cfg.pages))
+    .merge(fleet_serve::pages::tiles_router(pool_for_tiles));
     fleet_serve::with_cors(areas, &cfg.cors_origins)
 }
 

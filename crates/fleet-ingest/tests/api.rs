@@ -47,6 +47,7 @@ async fn gateway(pool: &PgPool, limits: RateLimits, cors: &[&str]) -> Gw {
             auth: auth_config(),
             limits,
             cors_origins: cors.iter().map(|s| s.to_string()).collect(),
+            pages: Default::default(),
         },
     );
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -1151,5 +1152,104 @@ async fn view_helpers_are_inlined_not_called_per_row() {
             "{view} calls these helpers per row instead of inlining them: {per_row:?}"
         );
         tx.rollback().await.expect("rollback");
+    }
+}
+
+#[tokio::test]
+async fn pages_and_their_assets_are_served_with_types_and_etags_and_tiles_are_checked() {
+    let db = TestDb::new().await;
+    let gw = gateway(&db.pool, unlimited(), &[]).await;
+    let http = fleet_testkit::http();
+    for (page, script) in [
+        ("/", "/static/live.js"),
+        ("/live", "/static/live.js"),
+        ("/history", "/static/history.js"),
+        ("/fuel", "/static/fuel.js"),
+        ("/ops", "/static/ops.js"),
+    ] {
+        let r = http
+            .get(format!("{}{page}", gw.base))
+            .send()
+            .await
+            .expect("page");
+        assert_eq!(r.status(), 200, "{page}");
+        assert_eq!(r.headers()["content-type"], "text/html; charset=utf-8");
+        let html = r.text().await.expect("html");
+        assert!(
+            html.contains(&format!("<script type=\"module\" src=\"{script}\">")),
+            "{page}"
+        );
+    }
+    let r = http
+        .get(format!("{}/static/fleet-core.js", gw.base))
+        .send()
+        .await
+        .expect("asset");
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()["content-type"],
+        "text/javascript; charset=utf-8"
+    );
+    assert_eq!(r.headers()["cache-control"], "no-cache");
+    let etag = r.headers()["etag"].to_str().expect("etag").to_string();
+    assert!(
+        r.text()
+            .await
+            .expect("js")
+            .contains("export async function api(")
+    );
+    let again = http
+        .get(format!("{}/static/fleet-core.js", gw.base))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .expect("revalidate");
+    assert_eq!(again.status(), 304);
+    for missing in [
+        "/static/nope.js",
+        "/static/live.html",
+        "/static/../Cargo.toml",
+    ] {
+        let r = http
+            .get(format!("{}{missing}", gw.base))
+            .send()
+            .await
+            .expect("404");
+        assert_eq!(r.status(), 404, "{missing}");
+    }
+    let cfg: Value = http
+        .get(format!("{}/static/config.json", gw.base))
+        .send()
+        .await
+        .expect("config")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(cfg, json!({"map_style": null}));
+    // Tiles: public, vector-tile typed (empty with no OSM loaded), and bad coordinates say why.
+    let r = http
+        .get(format!("{}/tiles/0/0/0.pbf", gw.base))
+        .send()
+        .await
+        .expect("tile");
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        r.headers()["content-type"],
+        "application/vnd.mapbox-vector-tile"
+    );
+    for bad in ["/tiles/23/0/0.pbf", "/tiles/2/4/0.pbf", "/tiles/2/0/x.pbf"] {
+        let r = http
+            .get(format!("{}{bad}", gw.base))
+            .send()
+            .await
+            .expect("bad tile");
+        assert_eq!(r.status(), 404, "{bad}");
+        assert!(
+            r.text()
+                .await
+                .expect("body")
+                .contains("/tiles/{z}/{x}/{y}.pbf"),
+            "{bad}"
+        );
     }
 }

@@ -8,6 +8,7 @@ pub mod health;
 pub mod limit;
 pub mod metrics;
 pub mod openapi;
+pub mod pages;
 pub mod slo;
 pub mod views;
 

@@ -80,6 +80,11 @@ pub const VIEWS: &[View] = &[
         summary: "Per source and kind: last arrival, rows and parse errors in the last hour, rows waiting; latest run of each cron job; SLOs.",
     },
     View {
+        path: "/api/analytics/contract-checks",
+        sql: "SELECT serve.fn_contract_checks($1)::text",
+        summary: "The vendor contract check: per target the latest run with each method's outcome and the fields that broke the typed contract; the 20 newest runs.",
+    },
+    View {
         path: "/api/filters",
         sql: "SELECT serve.fn_filters($1)::text",
         summary: "The values each filter can take (cost centres with colours, cities, accounts, departments, states, and the vehicles the other filters leave).",

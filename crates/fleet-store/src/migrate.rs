@@ -92,6 +92,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "fuel_first_load",
         sql: include_str!("../../../migrations/0014_fuel_first_load.sql"),
     },
+    Migration {
+        version: 15,
+        name: "pages",
+        sql: include_str!("../../../migrations/0015_pages.sql"),
+    },
 ];
 
 /// The newest embedded migration version.

@@ -236,6 +236,16 @@ enum ImportWhat {
         #[arg(long)]
         all_rejects: bool,
     },
+    /// An OpenStreetMap extract (`.osm.pbf`, e.g. from download.geofabrik.de): roads into the
+    /// routing graph and the offline basemap, fuel stations and other POIs. Replaces the roads
+    /// loaded before. Without FILE, the Monaco extract built into fleet (the simulator's streets).
+    #[command(
+        after_help = "Examples:\n  fleet import osm kenya-latest.osm.pbf\n  fleet import osm                   # the built-in Monaco extract\n\nOSM data © OpenStreetMap contributors, ODbL."
+    )]
+    Osm {
+        /// The extract; default: the built-in Monaco extract.
+        file: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -438,6 +448,9 @@ fn main() -> ExitCode {
                         account,
                     },
             } => roles::import_devices(config, &file, apply, account.as_deref()).await,
+            Command::Import {
+                what: ImportWhat::Osm { file },
+            } => roles::import_osm(config, file.as_deref()).await,
             Command::Import {
                 what:
                     ImportWhat::Fuel {

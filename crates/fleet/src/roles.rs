@@ -172,6 +172,19 @@ async fn run_roles(
                 .map_err(|e| e.into());
             ("simulator", r)
         });
+        let roads: bool = sqlx::query_scalar("SELECT EXISTS (SELECT FROM geo.ways)")
+            .fetch_one(&db.pool)
+            .await?;
+        if !roads {
+            let r = fleet_cron::osm::load(&db.pool, fleet_jimi::sim::roads::MONACO_PBF)
+                .await
+                .map_err(|e| anyhow::anyhow!("loading the built-in Monaco extract: {e}"))?;
+            tracing::info!(
+                ways = r.ways,
+                pois = r.pois,
+                "loaded the built-in Monaco extract for the offline basemap"
+            );
+        }
         if config.fuel_feed.is_none() {
             let (pool, token, seed) = (db.pool.clone(), shutdown.clone(), config.sim_seed);
             tasks.spawn(async move { ("demo fuel log", demo_fuel_log(pool, seed, token).await) });
@@ -246,6 +259,9 @@ async fn run_roles(
                     login: config.rate_login_per_min,
                 },
                 cors_origins: config.cors_origins.clone(),
+                pages: fleet_serve::pages::PagesConfig {
+                    map_style: config.map_style_url.clone(),
+                },
             },
         );
         fleet_serve::gateway_router(health, areas)
@@ -1189,6 +1205,34 @@ pub async fn import_fuel(
     if let Some(w) = &report.watermark {
         println!("  watermark: {w}");
     }
+    Ok(())
+}
+
+/// `fleet import osm [FILE]`: roads and POIs from an OpenStreetMap extract.
+pub async fn import_osm(config: Config, file: Option<&std::path::Path>) -> Result<()> {
+    let bytes = match file {
+        Some(f) => std::fs::read(f).with_context(|| {
+            format!(
+                "cannot read {}: give the path of an .osm.pbf extract",
+                f.display()
+            )
+        })?,
+        None => fleet_jimi::sim::roads::MONACO_PBF.to_vec(),
+    };
+    let name = file.map_or("the built-in Monaco extract".to_string(), |f| {
+        f.display().to_string()
+    });
+    let r = with_current_db(&config, |pool| async move {
+        fleet_cron::osm::load(&pool, &bytes)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))
+    })
+    .await
+    .with_context(|| format!("loading {name}"))?;
+    println!(
+        "loaded {name}: {} road segments, {} junctions, {} points of interest",
+        r.ways, r.vertices, r.pois
+    );
     Ok(())
 }
 

@@ -54,7 +54,7 @@ pub enum RoadsError {
 }
 
 /// Default speed by OSM highway class, km/h.
-fn class_speed(highway: &str) -> Option<f64> {
+pub fn class_speed(highway: &str) -> Option<f64> {
     Some(match highway {
         "motorway" => 90.0,
         "trunk" => 70.0,
@@ -71,7 +71,7 @@ fn class_speed(highway: &str) -> Option<f64> {
     })
 }
 
-fn parse_maxspeed(v: &str) -> Option<f64> {
+pub fn parse_maxspeed(v: &str) -> Option<f64> {
     let n: f64 = v
         .split(|c: char| !c.is_ascii_digit() && c != '.')
         .next()?
