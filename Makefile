@@ -11,8 +11,9 @@ build: bootstrap
 up: build
 	./target/release/fleet up
 
-## Install what is missing and run every test against real Postgres.
-test: bootstrap
+## Install what is missing and run every test against real Postgres (and headless Chromium).
+test:
+	@scripts/bootstrap test
 	scripts/test
 
 ## rustfmt check + clippy with warnings denied.
