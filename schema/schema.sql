@@ -539,7 +539,7 @@ CREATE FUNCTION fuel.normalise_each(record_ids text[], records jsonb[]) RETURNS 
     LANGUAGE sql STABLE
     AS $$
     WITH batch AS MATERIALIZED (
-        SELECT b.record_id, b.record, jsonb_typeof(b.record) = 'object' AS is_object,
+        SELECT b.record_id, jsonb_typeof(b.record) = 'object' AS is_object,
                coalesce(fuel.raw_car(b.record), '') AS car,
                coalesce(fuel.raw_fuel_type(b.record), '') AS ft, coalesce(fuel.raw_department(b.record), '') AS dep,
                fuel.field(b.record, 'litres', 'liters', 'litre', 'quantity', 'qty', 'volume') AS litres,
@@ -678,7 +678,9 @@ CREATE FUNCTION fuel.parse_time(value text) RETURNS timestamp with time zone
     SELECT CASE
         WHEN value !~ '^[0-9]{4}-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)[T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$'
             THEN fuel.parse_time_general(btrim(value))
-        WHEN value ~ '[0-9](Z|[+-][0-9]{2}(:?[0-9]{2})?)$' THEN value::timestamptz
+        -- the shape is known here: a zone is a final Z or a sign after the date
+        WHEN right(value, 1) = 'Z' OR strpos(substr(value, 11), '+') > 0 OR strpos(substr(value, 11), '-') > 0
+            THEN value::timestamptz
         ELSE value::timestamp AT TIME ZONE 'Africa/Nairobi' END
 $_$;
 
@@ -758,18 +760,43 @@ COMMENT ON FUNCTION fuel.parse_time_general(value text) IS 'fuel.parse_time for 
 CREATE FUNCTION fuel.plan(records jsonb, snapshot boolean, with_errors boolean) RETURNS TABLE(record_id text, action text, errors text[])
     LANGUAGE sql STABLE
     AS $$
-    WITH inc AS MATERIALIZED (
-        SELECT x.record_id, x.record, md5(x.record::text) AS h, fuel.is_deleted(x.record) AS gone
-          FROM jsonb_to_recordset(records) AS x(record_id text, record jsonb)
-    ), planned AS MATERIALIZED (
-        SELECT i.record_id, i.record, i.gone, c.deleted_at IS NOT NULL AS was_deleted, c.normalise_errors AS stored_errors,
-               CASE WHEN c.record_id IS NULL THEN CASE WHEN i.gone THEN 'insert_deleted' ELSE 'insert' END
-                    WHEN c.raw_md5 = i.h AND c.delete_reason IS DISTINCT FROM 'absent from snapshot' THEN 'unchanged'
-                    WHEN i.gone AND c.deleted_at IS NULL THEN 'delete'
+    SELECT p.record_id, p.action, p.errors FROM fuel.plan_records(records, with_errors) p
+    UNION ALL
+    SELECT v.record_id, 'vanish', '{}'::text[]
+      FROM fuel.vanished((SELECT array_agg(x.record_id) FROM jsonb_to_recordset(records) AS x(record_id text))) v
+     WHERE snapshot
+$$;
+
+
+--
+-- Name: FUNCTION plan(records jsonb, snapshot boolean, with_errors boolean); Type: COMMENT; Schema: fuel; Owner: -
+--
+
+COMMENT ON FUNCTION fuel.plan(records jsonb, snapshot boolean, with_errors boolean) IS 'Per record of a feed batch ([{record_id, record}]): insert | insert_deleted | update | delete | unchanged, with its normalisation errors (stored ones for unchanged records; for the others only when with_errors); for a snapshot also vanish (live records it no longer lists).';
+
+
+--
+-- Name: plan_records(jsonb, boolean); Type: FUNCTION; Schema: fuel; Owner: -
+--
+
+CREATE FUNCTION fuel.plan_records(records jsonb, with_errors boolean) RETURNS TABLE(record_id text, action text, errors text[])
+    LANGUAGE sql STABLE
+    AS $$
+    WITH planned AS MATERIALIZED (
+        SELECT x.record_id, x.gone, c.deleted_at IS NOT NULL AS was_deleted, c.normalise_errors AS stored_errors,
+               CASE WHEN c.record_id IS NULL THEN CASE WHEN x.gone THEN 'insert_deleted' ELSE 'insert' END
+                    WHEN c.raw_md5 = md5(x.record::text) AND c.delete_reason IS DISTINCT FROM 'absent from snapshot' THEN 'unchanged'
+                    WHEN x.gone AND c.deleted_at IS NULL THEN 'delete'
                     ELSE 'update' END AS action
-          FROM inc i LEFT JOIN fuel.records c ON c.record_id = i.record_id
+          FROM (SELECT r.record_id, r.record, fuel.is_deleted(r.record) AS gone
+                  FROM jsonb_to_recordset(records) AS r(record_id text, record jsonb)) x
+          LEFT JOIN fuel.records c ON c.record_id = x.record_id
     ), todo AS MATERIALIZED (
-        SELECT p.record_id, p.record FROM planned p WHERE with_errors AND p.action <> 'unchanged'
+        -- the records are read again rather than carried through the plan (a dry run only)
+        SELECT r.record_id, r.record
+          FROM jsonb_to_recordset(records) AS r(record_id text, record jsonb)
+          JOIN planned p ON p.record_id = r.record_id
+         WHERE with_errors AND p.action <> 'unchanged'
     ), checked AS (
         SELECT e.record_id, (e.n).errors AS errors
           FROM fuel.normalise_each((SELECT array_agg(record_id) FROM todo), (SELECT array_agg(record) FROM todo)) e
@@ -779,20 +806,14 @@ CREATE FUNCTION fuel.plan(records jsonb, snapshot boolean, with_errors boolean) 
            CASE WHEN p.action = 'unchanged' THEN CASE WHEN p.was_deleted THEN '{}' ELSE p.stored_errors END
                 WHEN p.gone THEN '{}' ELSE ch.errors END
       FROM planned p LEFT JOIN checked ch ON ch.record_id = p.record_id
-    UNION ALL
-    -- A full snapshot that no longer lists a live record removes it.
-    SELECT c.record_id, 'vanish', '{}'::text[]
-      FROM fuel.records c
-     WHERE snapshot AND c.deleted_at IS NULL
-       AND NOT EXISTS (SELECT 1 FROM inc WHERE inc.record_id = c.record_id)
 $$;
 
 
 --
--- Name: FUNCTION plan(records jsonb, snapshot boolean, with_errors boolean); Type: COMMENT; Schema: fuel; Owner: -
+-- Name: FUNCTION plan_records(records jsonb, with_errors boolean); Type: COMMENT; Schema: fuel; Owner: -
 --
 
-COMMENT ON FUNCTION fuel.plan(records jsonb, snapshot boolean, with_errors boolean) IS 'Per record of a feed batch ([{record_id, record}]): insert | insert_deleted | update | delete | unchanged, with its normalisation errors (stored ones for unchanged records; for the others only when with_errors); for a snapshot also vanish (live records it no longer lists).';
+COMMENT ON FUNCTION fuel.plan_records(records jsonb, with_errors boolean) IS 'Per record of a feed batch ([{record_id, record}]): insert | insert_deleted | update | delete | unchanged, with its normalisation errors (stored ones for unchanged records; for the others only when with_errors).';
 
 
 --
@@ -844,6 +865,27 @@ CREATE FUNCTION fuel.thresholds(OUT radius_m double precision, OUT window_s doub
            max(threshold) FILTER (WHERE metric = 'fuel_consumption_tolerance_pct')
       FROM slo.targets WHERE kind = 'threshold'
 $$;
+
+
+--
+-- Name: vanished(text[]); Type: FUNCTION; Schema: fuel; Owner: -
+--
+
+CREATE FUNCTION fuel.vanished(record_ids text[]) RETURNS TABLE(record_id text)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT c.record_id
+      FROM fuel.records c
+     WHERE c.deleted_at IS NULL
+       AND NOT EXISTS (SELECT 1 FROM unnest(record_ids) AS i(id) WHERE i.id = c.record_id)
+$$;
+
+
+--
+-- Name: FUNCTION vanished(record_ids text[]); Type: COMMENT; Schema: fuel; Owner: -
+--
+
+COMMENT ON FUNCTION fuel.vanished(record_ids text[]) IS 'The live records a full snapshot listing these record ids no longer lists (the snapshot removes them).';
 
 
 --

@@ -9,9 +9,17 @@
 //! that changes nothing writes nothing and running a snapshot twice is idempotent. Records that
 //! cannot be normalised are kept and counted as rejected; they are listed in `fuel.v_data_quality`.
 //! Every run, dry or applied, is a row in `fuel.import_runs`; the newest applied `changes` run
-//! holds the watermark (the last change file read).
+//! holds the watermark (the last change file read). A snapshot that lists no records at all is
+//! refused while live records exist: an empty export must not remove the whole log.
+//!
+//! A big load works in lanes (2–4 connections, by the machine's cores): the plan's records are
+//! split over them, and while chunks are still being appended the lanes project the ones already
+//! logged, each chunk in its own transaction (the worker claims bulk rows one at a time), so the
+//! database's cores share the work. Running workers join in the same way.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
 use fleet_core::fuel::{self, Feed};
@@ -19,7 +27,9 @@ use fleet_ingest::rawlog::{self, TrustedRow};
 use fleet_ingest::worker;
 use serde::Serialize;
 use serde_json::json;
+use serde_json::value::RawValue;
 use sqlx::PgPool;
+use tokio::task::JoinSet;
 
 use crate::s3::Bucket;
 
@@ -226,6 +236,33 @@ async fn run_locked(
     mode: Mode,
     feeds: &[(String, Feed)],
     apply: bool,
+    progress: Option<Progress<'_>>,
+) -> Result<Report, ImportError> {
+    let run_id: i64 = sqlx::query_scalar(
+        "INSERT INTO fuel.import_runs (mode, applied) VALUES ($1, $2) RETURNING id",
+    )
+    .bind(mode.as_str())
+    .bind(apply)
+    .fetch_one(pool)
+    .await?;
+    let outcome = import_docs(pool, run_id, mode, feeds, apply, progress).await;
+    if let Err(e) = &outcome {
+        // unfinished, with the reason (a failed run never holds the watermark)
+        let _ = sqlx::query("UPDATE fuel.import_runs SET detail = $2 WHERE id = $1")
+            .bind(run_id)
+            .bind(format!("failed: {e}"))
+            .execute(pool)
+            .await;
+    }
+    outcome
+}
+
+async fn import_docs(
+    pool: &PgPool,
+    run_id: i64,
+    mode: Mode,
+    feeds: &[(String, Feed)],
+    apply: bool,
     mut progress: Option<Progress<'_>>,
 ) -> Result<Report, ImportError> {
     let started = Instant::now();
@@ -235,13 +272,6 @@ async fn run_locked(
             p(done as u64, Some(total as u64), rate);
         }
     };
-    let run_id: i64 = sqlx::query_scalar(
-        "INSERT INTO fuel.import_runs (mode, applied) VALUES ($1, $2) RETURNING id",
-    )
-    .bind(mode.as_str())
-    .bind(apply)
-    .fetch_one(pool)
-    .await?;
     let total: usize = feeds.iter().map(|(_, f)| f.records.len()).sum();
     let mut report = Report {
         run_id,
@@ -252,22 +282,13 @@ async fn run_locked(
         samples: BTreeMap::new(),
         watermark: None,
     };
+    let lanes = lanes();
     let mut done = 0;
     for (key, feed) in feeds {
         let latest = fuel::latest_per_id(&feed.records);
-        let batch = batch_json(&latest);
-        // A dry run checks every changed record; an apply lets the projector do it once and
-        // reads the verdicts back.
-        let mut plan: Vec<Planned> = sqlx::query_as(
-            "SELECT record_id, action, coalesce(errors, '{}') AS errors FROM fuel.plan($1::text::jsonb, $2, $3)",
-        )
-        .bind(&batch)
-        .bind(mode == Mode::Snapshot)
-        .bind(!apply)
-        .fetch_all(pool)
-        .await?;
+        let mut plan = plan(pool, &latest, mode == Mode::Snapshot, !apply, lanes).await?;
         if apply {
-            let changed: std::collections::HashSet<String> = plan
+            let changed: HashSet<String> = plan
                 .iter()
                 .filter(|p| {
                     matches!(
@@ -282,32 +303,35 @@ async fn run_locked(
                 .filter(|p| p.action == "vanish")
                 .map(|p| p.record_id.as_str())
                 .collect();
-            let to_write: Vec<&(String, &serde_json::value::RawValue)> = latest
+            let to_write: Vec<&(String, &RawValue)> = latest
                 .iter()
                 .filter(|(id, _)| changed.contains(id))
                 .collect();
-            let mut ids = Vec::new();
-            let mut written = 0;
-            for chunk in to_write.chunks(CHUNK) {
-                let mut body = format!("{{\"object\":{},\"records\":[", json!(key));
-                for (i, (_, r)) in chunk.iter().enumerate() {
-                    if i > 0 {
-                        body.push(',');
-                    }
-                    body.push_str(r.get());
+            // The lanes project chunks while later ones are still being appended.
+            let phase = Arc::new(AtomicU8::new(APPENDING));
+            let mut drains = JoinSet::new();
+            if !to_write.is_empty() || !vanished.is_empty() {
+                for _ in 0..lanes {
+                    drains.spawn(drain_lane(pool.clone(), phase.clone()));
                 }
-                body.push_str("]}");
-                ids.push(append(pool, fuel::KIND_RECORDS, key, run_id, body.as_bytes()).await?);
-                written += chunk.len();
-                report_progress(done + written, total);
             }
-            if !vanished.is_empty() {
-                let body = json!({"object": key, "record_ids": vanished}).to_string();
-                ids.push(append(pool, fuel::KIND_VANISHED, key, run_id, body.as_bytes()).await?);
-            }
-            project(pool, &ids).await?;
+            let appended = append_all(pool, key, run_id, &to_write, &vanished).await;
+            phase.store(APPENDED, Ordering::Release);
+            let ids = match appended {
+                Ok(ids) => ids,
+                Err(e) => {
+                    phase.store(STOP, Ordering::Release);
+                    return Err(e);
+                }
+            };
+            let records = to_write.len();
+            project(pool, &ids, &phase, drains, &mut |chunks_done| {
+                let projected = (chunks_done * CHUNK).min(records);
+                report_progress(done + projected, total);
+            })
+            .await?;
             let written: Vec<&str> = changed.iter().map(String::as_str).collect();
-            let verdicts: std::collections::HashMap<String, Vec<String>> = sqlx::query_as(
+            let verdicts: HashMap<String, Vec<String>> = sqlx::query_as(
                 "SELECT record_id, normalise_errors FROM fuel.records WHERE record_id = ANY($1) AND deleted_at IS NULL",
             )
             .bind(&written)
@@ -368,8 +392,125 @@ async fn run_locked(
     Ok(report)
 }
 
+/// Connections an import works in at once (planning its records, projecting its chunks): the
+/// database does the work, so more than a few gain nothing on a small server.
+fn lanes() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4))
+}
+
+/// `fuel.plan` for a feed document, its records split over `lanes` connections; for a snapshot,
+/// also the live records it no longer lists (`vanish`).
+async fn plan(
+    pool: &PgPool,
+    latest: &[(String, &RawValue)],
+    snapshot: bool,
+    with_errors: bool,
+    lanes: usize,
+) -> Result<Vec<Planned>, ImportError> {
+    if snapshot && latest.is_empty() {
+        let live: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM fuel.records WHERE deleted_at IS NULL")
+                .fetch_one(pool)
+                .await?;
+        if live > 0 {
+            return Err(ImportError::Feed(format!(
+                "the snapshot lists no records, so reconciling it would remove all {live} live fuel records; \
+                 an empty export is refused (check the feed, or delete records through the feed's own deletes)"
+            )));
+        }
+    }
+    let mut parts = JoinSet::new();
+    for (i, part) in latest
+        .chunks(latest.len().div_ceil(lanes).max(1))
+        .enumerate()
+    {
+        let (pool, batch) = (pool.clone(), batch_json(part));
+        parts.spawn(async move {
+            sqlx::query_as::<_, Planned>(
+                "SELECT record_id, action, coalesce(errors, '{}') AS errors
+                   FROM fuel.plan_records($1::text::jsonb, $2)",
+            )
+            .bind(batch)
+            .bind(with_errors)
+            .fetch_all(&pool)
+            .await
+            .map(|planned| (i, planned))
+        });
+    }
+    let mut planned = Vec::new();
+    while let Some(part) = parts.join_next().await {
+        planned.push(part.map_err(|e| ImportError::Stalled(format!("planning failed: {e}")))??);
+    }
+    planned.sort_by_key(|(i, _)| *i);
+    let mut plan: Vec<Planned> = planned.into_iter().flat_map(|(_, p)| p).collect();
+    if snapshot {
+        let ids: Vec<&str> = latest.iter().map(|(id, _)| id.as_str()).collect();
+        let gone: Vec<String> = sqlx::query_scalar("SELECT record_id FROM fuel.vanished($1)")
+            .bind(&ids)
+            .fetch_all(pool)
+            .await?;
+        plan.extend(gone.into_iter().map(|record_id| Planned {
+            record_id,
+            action: "vanish".into(),
+            errors: Vec::new(),
+        }));
+    }
+    Ok(plan)
+}
+
+/// Appends the changed records (verbatim, [`CHUNK`] to a row) and the vanished ids to the log;
+/// returns the raw row ids.
+async fn append_all(
+    pool: &PgPool,
+    key: &str,
+    run_id: i64,
+    to_write: &[&(String, &RawValue)],
+    vanished: &[&str],
+) -> Result<Vec<i64>, ImportError> {
+    let mut ids = Vec::new();
+    for chunk in to_write.chunks(CHUNK) {
+        let mut body = format!("{{\"object\":{},\"records\":[", json!(key));
+        for (i, (_, r)) in chunk.iter().enumerate() {
+            if i > 0 {
+                body.push(',');
+            }
+            body.push_str(r.get());
+        }
+        body.push_str("]}");
+        ids.push(append(pool, fuel::KIND_RECORDS, key, run_id, body.as_bytes()).await?);
+    }
+    if !vanished.is_empty() {
+        let body = json!({"object": key, "record_ids": vanished}).to_string();
+        ids.push(append(pool, fuel::KIND_VANISHED, key, run_id, body.as_bytes()).await?);
+    }
+    Ok(ids)
+}
+
+/// Where an import's projecting lanes are: chunks still being appended, all appended, or the
+/// import's rows are done (or it failed) and the lanes should end after their transaction.
+const APPENDING: u8 = 0;
+const APPENDED: u8 = 1;
+const STOP: u8 = 2;
+
+/// One projecting lane: drains the log (bulk rows one per transaction, so lanes share the
+/// chunks) until it is empty and nothing more is being appended, or it is told to stop.
+async fn drain_lane(pool: PgPool, phase: Arc<AtomicU8>) -> Result<(), sqlx::Error> {
+    loop {
+        let now = phase.load(Ordering::Acquire);
+        if now == STOP {
+            return Ok(());
+        }
+        if worker::drain_once(&pool, worker::BATCH).await? == 0 {
+            if now != APPENDING {
+                return Ok(());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
 /// `[{"record_id": ..., "record": <verbatim>}, ...]` without re-serialising the records.
-fn batch_json(latest: &[(String, &serde_json::value::RawValue)]) -> String {
+fn batch_json(latest: &[(String, &RawValue)]) -> String {
     let mut s = String::with_capacity(latest.iter().map(|(_, r)| r.get().len() + 40).sum());
     s.push('[');
     for (i, (id, r)) in latest.iter().enumerate() {
@@ -433,12 +574,15 @@ async fn append(
     .await
 }
 
-/// Carries the appended rows through parser and projector (helping any running workers) and
-/// waits until every one is done.
-async fn project(pool: &PgPool, ids: &[i64]) -> Result<(), ImportError> {
-    if ids.is_empty() {
-        return Ok(());
-    }
+/// Waits until every appended row is projected: by the import's own lanes (`drains`), by
+/// running workers, or, once the lanes are done, by helping drain. Reports projected rows.
+async fn project(
+    pool: &PgPool,
+    ids: &[i64],
+    phase: &AtomicU8,
+    mut drains: JoinSet<Result<(), sqlx::Error>>,
+    progress: &mut (dyn FnMut(usize) + Send),
+) -> Result<(), ImportError> {
     let deadline = Instant::now() + PROJECT_TIMEOUT;
     loop {
         let (pending, failed): (i64, Option<String>) = sqlx::query_as(
@@ -450,20 +594,42 @@ async fn project(pool: &PgPool, ids: &[i64]) -> Result<(), ImportError> {
         .fetch_one(pool)
         .await?;
         if let Some(e) = failed {
+            phase.store(STOP, Ordering::Release);
             return Err(ImportError::Stalled(format!(
                 "the fuel records were logged but could not be projected: {e}"
             )));
         }
+        progress(
+            ids.len()
+                .saturating_sub(usize::try_from(pending).unwrap_or(0)),
+        );
         if pending == 0 {
+            // the lanes end after the transaction they are in
+            phase.store(STOP, Ordering::Release);
+            while let Some(lane) = drains.join_next().await {
+                lane.map_err(|e| ImportError::Stalled(format!("a projecting lane failed: {e}")))??;
+            }
             return Ok(());
         }
         if Instant::now() > deadline {
+            phase.store(STOP, Ordering::Release);
             return Err(ImportError::Stalled(format!(
                 "{pending} logged fuel batch(es) are still waiting to be projected; they will be when a worker runs"
             )));
         }
-        if worker::drain_once(pool, worker::BATCH).await? == 0 {
-            tokio::time::sleep(Duration::from_millis(50)).await;
+        if drains.is_empty() {
+            if worker::drain_once(pool, worker::BATCH).await? == 0 {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        } else {
+            tokio::select! {
+                lane = drains.join_next() => {
+                    if let Some(lane) = lane {
+                        lane.map_err(|e| ImportError::Stalled(format!("a projecting lane failed: {e}")))??;
+                    }
+                }
+                () = tokio::time::sleep(Duration::from_millis(250)) => {}
+            }
         }
     }
 }

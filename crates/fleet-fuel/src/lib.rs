@@ -7,7 +7,7 @@
 //! - [`demo`]: the local demo's month of fills.
 //!
 //! Normalising a record (plates, fuel types, departments, numbers, EAT times) happens in one
-//! place, the SQL function `fuel.normalise_each` (migrations 0013, 0014), which the fuel
+//! place, the SQL function `fuel.normalise_each` (migrations 0013, 0014, 0016), which the fuel
 //! projector and the import plan call;
 //! the read views (`fuel.v_fills`, `v_efficiency`, `v_reconciliation`, `v_data_quality`) and the
 //! `/api/analytics/fuel-*` endpoints read from there.

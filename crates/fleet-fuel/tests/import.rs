@@ -340,6 +340,43 @@ async fn snapshots_and_changes_reconcile_idempotently_and_keep_what_they_cannot_
             .expect("kca");
     assert_eq!(kca.len(), 1, "{kca:?}");
     assert!(kca[0].is_some());
+
+    // An empty export would remove every live record: refused, with nothing written.
+    let live = count(
+        pool,
+        "SELECT count(*) FROM fuel.records WHERE deleted_at IS NULL",
+    )
+    .await;
+    let runs = count(pool, "SELECT count(*) FROM events.raw").await;
+    put(
+        &dir,
+        "fuel_records/latest.json",
+        &json!({"metadata": {"count": 0}, "records": []}),
+    );
+    let e = import::snapshot(pool, &bucket, true, None)
+        .await
+        .expect_err("an empty snapshot");
+    assert!(
+        e.to_string()
+            .contains(&format!("would remove all {live} live fuel records")),
+        "{e}"
+    );
+    assert_eq!(
+        count(
+            pool,
+            "SELECT count(*) FROM fuel.records WHERE deleted_at IS NULL"
+        )
+        .await,
+        live
+    );
+    assert_eq!(count(pool, "SELECT count(*) FROM events.raw").await, runs);
+    let detail: Option<String> = sqlx::query_scalar(
+        "SELECT detail FROM fuel.import_runs WHERE finished_at IS NULL ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("the refused run");
+    assert!(detail.is_some_and(|d| d.starts_with("failed: the snapshot lists no records")));
 }
 
 /// `GET /api/analytics/fuel-*` answer from these functions (the gateway passes their text through).

@@ -5,7 +5,8 @@
 //!   is only a hint: work is found by row state, never by a "last id seen" cursor, so rows
 //!   committed out of id order (slow transactions) are never skipped.
 //! - **Claim by row state.** A batch is `parsed_at IS NULL … FOR UPDATE SKIP LOCKED`; several
-//!   workers drain side by side without taking the same rows.
+//!   workers drain side by side without taking the same rows. A batch is up to [`BATCH`] small
+//!   rows and at most one bulk row ([`BULK_BYTES`]), so a big import spreads over the workers.
 //! - **One transaction per batch:** parse, insert `events.parsed`, project into `state.*`, mark the
 //!   raw rows. A crash anywhere rolls the whole batch back, and it is claimed again: nothing is lost
 //!   and, since projection is idempotent, nothing is doubled.
@@ -37,6 +38,11 @@ pub const SWEEP: Duration = Duration::from_secs(5);
 
 /// Rows claimed per transaction.
 pub const BATCH: i64 = 500;
+
+/// A raw row with a body larger than this (a fuel feed chunk of thousands of records, a registry
+/// file) is a bulk row: a transaction takes at most one, after the small rows waiting. Several
+/// workers (or an import's own lanes) then share a bulk load, and pushes never wait behind it.
+pub const BULK_BYTES: i32 = 256 * 1024;
 
 /// The worker's liveness record.
 pub fn liveness() -> Arc<Liveness> {
@@ -216,16 +222,32 @@ async fn isolate(pool: &PgPool, limit: i64) -> Result<usize, sqlx::Error> {
 }
 
 async fn claim(conn: &mut PgConnection, limit: i64) -> Result<Vec<RawRow>, sqlx::Error> {
-    sqlx::query_as(
+    // Small rows (pushes, poll pages) in arrival order, then, if the batch has room, one bulk row.
+    let mut rows: Vec<RawRow> = sqlx::query_as(
         "SELECT id, received_at, source, kind, content_type, body, meta FROM events.raw
-          WHERE parsed_at IS NULL AND verified
+          WHERE parsed_at IS NULL AND verified AND octet_length(body) <= $2
           ORDER BY received_at, id
           LIMIT $1
           FOR UPDATE SKIP LOCKED",
     )
     .bind(limit)
+    .bind(BULK_BYTES)
     .fetch_all(&mut *conn)
-    .await
+    .await?;
+    if (rows.len() as i64) < limit {
+        let bulk: Option<RawRow> = sqlx::query_as(
+            "SELECT id, received_at, source, kind, content_type, body, meta FROM events.raw
+              WHERE parsed_at IS NULL AND verified AND octet_length(body) > $1
+              ORDER BY received_at, id
+              LIMIT 1
+              FOR UPDATE SKIP LOCKED",
+        )
+        .bind(BULK_BYTES)
+        .fetch_optional(&mut *conn)
+        .await?;
+        rows.extend(bulk);
+    }
+    Ok(rows)
 }
 
 /// One `events.parsed` row as the insert reads it.

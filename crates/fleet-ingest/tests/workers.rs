@@ -204,3 +204,76 @@ async fn a_row_the_projectors_cannot_take_is_isolated_not_blocking() {
         "the other rows went through"
     );
 }
+
+/// Inserts one fuel feed chunk of `records` records (as `fleet import fuel` appends them).
+async fn insert_fuel_chunk(pool: &PgPool, first: usize, records: usize) -> usize {
+    let list: Vec<serde_json::Value> = (first..first + records)
+        .map(|i| {
+            serde_json::json!({"id": i, "car": format!("KDA {:03}A", i % 1000), "litres": "40.5",
+                               "amount": "KES 7,000", "fuel_type": "Diesel", "department": "Logistics",
+                               "record_datetime": "2026-11-20 08:15", "note": "x".repeat(40)})
+        })
+        .collect();
+    let body = serde_json::json!({"object": "test/latest.json", "records": list}).to_string();
+    sqlx::query("INSERT INTO events.raw (source, kind, body, verified, verification) VALUES ('fuel_feed', 'fuel_records', $1, true, 'internal')")
+        .bind(body.as_bytes())
+        .execute(pool)
+        .await
+        .expect("insert raw");
+    body.len()
+}
+
+#[tokio::test]
+async fn bulk_rows_go_one_per_transaction_after_the_small_rows_so_workers_share_them() {
+    let db = TestDb::new().await;
+    let per_chunk = 1_500;
+    let mut bulk: i64 = 0;
+    for c in 0..4 {
+        let bytes = insert_fuel_chunk(&db.pool, c * per_chunk, per_chunk).await;
+        assert!(
+            bytes > worker::BULK_BYTES as usize,
+            "a chunk of {bytes} bytes is bulk"
+        );
+        bulk += 1;
+    }
+    // pushes that arrived after the bulk rows still go first
+    for n in 0..30 {
+        insert_push(&db.pool, n).await;
+    }
+    let first = worker::drain_once(&db.pool, worker::BATCH)
+        .await
+        .expect("drain");
+    assert_eq!(first, 30 + 1, "every small row and exactly one bulk row");
+    let (pushes_left, chunks_left): (i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE source = 'jimi_push'), count(*) FILTER (WHERE source = 'fuel_feed')
+           FROM events.raw WHERE parsed_at IS NULL",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .expect("left");
+    assert_eq!((pushes_left, chunks_left), (0, bulk - 1));
+    // Two workers now share the remaining chunks, one per transaction each.
+    let (a, b) = tokio::join!(
+        worker::drain_once(&db.pool, worker::BATCH),
+        worker::drain_once(&db.pool, worker::BATCH)
+    );
+    assert_eq!(
+        (a.expect("a"), b.expect("b")),
+        (1, 1),
+        "each took its own chunk"
+    );
+    drain_all(&db.pool).await;
+    let (records, transactions): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM fuel.records),
+                (SELECT count(DISTINCT parsed_at) FROM events.raw WHERE source = 'fuel_feed')",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .expect("records");
+    assert_eq!(
+        records,
+        bulk * per_chunk as i64,
+        "every record projected once"
+    );
+    assert_eq!(transactions, bulk, "one chunk per transaction");
+}

@@ -97,6 +97,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "pages",
         sql: include_str!("../../../migrations/0015_pages.sql"),
     },
+    Migration {
+        version: 16,
+        name: "fuel_lanes",
+        sql: include_str!("../../../migrations/0016_fuel_lanes.sql"),
+    },
 ];
 
 /// The newest embedded migration version.
