@@ -9,6 +9,18 @@ const filters = await fc.api('/api/filters');
 $('vehicles').innerHTML = (filters.vehicles || []).map((v) =>
   `<option value="${fc.esc(v.plate_key)}">${fc.esc(v.vehicle_number)}</option>`).join('');
 $('from').value = $('to').value = fc.todayLocal();
+// Narrow a long list (thousands of vehicles) by plate, whatever its spacing, or by name; picked
+// vehicles stay listed.
+$('vehicle-find').addEventListener('input', () => {
+  const q = $('vehicle-find').value.trim().toLowerCase();
+  const plate = fc.normalizePlate(q);
+  let shown = 0;
+  for (const o of $('vehicles').options) {
+    o.hidden = Boolean(q) && !o.selected && !(plate && o.value.includes(plate)) && !o.text.toLowerCase().includes(q);
+    if (!o.hidden) shown += 1;
+  }
+  fc.status(q ? `${shown} of ${$('vehicles').options.length} vehicles` : '');
+});
 
 const colour = { track: '#1565c0', trip: '#2e7d32', stop: '#ef6c00', parking: '#ef6c00', idle: '#f9a825', alarm: '#c62828' };
 const layers = [

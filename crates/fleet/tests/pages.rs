@@ -346,10 +346,34 @@ async fn the_pages_show_the_fleet_history_fuel_and_operations_in_a_real_browser(
         "return document.querySelectorAll('#vehicles option').length",
     )
     .await;
-    // the vehicle seen moving, so its track is a line
-    b.js(
-        "const key = arguments[0].toUpperCase().replace(/[^A-Z0-9]/g, ''); [...document.querySelectorAll('#vehicles option')].find(o => o.value === key).selected = true;",
+    // the vehicle seen moving (so its track is a line), found by its plate typed in lower case
+    // without spaces
+    let all = b
+        .js(
+            "return document.querySelectorAll('#vehicles option').length",
+            json!([]),
+        )
+        .await;
+    let typed: String = moved
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect::<String>()
+        .to_lowercase();
+    b.type_into("#vehicle-find", &typed).await;
+    let shown = b
+        .js(
+            "return [...document.querySelectorAll('#vehicles option')].filter(o => !o.hidden).map(o => o.text)",
+            json!([]),
+        )
+        .await;
+    assert_eq!(
+        shown,
         json!([moved]),
+        "the search narrows {all} vehicles to the one typed"
+    );
+    b.js(
+        "[...document.querySelectorAll('#vehicles option')].find(o => !o.hidden).selected = true;",
+        json!([]),
     )
     .await;
     b.click("#run").await;
