@@ -351,15 +351,20 @@ CREATE FUNCTION fuel.canon_department(department text) RETURNS text
     AS $$
     WITH w AS (SELECT fuel.department_words(replace(upper(department), '&', ' AND ')) AS words),
     known AS (
-        SELECT DISTINCT canonical AS name FROM fuel.mappings WHERE kind = 'department'
-        UNION SELECT name FROM domain.cost_centres WHERE name IS NOT NULL
+        SELECT DISTINCT canonical AS name, 0 AS rank FROM fuel.mappings WHERE kind = 'department'
+        UNION SELECT name, 0 FROM domain.cost_centres WHERE name IS NOT NULL
+        UNION SELECT name, 1 FROM fuel.department_vocabulary
+    ), scored AS (
+        SELECT k.name, k.rank, fuel.lookup_key(k.name) AS key, fuel.lookup_key(w.words) AS spelled
+          FROM known k, w
     )
     SELECT coalesce(
         fuel.mapped('department', department),
-        (SELECT k.name FROM known k, w
-          WHERE fuel.lookup_key(k.name) = fuel.lookup_key(w.words)
-             OR (length(w.words) >= 5 AND levenshtein(fuel.lookup_key(k.name), fuel.lookup_key(w.words)) <= 2)
-          ORDER BY levenshtein(fuel.lookup_key(k.name), fuel.lookup_key(w.words)), k.name LIMIT 1),
+        (SELECT s.name FROM scored s
+          WHERE s.key = s.spelled
+             OR (length(s.spelled) >= 5 AND levenshtein(s.key, s.spelled) <= 2
+                 AND translate(s.key, 'abcdefghijklmnopqrstuvwxyz', '') = translate(s.spelled, 'abcdefghijklmnopqrstuvwxyz', ''))
+          ORDER BY s.rank, levenshtein(s.key, s.spelled), s.name LIMIT 1),
         (SELECT initcap(lower(w.words)) FROM w))
 $$;
 
@@ -368,7 +373,7 @@ $$;
 -- Name: FUNCTION canon_department(department text); Type: COMMENT; Schema: fuel; Owner: -
 --
 
-COMMENT ON FUNCTION fuel.canon_department(department text) IS 'A department from any spelling: fuel.mappings, else abbreviations spelled out and matched to a known department within two typos, else the cleaned name.';
+COMMENT ON FUNCTION fuel.canon_department(department text) IS 'A department from any spelling: fuel.mappings, else abbreviations spelled out and matched within two typos (never a different number) to the fleet''s departments, else to a common department name, else the cleaned name.';
 
 
 --
@@ -3036,6 +3041,22 @@ COMMENT ON VIEW events.v_dead_letter IS 'Raw rows the parser could not read, wit
 
 
 --
+-- Name: department_vocabulary; Type: TABLE; Schema: fuel; Owner: -
+--
+
+CREATE TABLE fuel.department_vocabulary (
+    name text NOT NULL
+);
+
+
+--
+-- Name: TABLE department_vocabulary; Type: COMMENT; Schema: fuel; Owner: -
+--
+
+COMMENT ON TABLE fuel.department_vocabulary IS 'Common department names that fuel.canon_department matches typos against when the fleet''s own (fuel.mappings, domain.cost_centres) are not close; operators may add or remove rows.';
+
+
+--
 -- Name: import_runs; Type: TABLE; Schema: fuel; Owner: -
 --
 
@@ -4860,6 +4881,14 @@ ALTER TABLE ONLY events.raw
 
 ALTER TABLE ONLY events.raw_default
     ADD CONSTRAINT raw_default_pkey PRIMARY KEY (id, received_at);
+
+
+--
+-- Name: department_vocabulary department_vocabulary_pkey; Type: CONSTRAINT; Schema: fuel; Owner: -
+--
+
+ALTER TABLE ONLY fuel.department_vocabulary
+    ADD CONSTRAINT department_vocabulary_pkey PRIMARY KEY (name);
 
 
 --

@@ -254,3 +254,65 @@ async fn every_spelling_maps_to_one_canonical_value() {
         assert_eq!(got, want, "parse_time({text:?})");
     }
 }
+
+/// A fleet with no department mappings and no cost centres still gets one name per department:
+/// typos land on a common department name. Registered names win over common ones, and a typo
+/// never changes a number.
+#[tokio::test]
+async fn departments_no_one_registered_still_come_out_as_one_name_each() {
+    let db = TestDb::new().await;
+    let pool = &db.pool;
+    let mut rng = Rng(20261125);
+    let mut depts = Vec::new();
+    for canon in [
+        "Operations",
+        "Logistics",
+        "Field Service",
+        "Distribution",
+        "Maintenance",
+        "Procurement",
+        "Administration",
+    ] {
+        for _ in 0..10 {
+            depts.push((scramble(&mut rng, canon), canon.to_string()));
+            let t = typo(&mut rng, canon);
+            depts.push((t, canon.to_string()));
+        }
+    }
+    for (spelled, canon) in [
+        ("Opertions", "Operations"),
+        ("Feild Service", "Field Service"),
+        ("Logistcs", "Logistics"),
+        ("Distribtion", "Distribution"),
+        ("Maintainance", "Maintenance"),
+        ("procurment", "Procurement"),
+        ("Sales dept", "Sales"),
+        ("Quarry crew", "Quarry Crew"),
+    ] {
+        depts.push((spelled.into(), canon.into()));
+    }
+    check(pool, "canon_department", &depts).await;
+
+    // The fleet's own names: "Team 1" and "Team 2" stay apart, "Team 3" is new, and a registered
+    // "Project" wins over the common "Projects".
+    sqlx::query(
+        "INSERT INTO domain.cost_centres (code, name) VALUES ('T1', 'Team 1'), ('T2', 'Team 2'), ('PR', 'Project')",
+    )
+    .execute(pool)
+    .await
+    .expect("cost centres");
+    let cases: Vec<(String, String)> = [
+        ("team 2", "Team 2"),
+        ("TEAM-1", "Team 1"),
+        ("Taem 1", "Team 1"),
+        ("Team 3", "Team 3"),
+        ("Team 12", "Team 12"),
+        ("Projects", "Project"),
+        ("projetc", "Project"),
+        ("Opertions", "Operations"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    check(pool, "canon_department", &cases).await;
+}

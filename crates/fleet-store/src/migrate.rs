@@ -102,6 +102,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "fuel_lanes",
         sql: include_str!("../../../migrations/0016_fuel_lanes.sql"),
     },
+    Migration {
+        version: 17,
+        name: "department_vocabulary",
+        sql: include_str!("../../../migrations/0017_department_vocabulary.sql"),
+    },
 ];
 
 /// The newest embedded migration version.
