@@ -2503,6 +2503,25 @@ $$;
 
 
 --
+-- Name: fix_rank(timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: state; Owner: -
+--
+
+CREATE FUNCTION state.fix_rank(fix_time timestamp with time zone, received_at timestamp with time zone) RETURNS timestamp with time zone
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    SELECT least(fix_time, received_at + coalesce(
+        (SELECT threshold FROM slo.targets WHERE metric = 'fix_clock_ahead_sec'), 300) * interval '1 second')
+$$;
+
+
+--
+-- Name: FUNCTION fix_rank(fix_time timestamp with time zone, received_at timestamp with time zone); Type: COMMENT; Schema: state; Owner: -
+--
+
+COMMENT ON FUNCTION state.fix_rank(fix_time timestamp with time zone, received_at timestamp with time zone) IS 'The time a fix counts as for "newest fix" ordering: its own, but never later than its arrival plus slo.targets fix_clock_ahead_sec.';
+
+
+--
 -- Name: merge_value(boolean, anyelement, anyelement); Type: FUNCTION; Schema: state; Owner: -
 --
 

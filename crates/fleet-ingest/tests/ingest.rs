@@ -303,6 +303,118 @@ async fn duplicates_and_out_of_order_fixes_keep_state_right() {
     w.await.expect("worker");
 }
 
+/// A pushgps row as the gateway stores it, but arriving at `arrived` (minutes from now).
+async fn arrive(pool: &PgPool, arrived_min: i64, fixes: &serde_json::Value) {
+    let body =
+        serde_urlencoded::to_string([("token", TOKEN), ("data_list", fixes.to_string().as_str())])
+            .expect("form");
+    sqlx::query(
+        "INSERT INTO events.raw (source, kind, body, verified, verification, received_at)
+         VALUES ('jimi_push', 'pushgps', $1, true, 'token', now() + $2 * interval '1 minute')",
+    )
+    .bind(body.into_bytes())
+    .bind(arrived_min as f64)
+    .execute(pool)
+    .await
+    .expect("raw");
+    while worker::drain_once(pool, worker::BATCH)
+        .await
+        .expect("drain")
+        > 0
+    {}
+}
+
+async fn live_lat(pool: &PgPool, imei: &str) -> f64 {
+    sqlx::query_scalar("SELECT lat FROM state.live_positions WHERE imei = $1")
+        .bind(imei)
+        .fetch_one(pool)
+        .await
+        .expect("live")
+}
+
+#[tokio::test]
+async fn a_fix_stamped_in_the_future_cannot_freeze_the_live_position() {
+    let db = TestDb::new().await;
+    let pool = &db.pool;
+    let at = |min: i64| {
+        (chrono::Utc::now() + chrono::Duration::minutes(min))
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string()
+    };
+    // A glitch: one fix dated years ahead, then honest fixes.
+    let imei = "862798050000031";
+    arrive(
+        pool,
+        -30,
+        &serde_json::json!([fix(imei, &at(-30), -1.10, 36.8, 10.0)]),
+    )
+    .await;
+    arrive(
+        pool,
+        -20,
+        &serde_json::json!([fix(imei, "2031-01-01 00:00:00", -1.20, 36.8, 10.0)]),
+    )
+    .await;
+    assert_eq!(
+        live_lat(pool, imei).await,
+        -1.20,
+        "it is the newest fix when it arrives"
+    );
+    // within the tolerance (5 minutes) after its arrival it still holds ...
+    arrive(
+        pool,
+        -18,
+        &serde_json::json!([fix(imei, &at(-18), -1.30, 36.8, 10.0)]),
+    )
+    .await;
+    assert_eq!(live_lat(pool, imei).await, -1.20);
+    // ... and after that, honest fixes move the vehicle again
+    arrive(
+        pool,
+        -10,
+        &serde_json::json!([fix(imei, &at(-10), -1.40, 36.8, 10.0)]),
+    )
+    .await;
+    assert_eq!(
+        live_lat(pool, imei).await,
+        -1.40,
+        "the glitch no longer freezes the vehicle"
+    );
+    // an older fix arriving late still never moves it back
+    arrive(
+        pool,
+        -9,
+        &serde_json::json!([fix(imei, &at(-25), -1.50, 36.8, 10.0)]),
+    )
+    .await;
+    assert_eq!(live_lat(pool, imei).await, -1.40);
+    // every fix is kept in the history as reported
+    let kept: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM state.position_history WHERE imei = $1")
+            .bind(imei)
+            .fetch_one(pool)
+            .await
+            .expect("history");
+    assert_eq!(kept, 5);
+
+    // A device whose clock runs three hours ahead (local time sent as UTC) keeps moving, newest
+    // fix of a push first.
+    let ahead = "862798050000032";
+    for (i, min) in [-40i64, -30, -20].into_iter().enumerate() {
+        let lat = -1.0 - i as f64 / 10.0;
+        arrive(
+            pool,
+            min,
+            &serde_json::json!([
+                fix(ahead, &at(min + 180 - 1), lat + 0.05, 36.8, 10.0),
+                fix(ahead, &at(min + 180), lat, 36.8, 10.0)
+            ]),
+        )
+        .await;
+        assert_eq!(live_lat(pool, ahead).await, lat);
+    }
+}
+
 #[tokio::test]
 async fn malformed_and_hostile_bodies_are_stored_and_dead_lettered() {
     let db = TestDb::new().await;

@@ -107,6 +107,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "department_vocabulary",
         sql: include_str!("../../../migrations/0017_department_vocabulary.sql"),
     },
+    Migration {
+        version: 18,
+        name: "fix_clock_ahead",
+        sql: include_str!("../../../migrations/0018_fix_clock_ahead.sql"),
+    },
 ];
 
 /// The newest embedded migration version.
