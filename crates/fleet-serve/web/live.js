@@ -39,17 +39,29 @@ function open(f) {
   map.easeTo({ center: f.geometry.coordinates, zoom: Math.max(map.getZoom(), 14) });
 }
 
+// The list shows at most this many vehicles; a search narrows a big fleet (the map shows all).
+const LIST_LIMIT = 300;
+
 function renderList() {
   const q = search.value.trim();
   const plate = fc.normalizePlate(q);
-  const shown = features.filter((f) => !q
-    || (plate && fc.normalizePlate(f.properties.vehicle_number).includes(plate))
-    || (f.properties.driver_name || '').toLowerCase().includes(q.toLowerCase()));
-  listEl.innerHTML = shown.map((f, i) => `<li><button type="button" data-i="${features.indexOf(f)}" class="${f.properties.imei === selected ? 'selected' : ''}">
-      <span class="dot" style="background:${fc.STATE_COLOURS[f.properties.state] || '#607d8b'}"></span>
-      <strong>${fc.esc(f.properties.vehicle_number)}</strong>
-      <span class="muted">${fc.esc(f.properties.state)} · ${fc.fmtAge(f.properties.age_s)}</span></button></li>`).join('')
-    || '<li class="empty">No vehicle matches</li>';
+  const lower = q.toLowerCase();
+  const shown = [];
+  features.forEach((f, i) => {
+    if (!q || (plate && fc.normalizePlate(f.properties.vehicle_number).includes(plate))
+      || (f.properties.driver_name || '').toLowerCase().includes(lower)) shown.push(i);
+  });
+  const items = shown.slice(0, LIST_LIMIT).map((i) => {
+    const p = features[i].properties;
+    return `<li><button type="button" data-i="${i}" class="${p.imei === selected ? 'selected' : ''}">
+      <span class="dot" style="background:${fc.STATE_COLOURS[p.state] || '#607d8b'}"></span>
+      <strong>${fc.esc(p.vehicle_number)}</strong>
+      <span class="muted">${fc.esc(p.state)} · ${fc.fmtAge(p.age_s)}</span></button></li>`;
+  });
+  if (shown.length > LIST_LIMIT) {
+    items.push(`<li class="empty">${fc.fmtNum(shown.length - LIST_LIMIT)} more: search by plate or driver to narrow</li>`);
+  }
+  listEl.innerHTML = items.join('') || '<li class="empty">No vehicle matches</li>';
 }
 
 let first = true;
