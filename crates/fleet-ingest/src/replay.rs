@@ -60,16 +60,83 @@ pub async fn reparse(
     Ok(done)
 }
 
-/// The replay input of one batch, standing in for a projector's `jsonb_to_recordset($1::jsonb) AS x(`:
-/// each parsed body (plus the fields the live path adds: `raw_id`, `received_at`, `source`) is
-/// unpacked row by row, so no batch-sized JSON array is built and taken apart again. Keys in
-/// ($1,$2,$3) < key <= ($4,$5,$6); the caller appends the kind filter and the column list.
-const BATCH_INPUT: &str = "(SELECT p.body || jsonb_build_object('raw_id', p.raw_id, 'received_at', p.raw_received_at, 'source', r.source) AS b
+/// The fields the live path adds to every parsed body (`project::Stamped`), and where replay
+/// reads them: the parsed row and its raw row.
+const STAMPS: [(&str, &str); 3] = [
+    ("raw_id", "p.raw_id"),
+    ("received_at", "p.raw_received_at"),
+    ("source", "r.source"),
+];
+
+/// A projector statement with its batch read in place from the parsed log: `jsonb_to_recordset($1::jsonb)
+/// AS x(<columns>)` becomes a subquery over `events.parsed` of `kind` (the parser version that last
+/// processed each raw row) that yields the same columns, the body's fields by `jsonb_to_record`
+/// and the stamped ones straight from the rows, so no JSON is built per event. Keys in
+/// ($1,$2,$3) < key <= ($4,$5,$6). `None` if the statement does not read its batch the one way.
+pub fn replay_statement(sql: &str, kind: &str) -> Option<String> {
+    let start = sql.find(project::INPUT)?;
+    let list_start = start + project::INPUT.len();
+    let mut depth = 1;
+    let mut list_end = None;
+    for (i, c) in sql[list_start..].char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    list_end = Some(list_start + i);
+                    break;
+                }
+            }
+            _ => {}
+        }
+    }
+    let list_end = list_end?;
+    let mut columns = Vec::new();
+    let (mut depth, mut from) = (0, list_start);
+    for (i, c) in sql[list_start..list_end].char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                columns.push(sql[from..list_start + i].trim());
+                from = list_start + i + 1;
+            }
+            _ => {}
+        }
+    }
+    columns.push(sql[from..list_end].trim());
+    let mut select = Vec::new();
+    let mut body = Vec::new();
+    for col in columns {
+        let name = col.split_whitespace().next()?;
+        match STAMPS.iter().find(|(n, _)| *n == name) {
+            Some((n, from)) => select.push(format!("{from} AS {n}")),
+            None => {
+                select.push(format!("j.{name}"));
+                body.push(col);
+            }
+        }
+    }
+    let unpack = if body.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " CROSS JOIN LATERAL jsonb_to_record(p.body) AS j({})",
+            body.join(", ")
+        )
+    };
+    let input = format!(
+        "(SELECT {select}
    FROM events.parsed p
-   JOIN events.raw r ON r.id = p.raw_id AND r.received_at = p.raw_received_at
-  WHERE p.parser_version = r.parser_version
+   JOIN events.raw r ON r.id = p.raw_id AND r.received_at = p.raw_received_at{unpack}
+  WHERE p.parser_version = r.parser_version AND p.kind = '{kind}'
     AND ($1::timestamptz IS NULL OR (p.raw_received_at, p.raw_id, p.item_index) > ($1::timestamptz, $2::bigint, $3::int))
-    AND ($4::timestamptz IS NULL OR (p.raw_received_at, p.raw_id, p.item_index) <= ($4::timestamptz, $5::bigint, $6::int))";
+    AND ($4::timestamptz IS NULL OR (p.raw_received_at, p.raw_id, p.item_index) <= ($4::timestamptz, $5::bigint, $6::int))) AS x",
+        select = select.join(", ")
+    );
+    Some(format!("{}{input}{}", &sql[..start], &sql[list_end + 1..]))
+}
 
 /// Empties `table` and re-projects it from the parsed log. Returns events replayed.
 pub async fn rebuild(
@@ -115,12 +182,14 @@ pub async fn rebuild(
         .iter()
         .filter(|p| p.table == table)
         .map(|p| {
-            p.sql.replace(
-                project::INPUT,
-                &format!("{BATCH_INPUT} AND p.kind = '{}') AS replay_input CROSS JOIN LATERAL jsonb_to_record(replay_input.b) AS x(", p.kind),
-            )
+            replay_statement(p.sql, p.kind)
+                .ok_or_else(|| RebuildError::Statement(p.table.to_string(), p.kind.to_string()))
         })
-        .collect();
+        .collect::<Result<_, _>>()?;
+    // the batch's sort (natural-key order) stays in memory
+    sqlx::query("SET LOCAL work_mem = '64MB'")
+        .execute(&mut *tx)
+        .await?;
     loop {
         // The last key of the next batch (keyset pagination in arrival order).
         let upper: Option<(DateTime<Utc>, i64, i32)> = sqlx::query_as(
@@ -179,6 +248,8 @@ pub enum RebuildError {
     UnknownTable(String, String),
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
+    #[error("the projector of {0} for {1} does not read its batch as `{INPUT}`, so it cannot be replayed", INPUT = project::INPUT)]
+    Statement(String, String),
 }
 
 /// A progress printer: a redrawn line on a terminal, a log line every few seconds otherwise;
@@ -224,5 +295,40 @@ pub fn printer(
         } else {
             tracing::info!(done, total, rate = rate.round(), "{label}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_projector_reads_its_replay_batch_in_place_with_the_same_columns() {
+        for p in project::PROJECTORS {
+            let sql = replay_statement(p.sql, p.kind)
+                .unwrap_or_else(|| panic!("{} ({}) cannot be replayed", p.table, p.kind));
+            assert!(
+                !sql.contains("$1::jsonb"),
+                "{}: still binds a batch",
+                p.table
+            );
+            assert!(sql.contains(&format!("p.kind = '{}'", p.kind)));
+            // every column the live batch declares is selected by name
+            let list = &p.sql[p.sql.find(project::INPUT).unwrap_or(0) + project::INPUT.len()..];
+            for col in list.split(')').next().unwrap_or("").split(',') {
+                let name = col.split_whitespace().next().unwrap_or("");
+                assert!(
+                    sql.contains(&format!("j.{name}")) || sql.contains(&format!(" AS {name}")),
+                    "{}: column {name} missing",
+                    p.table
+                );
+            }
+        }
+        let odd = "SELECT 1 FROM jsonb_to_recordset($1::jsonb) AS x(a numeric(10,2), raw_id bigint) WHERE true";
+        assert_eq!(
+            replay_statement(odd, "k")
+                .map(|s| s.contains("j(a numeric(10,2))") && s.ends_with(" AS x WHERE true")),
+            Some(true)
+        );
     }
 }
