@@ -464,7 +464,7 @@ async fn lifecycle_history(State(ctx): State<Ctx>, Path(imei): Path<String>) -> 
 }
 
 #[utoipa::path(get, path = "/api/devices", tag = "actions",
-    summary = "Every registered device with its lifecycle, legal next states, vehicle and last fix",
+    summary = "Every registered device with its lifecycle, legal next states, vehicle and last fix (and `clock_ahead_s` when its clock runs ahead of arrival beyond `fix_clock_ahead_sec`)",
     security(("bearer" = ["read:fleet"])),
     responses((status = 200, description = "`{devices: [...]}`", body = Object)))]
 async fn list_devices(State(ctx): State<Ctx>) -> Response {
@@ -474,7 +474,11 @@ async fn list_devices(State(ctx): State<Ctx>) -> Response {
                 'lifecycle_changed_local', serve.local_time(d.lifecycle_changed_at),
                 'allowed', to_jsonb(domain.allowed_transitions(d.lifecycle)),
                 'vehicle_number', v.vehicle_number, 'device_name', sd.device_name,
-                'last_fix_local', serve.local_time(l.fix_time)) ORDER BY d.imei), '[]'))
+                'last_fix_local', serve.local_time(l.fix_time),
+                -- a clock running ahead (the latest fix later than its arrival beyond the tolerance)
+                'clock_ahead_s', CASE WHEN state.fix_rank(l.fix_time, l.received_at) < l.fix_time
+                                      THEN round(extract(epoch FROM l.fix_time - l.received_at))::bigint END
+                ) ORDER BY d.imei), '[]'))
            FROM domain.devices d
            LEFT JOIN domain.device_assignments a ON a.imei = d.imei AND upper_inf(a.during)
            LEFT JOIN domain.vehicles v ON v.vehicle_id = a.vehicle_id

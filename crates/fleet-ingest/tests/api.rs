@@ -684,6 +684,26 @@ async fn operator_actions_are_events_legal_only_and_audited() {
     let gw = gateway(&pool, unlimited(), &[]).await;
     let admin = token(&pool, "alice", &["read:fleet", "write:ops", "admin:fleet"]).await;
 
+    // A tracker whose clock runs ahead is named in the device list; an honest one is not.
+    fix(&pool, "862798050000002", 30, 0.0, -1.29, 36.82).await;
+    sqlx::query(
+        "UPDATE state.live_positions SET fix_time = received_at + interval '3 hours' WHERE imei = '862798050000002'",
+    )
+    .execute(&pool)
+    .await
+    .expect("clock ahead");
+    fix(&pool, "862798050000001", 30, 0.0, -1.29, 36.82).await;
+    let (status, body) = gw.call("GET", "/api/devices", Some(&admin), None).await;
+    assert_eq!(status, 200, "{body}");
+    let ahead = |imei: &str| {
+        body["devices"]
+            .as_array()
+            .and_then(|d| d.iter().find(|d| d["imei"] == imei))
+            .map(|d| d["clock_ahead_s"].clone())
+    };
+    assert_eq!(ahead("862798050000002"), Some(json!(10800)));
+    assert_eq!(ahead("862798050000001"), Some(Value::Null));
+
     // With no worker running, an action is kept and answered 202; it applies when one runs.
     let (status, body) = gw
         .call(

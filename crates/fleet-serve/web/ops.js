@@ -46,7 +46,8 @@ async function refresh() {
       fc.table($('devices'), [
         ['Tracker', (r) => fc.esc(r.imei)], ['Vehicle', (r) => fc.esc(r.vehicle_number || '–')],
         ['Account', (r) => fc.esc(r.account || '–')], ['Lifecycle', (r) => `<span class="state ${fc.esc(r.lifecycle)}">${fc.esc(r.lifecycle)}</span>`],
-        ['Since', (r) => fc.esc(r.lifecycle_changed_local || '–')], ['Last fix', (r) => fc.esc(r.last_fix_local || '–')],
+        ['Since', (r) => fc.esc(r.lifecycle_changed_local || '–')], ['Last fix', (r) => fc.esc(r.last_fix_local || '–') + (r.clock_ahead_s
+          ? ` <span class="state offline" title="The tracker's clock runs ahead of arrival; its fixes count as arrival plus the tolerance">clock ${fc.esc(fc.fmtAge(r.clock_ahead_s))} ahead</span>` : '')],
         ['Change', (r) => (r.allowed || []).length ? `<select data-imei="${fc.esc(r.imei)}" aria-label="New lifecycle for ${fc.esc(r.imei)}">
             <option value="">–</option>${r.allowed.map((a) => `<option>${fc.esc(a)}</option>`).join('')}</select>` : ''],
       ], devices.devices || []);
