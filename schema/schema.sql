@@ -1298,7 +1298,8 @@ CREATE FUNCTION serve.fleet_units(filters jsonb) RETURNS TABLE(unit_key text, ve
                u.city, u.account, u.imei, u.devices, u.lifecycle, u.fix_time, u.received_at, u.lat, u.lng,
                u.speed_kmh, u.heading, u.acc_on, u.odometer_m,
                coalesce(dr.name, u.vendor_driver) AS driver_name, coalesce(dr.phone, u.vendor_phone) AS driver_phone,
-               extract(epoch FROM now() - u.fix_time)::double precision AS age_s
+               -- a fix is never fresher than its arrival (a clock running ahead, migration 0019)
+               extract(epoch FROM now() - least(u.fix_time, u.received_at))::double precision AS age_s
           FROM unit u
           LEFT JOIN domain.driver_assignments da ON da.vehicle_id = u.vehicle_id AND upper_inf(da.during)
           LEFT JOIN domain.drivers dr ON dr.driver_id = da.driver_id

@@ -85,6 +85,11 @@ async fn every_slo_is_measured_from_the_data_it_describes() {
         active > 0 && fresh > 0 && fresh < active,
         "the spread gives a mixed picture ({fresh}/{active})"
     );
+    // A clock three hours ahead: the fix arrived two minutes ago, so it is active but not fresh.
+    sqlx::query("INSERT INTO state.live_positions (imei, fix_time, received_at, lat, lng, source, raw_id) VALUES ('862798009999', $1, $2, -1.29, 36.82, 'jimi_push', 9999)")
+        .bind(at + Duration::hours(3)).bind(at - secs(120.0))
+        .execute(pool).await.expect("clock ahead");
+    active += 1;
 
     // Parser lag: rows that arrived in the window (parsed or not) and rows still waiting from
     // before it count; rows parsed long ago do not.

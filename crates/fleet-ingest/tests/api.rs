@@ -455,6 +455,25 @@ async fn the_live_view_shows_each_vehicle_once_with_its_state_from_the_threshold
         ["KDD 300C", "KDE 400D", "KDF 500E", "KDG 600F"],
         "vehicles narrowed by the other filters"
     );
+
+    // A tracker whose last fix is stamped hours ahead but arrived 20 minutes ago is as old as its
+    // arrival: stale, not fresh and moving.
+    sqlx::query("UPDATE slo.targets SET threshold = 600 WHERE metric = 'stale_gps_sec'")
+        .execute(pool)
+        .await
+        .expect("update");
+    fix(pool, "862798050000004", 1200, 50.0, -1.28, 36.82).await;
+    sqlx::query(
+        "UPDATE state.live_positions SET fix_time = now() + interval '3 hours' WHERE imei = '862798050000004'",
+    )
+    .execute(pool)
+    .await
+    .expect("clock ahead");
+    let (_, live) = gw.view("/api/views/live", &t, json!({})).await;
+    let kdd = &feature(&live, "KDD 300C").expect("KDD")["properties"];
+    assert_eq!(kdd["state"], "unknown", "{kdd}");
+    let age = kdd["age_s"].as_i64().expect("age");
+    assert!((1199..1300).contains(&age), "aged from arrival: {age}");
 }
 
 fn eat(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {

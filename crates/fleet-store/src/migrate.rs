@@ -112,6 +112,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "fix_clock_ahead",
         sql: include_str!("../../../migrations/0018_fix_clock_ahead.sql"),
     },
+    Migration {
+        version: 19,
+        name: "fix_age_from_arrival",
+        sql: include_str!("../../../migrations/0019_fix_age_from_arrival.sql"),
+    },
 ];
 
 /// The newest embedded migration version.

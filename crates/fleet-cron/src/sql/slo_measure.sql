@@ -4,7 +4,8 @@ WITH w AS (
     SELECT metric, coalesce(window_interval, interval '5 minutes') AS span FROM slo.targets
 ),
 freshness AS (
-    SELECT count(*) FILTER (WHERE l.fix_time > $1 - make_interval(secs => (SELECT threshold FROM slo.targets WHERE metric = 'fresh_fix_sec'))) AS fresh,
+    -- a fix is never fresher than its arrival (a clock running ahead)
+    SELECT count(*) FILTER (WHERE least(l.fix_time, l.received_at) > $1 - make_interval(secs => (SELECT threshold FROM slo.targets WHERE metric = 'fresh_fix_sec'))) AS fresh,
            count(*) AS active
       FROM state.live_positions l
      WHERE l.received_at > $1 - (SELECT span FROM w WHERE metric = 'fix_freshness_pct_60s')
