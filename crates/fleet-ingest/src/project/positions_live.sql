@@ -22,9 +22,7 @@ ON CONFLICT (imei) DO UPDATE SET
     acc_on = excluded.acc_on, pos_type = excluded.pos_type, satellites = excluded.satellites,
     odometer_m = excluded.odometer_m, source = excluded.source, raw_id = excluded.raw_id,
     updated_at = now()
-WHERE state.fix_rank(excluded.fix_time, excluded.received_at)
-      > state.fix_rank(state.live_positions.fix_time, state.live_positions.received_at)
-   OR (state.fix_rank(excluded.fix_time, excluded.received_at)
-       = state.fix_rank(state.live_positions.fix_time, state.live_positions.received_at)
-       AND (excluded.fix_time > state.live_positions.fix_time
-            OR (excluded.fix_time = state.live_positions.fix_time AND excluded.raw_id < state.live_positions.raw_id)))
+-- the batch's own order: rank, then fix time, then the lowest raw id
+WHERE (state.fix_rank(excluded.fix_time, excluded.received_at), excluded.fix_time, -excluded.raw_id)
+    > (state.fix_rank(state.live_positions.fix_time, state.live_positions.received_at),
+       state.live_positions.fix_time, -state.live_positions.raw_id)
