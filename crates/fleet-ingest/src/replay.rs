@@ -76,36 +76,27 @@ const STAMPS: [(&str, &str); 3] = [
 pub fn replay_statement(sql: &str, kind: &str) -> Option<String> {
     let start = sql.find(project::INPUT)?;
     let list_start = start + project::INPUT.len();
-    let mut depth = 1;
-    let mut list_end = None;
+    // the column list: split at top-level commas, ended by the unmatched `)`
+    let mut columns = Vec::new();
+    let (mut depth, mut from, mut list_end) = (0, list_start, None);
     for (i, c) in sql[list_start..].char_indices() {
+        let at = list_start + i;
         match c {
             '(' => depth += 1,
-            ')' => {
-                depth -= 1;
-                if depth == 0 {
-                    list_end = Some(list_start + i);
-                    break;
-                }
+            ')' if depth == 0 => {
+                columns.push(sql[from..at].trim());
+                list_end = Some(at);
+                break;
+            }
+            ')' => depth -= 1,
+            ',' if depth == 0 => {
+                columns.push(sql[from..at].trim());
+                from = at + 1;
             }
             _ => {}
         }
     }
     let list_end = list_end?;
-    let mut columns = Vec::new();
-    let (mut depth, mut from) = (0, list_start);
-    for (i, c) in sql[list_start..list_end].char_indices() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth -= 1,
-            ',' if depth == 0 => {
-                columns.push(sql[from..list_start + i].trim());
-                from = list_start + i + 1;
-            }
-            _ => {}
-        }
-    }
-    columns.push(sql[from..list_end].trim());
     let mut select = Vec::new();
     let mut body = Vec::new();
     for col in columns {
