@@ -315,15 +315,9 @@ async fn import_docs(
                     drains.spawn(drain_lane(pool.clone(), phase.clone()));
                 }
             }
-            let appended = append_all(pool, key, run_id, &to_write, &vanished).await;
+            // on an error, dropping `drains` aborts the lanes (their transactions roll back)
+            let ids = append_all(pool, key, run_id, &to_write, &vanished).await?;
             phase.store(APPENDED, Ordering::Release);
-            let ids = match appended {
-                Ok(ids) => ids,
-                Err(e) => {
-                    phase.store(STOP, Ordering::Release);
-                    return Err(e);
-                }
-            };
             let records = to_write.len();
             project(pool, &ids, &phase, drains, &mut |chunks_done| {
                 let projected = (chunks_done * CHUNK).min(records);
@@ -487,7 +481,7 @@ async fn append_all(
 }
 
 /// Where an import's projecting lanes are: chunks still being appended, all appended, or the
-/// import's rows are done (or it failed) and the lanes should end after their transaction.
+/// import's rows are done and the lanes should end after their transaction.
 const APPENDING: u8 = 0;
 const APPENDED: u8 = 1;
 const STOP: u8 = 2;
@@ -574,8 +568,16 @@ async fn append(
     .await
 }
 
+fn lane_outcome(
+    lane: Result<Result<(), sqlx::Error>, tokio::task::JoinError>,
+) -> Result<(), ImportError> {
+    lane.map_err(|e| ImportError::Stalled(format!("a projecting lane failed: {e}")))?
+        .map_err(ImportError::Db)
+}
+
 /// Waits until every appended row is projected: by the import's own lanes (`drains`), by
-/// running workers, or, once the lanes are done, by helping drain. Reports projected rows.
+/// running workers, or, once the lanes are done, by helping drain. Reports projected rows. On an
+/// error the lanes are dropped, which aborts them.
 async fn project(
     pool: &PgPool,
     ids: &[i64],
@@ -594,7 +596,6 @@ async fn project(
         .fetch_one(pool)
         .await?;
         if let Some(e) = failed {
-            phase.store(STOP, Ordering::Release);
             return Err(ImportError::Stalled(format!(
                 "the fuel records were logged but could not be projected: {e}"
             )));
@@ -607,12 +608,11 @@ async fn project(
             // the lanes end after the transaction they are in
             phase.store(STOP, Ordering::Release);
             while let Some(lane) = drains.join_next().await {
-                lane.map_err(|e| ImportError::Stalled(format!("a projecting lane failed: {e}")))??;
+                lane_outcome(lane)?;
             }
             return Ok(());
         }
         if Instant::now() > deadline {
-            phase.store(STOP, Ordering::Release);
             return Err(ImportError::Stalled(format!(
                 "{pending} logged fuel batch(es) are still waiting to be projected; they will be when a worker runs"
             )));
@@ -625,7 +625,7 @@ async fn project(
             tokio::select! {
                 lane = drains.join_next() => {
                     if let Some(lane) = lane {
-                        lane.map_err(|e| ImportError::Stalled(format!("a projecting lane failed: {e}")))??;
+                        lane_outcome(lane)?;
                     }
                 }
                 () = tokio::time::sleep(Duration::from_millis(250)) => {}
