@@ -205,21 +205,28 @@ CREATE TYPE fuel.normalised AS (
 	car text,
 	plate_key text,
 	litres numeric,
+	amount numeric,
+	currency text,
 	amount_kes numeric,
 	odometer_km numeric,
+	fuel_type_spelling text,
 	fuel_type text,
 	driver text,
-	department text,
+	department_spelling text,
 	filled_at timestamp with time zone,
 	source_created_at timestamp with time zone,
 	source_updated_at timestamp with time zone,
 	source_deleted_at timestamp with time zone,
+	deleted boolean,
 	full_tank boolean,
 	missed_before boolean,
 	station text,
 	reported_lat double precision,
 	reported_lng double precision,
-	errors text[]
+	read_errors text[],
+	read_warnings text[],
+	errors text[],
+	warnings text[]
 );
 
 
@@ -343,40 +350,6 @@ END $$;
 
 
 --
--- Name: canon_department(text); Type: FUNCTION; Schema: fuel; Owner: -
---
-
-CREATE FUNCTION fuel.canon_department(department text) RETURNS text
-    LANGUAGE sql STABLE PARALLEL SAFE
-    AS $$
-    WITH w AS (SELECT fuel.department_words(replace(upper(department), '&', ' AND ')) AS words),
-    known AS (
-        SELECT DISTINCT canonical AS name, 0 AS rank FROM fuel.mappings WHERE kind = 'department'
-        UNION SELECT name, 0 FROM domain.cost_centres WHERE name IS NOT NULL
-        UNION SELECT name, 1 FROM fuel.department_vocabulary
-    ), scored AS (
-        SELECT k.name, k.rank, fuel.lookup_key(k.name) AS key, fuel.lookup_key(w.words) AS spelled
-          FROM known k, w
-    )
-    SELECT coalesce(
-        fuel.mapped('department', department),
-        (SELECT s.name FROM scored s
-          WHERE s.key = s.spelled
-             OR (length(s.spelled) >= 5 AND levenshtein(s.key, s.spelled) <= 2
-                 AND translate(s.key, 'abcdefghijklmnopqrstuvwxyz', '') = translate(s.spelled, 'abcdefghijklmnopqrstuvwxyz', ''))
-          ORDER BY s.rank, levenshtein(s.key, s.spelled), s.name LIMIT 1),
-        (SELECT initcap(lower(w.words)) FROM w))
-$$;
-
-
---
--- Name: FUNCTION canon_department(department text); Type: COMMENT; Schema: fuel; Owner: -
---
-
-COMMENT ON FUNCTION fuel.canon_department(department text) IS 'A department from any spelling: fuel.mappings, else abbreviations spelled out and matched within two typos (never a different number) to the fleet''s departments, else to a common department name, else the cleaned name.';
-
-
---
 -- Name: canon_fuel_type(text); Type: FUNCTION; Schema: fuel; Owner: -
 --
 
@@ -386,11 +359,12 @@ CREATE FUNCTION fuel.canon_fuel_type(fuel_type text) RETURNS text
     WITH k AS (SELECT fuel.lookup_key(fuel_type) AS k, regexp_replace(lower(fuel_type), '[^a-z]+', '', 'g') AS letters)
     SELECT coalesce(fuel.mapped('fuel_type', fuel_type), CASE
         WHEN k.k IS NULL THEN NULL
-        -- AGO (automotive gas oil), gasoil and the common misspellings of diesel
+        -- AGO (automotive gas oil), gasoil, dizeli (Swahili) and the common misspellings of diesel
         WHEN k.letters ~ '(diesel|diesl|disel|disiel|deisel|desel|dizel|gasoil|^ago$|^dsl$|^ads$)' THEN 'diesel'
-        -- PMS (premium motor spirit), super, unleaded, V-Power
+        -- PMS (premium motor spirit), super, unleaded, V-Power, petroli (Swahili)
         WHEN k.letters ~ '(petrol|petro|petrl|^pms$|super|unleaded|gasoline|^gas$|vpower|premium|^ulp$)' THEN 'petrol'
-        WHEN k.letters ~ '(kerosene|kerosine|paraffin|^dpk$|^ik$)' THEN 'kerosene'
+        -- mafuta ya taa (Swahili: lamp oil)
+        WHEN k.letters ~ '(kerosene|kerosine|paraffin|^dpk$|^ik$|mafutayataa)' THEN 'kerosene'
         WHEN k.letters ~ '(^lpg$|autogas)' THEN 'lpg'
         WHEN k.letters ~ '^(adblue|def)$' THEN 'adblue'
         WHEN levenshtein(k.letters, 'diesel') <= 2 THEN 'diesel'
@@ -409,53 +383,44 @@ COMMENT ON FUNCTION fuel.canon_fuel_type(fuel_type text) IS 'diesel | petrol | k
 
 
 --
--- Name: department_words(text); Type: FUNCTION; Schema: fuel; Owner: -
+-- Name: checked(text[], text[], text, text, text, text, text, double precision); Type: FUNCTION; Schema: fuel; Owner: -
 --
 
-CREATE FUNCTION fuel.department_words(department text) RETURNS text
+CREATE FUNCTION fuel.checked(read_errors text[], read_warnings text[], car text, plate_key text, fuel_type_spelling text, fuel_type text, currency text, ugx_per_kes double precision, OUT errors text[], OUT warnings text[]) RETURNS record
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
     AS $$
-    SELECT nullif(btrim(regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(
-               regexp_replace(regexp_replace(regexp_replace(regexp_replace(regexp_replace(
-               ' ' || regexp_replace(upper(department), '[^A-Z0-9&]+', ' ', 'g') || ' ',
-               ' (DEPT|DEPARTMENT|DEP|DPT|DEPARTMENTS|SECTION|UNIT) ', ' ', 'g'),
-               ' (OPS|OPERATION|OPRNS|OPNS) ', ' OPERATIONS ', 'g'),
-               ' (LOG|LOGS|LOGISTIC|LOGISTICTS) ', ' LOGISTICS ', 'g'),
-               ' (ADMIN|ADMN) ', ' ADMINISTRATION ', 'g'),
-               ' (MAINT|MAINTCE|MNTC|MTCE) ', ' MAINTENANCE ', 'g'),
-               ' (DIST|DISTR|DISTRIB) ', ' DISTRIBUTION ', 'g'),
-               ' (PROC|PROCUREMT|PROCMT) ', ' PROCUREMENT ', 'g'),
-               ' (FIN|FINCE) ', ' FINANCE ', 'g'),
-               ' (TRANS|TRANSP|TRNSP) ', ' TRANSPORT ', 'g'),
-               '\s+', ' ', 'g')), '')
+    SELECT coalesce(read_errors, '{}') || CASE WHEN car IS NOT NULL AND plate_key IS NULL
+                                               THEN ARRAY[format('number plate %L not understood', car)] ELSE '{}' END,
+           coalesce(read_warnings, '{}')
+             || CASE WHEN fuel_type_spelling IS NOT NULL AND fuel_type IS NULL
+                     THEN ARRAY[format('fuel type %L not recognised (map it on the fuel page or with POST /api/fuel/mappings)', fuel_type_spelling)]
+                     ELSE '{}' END
+             || CASE WHEN currency = 'UGX' AND coalesce(ugx_per_kes, 0) <= 0
+                     THEN ARRAY['the amount is in UGX but fuel_ugx_per_kes is not set: no KES figure'] ELSE '{}' END
 $$;
 
 
 --
--- Name: field(jsonb, text, text, text, text, text, text, text); Type: FUNCTION; Schema: fuel; Owner: -
+-- Name: department_of(text); Type: FUNCTION; Schema: fuel; Owner: -
 --
 
-CREATE FUNCTION fuel.field(raw jsonb, a text, b text DEFAULT NULL::text, c text DEFAULT NULL::text, d text DEFAULT NULL::text, e text DEFAULT NULL::text, f text DEFAULT NULL::text, g text DEFAULT NULL::text) RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$
-    SELECT coalesce(nullif(btrim(raw ->> a), ''), nullif(btrim(raw ->> b), ''), nullif(btrim(raw ->> c), ''),
-                    nullif(btrim(raw ->> d), ''), nullif(btrim(raw ->> e), ''), nullif(btrim(raw ->> f), ''),
-                    nullif(btrim(raw ->> g), ''))
-$$;
+CREATE FUNCTION fuel.department_of(spelling text) RETURNS text
+    LANGUAGE sql STABLE
+    AS $_$
+    SELECT coalesce(
+        (SELECT d.canonical FROM fuel.department_spellings d WHERE d.spelling = btrim($1)),
+        (SELECT d.canonical FROM fuel.department_spellings d WHERE fuel.lookup_key(d.canonical) = fuel.lookup_key($1) LIMIT 1),
+        (SELECT d.canonical FROM fuel.department_spellings d WHERE fuel.lookup_key(d.spelling) = fuel.lookup_key($1)
+          ORDER BY d.records DESC, d.spelling LIMIT 1),
+        btrim($1))
+$_$;
 
 
 --
--- Name: is_deleted(jsonb); Type: FUNCTION; Schema: fuel; Owner: -
+-- Name: FUNCTION department_of(spelling text); Type: COMMENT; Schema: fuel; Owner: -
 --
 
-CREATE FUNCTION fuel.is_deleted(raw jsonb) RETURNS boolean
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$
-    SELECT CASE WHEN jsonb_typeof(raw) = 'object'
-                THEN coalesce(fuel.parse_flag(fuel.field(raw, 'deleted_at', 'deleted', 'is_deleted')),
-                              fuel.field(raw, 'deleted_at', 'deleted', 'is_deleted') IS NOT NULL)
-                ELSE false END
-$$;
+COMMENT ON FUNCTION fuel.department_of(spelling text) IS 'The canonical department of a spelling the feed uses, or of a canonical name in any case.';
 
 
 --
@@ -519,255 +484,56 @@ COMMENT ON FUNCTION fuel.norm_plate(car text) IS 'The plate key of a fill: fuel.
 
 
 --
--- Name: normalise(jsonb); Type: FUNCTION; Schema: fuel; Owner: -
---
-
-CREATE FUNCTION fuel.normalise(raw jsonb) RETURNS fuel.normalised
-    LANGUAGE sql STABLE PARALLEL SAFE
-    AS $$
-    SELECT e.n FROM fuel.normalise_each(ARRAY['']::text[], ARRAY[raw]) e
-$$;
-
-
---
--- Name: FUNCTION normalise(raw jsonb); Type: COMMENT; Schema: fuel; Owner: -
---
-
-COMMENT ON FUNCTION fuel.normalise(raw jsonb) IS 'Every derived column of a fuel record, from its raw JSON (field-name variants included), and why any essential field could not be read.';
-
-
---
 -- Name: normalise_each(text[], jsonb[]); Type: FUNCTION; Schema: fuel; Owner: -
 --
 
-CREATE FUNCTION fuel.normalise_each(record_ids text[], records jsonb[]) RETURNS TABLE(record_id text, n fuel.normalised)
+CREATE FUNCTION fuel.normalise_each(record_ids text[], reads jsonb[]) RETURNS TABLE(record_id text, n fuel.normalised)
     LANGUAGE sql STABLE
     AS $$
     WITH batch AS MATERIALIZED (
-        SELECT b.record_id, jsonb_typeof(b.record) = 'object' AS is_object,
-               coalesce(fuel.raw_car(b.record), '') AS car,
-               coalesce(fuel.raw_fuel_type(b.record), '') AS ft, coalesce(fuel.raw_department(b.record), '') AS dep,
-               fuel.field(b.record, 'litres', 'liters', 'litre', 'quantity', 'qty', 'volume') AS litres,
-               fuel.field(b.record, 'amount', 'amount_kes', 'kes', 'cost', 'price', 'total') AS amount,
-               fuel.field(b.record, 'odometer', 'odometer_km', 'mileage', 'odo', 'km') AS odometer,
-               fuel.field(b.record, 'driver', 'driver_name', 'staff') AS driver,
-               fuel.field(b.record, 'record_datetime', 'record_time', 'filled_at', 'datetime', 'date_time', 'timestamp', 'date') AS filled,
-               fuel.field(b.record, 'created_at', 'created') AS created,
-               fuel.field(b.record, 'updated_at', 'updated', 'modified_at') AS updated,
-               fuel.field(b.record, 'deleted_at', 'deleted') AS deleted,
-               fuel.field(b.record, 'full_tank', 'full', 'fill_type') AS full_tank,
-               fuel.field(b.record, 'missed_fill', 'missed_previous', 'missed') AS missed,
-               fuel.field(b.record, 'station', 'location', 'place', 'site') AS station,
-               fuel.field(b.record, 'lat', 'latitude') AS lat,
-               fuel.field(b.record, 'lng', 'lon', 'longitude') AS lng
-          FROM unnest(record_ids, records) AS b(record_id, record)
+        SELECT b.record_id, r.*
+          FROM unnest(record_ids, reads) AS b(record_id, read),
+               jsonb_to_record(b.read) AS r(car text, fuel_type text, department text, litres numeric, amount numeric,
+                                            currency text, odometer_km numeric, driver text, filled_at timestamptz,
+                                            created_at timestamptz, updated_at timestamptz, deleted_at timestamptz,
+                                            deleted boolean, full_tank boolean, missed_before boolean, station text,
+                                            lat double precision, lng double precision, errors text[], warnings text[])
     ),
     -- MATERIALIZED: otherwise the calls move above the joins and run once per record
-    plates AS MATERIALIZED (SELECT v, fuel.norm_plate(nullif(v, '')) AS c FROM (SELECT DISTINCT car AS v FROM batch) d),
-    types AS MATERIALIZED (SELECT v, fuel.canon_fuel_type(nullif(v, '')) AS c FROM (SELECT DISTINCT ft AS v FROM batch) d),
-    depts AS MATERIALIZED (SELECT v, fuel.canon_department(nullif(v, '')) AS c FROM (SELECT DISTINCT dep AS v FROM batch) d),
-    parsed AS MATERIALIZED (
-        SELECT b.*, pl.c AS plate_key, ty.c AS fuel_type, de.c AS department,
-               fuel.parse_number(b.litres) AS litres_n, fuel.parse_number(b.amount) AS amount_n,
-               fuel.parse_number(b.odometer) AS odometer_n,
-               fuel.parse_time(b.filled) AS filled_t, fuel.parse_time(b.created) AS created_t,
-               fuel.parse_time(b.updated) AS updated_t, fuel.parse_time(b.deleted) AS deleted_t,
-               fuel.parse_number(b.lat)::double precision AS lat_n, fuel.parse_number(b.lng)::double precision AS lng_n
-          FROM batch b
-          JOIN plates pl ON pl.v = b.car
-          JOIN types ty ON ty.v = b.ft
-          JOIN depts de ON de.v = b.dep
-    )
-    SELECT p.record_id, CASE WHEN NOT p.is_object THEN
-        ROW(NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, true, false, NULL, NULL, NULL,
-            ARRAY['the record is not a JSON object'])::fuel.normalised
-    ELSE ROW(
-        nullif(p.car, ''), p.plate_key, p.litres_n, p.amount_n, p.odometer_n, p.fuel_type,
-        initcap(lower(regexp_replace(p.driver, '\s+', ' ', 'g'))), p.department,
-        coalesce(p.filled_t, p.created_t), p.created_t, p.updated_t, p.deleted_t,
-        coalesce(fuel.parse_flag(p.full_tank), true), coalesce(fuel.parse_flag(p.missed), false), p.station,
-        CASE WHEN p.lat_n BETWEEN -90 AND 90 AND p.lng_n BETWEEN -180 AND 180 THEN p.lat_n END,
-        CASE WHEN p.lat_n BETWEEN -90 AND 90 AND p.lng_n BETWEEN -180 AND 180 THEN p.lng_n END,
-        array_remove(ARRAY[
-            CASE WHEN p.plate_key IS NULL THEN 'no number plate' END,
-            CASE WHEN p.litres IS NULL THEN 'no litres'
-                 WHEN p.litres_n IS NULL THEN format('litres %L is not a number', p.litres)
-                 WHEN p.litres_n <= 0 THEN format('litres %s is not positive', p.litres_n) END,
-            CASE WHEN p.amount IS NOT NULL AND p.amount_n IS NULL THEN format('amount %L is not a number', p.amount) END,
-            CASE WHEN p.odometer IS NOT NULL AND p.odometer_n IS NULL THEN format('odometer %L is not a number', p.odometer) END,
-            CASE WHEN p.ft <> '' AND p.fuel_type IS NULL
-                 THEN format('fuel type %L not recognised (add it to fuel.mappings)', p.ft) END,
-            CASE WHEN p.filled_t IS NOT NULL THEN NULL
-                 WHEN p.filled IS NULL THEN 'no fill time' ELSE format('fill time %L not understood', p.filled) END
-        ], NULL))::fuel.normalised
-    END
-      FROM parsed p
+    plates AS MATERIALIZED (SELECT v, fuel.norm_plate(nullif(v, '')) AS c FROM (SELECT DISTINCT coalesce(car, '') AS v FROM batch) d),
+    types AS MATERIALIZED (SELECT v, fuel.canon_fuel_type(nullif(v, '')) AS c FROM (SELECT DISTINCT coalesce(fuel_type, '') AS v FROM batch) d),
+    rate AS MATERIALIZED (SELECT ugx_per_kes FROM fuel.thresholds())
+    SELECT b.record_id, ROW(
+        b.car, pl.c, b.litres, b.amount, b.currency,
+        CASE WHEN b.currency = 'UGX' THEN round(b.amount / nullif(rate.ugx_per_kes, 0)::numeric, 2) ELSE b.amount END,
+        b.odometer_km, b.fuel_type, ty.c, b.driver, b.department, b.filled_at, b.created_at, b.updated_at,
+        b.deleted_at, coalesce(b.deleted, false), coalesce(b.full_tank, true), coalesce(b.missed_before, false),
+        b.station, b.lat, b.lng, coalesce(b.errors, '{}'), coalesce(b.warnings, '{}'), c.errors, c.warnings)::fuel.normalised
+      FROM batch b
+      JOIN plates pl ON pl.v = coalesce(b.car, '')
+      JOIN types ty ON ty.v = coalesce(b.fuel_type, '')
+      CROSS JOIN rate
+      CROSS JOIN LATERAL fuel.checked(b.errors, b.warnings, b.car, pl.c, b.fuel_type, ty.c, b.currency, rate.ugx_per_kes) c
 $$;
 
 
 --
--- Name: FUNCTION normalise_each(record_ids text[], records jsonb[]); Type: COMMENT; Schema: fuel; Owner: -
+-- Name: FUNCTION normalise_each(record_ids text[], reads jsonb[]); Type: COMMENT; Schema: fuel; Owner: -
 --
 
-COMMENT ON FUNCTION fuel.normalise_each(record_ids text[], records jsonb[]) IS 'fuel.normalise for a batch of records; the plate, fuel type and department are canonicalised once per distinct spelling.';
-
-
---
--- Name: parse_flag(text); Type: FUNCTION; Schema: fuel; Owner: -
---
-
-CREATE FUNCTION fuel.parse_flag(value text) RETURNS boolean
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$
-    SELECT CASE WHEN lower(btrim(value)) IN ('true', 't', 'yes', 'y', '1', 'full') THEN true
-                WHEN lower(btrim(value)) IN ('false', 'f', 'no', 'n', '0', 'partial') THEN false END
-$$;
-
-
---
--- Name: parse_number(text); Type: FUNCTION; Schema: fuel; Owner: -
---
-
-CREATE FUNCTION fuel.parse_number(value text) RETURNS numeric
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $_$
-    SELECT CASE WHEN value ~ '^-?[0-9]{1,12}(\.[0-9]{1,6})?$' THEN value::numeric
-                ELSE fuel.parse_number_general(value) END
-$_$;
-
-
---
--- Name: FUNCTION parse_number(value text); Type: COMMENT; Schema: fuel; Owner: -
---
-
-COMMENT ON FUNCTION fuel.parse_number(value text) IS 'A number from feed text with currency, units, thousands commas or a decimal comma; NULL when none.';
-
-
---
--- Name: parse_number_general(text); Type: FUNCTION; Schema: fuel; Owner: -
---
-
-CREATE FUNCTION fuel.parse_number_general(value text) RETURNS numeric
-    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
-    AS $_$
-DECLARE
-    s text := btrim(regexp_replace(coalesce(value, ''), '/=|[^0-9.,-]', '', 'g'), '.,');
-BEGIN
-    IF s ~ ',' AND s ~ '\.' THEN
-        s := replace(s, ',', '');                         -- 1,234.50
-    ELSIF s ~ '^-?[0-9]{1,3}(,[0-9]{3})+$' THEN
-        s := replace(s, ',', '');                         -- 4,500
-    ELSE
-        s := replace(s, ',', '.');                        -- 12,5
-    END IF;
-    -- validated, not caught: an exception block would cost a subtransaction per call
-    IF s ~ '^-?[0-9]{1,12}(\.[0-9]{1,6})?$' THEN RETURN s::numeric; END IF;
-    RETURN NULL;
-END $_$;
-
-
---
--- Name: FUNCTION parse_number_general(value text); Type: COMMENT; Schema: fuel; Owner: -
---
-
-COMMENT ON FUNCTION fuel.parse_number_general(value text) IS 'fuel.parse_number for anything but a plain decimal: currency, units, thousands commas or a decimal comma; NULL when none.';
-
-
---
--- Name: parse_time(text); Type: FUNCTION; Schema: fuel; Owner: -
---
-
-CREATE FUNCTION fuel.parse_time(value text) RETURNS timestamp with time zone
-    LANGUAGE sql STABLE PARALLEL SAFE
-    AS $_$
-    SELECT CASE
-        WHEN value !~ '^[0-9]{4}-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)[T ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$'
-            THEN fuel.parse_time_general(btrim(value))
-        -- the shape is known here: a zone is a final Z or a sign after the date
-        WHEN right(value, 1) = 'Z' OR strpos(substr(value, 11), '+') > 0 OR strpos(substr(value, 11), '-') > 0
-            THEN value::timestamptz
-        ELSE value::timestamp AT TIME ZONE 'Africa/Nairobi' END
-$_$;
-
-
---
--- Name: FUNCTION parse_time(value text); Type: COMMENT; Schema: fuel; Owner: -
---
-
-COMMENT ON FUNCTION fuel.parse_time(value text) IS 'A feed timestamp: ISO with zone as is; no zone = EAT wall time; DD/MM/YYYY day first; epoch s or ms.';
-
-
---
--- Name: parse_time_general(text); Type: FUNCTION; Schema: fuel; Owner: -
---
-
-CREATE FUNCTION fuel.parse_time_general(value text) RETURNS timestamp with time zone
-    LANGUAGE plpgsql STABLE PARALLEL SAFE
-    AS $_$
-DECLARE
-    s text := btrim(value);
-    zone text;
-    p text[];
-    y int; mo int; d int; h int; mi int; sec numeric;
-    local timestamp;
-BEGIN
-    IF s IS NULL OR s = '' THEN RETURN NULL; END IF;
-    IF s ~ '^[0-9]{9,13}(\.[0-9]+)?$' THEN                -- epoch seconds or milliseconds
-        RETURN to_timestamp(CASE WHEN s::numeric > 1e11 THEN s::numeric / 1000 ELSE s::numeric END);
-    END IF;
-    -- Validated by shape with a plain match, then split on the separators (a capturing
-    -- regexp_match costs ~100 µs a call on these patterns).
-    -- YYYY-MM-DD or DD/MM/YYYY (day first, as Kenya writes dates), an optional time, and a zone
-    -- only after a time of day.
-    IF s ~ '^([0-9]{4}-[0-9]{1,2}-[0-9]{1,2}|[0-9]{1,2}[/.-][0-9]{1,2}[/.-][0-9]{4})([ T,]+[0-9]{1,2}:[0-9]{2}(:[0-9]{2}(\.[0-9]+)?)?(\s*(Z|[+-][0-9]{2}(:?[0-9]{2})?))?)?$' IS NOT TRUE THEN
-        RETURN NULL;
-    END IF;
-    IF right(s, 1) = 'Z' THEN
-        zone := 'Z';
-    ELSIF s ~ ':[0-9]{2}(\.[0-9]+)?\s*[+-][0-9:]+$' THEN
-        zone := substring(s FROM '[+-][0-9:]+$');
-    END IF;
-    p := array_remove(string_to_array(translate(left(s, length(s) - coalesce(length(zone), 0)), '-/.:T, ', '       '), ' '), '');
-    IF length(p[1]) = 4 THEN
-        y := p[1]::int; mo := p[2]::int; d := p[3]::int;
-    ELSE
-        y := p[3]::int; mo := p[2]::int; d := p[1]::int;
-    END IF;
-    h := coalesce(p[4]::int, 0); mi := coalesce(p[5]::int, 0);
-    sec := coalesce((p[6] || coalesce('.' || p[7], ''))::numeric, 0);
-    -- checked, not caught: an exception block would cost a subtransaction per call
-    IF y NOT BETWEEN 1900 AND 2200 OR mo NOT BETWEEN 1 AND 12 OR d < 1
-       OR d > extract(day FROM make_date(y, mo, 1) + interval '1 month - 1 day')
-       OR h > 23 OR mi > 59 OR sec >= 60 THEN
-        RETURN NULL;
-    END IF;
-    local := make_timestamp(y, mo, d, h, mi, sec::double precision);
-    IF zone IS NULL THEN RETURN local AT TIME ZONE 'Africa/Nairobi'; END IF;
-    IF zone = 'Z' THEN RETURN local AT TIME ZONE 'UTC'; END IF;
-    zone := replace(zone, ':', '');
-    RETURN (local AT TIME ZONE 'UTC')
-         - (CASE WHEN left(zone, 1) = '-' THEN -1 ELSE 1 END)
-           * make_interval(hours => substr(zone, 2, 2)::int, mins => coalesce(nullif(substr(zone, 4, 2), ''), '0')::int);
-END $_$;
-
-
---
--- Name: FUNCTION parse_time_general(value text); Type: COMMENT; Schema: fuel; Owner: -
---
-
-COMMENT ON FUNCTION fuel.parse_time_general(value text) IS 'fuel.parse_time for anything but the common ISO forms.';
+COMMENT ON FUNCTION fuel.normalise_each(record_ids text[], reads jsonb[]) IS 'Records'' columns from the parser''s readings: the plate against the fleet and fuel.mappings, the canonical fuel type, the KES amount, and every problem (errors make a record unusable, warnings leave it counting).';
 
 
 --
 -- Name: plan(jsonb, boolean, boolean); Type: FUNCTION; Schema: fuel; Owner: -
 --
 
-CREATE FUNCTION fuel.plan(records jsonb, snapshot boolean, with_errors boolean) RETURNS TABLE(record_id text, action text, errors text[])
+CREATE FUNCTION fuel.plan(records jsonb, snapshot boolean, with_errors boolean) RETURNS TABLE(record_id text, action text, errors text[], warnings text[])
     LANGUAGE sql STABLE
     AS $$
-    SELECT p.record_id, p.action, p.errors FROM fuel.plan_records(records, with_errors) p
+    SELECT p.record_id, p.action, p.errors, p.warnings FROM fuel.plan_records(records, with_errors) p
     UNION ALL
-    SELECT v.record_id, 'vanish', '{}'::text[]
+    SELECT v.record_id, 'vanish', '{}'::text[], '{}'::text[]
       FROM fuel.vanished((SELECT array_agg(x.record_id) FROM jsonb_to_recordset(records) AS x(record_id text))) v
      WHERE snapshot
 $$;
@@ -777,39 +543,42 @@ $$;
 -- Name: FUNCTION plan(records jsonb, snapshot boolean, with_errors boolean); Type: COMMENT; Schema: fuel; Owner: -
 --
 
-COMMENT ON FUNCTION fuel.plan(records jsonb, snapshot boolean, with_errors boolean) IS 'Per record of a feed batch ([{record_id, record}]): insert | insert_deleted | update | delete | unchanged, with its normalisation errors (stored ones for unchanged records; for the others only when with_errors); for a snapshot also vanish (live records it no longer lists).';
+COMMENT ON FUNCTION fuel.plan(records jsonb, snapshot boolean, with_errors boolean) IS 'fuel.plan_records and, for a full snapshot, fuel.vanished (vanish): what a batch changes.';
 
 
 --
 -- Name: plan_records(jsonb, boolean); Type: FUNCTION; Schema: fuel; Owner: -
 --
 
-CREATE FUNCTION fuel.plan_records(records jsonb, with_errors boolean) RETURNS TABLE(record_id text, action text, errors text[])
+CREATE FUNCTION fuel.plan_records(records jsonb, with_errors boolean) RETURNS TABLE(record_id text, action text, errors text[], warnings text[])
     LANGUAGE sql STABLE
     AS $$
     WITH planned AS MATERIALIZED (
         SELECT x.record_id, x.gone, c.deleted_at IS NOT NULL AS was_deleted, c.normalise_errors AS stored_errors,
+               c.warnings AS stored_warnings,
                CASE WHEN c.record_id IS NULL THEN CASE WHEN x.gone THEN 'insert_deleted' ELSE 'insert' END
                     WHEN c.raw_md5 = md5(x.record::text) AND c.delete_reason IS DISTINCT FROM 'absent from snapshot' THEN 'unchanged'
                     WHEN x.gone AND c.deleted_at IS NULL THEN 'delete'
                     ELSE 'update' END AS action
-          FROM (SELECT r.record_id, r.record, fuel.is_deleted(r.record) AS gone
-                  FROM jsonb_to_recordset(records) AS r(record_id text, record jsonb)) x
+          FROM (SELECT r.record_id, r.record, coalesce((r.read ->> 'deleted')::boolean, false) AS gone
+                  FROM jsonb_to_recordset(records) AS r(record_id text, record jsonb, read jsonb)) x
           LEFT JOIN fuel.records c ON c.record_id = x.record_id
     ), todo AS MATERIALIZED (
-        -- the records are read again rather than carried through the plan (a dry run only)
-        SELECT r.record_id, r.record
-          FROM jsonb_to_recordset(records) AS r(record_id text, record jsonb)
+        -- the readings are read again rather than carried through the plan (a dry run only)
+        SELECT r.record_id, r.read
+          FROM jsonb_to_recordset(records) AS r(record_id text, read jsonb)
           JOIN planned p ON p.record_id = r.record_id
          WHERE with_errors AND p.action <> 'unchanged'
     ), checked AS (
-        SELECT e.record_id, (e.n).errors AS errors
-          FROM fuel.normalise_each((SELECT array_agg(record_id) FROM todo), (SELECT array_agg(record) FROM todo)) e
+        SELECT e.record_id, (e.n).errors AS errors, (e.n).warnings AS warnings
+          FROM fuel.normalise_each((SELECT array_agg(record_id) FROM todo), (SELECT array_agg(read) FROM todo)) e
     )
     SELECT p.record_id, p.action,
            -- a deleted record is not a reject: nothing reads it
            CASE WHEN p.action = 'unchanged' THEN CASE WHEN p.was_deleted THEN '{}' ELSE p.stored_errors END
-                WHEN p.gone THEN '{}' ELSE ch.errors END
+                WHEN p.gone THEN '{}' ELSE ch.errors END,
+           CASE WHEN p.action = 'unchanged' THEN CASE WHEN p.was_deleted THEN '{}' ELSE p.stored_warnings END
+                WHEN p.gone THEN '{}' ELSE ch.warnings END
       FROM planned p LEFT JOIN checked ch ON ch.record_id = p.record_id
 $$;
 
@@ -818,47 +587,14 @@ $$;
 -- Name: FUNCTION plan_records(records jsonb, with_errors boolean); Type: COMMENT; Schema: fuel; Owner: -
 --
 
-COMMENT ON FUNCTION fuel.plan_records(records jsonb, with_errors boolean) IS 'Per record of a feed batch ([{record_id, record}]): insert | insert_deleted | update | delete | unchanged, with its normalisation errors (stored ones for unchanged records; for the others only when with_errors).';
-
-
---
--- Name: raw_car(jsonb); Type: FUNCTION; Schema: fuel; Owner: -
---
-
-CREATE FUNCTION fuel.raw_car(raw jsonb) RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$
-    SELECT fuel.field(raw, 'car', 'plate', 'vehicle', 'vehicle_number', 'reg_no', 'registration')
-$$;
-
-
---
--- Name: raw_department(jsonb); Type: FUNCTION; Schema: fuel; Owner: -
---
-
-CREATE FUNCTION fuel.raw_department(raw jsonb) RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$
-    SELECT fuel.field(raw, 'department', 'dept', 'division', 'cost_centre')
-$$;
-
-
---
--- Name: raw_fuel_type(jsonb); Type: FUNCTION; Schema: fuel; Owner: -
---
-
-CREATE FUNCTION fuel.raw_fuel_type(raw jsonb) RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
-    AS $$
-    SELECT fuel.field(raw, 'fuel_type', 'fuel', 'type', 'product')
-$$;
+COMMENT ON FUNCTION fuel.plan_records(records jsonb, with_errors boolean) IS 'Per record of a feed batch ([{record_id, record, read}], read = the parser''s reading): insert | insert_deleted | update | delete | unchanged, with its errors and warnings (stored ones for unchanged records; for the others only when with_errors).';
 
 
 --
 -- Name: thresholds(); Type: FUNCTION; Schema: fuel; Owner: -
 --
 
-CREATE FUNCTION fuel.thresholds(OUT radius_m double precision, OUT window_s double precision, OUT max_km_day double precision, OUT overfill_pct double precision, OUT max_litres double precision, OUT gps_tol_pct double precision, OUT consumption_tol_pct double precision) RETURNS record
+CREATE FUNCTION fuel.thresholds(OUT radius_m double precision, OUT window_s double precision, OUT max_km_day double precision, OUT overfill_pct double precision, OUT max_litres double precision, OUT gps_tol_pct double precision, OUT consumption_tol_pct double precision, OUT ugx_per_kes double precision, OUT min_kes_per_litre double precision, OUT max_kes_per_litre double precision, OUT cost_per_km_ratio double precision) RETURNS record
     LANGUAGE sql STABLE
     AS $$
     SELECT max(threshold) FILTER (WHERE metric = 'fuel_match_radius_m'),
@@ -867,9 +603,20 @@ CREATE FUNCTION fuel.thresholds(OUT radius_m double precision, OUT window_s doub
            max(threshold) FILTER (WHERE metric = 'fuel_tank_overfill_pct'),
            max(threshold) FILTER (WHERE metric = 'fuel_max_litres'),
            max(threshold) FILTER (WHERE metric = 'fuel_gps_odometer_tolerance_pct'),
-           max(threshold) FILTER (WHERE metric = 'fuel_consumption_tolerance_pct')
+           max(threshold) FILTER (WHERE metric = 'fuel_consumption_tolerance_pct'),
+           max(threshold) FILTER (WHERE metric = 'fuel_ugx_per_kes'),
+           max(threshold) FILTER (WHERE metric = 'fuel_min_kes_per_litre'),
+           max(threshold) FILTER (WHERE metric = 'fuel_max_kes_per_litre'),
+           max(threshold) FILTER (WHERE metric = 'fuel_cost_per_km_outlier_ratio')
       FROM slo.targets WHERE kind = 'threshold'
 $$;
+
+
+--
+-- Name: FUNCTION thresholds(OUT radius_m double precision, OUT window_s double precision, OUT max_km_day double precision, OUT overfill_pct double precision, OUT max_litres double precision, OUT gps_tol_pct double precision, OUT consumption_tol_pct double precision, OUT ugx_per_kes double precision, OUT min_kes_per_litre double precision, OUT max_kes_per_litre double precision, OUT cost_per_km_ratio double precision); Type: COMMENT; Schema: fuel; Owner: -
+--
+
+COMMENT ON FUNCTION fuel.thresholds(OUT radius_m double precision, OUT window_s double precision, OUT max_km_day double precision, OUT overfill_pct double precision, OUT max_litres double precision, OUT gps_tol_pct double precision, OUT consumption_tol_pct double precision, OUT ugx_per_kes double precision, OUT min_kes_per_litre double precision, OUT max_kes_per_litre double precision, OUT cost_per_km_ratio double precision) IS 'The fuel module''s thresholds and settings, read once per query from slo.targets.';
 
 
 --
@@ -1471,7 +1218,7 @@ CREATE FUNCTION serve.fn_filters(filters jsonb) RETURNS jsonb
         'accounts', (SELECT coalesce(jsonb_agg(account ORDER BY account), '[]') FROM domain.accounts),
         -- the fuel log's departments (canonical names) and the drivers' cost centres
         'departments', (SELECT coalesce(jsonb_agg(DISTINCT d ORDER BY d), '[]')
-                          FROM (SELECT department AS d FROM fuel.records WHERE deleted_at IS NULL AND department IS NOT NULL
+                          FROM (SELECT canonical AS d FROM fuel.department_spellings WHERE records > 0
                                 UNION SELECT cost_centre FROM domain.drivers WHERE cost_centre IS NOT NULL) x),
         'vehicles', (SELECT coalesce(jsonb_agg(jsonb_build_object('vehicle_number', vehicle_number, 'plate_key', plate_key,
                                                                 'cost_centre', cost_centre, 'city', assigned_city) ORDER BY vehicle_number), '[]')
@@ -1548,6 +1295,123 @@ $$;
 
 
 --
+-- Name: fn_fuel_cost_per_km(jsonb); Type: FUNCTION; Schema: serve; Owner: -
+--
+
+CREATE FUNCTION serve.fn_fuel_cost_per_km(filters jsonb) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET jit TO 'off'
+    AS $$
+    WITH c AS MATERIALIZED (SELECT serve.check_filters(filters) AS c),
+    t AS MATERIALIZED (SELECT * FROM fuel.thresholds()),
+    f AS MATERIALIZED (
+        SELECT f.*, date_trunc('month', f.filled_at AT TIME ZONE 'Africa/Nairobi') AS m
+          FROM serve.fuel_fills(filters) f WHERE NOT f.voided),
+    spans AS MATERIALIZED (
+        SELECT DISTINCT f.m, tstzrange(f.m AT TIME ZONE 'Africa/Nairobi', (f.m + interval '1 month') AT TIME ZONE 'Africa/Nairobi') AS during
+          FROM f),
+    units AS MATERIALIZED (
+        SELECT s.m, s.during, u.vehicle_id, u.imei
+          FROM spans s, c, serve.range_units(c.c - 'from' - 'to' - 'period_days' - 'departments', s.during) u
+         WHERE u.vehicle_id IS NOT NULL),
+    gps AS MATERIALIZED (
+        SELECT u.m, u.vehicle_id, (sum(tr.distance_m) / 1000.0)::numeric AS gps_km
+          FROM units u JOIN state.trips tr ON tr.imei = u.imei AND tr.start_time >= lower(u.during) AND tr.start_time < upper(u.during)
+         GROUP BY u.m, u.vehicle_id),
+    odo AS MATERIALIZED (
+        SELECT f.m, f.vehicle_id, sum(e.odometer_km_delta) AS odometer_km
+          FROM fuel.v_efficiency e JOIN f USING (record_id)
+         WHERE e.km_per_l IS NOT NULL AND f.vehicle_id IS NOT NULL
+         GROUP BY f.m, f.vehicle_id),
+    vm AS MATERIALIZED (
+        SELECT f.m, f.vehicle_id, min(f.vehicle_number) AS vehicle_number, count(*) AS fills, sum(f.litres) AS litres,
+               sum(f.amount_kes) AS spend, array_agg(DISTINCT f.department) FILTER (WHERE f.department IS NOT NULL) AS departments
+          FROM f WHERE f.vehicle_id IS NOT NULL GROUP BY f.m, f.vehicle_id),
+    v AS MATERIALIZED (
+        SELECT vm.*, g.gps_km, o.odometer_km,
+               vm.spend / nullif(g.gps_km, 0) AS kes_per_gps_km, vm.spend / nullif(o.odometer_km, 0) AS kes_per_odometer_km
+          FROM vm LEFT JOIN gps g USING (m, vehicle_id) LEFT JOIN odo o USING (m, vehicle_id)),
+    vmed AS (SELECT m, percentile_cont(0.5) WITHIN GROUP (ORDER BY kes_per_gps_km)::numeric AS median
+               FROM v WHERE kes_per_gps_km IS NOT NULL GROUP BY m),
+    shares AS (
+        SELECT f.m, f.vehicle_id, coalesce(f.department, 'Unknown') AS department, sum(f.litres) AS litres, sum(f.amount_kes) AS spend
+          FROM f GROUP BY f.m, f.vehicle_id, coalesce(f.department, 'Unknown')),
+    d AS MATERIALIZED (
+        SELECT s.m, s.department, sum(s.spend) AS spend,
+               sum(s.spend) FILTER (WHERE s.vehicle_id IS NULL) AS unmatched_spend,
+               sum(s.spend) FILTER (WHERE v.gps_km > 0) AS tracked_spend,
+               sum(v.gps_km * s.litres / nullif(v.litres, 0)) AS gps_km
+          FROM shares s LEFT JOIN v ON v.m = s.m AND v.vehicle_id = s.vehicle_id
+         GROUP BY s.m, s.department),
+    dk AS (SELECT d.*, d.tracked_spend / nullif(d.gps_km, 0) AS kes_per_gps_km FROM d),
+    dmed AS (SELECT m, percentile_cont(0.5) WITHIN GROUP (ORDER BY kes_per_gps_km)::numeric AS median
+               FROM dk WHERE kes_per_gps_km IS NOT NULL GROUP BY m),
+    flags AS (
+        SELECT v.*, vmed.median, array_remove(ARRAY[
+                   CASE WHEN coalesce(v.gps_km, 0) = 0 THEN 'fuel bought but no GPS km this month (no tracker trips)' END,
+                   CASE WHEN v.kes_per_gps_km > vmed.median * t.cost_per_km_ratio
+                        THEN format('%s KES/km is more than %s times the month''s median of %s', round(v.kes_per_gps_km, 1), t.cost_per_km_ratio, round(vmed.median, 1)) END,
+                   CASE WHEN v.kes_per_gps_km < vmed.median / t.cost_per_km_ratio
+                        THEN format('%s KES/km is less than 1/%s of the month''s median of %s', round(v.kes_per_gps_km, 1), t.cost_per_km_ratio, round(vmed.median, 1)) END,
+                   CASE WHEN v.odometer_km > 0 AND v.gps_km > 0 AND abs(v.odometer_km - v.gps_km) > v.gps_km * t.gps_tol_pct / 100
+                        THEN format('odometer says %s km, GPS %s km', round(v.odometer_km), round(v.gps_km)) END], NULL) AS flags
+          FROM v LEFT JOIN vmed USING (m) CROSS JOIN t)
+    SELECT jsonb_build_object(
+        'totals', (SELECT jsonb_build_object('spend_kes', round(coalesce(sum(spend), 0)), 'gps_km', round(coalesce(sum(gps_km), 0), 1),
+                                             'kes_per_gps_km', round(sum(spend) FILTER (WHERE gps_km > 0) / nullif(sum(gps_km), 0), 2),
+                                             'vehicle_months', count(*), 'flagged', count(*) FILTER (WHERE flags <> '{}'))
+                     FROM flags),
+        'by_vehicle', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                           'month', to_char(m, 'YYYY-MM'), 'vehicle_number', vehicle_number, 'departments', to_jsonb(departments),
+                           'fills', fills, 'litres', round(litres, 1), 'spend_kes', round(spend),
+                           'gps_km', round(gps_km, 1), 'odometer_km', round(odometer_km, 1),
+                           'kes_per_gps_km', round(kes_per_gps_km, 2), 'kes_per_odometer_km', round(kes_per_odometer_km, 2),
+                           'month_median_kes_per_gps_km', round(median, 2), 'flags', to_jsonb(flags))
+                           ORDER BY m DESC, flags = '{}', spend DESC, vehicle_number), '[]') FROM flags),
+        'by_department', (SELECT coalesce(jsonb_agg(jsonb_build_object(
+                              'month', to_char(dk.m, 'YYYY-MM'), 'department', dk.department, 'spend_kes', round(dk.spend),
+                              'unmatched_spend_kes', round(coalesce(dk.unmatched_spend, 0)), 'gps_km', round(dk.gps_km, 1),
+                              'kes_per_gps_km', round(dk.kes_per_gps_km, 2), 'month_median_kes_per_gps_km', round(dmed.median, 2),
+                              'flags', to_jsonb(array_remove(ARRAY[
+                                  CASE WHEN coalesce(dk.gps_km, 0) = 0 THEN 'no GPS km for this department''s vehicles this month' END,
+                                  CASE WHEN dk.kes_per_gps_km > dmed.median * t.cost_per_km_ratio
+                                       THEN format('%s KES/km is more than %s times the month''s median of %s', round(dk.kes_per_gps_km, 1), t.cost_per_km_ratio, round(dmed.median, 1)) END,
+                                  CASE WHEN dk.kes_per_gps_km < dmed.median / t.cost_per_km_ratio
+                                       THEN format('%s KES/km is less than 1/%s of the month''s median of %s', round(dk.kes_per_gps_km, 1), t.cost_per_km_ratio, round(dmed.median, 1)) END], NULL)))
+                              ORDER BY dk.m DESC, dk.spend DESC, dk.department), '[]')
+                            FROM dk LEFT JOIN dmed USING (m) CROSS JOIN t))
+$$;
+
+
+--
+-- Name: fn_fuel_department_spellings(jsonb); Type: FUNCTION; Schema: serve; Owner: -
+--
+
+CREATE FUNCTION serve.fn_fuel_department_spellings(filters jsonb) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET jit TO 'off'
+    AS $$
+    WITH s AS MATERIALIZED (SELECT d.* FROM fuel.department_spellings d, serve.check_filters(filters) c)
+    SELECT jsonb_build_object(
+        'summary', jsonb_build_object(
+            'spellings', (SELECT count(*) FROM s), 'departments', (SELECT count(DISTINCT canonical) FROM s),
+            'suggestions', (SELECT count(*) FROM s WHERE decided_by = 'suggestion'),
+            'refreshed_local', (SELECT serve.local_time(max(refreshed_at)) FROM s)),
+        'departments', (SELECT coalesce(jsonb_agg(jsonb_build_object('department', canonical, 'records', n, 'spellings', k)
+                                                  ORDER BY n DESC, canonical), '[]')
+                          FROM (SELECT canonical, sum(records) AS n, count(*) AS k FROM s GROUP BY canonical) d),
+        'suggestions', (SELECT coalesce(jsonb_agg(jsonb_build_object('spelling', spelling, 'records', records, 'canonical', canonical,
+                                                                   'suggestion', suggestion, 'reason', reason)
+                                                  ORDER BY records DESC, spelling), '[]')
+                          FROM s WHERE decided_by = 'suggestion'),
+        'rows', (SELECT coalesce(jsonb_agg(jsonb_build_object('spelling', spelling, 'records', records, 'canonical', canonical,
+                                                            'decided_by', decided_by, 'suggestion', suggestion, 'reason', reason)
+                                           ORDER BY canonical, records DESC, spelling), '[]')
+                   FROM s))
+$$;
+
+
+--
 -- Name: fn_fuel_efficiency(jsonb); Type: FUNCTION; Schema: serve; Owner: -
 --
 
@@ -1561,7 +1425,7 @@ CREATE FUNCTION serve.fn_fuel_efficiency(filters jsonb) RETURNS jsonb
                'previous_local', serve.local_time(e.prev_filled_at), 'litres', e.litres, 'amount_kes', e.amount_kes,
                'odometer_km', e.odometer_km, 'odometer_km_delta', e.odometer_km_delta, 'gps_km', e.gps_km,
                'km_per_l', e.km_per_l, 'l_per_100km', e.l_per_100km, 'kes_per_km', e.kes_per_km,
-               'gps_km_per_l', e.gps_km_per_l, 'outliers', to_jsonb(e.outliers))
+               'gps_km_per_l', e.gps_km_per_l, 'outliers', to_jsonb(e.outliers), 'review', e.review)
                ORDER BY e.vehicle_number, e.filled_at), '[]'))
       FROM fuel.v_efficiency e JOIN serve.fuel_fills(filters) f USING (record_id)
 $$;
@@ -1575,7 +1439,8 @@ CREATE FUNCTION serve.fn_fuel_fills(filters jsonb) RETURNS jsonb
     LANGUAGE sql STABLE
     SET jit TO 'off'
     AS $$
-    WITH f AS MATERIALIZED (SELECT * FROM serve.fuel_fills(filters)),
+    WITH all_f AS MATERIALIZED (SELECT * FROM serve.fuel_fills(filters)),
+    f AS MATERIALIZED (SELECT * FROM all_f WHERE NOT voided),
     e AS MATERIALIZED (SELECT e.* FROM fuel.v_efficiency e JOIN f USING (record_id)),
     veh AS (
         SELECT f.vehicle_number, min(f.department) AS department, count(*) AS fills, sum(f.litres) AS litres,
@@ -1592,12 +1457,14 @@ CREATE FUNCTION serve.fn_fuel_fills(filters jsonb) RETURNS jsonb
                        'avg_kes_per_litre', round(sum(amount_kes) / nullif(sum(litres) FILTER (WHERE amount_kes IS NOT NULL), 0), 2),
                        'km_per_l', (SELECT round(sum(km) / nullif(sum(eff_litres), 0), 2) FROM veh),
                        'unmatched_fills', count(*) FILTER (WHERE vehicle_id IS NULL),
+                       'without_amount', count(*) FILTER (WHERE amount_kes IS NULL),
+                       'voided', (SELECT count(*) FROM all_f WHERE voided),
                        'from_local', (SELECT serve.local_time(min(filled_at)) FROM f),
                        'to_local', (SELECT serve.local_time(max(filled_at)) FROM f))
                      FROM f),
-        'rows', (SELECT coalesce(jsonb_agg(serve.fuel_row(f) || jsonb_build_object('km_per_l', e.km_per_l, 'outliers', coalesce(to_jsonb(e.outliers), '[]'))
-                                           ORDER BY f.filled_at DESC, f.record_id), '[]')
-                   FROM f LEFT JOIN e USING (record_id)),
+        'rows', (SELECT coalesce(jsonb_agg(serve.fuel_row(a) || jsonb_build_object('km_per_l', e.km_per_l, 'outliers', coalesce(to_jsonb(e.outliers), '[]'))
+                                           ORDER BY a.filled_at DESC, a.record_id), '[]')
+                   FROM all_f a LEFT JOIN e USING (record_id)),
         'by_department', (SELECT coalesce(jsonb_agg(jsonb_build_object('department', coalesce(department, 'Unknown'), 'fills', n,
                                                                        'litres', round(l, 1), 'spend_kes', round(s)) ORDER BY s DESC NULLS LAST), '[]')
                             FROM (SELECT department, count(*) AS n, sum(litres) AS l, sum(amount_kes) AS s FROM f GROUP BY department) d),
@@ -1622,24 +1489,42 @@ CREATE FUNCTION serve.fn_fuel_flagged(filters jsonb) RETURNS jsonb
     SET jit TO 'off'
     AS $$
     WITH f AS MATERIALIZED (SELECT * FROM serve.fuel_fills(filters)),
-    r AS (SELECT r.*, e.outliers FROM fuel.v_reconciliation r JOIN f USING (record_id)
-            LEFT JOIN fuel.v_efficiency e USING (record_id))
+    r AS MATERIALIZED (
+        SELECT r.*, f.review, f.review_reason, f.reviewed_by, f.reviewed_at, f.voided,
+               r.reasons || coalesce(e.outliers, '{}') AS why
+          FROM fuel.v_reconciliation r JOIN f USING (record_id)
+          LEFT JOIN fuel.v_efficiency e USING (record_id)),
+    flagged AS MATERIALIZED (SELECT * FROM r WHERE why <> '{}' OR review <> 'open'),
+    incomplete AS MATERIALIZED (
+        SELECT c.record_id, c.warnings, c.car, c.filled_at
+          FROM fuel.records c
+         WHERE c.deleted_at IS NULL AND c.normalise_errors = '{}' AND c.warnings <> '{}'
+           AND c.filled_at >= (SELECT min(filled_at) FROM f) AND c.filled_at <= (SELECT max(filled_at) FROM f))
     SELECT jsonb_build_object(
         'summary', jsonb_build_object('fills', (SELECT count(*) FROM r),
                                       'verified', (SELECT count(*) FROM r WHERE verified),
-                                      'flagged', (SELECT count(*) FROM r WHERE reasons <> '{}' OR coalesce(outliers, '{}') <> '{}'),
-                                      'unreadable', (SELECT count(*) FROM fuel.v_data_quality)),
+                                      'flagged', (SELECT count(*) FROM flagged WHERE why <> '{}'),
+                                      'to_review', (SELECT count(*) FROM flagged WHERE why <> '{}' AND review = 'open'),
+                                      'approved', (SELECT count(*) FROM flagged WHERE review = 'approved'),
+                                      'voided', (SELECT count(*) FROM flagged WHERE review = 'voided'),
+                                      'unreadable', (SELECT count(*) FROM fuel.v_data_quality),
+                                      'incomplete', (SELECT count(*) FROM incomplete)),
         'rows', (SELECT coalesce(jsonb_agg(jsonb_build_object(
                      'record_id', record_id, 'vehicle_number', vehicle_number, 'department', department,
                      'filled_local', filled_local, 'litres', litres, 'amount_kes', amount_kes, 'verified', verified,
                      'station_name', station_name, 'station_distance_m', station_distance_m,
                      'nearest_fix_offset_s', fix_offset_s, 'gps_km', gps_km, 'odometer_km_delta', odometer_km_delta,
-                     'reasons', to_jsonb(reasons || coalesce(outliers, '{}')))
-                     ORDER BY filled_at DESC, record_id), '[]')
-                   FROM r WHERE reasons <> '{}' OR coalesce(outliers, '{}') <> '{}'),
+                     'reasons', to_jsonb(why), 'review', review, 'review_reason', review_reason,
+                     'reviewed_by', reviewed_by, 'reviewed_local', serve.local_time(reviewed_at), 'voided', voided)
+                     ORDER BY review = 'open' DESC, filled_at DESC, record_id), '[]')
+                   FROM flagged),
         'unreadable', (SELECT coalesce(jsonb_agg(jsonb_build_object('record_id', record_id, 'reasons', to_jsonb(reasons),
                                                                   'car', car, 'raw', raw) ORDER BY record_id), '[]')
-                         FROM (SELECT * FROM fuel.v_data_quality ORDER BY record_id LIMIT 500) q))
+                         FROM (SELECT * FROM fuel.v_data_quality ORDER BY record_id LIMIT 500) q),
+        'incomplete', (SELECT coalesce(jsonb_agg(jsonb_build_object('record_id', record_id, 'warnings', to_jsonb(warnings),
+                                                                  'car', car, 'filled_local', serve.local_time(filled_at))
+                                                 ORDER BY filled_at DESC, record_id), '[]')
+                         FROM (SELECT * FROM incomplete ORDER BY filled_at DESC, record_id LIMIT 500) q))
 $$;
 
 
@@ -2076,6 +1961,58 @@ COMMENT ON COLUMN domain.vehicles.vehicle_number IS 'The plate as written by the
 
 
 --
+-- Name: department_spellings; Type: TABLE; Schema: fuel; Owner: -
+--
+
+CREATE TABLE fuel.department_spellings (
+    spelling text NOT NULL,
+    records integer NOT NULL,
+    canonical text NOT NULL,
+    decided_by text NOT NULL,
+    suggestion text,
+    reason text NOT NULL,
+    refreshed_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT department_spellings_decided_by_check CHECK ((decided_by = ANY (ARRAY['mapping'::text, 'cost_centre'::text, 'vocabulary'::text, 'learned'::text, 'own'::text, 'suggestion'::text])))
+);
+
+
+--
+-- Name: TABLE department_spellings; Type: COMMENT; Schema: fuel; Owner: -
+--
+
+COMMENT ON TABLE fuel.department_spellings IS 'Every department spelling of the live fuel records with its canonical name and how it was decided (fleet_core::fuel::departments); refreshed by the projectors whenever records, mappings or cost centres change, so it is never edited by hand: map a spelling with POST /api/fuel/mappings.';
+
+
+--
+-- Name: COLUMN department_spellings.suggestion; Type: COMMENT; Schema: fuel; Owner: -
+--
+
+COMMENT ON COLUMN fuel.department_spellings.suggestion IS 'For a spelling kept apart (decided_by suggestion): the department it may belong to; confirm or reject it with a mapping.';
+
+
+--
+-- Name: fill_reviews; Type: TABLE; Schema: fuel; Owner: -
+--
+
+CREATE TABLE fuel.fill_reviews (
+    record_id text NOT NULL,
+    state text NOT NULL,
+    reason text,
+    actor text NOT NULL,
+    reviewed_at timestamp with time zone NOT NULL,
+    raw_id bigint NOT NULL,
+    CONSTRAINT fill_reviews_state_check CHECK ((state = ANY (ARRAY['approved'::text, 'voided'::text, 'open'::text])))
+);
+
+
+--
+-- Name: TABLE fill_reviews; Type: COMMENT; Schema: fuel; Owner: -
+--
+
+COMMENT ON TABLE fuel.fill_reviews IS 'The review of a flagged fill (POST /api/fuel/fills/{id}/review): approved (keeps its flags, counts), voided (listed, marked, left out of totals and efficiency) or open again; the newest review wins.';
+
+
+--
 -- Name: records; Type: TABLE; Schema: fuel; Owner: -
 --
 
@@ -2088,12 +2025,11 @@ CREATE TABLE fuel.records (
     deleted_at timestamp with time zone,
     car text,
     plate_key text,
-    litres numeric(10,2),
+    litres numeric(12,3),
     amount_kes numeric(12,2),
     odometer_km numeric(10,1),
     fuel_type text,
     driver text,
-    department text,
     filled_at timestamp with time zone,
     normalise_errors text[] DEFAULT '{}'::text[] NOT NULL,
     imported_at timestamp with time zone DEFAULT now() NOT NULL,
@@ -2104,7 +2040,15 @@ CREATE TABLE fuel.records (
     reported_lat double precision,
     reported_lng double precision,
     delete_reason text,
-    raw_md5 text
+    raw_md5 text,
+    department_spelling text,
+    fuel_type_spelling text,
+    amount numeric(14,2),
+    currency text,
+    read_errors text[] DEFAULT '{}'::text[] NOT NULL,
+    read_warnings text[] DEFAULT '{}'::text[] NOT NULL,
+    warnings text[] DEFAULT '{}'::text[] NOT NULL,
+    CONSTRAINT records_currency_check CHECK ((currency = ANY (ARRAY['KES'::text, 'UGX'::text])))
 );
 
 
@@ -2116,10 +2060,17 @@ COMMENT ON TABLE fuel.records IS 'One row per fill from the WhatsApp feed: the r
 
 
 --
+-- Name: COLUMN records.amount_kes; Type: COMMENT; Schema: fuel; Owner: -
+--
+
+COMMENT ON COLUMN fuel.records.amount_kes IS 'The amount in KES: as written, or a UGX amount divided by fuel_ugx_per_kes.';
+
+
+--
 -- Name: COLUMN records.normalise_errors; Type: COMMENT; Schema: fuel; Owner: -
 --
 
-COMMENT ON COLUMN fuel.records.normalise_errors IS 'Why a field could not be normalised; non-empty rows are listed in the data-quality view, never dropped.';
+COMMENT ON COLUMN fuel.records.normalise_errors IS 'Why the record is unusable (the reading''s errors, or a plate that is not one); such records are kept, listed in fuel.v_data_quality, never counted.';
 
 
 --
@@ -2148,6 +2099,55 @@ COMMENT ON COLUMN fuel.records.delete_reason IS '"deleted in the feed" (the sour
 --
 
 COMMENT ON COLUMN fuel.records.raw_md5 IS 'md5 of raw::text: how an import tells an edited record from an unchanged one.';
+
+
+--
+-- Name: COLUMN records.department_spelling; Type: COMMENT; Schema: fuel; Owner: -
+--
+
+COMMENT ON COLUMN fuel.records.department_spelling IS 'The department as the record writes it (spaces collapsed); its canonical name is in fuel.department_spellings.';
+
+
+--
+-- Name: COLUMN records.fuel_type_spelling; Type: COMMENT; Schema: fuel; Owner: -
+--
+
+COMMENT ON COLUMN fuel.records.fuel_type_spelling IS 'The fuel type as the record writes it; fuel_type is its canonical form.';
+
+
+--
+-- Name: COLUMN records.amount; Type: COMMENT; Schema: fuel; Owner: -
+--
+
+COMMENT ON COLUMN fuel.records.amount IS 'The amount in the currency it was written in.';
+
+
+--
+-- Name: COLUMN records.currency; Type: COMMENT; Schema: fuel; Owner: -
+--
+
+COMMENT ON COLUMN fuel.records.currency IS 'KES or UGX as the amount names it; NULL when it names no country (the log''s currency, KES).';
+
+
+--
+-- Name: COLUMN records.read_errors; Type: COMMENT; Schema: fuel; Owner: -
+--
+
+COMMENT ON COLUMN fuel.records.read_errors IS 'What the parser could not read that makes the record unusable (fleet_core::fuel::record).';
+
+
+--
+-- Name: COLUMN records.read_warnings; Type: COMMENT; Schema: fuel; Owner: -
+--
+
+COMMENT ON COLUMN fuel.records.read_warnings IS 'What the parser could not read while the record still counts.';
+
+
+--
+-- Name: COLUMN records.warnings; Type: COMMENT; Schema: fuel; Owner: -
+--
+
+COMMENT ON COLUMN fuel.records.warnings IS 'Values the record lacks while it still counts (an unreadable amount or odometer, an unknown fuel type): listed as incomplete.';
 
 
 --
@@ -2199,11 +2199,14 @@ CREATE VIEW fuel.v_fills AS
     dev.imei,
     v.cost_centre,
     v.assigned_city AS city,
-    r.department,
+    COALESCE(ds.canonical, r.department_spelling) AS department,
+    r.department_spelling,
     r.driver,
     r.fuel_type,
     r.litres,
     r.amount_kes,
+    r.amount,
+    r.currency,
         CASE
             WHEN (r.litres > (0)::numeric) THEN round((r.amount_kes / r.litres), 2)
             ELSE NULL::numeric
@@ -2215,8 +2218,22 @@ CREATE VIEW fuel.v_fills AS
     r.reported_lat,
     r.reported_lng,
     v.tank_litres,
-    v.expected_l_per_100km
-   FROM ((fuel.records r
+    v.expected_l_per_100km,
+    r.warnings,
+        CASE
+            WHEN ((r.litres > (0)::numeric) AND (((r.amount_kes / r.litres))::double precision > t.max_kes_per_litre)) THEN format('%s KES a litre is more than %s: a typo, or an amount in another currency?'::text, round((r.amount_kes / r.litres)), t.max_kes_per_litre)
+            WHEN ((r.litres > (0)::numeric) AND (((r.amount_kes / r.litres))::double precision < t.min_kes_per_litre)) THEN format('%s KES a litre is less than %s: a typo, or part of the amount?'::text, round((r.amount_kes / r.litres)), t.min_kes_per_litre)
+            ELSE NULL::text
+        END AS price_flag,
+    COALESCE(rv.state, 'open'::text) AS review,
+    rv.reason AS review_reason,
+    rv.actor AS reviewed_by,
+    rv.reviewed_at,
+    COALESCE((rv.state = 'voided'::text), false) AS voided
+   FROM (((((fuel.records r
+     CROSS JOIN fuel.thresholds() t(radius_m, window_s, max_km_day, overfill_pct, max_litres, gps_tol_pct, consumption_tol_pct, ugx_per_kes, min_kes_per_litre, max_kes_per_litre, cost_per_km_ratio))
+     LEFT JOIN fuel.department_spellings ds ON ((ds.spelling = r.department_spelling)))
+     LEFT JOIN fuel.fill_reviews rv ON ((rv.record_id = r.record_id)))
      LEFT JOIN domain.vehicles v ON ((v.plate_key = r.plate_key)))
      LEFT JOIN LATERAL ( SELECT a.imei
            FROM ((domain.device_assignments a
@@ -2232,7 +2249,7 @@ CREATE VIEW fuel.v_fills AS
 -- Name: VIEW v_fills; Type: COMMENT; Schema: fuel; Owner: -
 --
 
-COMMENT ON VIEW fuel.v_fills IS 'Live, readable fills joined to the fleet by normalised plate, one device per fill (the one fitted at the fill time).';
+COMMENT ON VIEW fuel.v_fills IS 'Live, usable fills joined to the fleet by normalised plate, one device per fill (the one fitted at the fill time), with their canonical department, review state (voided fills stay, marked) and a price-per-litre flag.';
 
 
 --
@@ -2245,7 +2262,7 @@ CREATE FUNCTION serve.fuel_fills(filters jsonb) RETURNS SETOF fuel.v_fills
     WITH f AS MATERIALIZED (
         SELECT serve.filter_set(c) AS fs,
                serve.filter_range(CASE WHEN c ? 'from' OR c ? 'period_days' THEN c ELSE c || '{"period_days": 90}' END, 3660) AS during,
-               (SELECT array_agg(fuel.canon_department(d)) FROM unnest(serve.filter_list(c, 'departments')) d) AS departments
+               (SELECT array_agg(fuel.department_of(d)) FROM unnest(serve.filter_list(c, 'departments')) d) AS departments
           FROM serve.check_filters(filters) c)
     SELECT v.* FROM f, fuel.v_fills v
      WHERE v.filled_at >= lower(f.during) AND v.filled_at < upper(f.during)
@@ -2258,7 +2275,7 @@ $$;
 -- Name: FUNCTION fuel_fills(filters jsonb); Type: COMMENT; Schema: serve; Owner: -
 --
 
-COMMENT ON FUNCTION serve.fuel_fills(filters jsonb) IS 'The fills a fuel endpoint covers: its period (default 90 days) and filters.';
+COMMENT ON FUNCTION serve.fuel_fills(filters jsonb) IS 'The fills a fuel endpoint covers (voided ones included, marked): its period (default 90 days) and filters.';
 
 
 --
@@ -2271,8 +2288,9 @@ CREATE FUNCTION serve.fuel_row(f fuel.v_fills) RETURNS jsonb
     SELECT jsonb_build_object('record_id', f.record_id, 'filled_local', f.filled_local, 'day', f.day,
         'vehicle_number', f.vehicle_number, 'matched', f.vehicle_id IS NOT NULL, 'imei', f.imei,
         'department', f.department, 'cost_centre', f.cost_centre, 'driver', f.driver, 'fuel_type', f.fuel_type,
-        'litres', f.litres, 'amount_kes', f.amount_kes, 'kes_per_litre', f.kes_per_litre,
-        'odometer_km', f.odometer_km, 'full_tank', f.full_tank, 'station', f.station)
+        'litres', f.litres, 'amount_kes', f.amount_kes, 'amount', f.amount, 'currency', coalesce(f.currency, 'KES'),
+        'kes_per_litre', f.kes_per_litre, 'odometer_km', f.odometer_km, 'full_tank', f.full_tank,
+        'station', f.station, 'warnings', to_jsonb(f.warnings), 'review', f.review, 'voided', f.voided)
 $$;
 
 
@@ -3093,6 +3111,7 @@ CREATE TABLE fuel.import_runs (
     unchanged integer DEFAULT 0 NOT NULL,
     watermark text,
     detail text,
+    incomplete integer DEFAULT 0 NOT NULL,
     CONSTRAINT import_runs_mode_check CHECK ((mode = ANY (ARRAY['snapshot'::text, 'changes'::text, 'file'::text])))
 );
 
@@ -3102,6 +3121,13 @@ CREATE TABLE fuel.import_runs (
 --
 
 COMMENT ON TABLE fuel.import_runs IS 'Every fuel import (dry-run or applied) and its counts; the newest applied changes run holds the watermark.';
+
+
+--
+-- Name: COLUMN import_runs.incomplete; Type: COMMENT; Schema: fuel; Owner: -
+--
+
+COMMENT ON COLUMN fuel.import_runs.incomplete IS 'Records that count with a value missing (an unreadable amount or odometer, an unknown fuel type).';
 
 
 --
@@ -3127,6 +3153,8 @@ CREATE TABLE fuel.mappings (
     raw_value text NOT NULL,
     canonical text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
+    actor text,
+    raw_id bigint,
     CONSTRAINT mappings_kind_check CHECK ((kind = ANY (ARRAY['plate'::text, 'fuel_type'::text, 'department'::text])))
 );
 
@@ -3135,7 +3163,7 @@ CREATE TABLE fuel.mappings (
 -- Name: TABLE mappings; Type: COMMENT; Schema: fuel; Owner: -
 --
 
-COMMENT ON TABLE fuel.mappings IS 'Operator-extensible spellings: raw value (normalised for lookup) -> canonical value.';
+COMMENT ON TABLE fuel.mappings IS 'Spellings operators named: raw value (normalised by fuel.lookup_key) -> canonical value. Written by the fuel_mapping projector from operator actions (POST /api/fuel/mappings).';
 
 
 --
@@ -3146,6 +3174,7 @@ CREATE VIEW fuel.v_data_quality AS
  SELECT r.record_id,
     r.raw,
     r.normalise_errors AS reasons,
+    r.warnings,
     r.car,
     r.filled_at,
     r.imported_at,
@@ -3216,8 +3245,12 @@ CREATE VIEW fuel.v_efficiency AS
             thresholds.overfill_pct,
             thresholds.max_litres,
             thresholds.gps_tol_pct,
-            thresholds.consumption_tol_pct
-           FROM fuel.thresholds() thresholds(radius_m, window_s, max_km_day, overfill_pct, max_litres, gps_tol_pct, consumption_tol_pct)
+            thresholds.consumption_tol_pct,
+            thresholds.ugx_per_kes,
+            thresholds.min_kes_per_litre,
+            thresholds.max_kes_per_litre,
+            thresholds.cost_per_km_ratio
+           FROM fuel.thresholds() thresholds(radius_m, window_s, max_km_day, overfill_pct, max_litres, gps_tol_pct, consumption_tol_pct, ugx_per_kes, min_kes_per_litre, max_kes_per_litre, cost_per_km_ratio)
         ), f AS (
          SELECT f.record_id,
             f.filled_at,
@@ -3231,10 +3264,13 @@ CREATE VIEW fuel.v_efficiency AS
             f.cost_centre,
             f.city,
             f.department,
+            f.department_spelling,
             f.driver,
             f.fuel_type,
             f.litres,
             f.amount_kes,
+            f.amount,
+            f.currency,
             f.kes_per_litre,
             f.odometer_km,
             f.full_tank,
@@ -3244,9 +3280,17 @@ CREATE VIEW fuel.v_efficiency AS
             f.reported_lng,
             f.tank_litres,
             f.expected_l_per_100km,
+            f.warnings,
+            f.price_flag,
+            f.review,
+            f.review_reason,
+            f.reviewed_by,
+            f.reviewed_at,
+            f.voided,
             COALESCE((f.vehicle_id)::text, f.plate_key) AS vkey,
             count(*) FILTER (WHERE f.full_tank) OVER (PARTITION BY COALESCE((f.vehicle_id)::text, f.plate_key) ORDER BY f.filled_at, f.record_id ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS chain
            FROM fuel.v_fills f
+          WHERE (NOT f.voided)
         ), chained AS (
          SELECT f.record_id,
             f.filled_at,
@@ -3260,10 +3304,13 @@ CREATE VIEW fuel.v_efficiency AS
             f.cost_centre,
             f.city,
             f.department,
+            f.department_spelling,
             f.driver,
             f.fuel_type,
             f.litres,
             f.amount_kes,
+            f.amount,
+            f.currency,
             f.kes_per_litre,
             f.odometer_km,
             f.full_tank,
@@ -3273,6 +3320,13 @@ CREATE VIEW fuel.v_efficiency AS
             f.reported_lng,
             f.tank_litres,
             f.expected_l_per_100km,
+            f.warnings,
+            f.price_flag,
+            f.review,
+            f.review_reason,
+            f.reviewed_by,
+            f.reviewed_at,
+            f.voided,
             f.vkey,
             f.chain,
             sum(f.litres) OVER w AS chain_litres,
@@ -3281,42 +3335,52 @@ CREATE VIEW fuel.v_efficiency AS
            FROM f
           WINDOW w AS (PARTITION BY f.vkey, f.chain)
         ), full_fills AS (
-         SELECT c.record_id,
-            c.filled_at,
-            c.filled_local,
-            c.day,
-            c.car,
-            c.plate_key,
-            c.vehicle_id,
-            c.vehicle_number,
-            c.imei,
-            c.cost_centre,
-            c.city,
-            c.department,
-            c.driver,
-            c.fuel_type,
-            c.litres,
-            c.amount_kes,
-            c.kes_per_litre,
-            c.odometer_km,
-            c.full_tank,
-            c.missed_before,
-            c.station,
-            c.reported_lat,
-            c.reported_lng,
-            c.tank_litres,
-            c.expected_l_per_100km,
-            c.vkey,
-            c.chain,
-            c.chain_litres,
-            c.chain_kes,
-            c.chain_missed,
-            lag(c.odometer_km) OVER p AS prev_odometer_km,
-            lag(c.filled_at) OVER p AS prev_filled_at,
-            lag(c.record_id) OVER p AS prev_record_id
-           FROM chained c
-          WHERE c.full_tank
-          WINDOW p AS (PARTITION BY c.vkey ORDER BY c.filled_at, c.record_id)
+         SELECT c_1.record_id,
+            c_1.filled_at,
+            c_1.filled_local,
+            c_1.day,
+            c_1.car,
+            c_1.plate_key,
+            c_1.vehicle_id,
+            c_1.vehicle_number,
+            c_1.imei,
+            c_1.cost_centre,
+            c_1.city,
+            c_1.department,
+            c_1.department_spelling,
+            c_1.driver,
+            c_1.fuel_type,
+            c_1.litres,
+            c_1.amount_kes,
+            c_1.amount,
+            c_1.currency,
+            c_1.kes_per_litre,
+            c_1.odometer_km,
+            c_1.full_tank,
+            c_1.missed_before,
+            c_1.station,
+            c_1.reported_lat,
+            c_1.reported_lng,
+            c_1.tank_litres,
+            c_1.expected_l_per_100km,
+            c_1.warnings,
+            c_1.price_flag,
+            c_1.review,
+            c_1.review_reason,
+            c_1.reviewed_by,
+            c_1.reviewed_at,
+            c_1.voided,
+            c_1.vkey,
+            c_1.chain,
+            c_1.chain_litres,
+            c_1.chain_kes,
+            c_1.chain_missed,
+            lag(c_1.odometer_km) OVER p AS prev_odometer_km,
+            lag(c_1.filled_at) OVER p AS prev_filled_at,
+            lag(c_1.record_id) OVER p AS prev_record_id
+           FROM chained c_1
+          WHERE c_1.full_tank
+          WINDOW p AS (PARTITION BY c_1.vkey ORDER BY c_1.filled_at, c_1.record_id)
         ), measured AS (
          SELECT ff.record_id,
             ff.filled_at,
@@ -3330,10 +3394,13 @@ CREATE VIEW fuel.v_efficiency AS
             ff.cost_centre,
             ff.city,
             ff.department,
+            ff.department_spelling,
             ff.driver,
             ff.fuel_type,
             ff.litres,
             ff.amount_kes,
+            ff.amount,
+            ff.currency,
             ff.kes_per_litre,
             ff.odometer_km,
             ff.full_tank,
@@ -3343,6 +3410,13 @@ CREATE VIEW fuel.v_efficiency AS
             ff.reported_lng,
             ff.tank_litres,
             ff.expected_l_per_100km,
+            ff.warnings,
+            ff.price_flag,
+            ff.review,
+            ff.review_reason,
+            ff.reviewed_by,
+            ff.reviewed_at,
+            ff.voided,
             ff.vkey,
             ff.chain,
             ff.chain_litres,
@@ -3370,10 +3444,13 @@ CREATE VIEW fuel.v_efficiency AS
             m.cost_centre,
             m.city,
             m.department,
+            m.department_spelling,
             m.driver,
             m.fuel_type,
             m.litres,
             m.amount_kes,
+            m.amount,
+            m.currency,
             m.kes_per_litre,
             m.odometer_km,
             m.full_tank,
@@ -3383,6 +3460,13 @@ CREATE VIEW fuel.v_efficiency AS
             m.reported_lng,
             m.tank_litres,
             m.expected_l_per_100km,
+            m.warnings,
+            m.price_flag,
+            m.review,
+            m.review_reason,
+            m.reviewed_by,
+            m.reviewed_at,
+            m.voided,
             m.vkey,
             m.chain,
             m.chain_litres,
@@ -3417,47 +3501,98 @@ CREATE VIEW fuel.v_efficiency AS
                 END], NULL::text) AS outliers
            FROM measured m,
             t
+        ), counted AS (
+         SELECT fl.record_id,
+            fl.filled_at,
+            fl.filled_local,
+            fl.day,
+            fl.car,
+            fl.plate_key,
+            fl.vehicle_id,
+            fl.vehicle_number,
+            fl.imei,
+            fl.cost_centre,
+            fl.city,
+            fl.department,
+            fl.department_spelling,
+            fl.driver,
+            fl.fuel_type,
+            fl.litres,
+            fl.amount_kes,
+            fl.amount,
+            fl.currency,
+            fl.kes_per_litre,
+            fl.odometer_km,
+            fl.full_tank,
+            fl.missed_before,
+            fl.station,
+            fl.reported_lat,
+            fl.reported_lng,
+            fl.tank_litres,
+            fl.expected_l_per_100km,
+            fl.warnings,
+            fl.price_flag,
+            fl.review,
+            fl.review_reason,
+            fl.reviewed_by,
+            fl.reviewed_at,
+            fl.voided,
+            fl.vkey,
+            fl.chain,
+            fl.chain_litres,
+            fl.chain_kes,
+            fl.chain_missed,
+            fl.prev_odometer_km,
+            fl.prev_filled_at,
+            fl.prev_record_id,
+            fl.odometer_km_delta,
+            fl.days,
+            fl.gps_km,
+            fl.outliers,
+            (((fl.outliers = '{}'::text[]) OR (fl.review = 'approved'::text)) AND (fl.odometer_km_delta > (0)::numeric) AND (fl.chain_litres > (0)::numeric)) AS counts
+           FROM flagged fl
         )
- SELECT fl.record_id,
-    fl.vehicle_id,
-    fl.vehicle_number,
-    fl.imei,
-    fl.department,
-    fl.filled_at,
-    fl.filled_local,
-    fl.prev_record_id,
-    fl.prev_filled_at,
-    fl.chain_litres AS litres,
-    fl.chain_kes AS amount_kes,
-    fl.odometer_km,
-    fl.odometer_km_delta,
-    round(fl.gps_km, 1) AS gps_km,
-    fl.outliers,
+ SELECT c.record_id,
+    c.vehicle_id,
+    c.vehicle_number,
+    c.imei,
+    c.department,
+    c.filled_at,
+    c.filled_local,
+    c.prev_record_id,
+    c.prev_filled_at,
+    c.chain_litres AS litres,
+    c.chain_kes AS amount_kes,
+    c.odometer_km,
+    c.odometer_km_delta,
+    round(c.gps_km, 1) AS gps_km,
+    c.outliers,
+    c.review,
         CASE
-            WHEN ((fl.outliers = '{}'::text[]) AND (fl.odometer_km_delta > (0)::numeric) AND (fl.chain_litres > (0)::numeric)) THEN round((fl.odometer_km_delta / fl.chain_litres), 2)
+            WHEN c.counts THEN round((c.odometer_km_delta / c.chain_litres), 2)
             ELSE NULL::numeric
         END AS km_per_l,
         CASE
-            WHEN ((fl.outliers = '{}'::text[]) AND (fl.odometer_km_delta > (0)::numeric) AND (fl.chain_litres > (0)::numeric)) THEN round(((fl.chain_litres * (100)::numeric) / fl.odometer_km_delta), 2)
+            WHEN c.counts THEN round(((c.chain_litres * (100)::numeric) / c.odometer_km_delta), 2)
             ELSE NULL::numeric
         END AS l_per_100km,
         CASE
-            WHEN ((fl.outliers = '{}'::text[]) AND (fl.odometer_km_delta > (0)::numeric)) THEN round((fl.chain_kes / fl.odometer_km_delta), 2)
+            WHEN c.counts THEN round((c.chain_kes / c.odometer_km_delta), 2)
             ELSE NULL::numeric
         END AS kes_per_km,
         CASE
-            WHEN ((fl.gps_km > (0)::numeric) AND (fl.chain_litres > (0)::numeric) AND (NOT fl.chain_missed)) THEN round((fl.gps_km / fl.chain_litres), 2)
+            WHEN ((c.gps_km > (0)::numeric) AND (c.chain_litres > (0)::numeric) AND ((NOT c.chain_missed) OR (c.review = 'approved'::text))) THEN round((c.gps_km / c.chain_litres), 2)
             ELSE NULL::numeric
         END AS gps_km_per_l
-   FROM flagged fl
-  WHERE (fl.prev_filled_at IS NOT NULL);
+   FROM counted c
+  WHERE (c.prev_filled_at IS NOT NULL);
 
 
 --
 -- Name: VIEW v_efficiency; Type: COMMENT; Schema: fuel; Owner: -
 --
 
-COMMENT ON VIEW fuel.v_efficiency IS 'Per full fill after the first: km/L, L/100 km, KES/km from the odometer and km/L from GPS trips; outliers (odometer backwards or implausible, impossible or overfilled litres, a missed fill) are kept, flagged and left out of the figures.';
+COMMENT ON VIEW fuel.v_efficiency IS 'Per full fill after the first (voided fills left out): km/L, L/100 km, KES/km from the odometer and km/L from GPS trips; outliers (odometer backwards or implausible, impossible or overfilled litres, a missed fill) are kept, flagged and left out of the figures unless the fill was approved.';
 
 
 --
@@ -3530,11 +3665,15 @@ CREATE VIEW fuel.v_reconciliation AS
             thresholds.max_litres,
             thresholds.gps_tol_pct,
             thresholds.consumption_tol_pct,
+            thresholds.ugx_per_kes,
+            thresholds.min_kes_per_litre,
+            thresholds.max_kes_per_litre,
+            thresholds.cost_per_km_ratio,
             st.moving_kmh,
             st.stale_s,
             st.offline_s,
             st.fresh_s
-           FROM fuel.thresholds() thresholds(radius_m, window_s, max_km_day, overfill_pct, max_litres, gps_tol_pct, consumption_tol_pct),
+           FROM fuel.thresholds() thresholds(radius_m, window_s, max_km_day, overfill_pct, max_litres, gps_tol_pct, consumption_tol_pct, ugx_per_kes, min_kes_per_litre, max_kes_per_litre, cost_per_km_ratio),
             serve.thresholds() st(moving_kmh, stale_s, offline_s, fresh_s)
         )
  SELECT f.record_id,
@@ -3582,7 +3721,7 @@ CREATE VIEW fuel.v_reconciliation AS
         CASE
             WHEN ((e.gps_km > (0)::numeric) AND (f.expected_l_per_100km IS NOT NULL) AND ((e.litres)::double precision > ((((e.gps_km * f.expected_l_per_100km) / (100)::numeric))::double precision * ((1)::double precision + (t.consumption_tol_pct / (100)::double precision))))) THEN format('%s L for %s GPS km; about %s L expected'::text, e.litres, e.gps_km, round(((e.gps_km * f.expected_l_per_100km) / (100)::numeric), 1))
             ELSE NULL::text
-        END], NULL::text) AS reasons
+        END, f.price_flag], NULL::text) AS reasons
    FROM (((((fuel.v_fills f
      CROSS JOIN t)
      LEFT JOIN fuel.v_efficiency e ON ((e.record_id = f.record_id)))
@@ -3613,7 +3752,7 @@ CREATE VIEW fuel.v_reconciliation AS
 -- Name: VIEW v_reconciliation; Type: COMMENT; Schema: fuel; Owner: -
 --
 
-COMMENT ON VIEW fuel.v_reconciliation IS 'Each fill against telematics: the nearest fix within the window, whether the vehicle stood still, the nearest fuel station, GPS km vs odometer, litres vs expected; verified when it stood within the radius of a station or the reported place; reasons otherwise.';
+COMMENT ON VIEW fuel.v_reconciliation IS 'Each fill against telematics: the nearest fix within the window, whether the vehicle stood still, the nearest fuel station, GPS km vs odometer, litres vs expected, price per litre; verified when it stood within the radius of a station or the reported place; reasons otherwise.';
 
 
 --
@@ -4904,11 +5043,27 @@ ALTER TABLE ONLY events.raw_default
 
 
 --
+-- Name: department_spellings department_spellings_pkey; Type: CONSTRAINT; Schema: fuel; Owner: -
+--
+
+ALTER TABLE ONLY fuel.department_spellings
+    ADD CONSTRAINT department_spellings_pkey PRIMARY KEY (spelling);
+
+
+--
 -- Name: department_vocabulary department_vocabulary_pkey; Type: CONSTRAINT; Schema: fuel; Owner: -
 --
 
 ALTER TABLE ONLY fuel.department_vocabulary
     ADD CONSTRAINT department_vocabulary_pkey PRIMARY KEY (name);
+
+
+--
+-- Name: fill_reviews fill_reviews_pkey; Type: CONSTRAINT; Schema: fuel; Owner: -
+--
+
+ALTER TABLE ONLY fuel.fill_reviews
+    ADD CONSTRAINT fill_reviews_pkey PRIMARY KEY (record_id);
 
 
 --
@@ -5422,6 +5577,13 @@ CREATE INDEX raw_default_source_kind_received_at_idx ON events.raw_default USING
 
 
 --
+-- Name: department_spellings_canonical_idx; Type: INDEX; Schema: fuel; Owner: -
+--
+
+CREATE INDEX department_spellings_canonical_idx ON fuel.department_spellings USING btree (canonical);
+
+
+--
 -- Name: fuel_records_errors_idx; Type: INDEX; Schema: fuel; Owner: -
 --
 
@@ -5440,6 +5602,13 @@ CREATE INDEX fuel_records_filled_idx ON fuel.records USING btree (filled_at);
 --
 
 CREATE INDEX fuel_records_plate_time_idx ON fuel.records USING btree (plate_key, filled_at);
+
+
+--
+-- Name: fuel_records_warnings_idx; Type: INDEX; Schema: fuel; Owner: -
+--
+
+CREATE INDEX fuel_records_warnings_idx ON fuel.records USING btree (record_id) WHERE (warnings <> '{}'::text[]);
 
 
 --

@@ -10,6 +10,7 @@ pub mod fuel;
 pub mod http;
 pub mod jimi;
 pub mod registry;
+pub mod rng;
 
 pub use config::{Config, ConfigError, LogFormat};
 

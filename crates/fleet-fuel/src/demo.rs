@@ -1,6 +1,7 @@
 //! The local demo's fuel log (`fleet up`): a month of generated fills for the vehicles the
 //! registry knows (in local mode, the simulator's fleet), imported once through the normal path
-//! — event log, parser, projector — so the Fuel page has a real-looking month to show.
+//! — event log, parser, projector — so the Fuel page has a real-looking month to show, its
+//! departments learned from the feed's spellings as on a fresh install.
 
 use chrono::Utc;
 use sqlx::PgPool;
@@ -19,8 +20,8 @@ pub enum Seeded {
 }
 
 /// Imports `days` of generated fills for every registered vehicle when the fuel log is empty.
-/// The generator's canonical departments become `fuel.mappings` rows first, so the department
-/// matcher has names to match the feed's spellings against.
+/// No mappings are written: the departments come out of the feed's own spellings, as on a
+/// fresh install with no registry.
 pub async fn seed(pool: &PgPool, seed: u64, days: u32) -> Result<Seeded, ImportError> {
     let has_records: bool = sqlx::query_scalar("SELECT EXISTS (SELECT FROM fuel.records)")
         .fetch_one(pool)
@@ -35,15 +36,6 @@ pub async fn seed(pool: &PgPool, seed: u64, days: u32) -> Result<Seeded, ImportE
     if plates.is_empty() {
         return Ok(Seeded::NoVehicles);
     }
-    let departments: Vec<&str> = feedgen::DEPARTMENTS.iter().map(|(name, _)| *name).collect();
-    sqlx::query(
-        "INSERT INTO fuel.mappings (kind, raw_value, canonical)
-         SELECT 'department', fuel.lookup_key(d), d FROM unnest($1::text[]) d
-         ON CONFLICT (kind, raw_value) DO NOTHING",
-    )
-    .bind(&departments)
-    .execute(pool)
-    .await?;
     let cfg = GenConfig {
         seed,
         vehicles: plates

@@ -67,6 +67,9 @@ pub struct Counts {
     pub unchanged: usize,
     /// Kept but not usable (also counted as inserted/updated/unchanged).
     pub rejected: usize,
+    /// Usable, with a value missing (an amount or odometer that cannot be read, an unknown
+    /// fuel type); also counted as inserted/updated/unchanged.
+    pub incomplete: usize,
 }
 
 /// One record's fate, for the listing a dry run prints.
@@ -75,6 +78,7 @@ pub struct Planned {
     pub record_id: String,
     pub action: String,
     pub errors: Vec<String>,
+    pub warnings: Vec<String>,
 }
 
 /// The outcome of a run.
@@ -85,7 +89,7 @@ pub struct Report {
     pub applied: bool,
     pub objects: Vec<String>,
     pub counts: Counts,
-    /// Up to 20 records per action, and every rejected one up to 200.
+    /// Up to 20 records per action, and every rejected (and incomplete) one up to 200.
     pub samples: BTreeMap<String, Vec<Planned>>,
     pub watermark: Option<String>,
 }
@@ -325,16 +329,18 @@ async fn import_docs(
             })
             .await?;
             let written: Vec<&str> = changed.iter().map(String::as_str).collect();
-            let verdicts: HashMap<String, Vec<String>> = sqlx::query_as(
-                "SELECT record_id, normalise_errors FROM fuel.records WHERE record_id = ANY($1) AND deleted_at IS NULL",
-            )
-            .bind(&written)
-            .fetch_all(pool)
-            .await?
-            .into_iter()
-            .collect();
+            let verdicts: HashMap<String, (Vec<String>, Vec<String>)> =
+                sqlx::query_as::<_, (String, Vec<String>, Vec<String>)>(
+                    "SELECT record_id, normalise_errors, warnings FROM fuel.records WHERE record_id = ANY($1) AND deleted_at IS NULL",
+                )
+                .bind(&written)
+                .fetch_all(pool)
+                .await?
+                .into_iter()
+                .map(|(id, e, w)| (id, (e, w)))
+                .collect();
             for p in plan.iter_mut().filter(|p| changed.contains(&p.record_id)) {
-                p.errors = verdicts.get(&p.record_id).cloned().unwrap_or_default();
+                (p.errors, p.warnings) = verdicts.get(&p.record_id).cloned().unwrap_or_default();
             }
             if mode == Mode::Changes {
                 report.watermark = Some(key.clone());
@@ -353,7 +359,7 @@ async fn import_docs(
     sqlx::query(
         "UPDATE fuel.import_runs
             SET finished_at = clock_timestamp(), inserted = $2, updated = $3, deleted = $4, rejected = $5,
-                unchanged = $6, watermark = coalesce($7, watermark), detail = $8
+                unchanged = $6, watermark = coalesce($7, watermark), detail = $8, incomplete = $9
           WHERE id = $1",
     )
     .bind(run_id)
@@ -369,6 +375,7 @@ async fn import_docs(
         c.records,
         started.elapsed().as_secs_f64()
     ))
+    .bind(c.incomplete as i32)
     .execute(pool)
     .await?;
     tracing::info!(
@@ -381,6 +388,7 @@ async fn import_docs(
         deleted = c.deleted,
         unchanged = c.unchanged,
         rejected = c.rejected,
+        incomplete = c.incomplete,
         "fuel import"
     );
     Ok(report)
@@ -418,10 +426,18 @@ async fn plan(
         .chunks(latest.len().div_ceil(lanes).max(1))
         .enumerate()
     {
-        let (pool, batch) = (pool.clone(), batch_json(part));
+        // each lane reads its records (the parser's reading, for the plan) on a thread of its own
+        let owned: Vec<(String, String)> = part
+            .iter()
+            .map(|(id, r)| (id.clone(), r.get().to_string()))
+            .collect();
+        let pool = pool.clone();
         parts.spawn(async move {
+            let batch = tokio::task::spawn_blocking(move || batch_json(&owned))
+                .await
+                .unwrap_or_default();
             sqlx::query_as::<_, Planned>(
-                "SELECT record_id, action, coalesce(errors, '{}') AS errors
+                "SELECT record_id, action, coalesce(errors, '{}') AS errors, coalesce(warnings, '{}') AS warnings
                    FROM fuel.plan_records($1::text::jsonb, $2)",
             )
             .bind(batch)
@@ -447,6 +463,7 @@ async fn plan(
             record_id,
             action: "vanish".into(),
             errors: Vec::new(),
+            warnings: Vec::new(),
         }));
     }
     Ok(plan)
@@ -503,18 +520,24 @@ async fn drain_lane(pool: PgPool, phase: Arc<AtomicU8>) -> Result<(), sqlx::Erro
     }
 }
 
-/// `[{"record_id": ..., "record": <verbatim>}, ...]` without re-serialising the records.
-fn batch_json(latest: &[(String, &RawValue)]) -> String {
-    let mut s = String::with_capacity(latest.iter().map(|(_, r)| r.get().len() + 40).sum());
+/// `[{"record_id": ..., "record": <verbatim>, "read": <the parser's reading>}, ...]`, the records
+/// not re-serialised: what `fuel.plan_records` takes.
+fn batch_json(latest: &[(String, String)]) -> String {
+    let mut s = String::with_capacity(latest.iter().map(|(_, r)| r.len() * 2 + 40).sum());
     s.push('[');
     for (i, (id, r)) in latest.iter().enumerate() {
         if i > 0 {
             s.push(',');
         }
+        let record: serde_json::Value = serde_json::from_str(r).unwrap_or_default();
         s.push_str("{\"record_id\":");
         s.push_str(&json!(id).to_string());
         s.push_str(",\"record\":");
-        s.push_str(r.get());
+        s.push_str(r);
+        s.push_str(",\"read\":");
+        s.push_str(
+            &serde_json::to_string(&fuel::record::read(&record)).unwrap_or_else(|_| "{}".into()),
+        );
         s.push('}');
     }
     s.push(']');
@@ -537,12 +560,21 @@ fn tally(report: &mut Report, plan: &[Planned]) {
         if sample.len() < 20 {
             sample.push(p.clone());
         }
-        if !p.errors.is_empty() && p.action != "insert_deleted" {
+        if p.action == "insert_deleted" {
+            continue;
+        }
+        let kind = if !p.errors.is_empty() {
             c.rejected += 1;
-            let rejected = report.samples.entry("rejected".into()).or_default();
-            if rejected.len() < 200 {
-                rejected.push(p.clone());
-            }
+            "rejected"
+        } else if !p.warnings.is_empty() {
+            c.incomplete += 1;
+            "incomplete"
+        } else {
+            continue;
+        };
+        let listed = report.samples.entry(kind.into()).or_default();
+        if listed.len() < 200 {
+            listed.push(p.clone());
         }
     }
 }

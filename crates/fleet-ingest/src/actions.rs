@@ -15,6 +15,8 @@
 //! | driver assignment | `vehicle_driver` | `driver_assignment` | `write:ops` |
 //! | alarm acknowledgement | `alarm_ack` | `alarm_ack` | `write:ops` |
 //! | service-log entry | `service` | `service_entry` | `write:ops` |
+//! | fuel spelling mapping | `fuel_mapping` | `fuel_mapping` | `write:ops` ([`crate::fuel_actions`]) |
+//! | flagged-fill review | `fuel_review` | `fuel_review` | `write:ops` ([`crate::fuel_actions`]) |
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -74,6 +76,16 @@ pub const ACTIONS: &[Action] = &[
         event: "service_entry",
         required: &["vehicle_number", "serviced_at", "description", "actor"],
     },
+    Action {
+        kind: "fuel_mapping",
+        event: "fuel_mapping",
+        required: &["kind", "raw_value", "canonical", "actor"],
+    },
+    Action {
+        kind: "fuel_review",
+        event: "fuel_review",
+        required: &["record_id", "action", "actor"],
+    },
 ];
 
 /// The parser's reading of an operator row: one event, the body as the gateway wrote it.
@@ -126,8 +138,8 @@ pub fn parse(kind: &str, body: &[u8]) -> Outcome {
 pub struct ActionsDoc;
 
 #[derive(Clone)]
-struct Ctx {
-    pool: PgPool,
+pub(crate) struct Ctx {
+    pub(crate) pool: PgPool,
 }
 
 /// The action routes, each behind the scope it needs: reads need `read:fleet`, operational
@@ -153,11 +165,11 @@ pub fn router(pool: PgPool, auth: Auth) -> Router {
         .merge(auth::require(admin, auth, auth::ADMIN_FLEET))
 }
 
-fn bad_request(message: &str) -> Response {
+pub(crate) fn bad_request(message: &str) -> Response {
     error_response(StatusCode::BAD_REQUEST, "bad_request", message)
 }
 
-fn unavailable(e: impl std::fmt::Display) -> Response {
+pub(crate) fn unavailable(e: impl std::fmt::Display) -> Response {
     tracing::error!(error = %e, "operator action");
     error_response(
         StatusCode::SERVICE_UNAVAILABLE,
@@ -167,16 +179,16 @@ fn unavailable(e: impl std::fmt::Display) -> Response {
 }
 
 /// A JSON body, or what is wrong with it.
-fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, String> {
+pub(crate) fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, String> {
     b.map(|Json(t)| t).map_err(|e| e.body_text())
 }
 
 /// Who is acting, from where, doing what: what every audit line and raw row records.
-struct Caller<'a> {
-    pool: &'a PgPool,
-    claims: &'a Claims,
-    from: SocketAddr,
-    action: &'static str,
+pub(crate) struct Caller<'a> {
+    pub(crate) pool: &'a PgPool,
+    pub(crate) claims: &'a Claims,
+    pub(crate) from: SocketAddr,
+    pub(crate) action: &'static str,
 }
 
 /// What happened to an appended action.
@@ -205,7 +217,7 @@ impl Caller<'_> {
     }
 
     /// Refuses the action (audited) with the JSON error.
-    async fn refuse(
+    pub(crate) async fn refuse(
         &self,
         target: &str,
         status: StatusCode,
@@ -254,7 +266,7 @@ impl Caller<'_> {
     /// and answers: `ok` with what `result` reads back, 409 with `conflict` when the projection
     /// did not apply it, 202 when still queued, 500 when it failed to parse (a bug: the handler
     /// checked the request). Audits every outcome.
-    async fn apply(
+    pub(crate) async fn apply(
         &self,
         target: &str,
         kind: &str,

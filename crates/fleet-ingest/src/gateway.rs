@@ -27,7 +27,8 @@ pub fn areas(pool: PgPool, cfg: GatewayConfig) -> Router {
     let reads =
         fleet_serve::slo::router(pool.clone()).merge(fleet_serve::views::router(pool.clone()));
     let api = auth::require(reads, auth.clone(), auth::READ_FLEET)
-        .merge(crate::actions::router(pool.clone(), auth.clone()));
+        .merge(crate::actions::router(pool.clone(), auth.clone()))
+        .merge(crate::fuel_actions::router(pool.clone(), auth.clone()));
     let pool_for_tiles = pool.clone();
     let areas = limit(
         push::router(pool, cfg.push),
@@ -47,5 +48,7 @@ pub fn areas(pool: PgPool, cfg: GatewayConfig) -> Router {
 /// The OpenAPI document of everything [`areas`] serves under `/api`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     use utoipa::OpenApi as _;
-    fleet_serve::openapi::document(crate::actions::ActionsDoc::openapi())
+    let mut actions = crate::actions::ActionsDoc::openapi();
+    actions.merge(crate::fuel_actions::FuelActionsDoc::openapi());
+    fleet_serve::openapi::document(actions)
 }

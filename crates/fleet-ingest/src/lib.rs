@@ -3,6 +3,7 @@
 pub mod actions;
 pub mod bench;
 pub mod bench_views;
+pub mod fuel_actions;
 pub mod gateway;
 pub mod mirror;
 pub mod parser;

@@ -15,7 +15,12 @@ use fleet_core::{fuel, registry};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-pub const PARSER_VERSION: i32 = 1;
+pub const PARSER_VERSION: i32 = 2;
+
+/// Sources whose output changed in a parser version: at start the worker re-parses their rows
+/// last parsed by an older one (so existing state follows the new rules). Version 2: fuel
+/// records carry the Rust reading of their numbers, times and fields (issue 15).
+pub const REPARSE_BELOW: &[(&str, i32)] = &[(fuel::SOURCE, 2)];
 
 /// A raw row as the parser sees it (and as the worker claims it).
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -102,8 +107,9 @@ fn parse_registry(body: &[u8], meta: &Value) -> Outcome {
 }
 
 /// A fuel feed batch (`fleet import fuel`): one `fuel_record` per record (the last version of an
-/// id within the batch), or one `fuel_record_vanished` per id a full snapshot no longer lists.
-/// Reading the record's fields is the SQL normaliser's job, so a record never fails here.
+/// id within the batch) with its reading (`fleet_core::fuel::record`: numbers, times, fields,
+/// and what could not be read), or one `fuel_record_vanished` per id a full snapshot no longer
+/// lists. What a record lacks is in its reading, so a record never fails here.
 fn parse_fuel(kind: &str, body: &[u8]) -> Outcome {
     match kind {
         fuel::KIND_RECORDS => {
@@ -114,15 +120,16 @@ fn parse_fuel(kind: &str, body: &[u8]) -> Outcome {
             let events = fuel::latest_per_id(&feed.records)
                 .into_iter()
                 .enumerate()
-                .map(|(i, (id, record))| Event {
-                    item_index: i32::try_from(i).unwrap_or(i32::MAX),
-                    kind: "fuel_record",
-                    imei: None,
-                    event_time: None,
-                    body: json!({
-                        "record_id": id,
-                        "record": serde_json::from_str::<Value>(record.get()).unwrap_or(Value::Null),
-                    }),
+                .map(|(i, (id, record))| {
+                    let record = serde_json::from_str::<Value>(record.get()).unwrap_or(Value::Null);
+                    let read = fuel::record::read(&record);
+                    Event {
+                        item_index: i32::try_from(i).unwrap_or(i32::MAX),
+                        kind: "fuel_record",
+                        imei: None,
+                        event_time: read.filled_at,
+                        body: json!({"record_id": id, "record": record, "read": read}),
+                    }
                 })
                 .collect();
             Outcome {

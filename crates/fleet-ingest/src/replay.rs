@@ -7,6 +7,8 @@
 //!   raw row the output of the parser version that last processed it, in arrival order. It runs in
 //!   one transaction: readers see the old table until the new one is complete, and live projection
 //!   into that table waits for the rebuild (TRUNCATE's lock) instead of interleaving with it.
+//!   A rebuild of `fuel.records` or `fuel.mappings` ends by deciding the department spellings
+//!   again, so a changed grouping rule applies to old rows.
 
 use std::time::{Duration, Instant};
 
@@ -228,6 +230,11 @@ pub async fn rebuild(
             Some(u) => after = Some(u),
             None => break,
         }
+    }
+    // The department spellings are a rule over all records and mappings: decided again from
+    // the rebuilt table, in the same transaction.
+    if ["fuel.records", "fuel.mappings"].contains(&target) {
+        project::departments::refresh(&mut tx).await?;
     }
     tx.commit().await?;
     Ok(done)

@@ -12,7 +12,8 @@
 //!   and, since projection is idempotent, nothing is doubled.
 //! - **Poison rows.** If a batch fails, its rows are retried one per transaction; a row that still
 //!   fails is marked with the error (dead letter) so it cannot block the queue.
-//! - At start, rows that failed under an older parser version are re-queued.
+//! - At start, rows that failed under an older parser version are re-queued, and so are the rows
+//!   of a source whose parser output changed since ([`parser::REPARSE_BELOW`]).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -49,13 +50,23 @@ pub fn liveness() -> Arc<Liveness> {
     Liveness::new("worker", STALE_AFTER)
 }
 
-/// Re-queues rows whose last parse failed under an older parser version.
+/// Re-queues rows whose last parse failed under an older parser version, and those of a source
+/// whose parser output changed since they were parsed.
 pub async fn requeue_failed_older(pool: &PgPool) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query("UPDATE events.raw SET parsed_at = NULL WHERE parse_error IS NOT NULL AND parser_version < $1 AND parsed_at IS NOT NULL")
-        .bind(PARSER_VERSION)
-        .execute(pool)
-        .await?
-        .rows_affected())
+    let (sources, versions): (Vec<&str>, Vec<i32>) = parser::REPARSE_BELOW.iter().copied().unzip();
+    Ok(sqlx::query(
+        "UPDATE events.raw r SET parsed_at = NULL
+          WHERE r.parsed_at IS NOT NULL AND r.verified
+            AND ((r.parse_error IS NOT NULL AND r.parser_version < $1)
+                 OR EXISTS (SELECT 1 FROM unnest($2::text[], $3::int[]) AS c(source, below)
+                             WHERE c.source = r.source AND r.parser_version < c.below))",
+    )
+    .bind(PARSER_VERSION)
+    .bind(&sources)
+    .bind(&versions)
+    .execute(pool)
+    .await?
+    .rows_affected())
 }
 
 /// Runs the worker until `shutdown` is cancelled. Migrations must already be applied.
@@ -65,7 +76,7 @@ pub async fn run(pool: PgPool, live: Arc<Liveness>, shutdown: CancellationToken)
         tracing::info!(
             requeued,
             parser_version = PARSER_VERSION,
-            "re-queued rows that failed under an older parser"
+            "re-queued rows an older parser failed on or read otherwise"
         );
     }
     ::metrics::gauge!(metrics::ROLE_UP, "role" => "worker").set(1.0);

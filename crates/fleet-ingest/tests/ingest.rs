@@ -122,14 +122,14 @@ async fn a_push_flows_into_live_and_history_state() {
         count(&db.pool, "SELECT count(*) FROM state.position_history").await,
         2
     );
-    assert_eq!(
-        count(
-            &db.pool,
-            "SELECT count(*) FROM events.parsed WHERE kind = 'position_fix' AND parser_version = 1"
-        )
-        .await,
-        2
-    );
+    let parsed: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM events.parsed WHERE kind = 'position_fix' AND parser_version = $1",
+    )
+    .bind(fleet_ingest::parser::PARSER_VERSION)
+    .fetch_one(&db.pool)
+    .await
+    .expect("parsed");
+    assert_eq!(parsed, 2);
     let (source, verified, ct): (String, bool, String) =
         sqlx::query_as("SELECT source, verified, content_type FROM events.raw")
             .fetch_one(&db.pool)
@@ -634,7 +634,14 @@ async fn replay_rebuilds_state_identical_to_the_live_result() {
     let live = snapshot(&db.pool).await;
     // Parking and the device registry are fed by polls only (tests/polls.rs covers them), fuel
     // records by the fuel feed (crates/fleet-fuel/tests/import.rs).
-    let poll_only = ["state.parking_events", "state.devices", "fuel.records"];
+    // Operator actions feed the fuel mappings and reviews (crates/fleet-fuel/tests).
+    let poll_only = [
+        "state.parking_events",
+        "state.devices",
+        "fuel.records",
+        "fuel.mappings",
+        "fuel.fill_reviews",
+    ];
     assert!(
         live.iter()
             .all(|(t, v)| poll_only.contains(&t.as_str())

@@ -107,7 +107,17 @@ pub const VIEWS: &[View] = &[
     View {
         path: "/api/analytics/fuel-flagged",
         sql: "SELECT serve.fn_fuel_flagged($1)::text",
-        summary: "Fills checked against telematics (where the vehicle stood at the fill time, nearest fuel station, GPS km vs odometer, litres vs expected) with the reasons they are suspicious, and the feed records that could not be read.",
+        summary: "Fills checked against telematics (where the vehicle stood at the fill time, nearest fuel station, GPS km vs odometer, litres vs expected, price per litre) with the reasons they are suspicious and their review state (approve or void them with POST /api/fuel/fills/{record_id}/review); the feed records that cannot be used, and those that count with a value missing.",
+    },
+    View {
+        path: "/api/analytics/fuel-cost-per-km",
+        sql: "SELECT serve.fn_fuel_cost_per_km($1)::text",
+        summary: "Fuel spend per GPS km (and per odometer km where the odometer is trusted) per vehicle and per department and EAT month, with the month's median and the outliers flagged.",
+    },
+    View {
+        path: "/api/fuel/department-spellings",
+        sql: "SELECT serve.fn_fuel_department_spellings($1)::text",
+        summary: "Every department spelling of the fuel feed with its canonical name, record count and how it was decided (mapping, cost centre, common name, learned group, own, or a suggestion to confirm or reject with POST /api/fuel/mappings).",
     },
 ];
 

@@ -117,6 +117,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "fix_age_from_arrival",
         sql: include_str!("../../../migrations/0019_fix_age_from_arrival.sql"),
     },
+    Migration {
+        version: 20,
+        name: "fuel_reading",
+        sql: include_str!("../../../migrations/0020_fuel_reading.sql"),
+    },
 ];
 
 /// The newest embedded migration version.

@@ -368,6 +368,7 @@ async fn demo_fuel_log(pool: PgPool, seed: u64, token: CancellationToken) -> Rol
                 tracing::info!(
                     records = r.counts.records,
                     rejected = r.counts.rejected,
+                    incomplete = r.counts.incomplete,
                     "demo fuel log: a month of generated fills imported"
                 );
                 None
@@ -1181,8 +1182,8 @@ pub async fn import_fuel(
         println!("  read {o}");
     }
     println!(
-        "  {} records: {} new, {} updated, {} deleted, {} unchanged; {} rejected (kept, listed in fuel.v_data_quality)",
-        c.records, c.inserted, c.updated, c.deleted, c.unchanged, c.rejected
+        "  {} records: {} new, {} updated, {} deleted, {} unchanged; {} rejected (kept, listed in fuel.v_data_quality); {} incomplete (counted with a value missing)",
+        c.records, c.inserted, c.updated, c.deleted, c.unchanged, c.rejected, c.incomplete
     );
     for (action, rows) in &report.samples {
         if action == "unchanged" {
@@ -1195,10 +1196,16 @@ pub async fn import_fuel(
         };
         println!("  {action}:");
         for p in rows.iter().take(limit) {
-            if p.errors.is_empty() {
+            let problems: Vec<&str> = p
+                .errors
+                .iter()
+                .chain(&p.warnings)
+                .map(String::as_str)
+                .collect();
+            if problems.is_empty() {
                 println!("    {}", p.record_id);
             } else {
-                println!("    {}: {}", p.record_id, p.errors.join("; "));
+                println!("    {}: {}", p.record_id, problems.join("; "));
             }
         }
     }

@@ -7,6 +7,8 @@
 //! alarms, the parsed log), so projecting from a live batch and from `events.parsed` during replay
 //! give the same state.
 
+pub mod departments;
+
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use sqlx::PgConnection;
@@ -222,18 +224,44 @@ pub const PROJECTORS: &[Projector] = &[
         table: "ops.service_log",
         sql: include_str!("operator_service_log.sql"),
     },
+    // The fuel log's operator actions: a mapping, then the records it names; a fill's review.
+    Projector {
+        kind: "fuel_mapping",
+        table: "fuel.mappings",
+        sql: include_str!("operator_fuel_mappings.sql"),
+    },
+    Projector {
+        kind: "fuel_mapping",
+        table: "fuel.records",
+        sql: include_str!("fuel_mapping_renormalise.sql"),
+    },
+    Projector {
+        kind: "fuel_review",
+        table: "fuel.fill_reviews",
+        sql: include_str!("operator_fuel_reviews.sql"),
+    },
+];
+
+/// Event kinds that change what the fuel log's department spellings are or how they group
+/// (records, mappings, cost centres): after a batch with one, [`departments::refresh`] runs.
+pub const DEPARTMENT_INPUTS: &[&str] = &[
+    "fuel_record",
+    "fuel_record_vanished",
+    "fuel_mapping",
+    "registry_entry",
 ];
 
 /// The state tables projectors write (what `fleet replay --rebuild` accepts). The registry's
 /// domain tables are re-applied by a replay but never emptied: other tables refer to their ids.
 pub fn tables() -> Vec<&'static str> {
-    let mut t: Vec<&'static str> = PROJECTORS
-        .iter()
-        .map(|p| p.table)
+    let mut t: Vec<&'static str> = Vec::new();
+    for p in PROJECTORS {
         // The registry (domain.*) is not rebuilt table by table: its rows reference each other.
-        .filter(|t| t.starts_with("state.") || t.starts_with("fuel."))
-        .collect();
-    t.dedup();
+        if (p.table.starts_with("state.") || p.table.starts_with("fuel.")) && !t.contains(&p.table)
+        {
+            t.push(p.table);
+        }
+    }
     t
 }
 
@@ -294,6 +322,13 @@ pub async fn apply_only(
             .await?
             .rows_affected();
         changed.push((p.table, n));
+    }
+    let fuel_tables = ["fuel.records", "fuel.mappings"];
+    if table.is_none_or(|t| fuel_tables.contains(&t))
+        && events.iter().any(|e| DEPARTMENT_INPUTS.contains(&e.kind))
+    {
+        let n = departments::refresh(conn).await?;
+        changed.push((departments::TABLE, n));
     }
     Ok(changed)
 }

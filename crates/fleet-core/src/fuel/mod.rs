@@ -1,10 +1,20 @@
-//! The fuel feed's wire shape (ARCHITECTURE §5): a document is `{metadata, records[]}` (the
-//! snapshot `fuel_records/latest.json` and the hourly `fuel_records/changes/<ts>.json` alike).
+//! The fuel feed (ARCHITECTURE §5): its wire shape and the rules that read it.
 //!
-//! Records are kept as their original JSON text ([`RawValue`]) so the event log stores exactly
-//! what the feed said; only the record id is read here. Everything else about a record (plates,
-//! numbers, fuel types, departments, times) is normalised in one place, the SQL function
-//! `fuel.normalise`, so that a dry run, the projector and a re-parse can never disagree.
+//! A document is `{metadata, records[]}` (the snapshot `fuel_records/latest.json` and the hourly
+//! `fuel_records/changes/<ts>.json` alike). Records are kept as their original JSON text
+//! ([`RawValue`]) so the event log stores exactly what the feed said.
+//!
+//! - [`record`] reads a record's fields (numbers by [`number`], times by [`time`]); the parser
+//!   stores that reading with each event and a dry run computes the same, so they never disagree.
+//! - [`departments`] groups the feed's spellings of one department (a rule over all spellings,
+//!   refreshed whenever the records or the known names change).
+//! - The plate against the fleet and the fuel type against `fuel.mappings` are SQL
+//!   (`fuel.norm_plate`, `fuel.canon_fuel_type`): they need the database.
+
+pub mod departments;
+pub mod number;
+pub mod record;
+pub mod time;
 
 use serde::Deserialize;
 use serde_json::Value;

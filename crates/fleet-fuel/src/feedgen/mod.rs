@@ -4,14 +4,24 @@
 //! Each vehicle drives a plausible distance a day and fills up every few days with the litres
 //! that distance burns at its consumption, at a pump price of the day. Then the feed is made to
 //! look like the WhatsApp-fed table it comes from: plates with and without spaces or dashes,
-//! `DISIEL` / `diesel ` / `AGO` / `PMS`, some thirty spellings of eight departments, numbers as
-//! strings with commas, currency or units, local times without a zone in several layouts,
-//! missing fields, a few unreadable records, odometer typos, overfills, hired vehicles not in the
-//! fleet, later edits and soft deletes. Every record version carries its `updated_at`, so the
-//! same history yields a snapshot at any time and the hourly change files between two times.
+//! `DISIEL` / `diesel ` / `AGO` / `PMS` / `Dizeli`, departments in their abbreviations, plurals,
+//! US/UK spellings, filler words and typos, every value in the ways people write it
+//! ([`styles`]: shillings with `/=` and `Ksh`, Ugandan vehicles paying in UGX, litres with their
+//! units, 12- and 24-hour clocks, day-first dates, month names, spreadsheet serials), missing
+//! fields, a few unreadable records, odometer typos, overfills, hired vehicles not in the fleet,
+//! later edits and soft deletes. Every record version carries its `updated_at`, so the same
+//! history yields a snapshot at any time and the hourly change files between two times; and its
+//! [`Truth`], what each value means, so tests compare what is read with what was meant.
 
-use chrono::{DateTime, Duration, FixedOffset, TimeZone, Utc};
+pub mod styles;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use fleet_core::fuel::number::Decimal;
+use fleet_core::fuel::time::eat;
 use serde_json::{Value, json};
+
+pub use fleet_core::rng::Rng;
+pub use styles::{Money, with_commas};
 
 /// A vehicle the generator fills up.
 #[derive(Debug, Clone)]
@@ -23,6 +33,8 @@ pub struct GenVehicle {
     pub tank_litres: f64,
     pub km_per_day: f64,
     pub odometer_km: f64,
+    /// What its fills are paid in: Ugandan plates (`U…`) pay in UGX.
+    pub currency: Money,
 }
 
 /// What to generate.
@@ -37,12 +49,32 @@ pub struct GenConfig {
     pub messy: bool,
 }
 
+/// What a record version means, whatever way it is written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Truth {
+    /// The real department (one of [`DEPARTMENTS`]).
+    pub department: &'static str,
+    /// The vehicle's plate as the fleet writes it (not the record's spelling).
+    pub plate: String,
+    pub diesel: bool,
+    /// `None` where the record was made unreadable on purpose.
+    pub litres: Option<Decimal>,
+    pub amount: Option<Decimal>,
+    /// The currency the amount names (none for a bare number).
+    pub currency: Option<&'static str>,
+    pub odometer_km: Option<Decimal>,
+    pub filled_at: Option<DateTime<Utc>>,
+    /// Whether the record is usable: a plate, litres and a fill time that can be read.
+    pub readable: bool,
+}
+
 /// One version of one record, as the source table had it from `at`.
 #[derive(Debug, Clone)]
 pub struct Version {
     pub at: DateTime<Utc>,
     pub id: u64,
     pub record: Value,
+    pub truth: Truth,
 }
 
 /// A generated feed: every version of every record, in time order.
@@ -51,55 +83,71 @@ pub struct Feed {
     pub versions: Vec<Version>,
 }
 
-/// The canonical departments and how people type them.
+/// The real departments and the other ways people spell them (besides case, padding,
+/// punctuation and filler words, which [`styles::department`] adds): abbreviations, acronyms,
+/// plural and singular, US and UK spellings, typos. Some pairs are close on purpose ("Sales"
+/// and "Sales & Marketing", "Team 1" and "Team 2", "North Region" and "South Region"): they are
+/// different departments.
 pub const DEPARTMENTS: &[(&str, &[&str])] = &[
     (
         "Operations",
         &[
-            "Operations",
             "OPS",
-            "ops dept",
+            "Ops dept",
             "Operation",
-            "OPERATIONS ",
             "Opertions",
+            "Operations Team",
+            "OPERATIONS DEPARTMENT",
         ],
     ),
     (
         "Logistics",
         &[
-            "Logistics",
-            "LOGISTICS",
             "logistic",
             "Logistcs",
             "Log. Dept",
+            "Logistics Section",
+            "LOGS",
         ],
     ),
+    ("Sales", &["sales dept", "Sales Team", "Sale"]),
     (
-        "Sales",
-        &["Sales", "SALES", "sales dept", "Sales & Marketing"],
+        "Sales & Marketing",
+        &["Sales and Marketing", "SALES & MKTG", "S&M"],
     ),
     (
         "Maintenance",
-        &["Maintenance", "MAINTENANCE", "Maintainance", "maint."],
+        &["Maintainance", "maint.", "Mtce", "Maintenance Unit"],
     ),
-    (
-        "Administration",
-        &["Administration", "Admin", "ADMIN DEPT", "administration "],
-    ),
+    ("Administration", &["Admin", "ADMIN DEPT", "Admn"]),
     (
         "Field Service",
+        &["Field Services", "Feild Service", "Field Svc"],
+    ),
+    ("Distribution", &["Distribtion", "Dist.", "Distrib"]),
+    ("Procurement", &["procurment", "Procmt", "Proc."]),
+    (
+        "Human Resources",
+        &["HR", "H.R.", "Human Resource", "HR Dept"],
+    ),
+    (
+        "Organisation Development",
         &[
-            "Field Service",
-            "FIELD SERVICE",
-            "field services",
-            "Feild Service",
+            "Organization Development",
+            "Org. Development",
+            "Organisation Devt",
         ],
     ),
     (
-        "Distribution",
-        &["Distribution", "DISTRIBUTION", "Distribtion"],
+        "Customer Centre",
+        &["Customer Center", "Cust. Centre", "Customer Centres"],
     ),
-    ("Procurement", &["Procurement", "PROCUREMENT", "procurment"]),
+    ("Engineering", &["Eng.", "Engg", "Engineering Section"]),
+    ("Security", &["Security Dept", "Sec."]),
+    ("Team 1", &["team-1", "TEAM1", "Team 1 "]),
+    ("Team 2", &["team 2", "Team-2"]),
+    ("North Region", &["NORTH REGION", "North Regions"]),
+    ("South Region", &["south region", "Sth Region"]),
 ];
 
 const DRIVERS: &[&str] = &[
@@ -127,37 +175,7 @@ const STATIONS: &[&str] = &[
     "TotalEnergies Upper Hill",
 ];
 
-/// A small, fast, seeded generator (SplitMix64): the feed (and the property tests' cases) must
-/// be the same on every machine.
-pub struct Rng(pub u64);
-
-impl Rng {
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-    /// A whole number below `n` (n > 0).
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn range(&mut self, lo: f64, hi: f64) -> f64 {
-        lo + (hi - lo) * self.unit()
-    }
-    fn chance(&mut self, p: f64) -> bool {
-        self.unit() < p
-    }
-    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
-        &xs[self.below(xs.len())]
-    }
-}
-
-/// A fleet of `n` vehicles with Kenyan plates, for when no registry is at hand.
+/// A fleet of `n` vehicles: Kenyan plates, and one in twelve Ugandan.
 pub fn vehicles(seed: u64, n: usize) -> Vec<GenVehicle> {
     let mut rng = Rng(seed ^ 0x5eed);
     (0..n)
@@ -165,8 +183,9 @@ pub fn vehicles(seed: u64, n: usize) -> Vec<GenVehicle> {
             let letters: String = (0..2)
                 .map(|_| (b'A' + (rng.next_u64() % 26) as u8) as char)
                 .collect();
+            let country = if i % 12 == 11 { 'U' } else { 'K' };
             let plate = format!(
-                "K{letters} {:03}{}",
+                "{country}{letters} {:03}{}",
                 (i * 7 + 101) % 1000,
                 (b'A' + (i % 26) as u8) as char
             );
@@ -201,12 +220,20 @@ fn vehicle(rng: &mut Rng, plate: String) -> GenVehicle {
         km_per_day: rng.range(60.0, 260.0),
         odometer_km: rng.range(20_000.0, 240_000.0).round(),
         diesel,
+        currency: if plate.trim_start().starts_with('U') {
+            Money::Ugx
+        } else {
+            Money::Kes
+        },
         plate,
     }
 }
 
-fn eat() -> FixedOffset {
-    FixedOffset::east_opt(3 * 3600).expect("EAT is a valid offset")
+fn department_of(name: &str) -> (&'static str, &'static [&'static str]) {
+    DEPARTMENTS
+        .iter()
+        .find(|(c, _)| *c == name)
+        .map_or(("Unknown", &[][..]), |(c, s)| (*c, *s))
 }
 
 /// The generated history.
@@ -219,18 +246,18 @@ pub fn generate(cfg: &GenConfig) -> Feed {
         let mut odometer = v.odometer_km;
         // first fill somewhere in the first days
         let mut t = start + Duration::minutes((rng.range(0.0, 3.0) * 1440.0) as i64);
-        let spellings = DEPARTMENTS
-            .iter()
-            .find(|(c, _)| *c == v.department)
-            .map(|(_, s)| *s)
-            .unwrap_or(&[]);
+        let (department, spellings) = department_of(&v.department);
         let driver = *rng.pick(DRIVERS);
         loop {
             let gap_days = rng.range(1.5, 4.5);
             let next = t + Duration::minutes((gap_days * 1440.0) as i64);
-            // Fills happen in the working day, EAT.
+            // Fills happen in the working day, EAT; a few around noon and midnight (12-hour clocks).
             let local = next.with_timezone(&eat());
-            let hour = 6.0 + rng.range(0.0, 14.0);
+            let hour = match rng.below(20) {
+                0 => rng.range(0.0, 1.0),
+                1 => rng.range(12.0, 13.0),
+                _ => 6.0 + rng.range(0.0, 14.0),
+            };
             let fill_local = eat()
                 .from_local_datetime(
                     &local
@@ -250,49 +277,81 @@ pub fn generate(cfg: &GenConfig) -> Feed {
             }
             let km = v.km_per_day * gap_days * rng.range(0.8, 1.2);
             odometer += km;
-            let mut litres =
-                (km * v.l_per_100km / 100.0 * rng.range(0.93, 1.07)).min(v.tank_litres * 0.98);
-            litres = (litres * 100.0).round() / 100.0;
-            let price = if v.diesel {
-                rng.range(168.0, 176.0)
-            } else {
-                rng.range(178.0, 188.0)
+            // pumps show two decimals, some three
+            let places = if rng.chance(0.2) { 1000.0 } else { 100.0 };
+            let litres = ((km * v.l_per_100km / 100.0 * rng.range(0.93, 1.07))
+                .min(v.tank_litres * 0.98)
+                * places)
+                .round()
+                / places;
+            let thousandths = (litres * 1000.0).round() as u64;
+            let price = match (v.currency, v.diesel) {
+                (Money::Ugx, true) => rng.range(4_900.0, 5_300.0),
+                (Money::Ugx, false) => rng.range(5_100.0, 5_500.0),
+                (Money::Kes, true) => rng.range(168.0, 176.0),
+                (Money::Kes, false) => rng.range(178.0, 188.0),
             };
-            let amount = (litres * price).round();
+            // whole shillings mostly; UGX in hundreds; some KES amounts with cents
+            let cents = match v.currency {
+                Money::Ugx => ((litres * price / 100.0).round() * 10_000.0) as u64,
+                Money::Kes if rng.chance(0.15) => (litres * price * 100.0).round() as u64,
+                Money::Kes => ((litres * price).round() * 100.0) as u64,
+            };
             let id = next_id;
             next_id += 1;
             let created = filled + Duration::minutes((rng.range(2.0, 90.0)) as i64);
+            let (litres_v, litres_t) = styles::litres(&mut rng, thousandths);
+            let (amount_v, amount_t, currency) = styles::money(&mut rng, cents, v.currency);
+            let (odo_v, odo_t) = styles::odometer(&mut rng, odometer.round() as u64);
+            let (time_fields, filled_t) = styles::time(&mut rng, filled);
             let mut rec = json!({
                 "id": id,
                 "car": messy_plate(&mut rng, &v.plate),
-                "litres": messy_number(&mut rng, litres, &["", " L", " litres", "L"]),
-                "amount": messy_money(&mut rng, amount),
-                "odometer": messy_number(&mut rng, odometer.round(), &["", " km", "KM"]),
+                "litres": litres_v,
+                "amount": amount_v,
+                "odometer": odo_v,
                 "fuel_type": messy_fuel(&mut rng, v.diesel),
                 "driver": if rng.chance(0.3) { driver.to_uppercase() } else { driver.to_string() },
-                "department": rng.pick(spellings).to_string(),
-                "record_datetime": messy_time(&mut rng, filled),
+                "department": styles::department(&mut rng, department, spellings),
                 "station": rng.pick(STATIONS).to_string(),
                 "created_at": created.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 "updated_at": created.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 "deleted_at": Value::Null,
             });
+            for (k, val) in time_fields {
+                rec[k] = val;
+            }
+            let mut truth = Truth {
+                department,
+                plate: v.plate.clone(),
+                diesel: v.diesel,
+                litres: Some(litres_t),
+                amount: Some(amount_t),
+                currency,
+                odometer_km: Some(odo_t),
+                filled_at: Some(filled_t),
+                readable: true,
+            };
             if cfg.messy {
-                make_messy(&mut rng, &mut rec, v, litres);
+                make_messy(&mut rng, &mut rec, &mut truth, v, litres);
             }
             versions.push(Version {
                 at: created,
                 id,
                 record: rec.clone(),
+                truth: truth.clone(),
             });
             if cfg.messy && rng.chance(0.03) {
                 // A later correction (a typo in the litres fixed), or a soft delete.
                 let at = created + Duration::minutes(rng.range(30.0, 3000.0) as i64);
                 if at < cfg.end {
                     let mut edited = rec;
+                    let mut truth = truth;
                     let stamp = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
                     if rng.chance(0.5) {
-                        edited["litres"] = json!(format!("{:.2}", litres * 0.9));
+                        let fixed = (thousandths as f64 * 0.9 / 10.0).round() as u64 * 10;
+                        edited["litres"] = json!(Decimal::new(i128::from(fixed), 3).to_string());
+                        truth.litres = Some(Decimal::new(i128::from(fixed), 3));
                     } else {
                         edited["deleted_at"] = json!(stamp.clone());
                     }
@@ -301,6 +360,7 @@ pub fn generate(cfg: &GenConfig) -> Feed {
                         at,
                         id,
                         record: edited,
+                        truth,
                     });
                 }
             }
@@ -311,42 +371,56 @@ pub fn generate(cfg: &GenConfig) -> Feed {
     Feed { versions }
 }
 
-fn make_messy(rng: &mut Rng, rec: &mut Value, v: &GenVehicle, litres: f64) {
+fn make_messy(rng: &mut Rng, rec: &mut Value, truth: &mut Truth, v: &GenVehicle, litres: f64) {
     let roll = rng.unit();
     if roll < 0.004 {
         rec["litres"] = json!("see receipt");
+        truth.litres = None;
+        truth.readable = false;
     } else if roll < 0.007 {
         rec["car"] = json!("");
+        truth.plate = String::new();
+        truth.readable = false;
     } else if roll < 0.010 {
-        rec["fuel_type"] = json!("mafuta ya taa?");
+        // counts, with its fuel type missing
+        rec["fuel_type"] = json!("see slip?");
     } else if roll < 0.013 {
-        rec["record_datetime"] = json!("yesterday");
-    } else if roll < 0.023 {
-        // odometer typo: a digit dropped
-        if let Some(o) = rec["odometer"]
-            .as_str()
-            .and_then(|s| s.split(|c: char| !c.is_ascii_digit() && c != ',').next())
-        {
-            let digits: String = o.chars().filter(char::is_ascii_digit).collect();
-            rec["odometer"] = json!(digits[..digits.len().saturating_sub(1)].to_string());
-        } else if let Some(o) = rec["odometer"].as_f64() {
-            rec["odometer"] = json!((o / 10.0).round());
+        for k in ["record_datetime", "date", "time"] {
+            if let Some(o) = rec.as_object_mut() {
+                o.remove(k);
+            }
         }
+        rec["record_datetime"] = json!("yesterday");
+        truth.filled_at = None;
+        truth.readable = false;
+    } else if roll < 0.023 {
+        // odometer typo: a digit dropped (read as written; an outlier for efficiency)
+        let km = truth.odometer_km.map_or(0, |d| d.to_f64().round() as u64);
+        let typo = km / 10;
+        rec["odometer"] = json!(typo.to_string());
+        truth.odometer_km = Some(Decimal::new(i128::from(typo), 0));
     } else if roll < 0.028 {
-        rec["litres"] = json!(format!("{:.1}", v.tank_litres * 1.4));
+        let over = (v.tank_litres * 1.4 * 10.0).round() as i128;
+        rec["litres"] = json!(Decimal::new(over, 1).to_string());
+        truth.litres = Some(Decimal::new(over, 1));
     } else if roll < 0.058 {
         rec["odometer"] = Value::Null;
+        truth.odometer_km = None;
     } else if roll < 0.078 {
-        rec["car"] = json!(format!(
+        let plate = format!(
             "K{}{} {:03}{}",
             (b'A' + (rng.next_u64() % 26) as u8) as char,
             (b'A' + (rng.next_u64() % 26) as u8) as char,
             rng.next_u64() % 1000,
             'H'
-        ));
+        );
+        rec["car"] = json!(plate.clone());
+        truth.plate = plate;
     } else if roll < 0.098 {
+        let half = ((litres * 0.5) * 100.0).round() as i128;
         rec["full_tank"] = json!("no");
-        rec["litres"] = json!(format!("{:.2}", litres * 0.5));
+        rec["litres"] = json!(Decimal::new(half, 2).to_string());
+        truth.litres = Some(Decimal::new(half, 2));
     }
     if rng.chance(0.05)
         && let Some(o) = rec.as_object_mut()
@@ -370,67 +444,17 @@ fn messy_plate(rng: &mut Rng, plate: &str) -> String {
     }
 }
 
-fn messy_number(rng: &mut Rng, x: f64, units: &[&str]) -> Value {
-    match rng.next_u64() % 5 {
-        0 => json!(x),
-        1 => json!(format!("{x}")),
-        2 => json!(format!("{}{}", with_commas(x), rng.pick(units))),
-        3 => json!(format!("{x}{}", rng.pick(units))),
-        _ => json!(x),
-    }
-}
-
-fn messy_money(rng: &mut Rng, x: f64) -> Value {
-    match rng.next_u64() % 6 {
-        0 => json!(x),
-        1 => json!(with_commas(x)),
-        2 => json!(format!("KES {}", with_commas(x))),
-        3 => json!(format!("{x}/=")),
-        4 => json!(format!("Ksh {}.00", with_commas(x))),
-        _ => json!(format!("{x}")),
-    }
-}
-
-/// A number as people write money: thousands commas, two decimals when it has any.
-pub fn with_commas(x: f64) -> String {
-    let whole = x.trunc() as i64;
-    let frac = x - x.trunc();
-    let s = whole.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if frac > 0.0 {
-        out.push_str(&format!("{frac:.2}")[1..]);
-    }
-    out
-}
-
 fn messy_fuel(rng: &mut Rng, diesel: bool) -> String {
     let options: &[&str] = if diesel {
         &[
-            "Diesel", "DIESEL", "diesel ", "DISIEL", "Disel", "AGO", "diesel",
+            "Diesel", "DIESEL", "diesel ", "DISIEL", "Disel", "AGO", "diesel", "Dizeli",
         ]
     } else {
         &[
-            "Petrol", "PETROL", "petrol ", "PMS", "Super", "V-Power", "Petro",
+            "Petrol", "PETROL", "petrol ", "PMS", "Super", "V-Power", "Petro", "Petroli",
         ]
     };
     rng.pick(options).to_string()
-}
-
-fn messy_time(rng: &mut Rng, t: DateTime<Utc>) -> String {
-    let local = t.with_timezone(&eat());
-    match rng.next_u64() % 5 {
-        0 => local.format("%Y-%m-%d %H:%M:%S").to_string(),
-        1 => local.format("%d/%m/%Y %H:%M").to_string(),
-        2 => local.format("%Y-%m-%dT%H:%M:%S%:z").to_string(),
-        3 => t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-        _ => local.format("%Y-%m-%d %H:%M").to_string(),
-    }
 }
 
 impl Feed {
