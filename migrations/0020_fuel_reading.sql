@@ -69,6 +69,7 @@ DROP TYPE fuel.normalised;
 -- ---------------------------------------------------------------------------------------------
 CREATE TABLE fuel.department_spellings (
     spelling     text PRIMARY KEY,
+    words        text NOT NULL,
     records      integer NOT NULL,
     canonical    text NOT NULL,
     decided_by   text NOT NULL CHECK (decided_by IN ('mapping', 'cost_centre', 'vocabulary', 'learned', 'own', 'suggestion')),
@@ -78,8 +79,11 @@ CREATE TABLE fuel.department_spellings (
 );
 COMMENT ON TABLE fuel.department_spellings IS
     'Every department spelling of the live fuel records with its canonical name and how it was decided (fleet_core::fuel::departments); refreshed by the projectors whenever records, mappings or cost centres change, so it is never edited by hand: map a spelling with POST /api/fuel/mappings.';
+COMMENT ON COLUMN fuel.department_spellings.words IS 'The spelling''s words as the rule compares them (case, punctuation, filler words, plurals, US/UK folded): a new spelling with the words of a decided one joins its department at once.';
+COMMENT ON COLUMN fuel.department_spellings.records IS 'Live records with this spelling, as of the last full decision (the end of the latest import).';
 COMMENT ON COLUMN fuel.department_spellings.suggestion IS 'For a spelling kept apart (decided_by suggestion): the department it may belong to; confirm or reject it with a mapping.';
 CREATE INDEX department_spellings_canonical_idx ON fuel.department_spellings (canonical);
+CREATE INDEX department_spellings_words_idx ON fuel.department_spellings (words);
 
 ALTER TABLE fuel.mappings
     ADD COLUMN actor  text,
@@ -169,20 +173,25 @@ $$;
 
 -- A record's problems once the database has had its say: the reading's own, a plate that is not
 -- one, an unknown fuel type, a UGX amount with no rate. One place for the projector, the dry run
--- and the re-normalising after a mapping.
-CREATE FUNCTION fuel.checked(read_errors text[], read_warnings text[], car text, plate_key text,
-                             fuel_type_spelling text, fuel_type text, currency text, ugx_per_kes double precision,
-                             OUT errors text[], OUT warnings text[])
+-- and the re-normalising after a mapping (single expressions, so the planner inlines them).
+CREATE FUNCTION fuel.checked_errors(read_errors text[], car text, plate_key text) RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
     SELECT coalesce(read_errors, '{}') || CASE WHEN car IS NOT NULL AND plate_key IS NULL
-                                               THEN ARRAY[format('number plate %L not understood', car)] ELSE '{}' END,
-           coalesce(read_warnings, '{}')
+                                               THEN ARRAY[format('number plate %L not understood', car)] ELSE '{}' END
+$$;
+COMMENT ON FUNCTION fuel.checked_errors(text[], text, text) IS 'Why a record is unusable: the reading''s errors and a plate that is not one.';
+
+CREATE FUNCTION fuel.checked_warnings(read_warnings text[], fuel_type_spelling text, fuel_type text, currency text,
+                                      ugx_per_kes double precision) RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT coalesce(read_warnings, '{}')
              || CASE WHEN fuel_type_spelling IS NOT NULL AND fuel_type IS NULL
                      THEN ARRAY[format('fuel type %L not recognised (map it on the fuel page or with POST /api/fuel/mappings)', fuel_type_spelling)]
                      ELSE '{}' END
              || CASE WHEN currency = 'UGX' AND coalesce(ugx_per_kes, 0) <= 0
                      THEN ARRAY['the amount is in UGX but fuel_ugx_per_kes is not set: no KES figure'] ELSE '{}' END
 $$;
+COMMENT ON FUNCTION fuel.checked_warnings(text[], text, text, text, double precision) IS 'What a usable record lacks: the reading''s warnings, an unknown fuel type, a UGX amount with no exchange rate.';
 
 CREATE TYPE fuel.normalised AS (
     car text, plate_key text, litres numeric, amount numeric, currency text, amount_kes numeric,
@@ -192,18 +201,22 @@ CREATE TYPE fuel.normalised AS (
     reported_lat double precision, reported_lng double precision, read_errors text[], read_warnings text[],
     errors text[], warnings text[]);
 
--- A batch of parser readings (fleet_core::fuel::record::Read as JSON) made into records' columns,
--- with the plate and fuel type canonicalised once per distinct spelling.
-CREATE FUNCTION fuel.normalise_each(record_ids text[], reads jsonb[])
+-- The parser's reading of a record (fleet_core::fuel::record::Read): a JSON object of that shape
+-- converts to this type directly (jsonb_to_recordset with a column of this type).
+CREATE TYPE fuel.reading AS (
+    car text, fuel_type text, department text, litres numeric, amount numeric, currency text,
+    odometer_km numeric, driver text, filled_at timestamptz, created_at timestamptz, updated_at timestamptz,
+    deleted_at timestamptz, deleted boolean, full_tank boolean, missed_before boolean, station text,
+    lat double precision, lng double precision, errors text[], warnings text[]);
+COMMENT ON TYPE fuel.reading IS 'The parser''s reading of a fuel record (fleet_core::fuel::record::Read); absent fields are NULL.';
+
+-- A batch of parser readings made into records' columns, with the plate and fuel type
+-- canonicalised once per distinct spelling.
+CREATE FUNCTION fuel.normalise_each(record_ids text[], reads fuel.reading[])
 RETURNS TABLE (record_id text, n fuel.normalised) LANGUAGE sql STABLE AS $$
     WITH batch AS MATERIALIZED (
-        SELECT b.record_id, r.*
-          FROM unnest(record_ids, reads) AS b(record_id, read),
-               jsonb_to_record(b.read) AS r(car text, fuel_type text, department text, litres numeric, amount numeric,
-                                            currency text, odometer_km numeric, driver text, filled_at timestamptz,
-                                            created_at timestamptz, updated_at timestamptz, deleted_at timestamptz,
-                                            deleted boolean, full_tank boolean, missed_before boolean, station text,
-                                            lat double precision, lng double precision, errors text[], warnings text[])
+        -- unnest spreads the reading's fields into columns of their own
+        SELECT b.* FROM unnest(record_ids, reads) AS b(record_id)
     ),
     -- MATERIALIZED: otherwise the calls move above the joins and run once per record
     plates AS MATERIALIZED (SELECT v, fuel.norm_plate(nullif(v, '')) AS c FROM (SELECT DISTINCT coalesce(car, '') AS v FROM batch) d),
@@ -214,14 +227,15 @@ RETURNS TABLE (record_id text, n fuel.normalised) LANGUAGE sql STABLE AS $$
         CASE WHEN b.currency = 'UGX' THEN round(b.amount / nullif(rate.ugx_per_kes, 0)::numeric, 2) ELSE b.amount END,
         b.odometer_km, b.fuel_type, ty.c, b.driver, b.department, b.filled_at, b.created_at, b.updated_at,
         b.deleted_at, coalesce(b.deleted, false), coalesce(b.full_tank, true), coalesce(b.missed_before, false),
-        b.station, b.lat, b.lng, coalesce(b.errors, '{}'), coalesce(b.warnings, '{}'), c.errors, c.warnings)::fuel.normalised
+        b.station, b.lat, b.lng, coalesce(b.errors, '{}'), coalesce(b.warnings, '{}'),
+        fuel.checked_errors(b.errors, b.car, pl.c),
+        fuel.checked_warnings(b.warnings, b.fuel_type, ty.c, b.currency, rate.ugx_per_kes))::fuel.normalised
       FROM batch b
       JOIN plates pl ON pl.v = coalesce(b.car, '')
       JOIN types ty ON ty.v = coalesce(b.fuel_type, '')
       CROSS JOIN rate
-      CROSS JOIN LATERAL fuel.checked(b.errors, b.warnings, b.car, pl.c, b.fuel_type, ty.c, b.currency, rate.ugx_per_kes) c
 $$;
-COMMENT ON FUNCTION fuel.normalise_each(text[], jsonb[]) IS
+COMMENT ON FUNCTION fuel.normalise_each(text[], fuel.reading[]) IS
     'Records'' columns from the parser''s readings: the plate against the fleet and fuel.mappings, the canonical fuel type, the KES amount, and every problem (errors make a record unusable, warnings leave it counting).';
 
 CREATE FUNCTION fuel.plan_records(records jsonb, with_errors boolean)
@@ -234,13 +248,13 @@ LANGUAGE sql STABLE AS $$
                     WHEN c.raw_md5 = md5(x.record::text) AND c.delete_reason IS DISTINCT FROM 'absent from snapshot' THEN 'unchanged'
                     WHEN x.gone AND c.deleted_at IS NULL THEN 'delete'
                     ELSE 'update' END AS action
-          FROM (SELECT r.record_id, r.record, coalesce((r.read ->> 'deleted')::boolean, false) AS gone
-                  FROM jsonb_to_recordset(records) AS r(record_id text, record jsonb, read jsonb)) x
+          FROM (SELECT r.record_id, r.record, coalesce(r.deleted, false) AS gone
+                  FROM jsonb_to_recordset(records) AS r(record_id text, record jsonb, deleted boolean)) x
           LEFT JOIN fuel.records c ON c.record_id = x.record_id
     ), todo AS MATERIALIZED (
         -- the readings are read again rather than carried through the plan (a dry run only)
         SELECT r.record_id, r.read
-          FROM jsonb_to_recordset(records) AS r(record_id text, read jsonb)
+          FROM jsonb_to_recordset(records) AS r(record_id text, read fuel.reading)
           JOIN planned p ON p.record_id = r.record_id
          WHERE with_errors AND p.action <> 'unchanged'
     ), checked AS (
@@ -256,7 +270,7 @@ LANGUAGE sql STABLE AS $$
       FROM planned p LEFT JOIN checked ch ON ch.record_id = p.record_id
 $$;
 COMMENT ON FUNCTION fuel.plan_records(jsonb, boolean) IS
-    'Per record of a feed batch ([{record_id, record, read}], read = the parser''s reading): insert | insert_deleted | update | delete | unchanged, with its errors and warnings (stored ones for unchanged records; for the others only when with_errors).';
+    'Per record of a feed batch ([{record_id, record, deleted, read}], read = the parser''s reading, needed only with_errors): insert | insert_deleted | update | delete | unchanged, with its errors and warnings (stored ones for unchanged records; for the others only when with_errors).';
 
 CREATE FUNCTION fuel.plan(records jsonb, snapshot boolean, with_errors boolean)
 RETURNS TABLE (record_id text, action text, errors text[], warnings text[])

@@ -3,7 +3,10 @@
 //!
 //! One rule decides what a batch changes, `fuel.plan` in SQL, for the dry run and the apply
 //! alike: each record is new, edited, newly deleted or unchanged (compared by the md5 of its raw
-//! JSON), and a full snapshot also removes live records it no longer lists. Applying appends
+//! JSON), and a full snapshot also removes live records it no longer lists. (Applying, a record
+//! whose id the log has never held is new whatever it says, so only stored ones are sent to it.)
+//! Each record is read by the parser's rules (`fleet_core::fuel::record`) for the plan too, so a
+//! dry run's verdicts are the apply's. Applying appends
 //! only what changes to `events.raw` (`source = fuel_feed`; records verbatim, 5,000 per row),
 //! then carries the rows through the parser and the fuel projector before returning, so a run
 //! that changes nothing writes nothing and running a snapshot twice is idempotent. Records that
@@ -328,6 +331,10 @@ async fn import_docs(
                 report_progress(done + projected, total);
             })
             .await?;
+            // the counts that pick a department group's name, as this import leaves them
+            if !changed.is_empty() || !vanished.is_empty() {
+                fleet_ingest::project::departments::refresh_now(pool).await?;
+            }
             let written: Vec<&str> = changed.iter().map(String::as_str).collect();
             let verdicts: HashMap<String, (Vec<String>, Vec<String>)> =
                 sqlx::query_as::<_, (String, Vec<String>, Vec<String>)>(
@@ -421,6 +428,21 @@ async fn plan(
             )));
         }
     }
+    // Applying, a record the log has never held is an insert (or, marked deleted, an
+    // insert_deleted) whatever it says: only the stored ones need the SQL plan. A dry run
+    // plans every record, for the verdicts of its reading.
+    let stored: HashSet<String> = if with_errors {
+        HashSet::new()
+    } else {
+        let ids: Vec<&str> = latest.iter().map(|(id, _)| id.as_str()).collect();
+        sqlx::query_scalar("SELECT record_id FROM fuel.records WHERE record_id = ANY($1)")
+            .bind(&ids)
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .collect()
+    };
+    let stored = Arc::new(stored);
     let mut parts = JoinSet::new();
     for (i, part) in latest
         .chunks(latest.len().div_ceil(lanes).max(1))
@@ -431,20 +453,34 @@ async fn plan(
             .iter()
             .map(|(id, r)| (id.clone(), r.get().to_string()))
             .collect();
-        let pool = pool.clone();
+        let (pool, stored) = (pool.clone(), stored.clone());
         parts.spawn(async move {
-            let batch = tokio::task::spawn_blocking(move || batch_json(&owned))
-                .await
-                .unwrap_or_default();
-            sqlx::query_as::<_, Planned>(
+            let (batch, new) = tokio::task::spawn_blocking(move || {
+                let (old, new): (Vec<_>, Vec<_>) = owned
+                    .into_iter()
+                    .partition(|(id, _)| with_errors || stored.contains(id));
+                let new: Vec<Planned> = new
+                    .into_iter()
+                    .map(|(record_id, r)| {
+                        let record: serde_json::Value = serde_json::from_str(&r).unwrap_or_default();
+                        let action = if fuel::record::deleted(&record) { "insert_deleted" } else { "insert" };
+                        Planned { record_id, action: action.into(), errors: Vec::new(), warnings: Vec::new() }
+                    })
+                    .collect();
+                (batch_json(&old, with_errors), new)
+            })
+            .await
+            .map_err(|e| sqlx::Error::Protocol(format!("planning a lane failed: {e}")))?;
+            let mut planned = sqlx::query_as::<_, Planned>(
                 "SELECT record_id, action, coalesce(errors, '{}') AS errors, coalesce(warnings, '{}') AS warnings
                    FROM fuel.plan_records($1::text::jsonb, $2)",
             )
             .bind(batch)
             .bind(with_errors)
             .fetch_all(&pool)
-            .await
-            .map(|planned| (i, planned))
+            .await?;
+            planned.extend(new);
+            Ok::<_, sqlx::Error>((i, planned))
         });
     }
     let mut planned = Vec::new();
@@ -452,7 +488,16 @@ async fn plan(
         planned.push(part.map_err(|e| ImportError::Stalled(format!("planning failed: {e}")))??);
     }
     planned.sort_by_key(|(i, _)| *i);
-    let mut plan: Vec<Planned> = planned.into_iter().flat_map(|(_, p)| p).collect();
+    // in the feed's order
+    let mut by_id: HashMap<String, Planned> = planned
+        .into_iter()
+        .flat_map(|(_, p)| p)
+        .map(|p| (p.record_id.clone(), p))
+        .collect();
+    let mut plan: Vec<Planned> = latest
+        .iter()
+        .filter_map(|(id, _)| by_id.remove(id))
+        .collect();
     if snapshot {
         let ids: Vec<&str> = latest.iter().map(|(id, _)| id.as_str()).collect();
         let gone: Vec<String> = sqlx::query_scalar("SELECT record_id FROM fuel.vanished($1)")
@@ -520,10 +565,11 @@ async fn drain_lane(pool: PgPool, phase: Arc<AtomicU8>) -> Result<(), sqlx::Erro
     }
 }
 
-/// `[{"record_id": ..., "record": <verbatim>, "read": <the parser's reading>}, ...]`, the records
-/// not re-serialised: what `fuel.plan_records` takes.
-fn batch_json(latest: &[(String, String)]) -> String {
-    let mut s = String::with_capacity(latest.iter().map(|(_, r)| r.len() * 2 + 40).sum());
+/// `[{"record_id": ..., "record": <verbatim>, "deleted": bool, "read": <the parser's reading>}, ...]`
+/// (the reading only `with_errors`, for a dry run's verdicts), the records not re-serialised:
+/// what `fuel.plan_records` takes.
+fn batch_json(latest: &[(String, String)], with_errors: bool) -> String {
+    let mut s = String::with_capacity(latest.iter().map(|(_, r)| r.len() * 2 + 60).sum());
     s.push('[');
     for (i, (id, r)) in latest.iter().enumerate() {
         if i > 0 {
@@ -534,10 +580,18 @@ fn batch_json(latest: &[(String, String)]) -> String {
         s.push_str(&json!(id).to_string());
         s.push_str(",\"record\":");
         s.push_str(r);
-        s.push_str(",\"read\":");
-        s.push_str(
-            &serde_json::to_string(&fuel::record::read(&record)).unwrap_or_else(|_| "{}".into()),
-        );
+        if with_errors {
+            let read = fuel::record::read(&record);
+            s.push_str(if read.deleted {
+                ",\"deleted\":true"
+            } else {
+                ",\"deleted\":false"
+            });
+            s.push_str(",\"read\":");
+            s.push_str(&serde_json::to_string(&read).unwrap_or_else(|_| "{}".into()));
+        } else if fuel::record::deleted(&record) {
+            s.push_str(",\"deleted\":true");
+        }
         s.push('}');
     }
     s.push(']');

@@ -83,16 +83,19 @@ async fn add_mapping(
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ");
-    if !["department", "plate", "fuel_type"].contains(&kind) {
-        return bad_request("kind must be department, plate or fuel_type");
-    }
-    if key.is_empty() {
-        return bad_request(
-            "raw_value must have letters or digits: the spelling as the feed writes it",
-        );
-    }
-    if canonical.is_empty() || canonical.chars().count() > 100 {
-        return bad_request("canonical must be 1 to 100 characters");
+    let problem = if !["department", "plate", "fuel_type"].contains(&kind) {
+        Some("kind must be department, plate or fuel_type")
+    } else if key.is_empty() {
+        Some("raw_value must have letters or digits: the spelling as the feed writes it")
+    } else if canonical.is_empty() || canonical.chars().count() > 100 {
+        Some("canonical must be 1 to 100 characters")
+    } else {
+        None
+    };
+    if let Some(p) = problem {
+        return c
+            .refuse(&key, StatusCode::BAD_REQUEST, "bad_request", p)
+            .await;
     }
     // What the canonical value of a plate or fuel type must be, as the normalisers read it.
     let checked: Result<Option<String>, sqlx::Error> = match kind {
@@ -192,19 +195,24 @@ async fn review_fill(
         action: "fuel.review",
     };
     let action = req.action.trim().to_lowercase();
-    if !["approve", "void", "reopen"].contains(&action.as_str()) {
-        return bad_request("action must be approve, void or reopen");
-    }
     let reason = req
         .reason
         .as_deref()
         .map(str::trim)
         .filter(|r| !r.is_empty());
-    if action != "reopen" && reason.is_none() {
-        return bad_request("say why: a reason is required to approve or void a fill");
-    }
-    if reason.is_some_and(|r| r.chars().count() > 2000) {
-        return bad_request("reason must be at most 2000 characters");
+    let problem = if !["approve", "void", "reopen"].contains(&action.as_str()) {
+        Some("action must be approve, void or reopen")
+    } else if action != "reopen" && reason.is_none() {
+        Some("say why: a reason is required to approve or void a fill")
+    } else if reason.is_some_and(|r| r.chars().count() > 2000) {
+        Some("reason must be at most 2000 characters")
+    } else {
+        None
+    };
+    if let Some(p) = problem {
+        return c
+            .refuse(&record_id, StatusCode::BAD_REQUEST, "bad_request", p)
+            .await;
     }
     match sqlx::query_scalar::<_, bool>(
         "SELECT EXISTS (SELECT 1 FROM fuel.v_fills WHERE record_id = $1)",

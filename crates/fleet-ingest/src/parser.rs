@@ -121,14 +121,16 @@ fn parse_fuel(kind: &str, body: &[u8]) -> Outcome {
                 .into_iter()
                 .enumerate()
                 .map(|(i, (id, record))| {
-                    let record = serde_json::from_str::<Value>(record.get()).unwrap_or(Value::Null);
-                    let read = fuel::record::read(&record);
+                    let read = fuel::record::read(
+                        &serde_json::from_str::<Value>(record.get()).unwrap_or(Value::Null),
+                    );
                     Event {
                         item_index: i32::try_from(i).unwrap_or(i32::MAX),
                         kind: "fuel_record",
                         imei: None,
                         event_time: read.filled_at,
-                        body: json!({"record_id": id, "record": record, "read": read}),
+                        // the record verbatim, as text: the projector stores it once as jsonb
+                        body: json!({"record_id": id, "record": record.get(), "read": read}),
                     }
                 })
                 .collect();

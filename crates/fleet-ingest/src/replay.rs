@@ -76,6 +76,28 @@ const STAMPS: [(&str, &str); 3] = [
 /// and the stamped ones straight from the rows, so no JSON is built per event. Keys in
 /// ($1,$2,$3) < key <= ($4,$5,$6). `None` if the statement does not read its batch the one way.
 pub fn replay_statement(sql: &str, kind: &str) -> Option<String> {
+    from_parsed_log(
+        sql,
+        kind,
+        "p.parser_version = r.parser_version
+    AND ($1::timestamptz IS NULL OR (p.raw_received_at, p.raw_id, p.item_index) > ($1::timestamptz, $2::bigint, $3::int))
+    AND ($4::timestamptz IS NULL OR (p.raw_received_at, p.raw_id, p.item_index) <= ($4::timestamptz, $5::bigint, $6::int))",
+    )
+}
+
+/// The same for the live path (`project::Projector::from_log`): the batch is the events the
+/// worker has just parsed from raw rows (`$1` received_at[], `$2` id[]) under parser version `$3`,
+/// read back from `events.parsed` in its transaction rather than sent again as JSON.
+pub fn live_statement(sql: &str, kind: &str) -> Option<String> {
+    from_parsed_log(
+        sql,
+        kind,
+        "p.parser_version = $3
+    AND (p.raw_received_at, p.raw_id) IN (SELECT * FROM unnest($1::timestamptz[], $2::bigint[]))",
+    )
+}
+
+fn from_parsed_log(sql: &str, kind: &str, filter: &str) -> Option<String> {
     let start = sql.find(project::INPUT)?;
     let list_start = start + project::INPUT.len();
     // the column list: split at top-level commas, ended by the unmatched `)`
@@ -123,9 +145,7 @@ pub fn replay_statement(sql: &str, kind: &str) -> Option<String> {
         "(SELECT {select}
    FROM events.parsed p
    JOIN events.raw r ON r.id = p.raw_id AND r.received_at = p.raw_received_at{unpack}
-  WHERE p.parser_version = r.parser_version AND p.kind = '{kind}'
-    AND ($1::timestamptz IS NULL OR (p.raw_received_at, p.raw_id, p.item_index) > ($1::timestamptz, $2::bigint, $3::int))
-    AND ($4::timestamptz IS NULL OR (p.raw_received_at, p.raw_id, p.item_index) <= ($4::timestamptz, $5::bigint, $6::int))) AS x",
+  WHERE p.kind = '{kind}' AND {filter}) AS x",
         select = select.join(", ")
     );
     Some(format!("{}{input}{}", &sql[..start], &sql[list_end + 1..]))

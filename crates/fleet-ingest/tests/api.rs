@@ -257,6 +257,8 @@ async fn every_endpoint_needs_a_valid_token_with_its_scope() {
             "write:ops",
         ),
         ("POST", "/api/alarms/ack".to_string(), "write:ops"),
+        ("POST", "/api/fuel/mappings".to_string(), "write:ops"),
+        ("POST", "/api/fuel/fills/1/review".to_string(), "write:ops"),
         (
             "POST",
             "/api/vehicles/KCA542Q/service".to_string(),
@@ -969,6 +971,295 @@ async fn operator_actions_are_events_legal_only_and_audited() {
             .await
             .expect("lifecycle");
     assert_eq!(lifecycle, "decommissioned");
+}
+
+/// Fuel records through the log as an import appends them (one raw row of records), projected
+/// by the running worker.
+async fn fuel_records(pool: &PgPool, records: Value) {
+    let body = json!({"object": "test.json", "records": records}).to_string();
+    let id = fleet_ingest::rawlog::append_one(
+        pool,
+        fleet_ingest::rawlog::TrustedRow {
+            source: "fuel_feed",
+            kind: "fuel_records",
+            content_type: "application/json",
+            verification: "internal",
+            meta: &json!({}),
+            body: body.as_bytes(),
+        },
+    )
+    .await
+    .expect("fuel records");
+    fleet_testkit::eventually(Duration::from_secs(20), || async {
+        sqlx::query_scalar::<_, bool>("SELECT parsed_at IS NOT NULL FROM events.raw WHERE id = $1")
+            .bind(id)
+            .fetch_one(pool)
+            .await
+            .ok()
+            .filter(|p| *p)
+    })
+    .await
+    .expect("the worker projected the fuel records");
+}
+
+#[tokio::test]
+async fn fuel_mappings_and_reviews_are_operator_actions_that_apply_at_once() {
+    let db = TestDb::new().await;
+    let pool = db.pool.clone();
+    import_registry(&pool).await;
+    let gw = gateway(&pool, unlimited(), &[]).await;
+    let ops = token(&pool, "olive", &["read:fleet", "write:ops"]).await;
+    let stop = CancellationToken::new();
+    let w = tokio::spawn(worker::run(pool.clone(), worker::liveness(), stop.clone()));
+    let day = Utc::now() - chrono::Duration::days(3);
+    let at = |h: i64| (day + chrono::Duration::hours(h)).to_rfc3339();
+    let mut recs = Vec::new();
+    for (i, (dept, plate, fuel)) in [
+        ("Tech", "KCA 542Q", "diesel"),
+        ("Tech", "KCA 542Q", "diesel"),
+        ("Technical", "KBZ 001A", "diesel"),
+        ("Technical", "KBZ 001A", "diesel"),
+        ("Technical", "KBZ 001A", "diesel"),
+        ("Technology", "KDD 300C", "petrol"),
+        ("Technology", "KDD 300C", "petrol"),
+        ("Technology", "KDD 300C", "petrol"),
+        ("Technical", "KBZ 001A", "see slip?"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        recs.push(
+            json!({"id": i + 1, "car": plate, "litres": "40 L", "amount": "Ksh 7,000/=",
+                         "record_datetime": at(i as i64), "department": dept, "fuel_type": fuel}),
+        );
+    }
+    fuel_records(&pool, Value::Array(recs)).await;
+    let (status, sp) = gw
+        .view("/api/fuel/department-spellings", &ops, json!({}))
+        .await;
+    assert_eq!(status, 200, "{sp}");
+    assert_eq!(sp["summary"]["suggestions"], 1, "{sp}");
+    assert_eq!(sp["suggestions"][0]["spelling"], "Tech");
+    assert_eq!(sp["suggestions"][0]["suggestion"], "Technical");
+
+    // Confirm the suggestion: a mapping, recorded and audited, applied at once.
+    let (status, body) = gw
+        .call(
+            "POST",
+            "/api/fuel/mappings",
+            Some(&ops),
+            Some(json!({"kind": "department", "raw_value": "TECH ", "canonical": "Technical"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["mapping"]["canonical"], "Technical");
+    assert_eq!(body["mapping"]["actor"], "olive");
+    assert_eq!(body["records"], 2);
+    assert_eq!(body["spellings"][0]["decided_by"], "mapping");
+    let (_, sp) = gw
+        .view("/api/fuel/department-spellings", &ops, json!({}))
+        .await;
+    assert_eq!(sp["summary"]["suggestions"], 0, "{sp}");
+    let (_, fills) = gw
+        .view(
+            "/api/analytics/fuel-fills",
+            &ops,
+            json!({"departments": ["technical"]}),
+        )
+        .await;
+    assert_eq!(fills["totals"]["fills"], 6, "{fills}");
+
+    // An unknown fuel type counts with a warning until it is mapped; the records follow.
+    let fuel_of = |id: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_as::<_, (Option<String>, Vec<String>)>(
+                "SELECT fuel_type, warnings FROM fuel.records WHERE record_id = $1",
+            )
+            .bind(id)
+            .fetch_one(&pool)
+            .await
+            .expect("record")
+        }
+    };
+    let (ft, warnings) = fuel_of("9").await;
+    assert_eq!(ft, None);
+    assert!(
+        warnings[0].contains("fuel type 'see slip?' not recognised"),
+        "{warnings:?}"
+    );
+    let (status, body) = gw
+        .call(
+            "POST",
+            "/api/fuel/mappings",
+            Some(&ops),
+            Some(json!({"kind": "fuel_type", "raw_value": "see slip?", "canonical": "PMS"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["mapping"]["canonical"], "petrol");
+    assert_eq!(fuel_of("9").await, (Some("petrol".into()), Vec::new()));
+    for (req, code, says) in [
+        (
+            json!({"kind": "colour", "raw_value": "x", "canonical": "y"}),
+            400,
+            "kind must be",
+        ),
+        (
+            json!({"kind": "fuel_type", "raw_value": "water", "canonical": "water"}),
+            422,
+            "not a fuel type",
+        ),
+        (
+            json!({"kind": "plate", "raw_value": "x", "canonical": "--"}),
+            422,
+            "not a number plate",
+        ),
+        (
+            json!({"kind": "department", "raw_value": "!!", "canonical": "Ops"}),
+            400,
+            "letters or digits",
+        ),
+    ] {
+        let (status, body) = gw
+            .call("POST", "/api/fuel/mappings", Some(&ops), Some(req))
+            .await;
+        assert_eq!(status, code, "{body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap_or("")
+                .contains(says),
+            "{body}"
+        );
+    }
+
+    // Void a fill: it stays listed, marked, and leaves the totals; reopen: it counts again.
+    let totals = |f: &Value| {
+        (
+            f["totals"]["fills"].as_i64(),
+            f["totals"]["litres"].as_f64(),
+        )
+    };
+    let (_, before) = gw.view("/api/analytics/fuel-fills", &ops, json!({})).await;
+    let (status, body) = gw
+        .call(
+            "POST",
+            "/api/fuel/fills/3/review",
+            Some(&ops),
+            Some(json!({"action": "void", "reason": "entered twice"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (body["review"].clone(), body["reviewed_by"].clone()),
+        (json!("voided"), json!("olive"))
+    );
+    let (_, after) = gw.view("/api/analytics/fuel-fills", &ops, json!({})).await;
+    assert_eq!(
+        totals(&after),
+        (
+            totals(&before).0.map(|n| n - 1),
+            totals(&before).1.map(|l| l - 40.0)
+        )
+    );
+    assert_eq!(after["totals"]["voided"], 1);
+    let row = after["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["record_id"] == "3")
+        .cloned();
+    assert_eq!(
+        row.map(|r| (r["voided"].clone(), r["review"].clone())),
+        Some((json!(true), json!("voided")))
+    );
+    let (_, flagged) = gw
+        .view("/api/analytics/fuel-flagged", &ops, json!({}))
+        .await;
+    assert_eq!(flagged["summary"]["voided"], 1, "{flagged}");
+    for (path, req, code) in [
+        (
+            "/api/fuel/fills/3/review",
+            json!({"action": "approve"}),
+            400,
+        ),
+        (
+            "/api/fuel/fills/3/review",
+            json!({"action": "delete", "reason": "x"}),
+            400,
+        ),
+        (
+            "/api/fuel/fills/999/review",
+            json!({"action": "void", "reason": "x"}),
+            404,
+        ),
+    ] {
+        let (status, body) = gw.call("POST", path, Some(&ops), Some(req)).await;
+        assert_eq!(status, code, "{path}: {body}");
+    }
+    let (status, _) = gw
+        .call(
+            "POST",
+            "/api/fuel/fills/3/review",
+            Some(&ops),
+            Some(json!({"action": "reopen"})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (_, again) = gw.view("/api/analytics/fuel-fills", &ops, json!({})).await;
+    assert_eq!(totals(&again), totals(&before));
+    assert_eq!(
+        audit_outcomes(&pool, "fuel.review").await.len(),
+        5,
+        "every review, refused or not, is audited"
+    );
+    assert!(audit_outcomes(&pool, "fuel.mapping").await.len() >= 6);
+
+    // Cost per km: the month's spend over the tracker's GPS km.
+    trip(
+        &pool,
+        "862798050000003",
+        day - chrono::Duration::hours(4),
+        60,
+        50.0,
+    )
+    .await;
+    let (status, cost) = gw
+        .view("/api/analytics/fuel-cost-per-km", &ops, json!({}))
+        .await;
+    assert_eq!(status, 200, "{cost}");
+    let kbz = cost["by_vehicle"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["vehicle_number"] == "KBZ 001A")
+        .cloned()
+        .expect("KBZ 001A");
+    assert_eq!(kbz["spend_kes"], 28000, "{kbz}");
+    assert_eq!(kbz["gps_km"], 50.0, "{kbz}");
+    assert_eq!(kbz["kes_per_gps_km"], 560.0, "{kbz}");
+    let kca = cost["by_vehicle"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["vehicle_number"] == "KCA 542Q")
+        .cloned()
+        .expect("KCA 542Q");
+    assert!(
+        kca["flags"][0].as_str().unwrap_or("").contains("no GPS km"),
+        "{kca}"
+    );
+    let dept = cost["by_department"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| r["department"] == "Technical")
+        .cloned()
+        .expect("Technical");
+    assert_eq!(dept["gps_km"], 50.0, "{dept}");
+    stop.cancel();
+    w.await.expect("worker").expect("worker ran");
 }
 
 #[tokio::test]

@@ -30,6 +30,9 @@ function save(tokens, username) {
   scheduleRefresh();
 }
 
+/** Whether the logged-in user has `scope` (pages hide what they may not do). */
+export const can = (scope) => (session?.scopes || []).includes(scope);
+
 export function logout() {
   session = null;
   localStorage.removeItem(STORE);

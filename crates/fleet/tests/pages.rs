@@ -452,6 +452,90 @@ async fn the_pages_show_the_fleet_history_fuel_and_operations_in_a_real_browser(
     b.screenshot("fuel").await;
     b.page_is_clean("fuel").await;
 
+    // A spelling the feed leaves in doubt ("Tech": Technical or Technology?) is confirmed from
+    // the page: a mapping, after which the suggestion is gone.
+    let plate: String = sqlx::query_scalar(
+        "SELECT vehicle_number FROM domain.vehicles ORDER BY vehicle_number LIMIT 1",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .expect("a vehicle");
+    let when = |i: i64| (chrono::Utc::now() - chrono::Duration::hours(30 + i)).to_rfc3339();
+    let doubtful: Vec<Value> = ["Tech", "Tech", "Technical", "Technical", "Technical", "Technology", "Technology"]
+        .iter()
+        .enumerate()
+        .map(|(i, d)| json!({"id": format!("page-{i}"), "car": plate, "litres": "30 L", "amount": "Ksh 5,300/=",
+                              "fuel_type": "Diesel", "department": d, "record_datetime": when(i as i64)}))
+        .collect();
+    fleet_fuel::import::run(
+        &db.pool,
+        fleet_fuel::import::Mode::File,
+        vec![(
+            "page.json".into(),
+            serde_json::to_vec(&json!({"records": doubtful})).expect("json"),
+        )],
+        true,
+        None,
+    )
+    .await
+    .expect("import");
+    b.goto(&format!("{site}/fuel")).await;
+    b.until(
+        "the suggestion",
+        Duration::from_secs(30),
+        "return document.querySelector('#suggestions button[data-confirm=\"Tech\"][data-to=\"Technical\"]')",
+    )
+    .await;
+    b.click("#suggestions button[data-confirm=\"Tech\"][data-to=\"Technical\"]")
+        .await;
+    b.until(
+        "the mapping confirmed",
+        Duration::from_secs(20),
+        "return document.querySelector('#status').textContent.includes('is now read as Technical')",
+    )
+    .await;
+    let mapped: Option<String> = sqlx::query_scalar(
+        "SELECT canonical FROM fuel.mappings WHERE kind = 'department' AND raw_value = 'tech'",
+    )
+    .fetch_optional(&db.pool)
+    .await
+    .expect("mapping");
+    assert_eq!(mapped.as_deref(), Some("Technical"));
+    b.until(
+        "the suggestion gone",
+        Duration::from_secs(20),
+        "return !document.querySelector('#suggestions button[data-confirm=\"Tech\"]')",
+    )
+    .await;
+
+    // A flagged fill is voided from the page with a reason: recorded, and marked in the list.
+    let id = b
+        .js("const v = document.querySelector('#flagged button[data-review=\"void\"]'); setTimeout(() => v.click(), 0); return v.dataset.id", json!([]))
+        .await;
+    let id = id.as_str().expect("a flagged fill to void").to_string();
+    let prompt = b.prompt(Duration::from_secs(10)).await;
+    assert!(prompt.contains(&id), "{prompt}");
+    b.call("POST", "/alert/text", json!({"text": "entered twice"}))
+        .await;
+    b.call("POST", "/alert/accept", json!({})).await;
+    b.until(
+        "the fill voided",
+        Duration::from_secs(20),
+        "return document.querySelector('#status').textContent.includes('is voided')",
+    )
+    .await;
+    let review: (String, Option<String>) =
+        sqlx::query_as("SELECT state, reason FROM fuel.fill_reviews WHERE record_id = $1")
+            .bind(&id)
+            .fetch_one(&db.pool)
+            .await
+            .expect("review");
+    assert_eq!(
+        (review.0.as_str(), review.1.as_deref()),
+        ("voided", Some("entered twice"))
+    );
+    b.page_is_clean("fuel").await;
+
     // Operations: SLOs, ingest by source, jobs, devices.
     b.goto(&format!("{site}/ops")).await;
     b.until(

@@ -99,6 +99,13 @@ pub struct Decision {
     pub reason: String,
 }
 
+/// The words of a spelling as the rule compares them (case, punctuation, filler words, plurals
+/// and US/UK spellings folded): spellings with the same words are one department unless a
+/// mapping names one of them.
+pub fn words_of(spelling: &str) -> String {
+    words(spelling).key()
+}
+
 /// How `fuel.mappings` keys a spelling (as SQL's `fuel.lookup_key`): lower case, letters and
 /// digits only.
 pub fn lookup_key(s: &str) -> String {
@@ -423,12 +430,41 @@ pub fn display(spelling: &str) -> String {
 }
 
 /// Words for display: split at anything but letters, digits and `&` (kept as a word).
+/// Letters and digits are words of their own ("TEAM1" shows as "Team 1").
 fn split_display(s: &str) -> Vec<String> {
-    s.replace('&', " & ")
+    let mut out = Vec::new();
+    for w in s
+        .replace('&', " & ")
         .split(|c: char| !(c.is_alphanumeric() || c == '&'))
         .filter(|w| !w.is_empty())
-        .map(str::to_string)
-        .collect()
+    {
+        let mut cur = String::new();
+        for c in w.chars() {
+            if cur
+                .chars()
+                .last()
+                .is_some_and(|p| p.is_ascii_digit() != c.is_ascii_digit())
+            {
+                out.push(std::mem::take(&mut cur));
+            }
+            cur.push(c);
+        }
+        out.push(cur);
+    }
+    out
+}
+
+/// The name a group of spellings shows: the display form its spellings write most often
+/// ("OPERATIONS", "operations" and " Operations " are all "Operations"), ties by name.
+fn group_display(g: &Group, spellings: &[(String, i64)]) -> Option<String> {
+    let mut forms: BTreeMap<String, i64> = BTreeMap::new();
+    for &i in &g.spellings {
+        *forms.entry(display(&spellings[i].0)).or_default() += spellings[i].1;
+    }
+    forms
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+        .map(|(name, _)| name)
 }
 
 /// A group of spellings with the same words (or a known name no spelling has yet).
@@ -697,9 +733,9 @@ pub fn decide(
 }
 
 fn display_of(g: &Group, spellings: &[(String, i64)]) -> String {
-    match (&g.known, g.spellings.first()) {
+    match (&g.known, group_display(g, spellings)) {
         (Some(k), _) if k.source.registered() => k.name.clone(),
-        (_, Some(&i)) => display(&spellings[i].0),
+        (_, Some(name)) => name,
         (Some(k), None) => k.name.clone(),
         (None, None) => g.words.key(),
     }
@@ -745,8 +781,8 @@ fn cluster_name(
     }
     // the feed's own most used full spelling, even where it writes a common name's words
     let g = &groups[r];
-    match (g.spellings.first(), &g.known) {
-        (Some(&i), _) => (display(&spellings[i].0), None),
+    match (group_display(g, spellings), &g.known) {
+        (Some(name), _) => (name, None),
         (None, Some(k)) => (k.name.clone(), Some(k.source)),
         (None, None) => (g.words.key(), None),
     }
@@ -876,6 +912,17 @@ mod tests {
         assert_eq!(name("fleet organization"), "Fleet Organisation");
         assert_eq!(name("HR"), "Human Resources");
         assert_eq!(name("team-1"), "Team 1");
+        // the form written most often names the group, whatever the case of each spelling
+        let c2 = canon(
+            &[
+                ("Operation", 4),
+                ("OPERATIONS", 3),
+                ("Operations", 2),
+                ("operations ", 2),
+            ],
+            &[],
+        );
+        assert_eq!(c2["Operation"].canonical, "Operations");
         assert_eq!(name("Taem 2"), "Team 2");
         assert_eq!(name("Team 3"), "Team 3", "a typo never changes a number");
         assert_eq!(name("Sales and Marketing"), "Sales & Marketing");
@@ -1011,5 +1058,6 @@ mod tests {
         assert_eq!(display("SALES & MARKETING"), "Sales & Marketing");
         assert_eq!(display("ICT unit"), "ICT");
         assert_eq!(display("team 3"), "Team 3");
+        assert_eq!(display("TEAM1"), "Team 1");
     }
 }

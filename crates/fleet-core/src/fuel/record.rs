@@ -21,37 +21,66 @@ use serde_json::Value;
 use super::number::{self, Currency, Decimal, Quantity};
 use super::time;
 
-/// A record as the parser reads it.
+/// A record as the parser reads it. Serialised without what is absent or default (`deleted`
+/// false, `full_tank` true, no problems): the parsed log keeps a reading per record.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Read {
     /// The plate as written.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub car: Option<String>,
     /// The fuel type as written.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub fuel_type: Option<String>,
     /// The department as written (spaces collapsed).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub department: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub litres: Option<Decimal>,
     /// The amount in the currency it was written in.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub amount: Option<Decimal>,
     /// `KES` or `UGX`; none when the amount names no country (the log's currency, KES).
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub odometer_km: Option<Decimal>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub driver: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub filled_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub created_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub deleted_at: Option<DateTime<Utc>>,
     /// The feed marks the record deleted.
+    #[serde(skip_serializing_if = "is_false")]
     pub deleted: bool,
+    #[serde(skip_serializing_if = "is_true")]
     pub full_tank: bool,
+    #[serde(skip_serializing_if = "is_false")]
     pub missed_before: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub station: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub lat: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub lng: Option<f64>,
     /// What makes the record unusable.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<String>,
     /// What the record lacks while still counting.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 impl Serialize for Decimal {
@@ -170,6 +199,23 @@ impl<'a> Fields<'a> {
     fn text(&self, names: &[&str]) -> Option<String> {
         self.get(names).map(|(_, t)| t)
     }
+
+    /// The feed marks the record deleted: a deletion time, or a yes in a deleted flag.
+    fn deleted(&self) -> bool {
+        self.text(DELETED)
+            .is_some_and(|t| flag(&t).unwrap_or(!number::is_placeholder(&t)))
+    }
+
+    fn of(map: &'a serde_json::Map<String, Value>) -> Self {
+        Fields {
+            by_key: map.iter().map(|(k, v)| (key(k), (k.as_str(), v))).collect(),
+        }
+    }
+}
+
+/// Whether the feed marks a record deleted (what a plan needs without the whole reading).
+pub fn deleted(record: &Value) -> bool {
+    record.as_object().is_some_and(|m| Fields::of(m).deleted())
 }
 
 fn text(v: &Value) -> Option<String> {
@@ -199,9 +245,7 @@ pub fn read(record: &Value) -> Read {
         r.errors.push("the record is not a JSON object".into());
         return r;
     };
-    let f = Fields {
-        by_key: map.iter().map(|(k, v)| (key(k), (k.as_str(), v))).collect(),
-    };
+    let f = Fields::of(map);
     r.car = f.text(CAR);
     if r.car.is_none() {
         r.errors.push("no number plate".into());

@@ -13,12 +13,14 @@ WITH keys AS (
      WHERE EXISTS (SELECT 1 FROM keys k
                     WHERE (k.kind = 'plate' AND fuel.lookup_key(r.car) = k.key)
                        OR (k.kind = 'fuel_type' AND fuel.lookup_key(r.fuel_type_spelling) = k.key))
+), checked AS (
+    SELECT h.record_id, h.plate_key, h.fuel_type, fuel.checked_errors(h.read_errors, h.car, h.plate_key) AS errors,
+           fuel.checked_warnings(h.read_warnings, h.fuel_type_spelling, h.fuel_type, h.currency, t.ugx_per_kes) AS warnings
+      FROM hit h CROSS JOIN fuel.thresholds() t
 )
 UPDATE fuel.records r
-   SET plate_key = h.plate_key, fuel_type = h.fuel_type, normalise_errors = c.errors, warnings = c.warnings,
+   SET plate_key = c.plate_key, fuel_type = c.fuel_type, normalise_errors = c.errors, warnings = c.warnings,
        updated_at = now()
-  FROM hit h
-  CROSS JOIN LATERAL fuel.checked(h.read_errors, h.read_warnings, h.car, h.plate_key, h.fuel_type_spelling,
-                                  h.fuel_type, h.currency, (SELECT ugx_per_kes FROM fuel.thresholds())) c
- WHERE r.record_id = h.record_id
-   AND (r.plate_key, r.fuel_type, r.normalise_errors, r.warnings) IS DISTINCT FROM (h.plate_key, h.fuel_type, c.errors, c.warnings)
+  FROM checked c
+ WHERE r.record_id = c.record_id
+   AND (r.plate_key, r.fuel_type, r.normalise_errors, r.warnings) IS DISTINCT FROM (c.plate_key, c.fuel_type, c.errors, c.warnings)

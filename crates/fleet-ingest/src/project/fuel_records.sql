@@ -1,15 +1,18 @@
 -- The fuel feed (issue 6, 15): one row per source record, the newest version in log order wins.
 -- The parser read the record (its `read`, fleet_core::fuel::record); fuel.normalise_each adds
--- what needs the database. Records it cannot use are kept with the reasons.
+-- what needs the database. Records it cannot use are kept with the reasons. The record comes as
+-- its verbatim text (parser v1 sent it as an object, whose text is the same JSON).
 WITH latest AS MATERIALIZED (
-    SELECT DISTINCT ON (x.record_id) x.*
-      FROM jsonb_to_recordset($1::jsonb) AS x(record_id text, record jsonb, read jsonb, raw_id bigint, received_at timestamptz)
+    SELECT DISTINCT ON (x.record_id) x.record_id, x.record::jsonb AS record, x.read, x.raw_id, x.received_at
+      FROM jsonb_to_recordset($1::jsonb) AS x(record_id text, record text, read fuel.reading, raw_id bigint, received_at timestamptz)
      ORDER BY x.record_id, x.raw_id DESC
 ), normalised AS MATERIALIZED (
     SELECT e.record_id, (e.n).*
       FROM fuel.normalise_each((SELECT array_agg(record_id) FROM latest),
                                -- an event of parser v1 carries no reading: re-parse it
-                               (SELECT array_agg(coalesce(read, '{"errors": ["read by an older parser: re-parse it (fleet replay --reparse)"]}'))
+                               (SELECT array_agg(coalesce(read, ROW(NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                                       NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+                                       ARRAY['read by an older parser: re-parse it (fleet replay --reparse)'], NULL)::fuel.reading))
                                   FROM latest)) e
 )
 INSERT INTO fuel.records AS r (record_id, raw, raw_id, raw_md5, car, plate_key, litres, amount, currency, amount_kes,
