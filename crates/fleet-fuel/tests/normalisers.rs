@@ -340,6 +340,34 @@ async fn a_generated_feed_in_every_style_imports_with_every_value_read_exactly()
         .await
         .expect("rebuild");
     assert_eq!(compare(&records, &stored(pool).await, rate), names);
+
+    // An install upgraded from parser v1: its fuel rows are re-parsed when a worker starts, and
+    // the records follow the new reading (here: values an older reading got wrong).
+    sqlx::query("UPDATE events.raw SET parser_version = 1 WHERE source = 'fuel_feed'")
+        .execute(pool)
+        .await
+        .expect("as if parsed by v1");
+    sqlx::query("UPDATE fuel.records SET litres = NULL, amount_kes = NULL WHERE record_id IN (SELECT record_id FROM fuel.records LIMIT 100)")
+        .execute(pool)
+        .await
+        .expect("an older reading");
+    let requeued = fleet_ingest::worker::requeue_failed_older(pool)
+        .await
+        .expect("requeue");
+    assert!(requeued > 0);
+    while fleet_ingest::worker::drain_once(pool, fleet_ingest::worker::BATCH)
+        .await
+        .expect("drain")
+        > 0
+    {}
+    assert_eq!(compare(&records, &stored(pool).await, rate), names);
+    assert_eq!(
+        fleet_ingest::worker::requeue_failed_older(pool)
+            .await
+            .expect("requeue"),
+        0,
+        "once re-parsed, never again"
+    );
 }
 
 /// A fleet with no mappings and no cost centres gets one name per department from the feed's own

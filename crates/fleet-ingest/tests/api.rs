@@ -1209,6 +1209,29 @@ async fn fuel_mappings_and_reviews_are_operator_actions_that_apply_at_once() {
     assert_eq!(status, 200);
     let (_, again) = gw.view("/api/analytics/fuel-fills", &ops, json!({})).await;
     assert_eq!(totals(&again), totals(&before));
+    // Replay rebuilds the same review state from the log.
+    let reviews = || async {
+        sqlx::query_as::<_, (String, String, Option<String>, String)>(
+            "SELECT record_id, state, reason, actor FROM fuel.fill_reviews ORDER BY record_id",
+        )
+        .fetch_all(&pool)
+        .await
+        .expect("reviews")
+    };
+    let live = reviews().await;
+    assert_eq!(
+        live,
+        vec![(
+            "3".to_string(),
+            "open".to_string(),
+            None,
+            "olive".to_string()
+        )]
+    );
+    fleet_ingest::replay::rebuild(&pool, "fuel.fill_reviews", 2, &mut |_, _, _| {})
+        .await
+        .expect("rebuild");
+    assert_eq!(reviews().await, live);
     assert_eq!(
         audit_outcomes(&pool, "fuel.review").await.len(),
         5,

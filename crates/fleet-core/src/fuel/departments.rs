@@ -477,6 +477,17 @@ struct Group {
     known: Option<Known>,
 }
 
+impl Group {
+    fn of(words: Words) -> Self {
+        Group {
+            words,
+            spellings: Vec::new(),
+            records: 0,
+            known: None,
+        }
+    }
+}
+
 /// Decides every spelling's department. `spellings`: each distinct spelling with its number of
 /// records; `mappings`: `(lookup_key, canonical)` of the department mappings; `known`: the
 /// names the fleet knows (the mappings' canonical names, the cost centres, the vocabulary).
@@ -517,12 +528,7 @@ pub fn decide(
             });
             continue;
         }
-        let g = by_key.entry(w.key()).or_insert_with(|| Group {
-            words: w,
-            spellings: Vec::new(),
-            records: 0,
-            known: None,
-        });
+        let g = by_key.entry(w.key()).or_insert_with(|| Group::of(w));
         g.spellings.push(i);
         g.records += n;
     }
@@ -533,12 +539,7 @@ pub fn decide(
         if w.folded.is_empty() {
             continue;
         }
-        let g = by_key.entry(w.key()).or_insert_with(|| Group {
-            words: w,
-            spellings: Vec::new(),
-            records: 0,
-            known: None,
-        });
+        let g = by_key.entry(w.key()).or_insert_with(|| Group::of(w));
         if g.known.is_none() {
             g.known = Some(k.clone());
         }
