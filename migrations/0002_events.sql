@@ -33,29 +33,9 @@ CREATE INDEX raw_pending_idx ON events.raw (received_at, id) WHERE parsed_at IS 
 CREATE INDEX raw_source_kind_idx ON events.raw (source, kind, received_at);
 CREATE INDEX raw_failed_idx ON events.raw (received_at) WHERE parse_error IS NOT NULL;
 
-CREATE FUNCTION events.raw_guard() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP = 'DELETE' THEN
-        IF current_setting('fleet.partition_move', true) = 'on' THEN
-            RETURN OLD;
-        END IF;
-        RAISE EXCEPTION 'events.raw is append-only: rows are never deleted (retention drops whole partitions)'
-            USING ERRCODE = 'insufficient_privilege';
-    END IF;
-    IF (NEW.id, NEW.received_at, NEW.source, NEW.kind, NEW.content_type, NEW.body, NEW.remote_addr,
-        NEW.verified, NEW.verification, NEW.meta)
-       IS DISTINCT FROM
-       (OLD.id, OLD.received_at, OLD.source, OLD.kind, OLD.content_type, OLD.body, OLD.remote_addr,
-        OLD.verified, OLD.verification, OLD.meta) THEN
-        RAISE EXCEPTION 'events.raw is append-only: only parsed_at, parser_version and parse_error may change'
-            USING ERRCODE = 'insufficient_privilege';
-    END IF;
-    RETURN NEW;
-END $$;
-CREATE TRIGGER raw_guard BEFORE UPDATE OR DELETE ON events.raw
-    FOR EACH ROW EXECUTE FUNCTION events.raw_guard();
-
-SELECT ops.register_partitioned('events.raw', 'day', 7, NULL);
+CREATE TABLE IF NOT EXISTS events.raw_default PARTITION OF events.raw DEFAULT;
+INSERT INTO ops.partitioned_tables (parent, granularity, premake, retention)
+VALUES ('events.raw', 'day', 7, NULL) ON CONFLICT DO NOTHING;
 
 CREATE TABLE events.parsed (
     id              bigint      GENERATED ALWAYS AS IDENTITY,
@@ -81,12 +61,9 @@ COMMENT ON COLUMN events.parsed.body IS 'The normalised payload (units converted
 CREATE INDEX parsed_kind_time_idx ON events.parsed (kind, raw_received_at);
 CREATE INDEX parsed_imei_time_idx ON events.parsed (imei, event_time);
 
-SELECT ops.register_partitioned('events.parsed', 'day', 7, NULL);
+CREATE TABLE IF NOT EXISTS events.parsed_default PARTITION OF events.parsed DEFAULT;
+INSERT INTO ops.partitioned_tables (parent, granularity, premake, retention)
+VALUES ('events.parsed', 'day', 7, NULL) ON CONFLICT DO NOTHING;
 
-CREATE VIEW events.v_dead_letter AS
-SELECT id, received_at, source, kind, content_type, parser_version, parse_error,
-       length(body) AS body_bytes,
-       encode(substring(body FROM 1 FOR 500), 'escape') AS body_head
-  FROM events.raw
- WHERE parse_error IS NOT NULL;
-COMMENT ON VIEW events.v_dead_letter IS 'Raw rows the parser could not read, with the error; they are retried when the parser version changes.';
+-- The functions, views and triggers this migration defined live in sql/ now (issue 16): one
+-- file per object, re-applied whenever it changes (crates/fleet-store/src/objects.rs).

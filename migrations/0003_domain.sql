@@ -101,9 +101,5 @@ CREATE TABLE domain.driver_assignments (
 COMMENT ON TABLE domain.driver_assignments IS 'Who drives which vehicle, over time (one driver per vehicle at a time).';
 CREATE INDEX driver_assignments_driver_idx ON domain.driver_assignments (driver_id);
 
--- The one plate normaliser (ARCHITECTURE §6): upper case, letters and digits only.
-CREATE FUNCTION serve.normalize_plate(plate text) RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE RETURNS NULL ON NULL INPUT AS $$
-    SELECT nullif(regexp_replace(upper(plate), '[^A-Z0-9]', '', 'g'), '')
-$$;
-COMMENT ON FUNCTION serve.normalize_plate(text) IS 'Canonical plate key: "kca 542-q" -> "KCA542Q". NULL when nothing is left.';
+-- The functions, views and triggers this migration defined live in sql/ now (issue 16): one
+-- file per object, re-applied whenever it changes (crates/fleet-store/src/objects.rs).

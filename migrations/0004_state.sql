@@ -65,7 +65,9 @@ CREATE TABLE state.position_history (
     CHECK (NOT (lat = 0 AND lng = 0))
 ) PARTITION BY RANGE (fix_time);
 COMMENT ON TABLE state.position_history IS 'Every fix (pushed or polled), one row per device and fix time. Writer: the positions projector.';
-SELECT ops.register_partitioned('state.position_history', 'day', 7, NULL);
+CREATE TABLE IF NOT EXISTS state.position_history_default PARTITION OF state.position_history DEFAULT;
+INSERT INTO ops.partitioned_tables (parent, granularity, premake, retention)
+VALUES ('state.position_history', 'day', 7, NULL) ON CONFLICT DO NOTHING;
 
 CREATE TABLE state.trips (
     imei            text NOT NULL,
@@ -141,7 +143,9 @@ CREATE TABLE state.heartbeats (
     PRIMARY KEY (imei, gate_time)
 ) PARTITION BY RANGE (gate_time);
 COMMENT ON TABLE state.heartbeats IS 'Device heartbeats (battery, signal, ACC). Writer: the heartbeats projector.';
-SELECT ops.register_partitioned('state.heartbeats', 'day', 7, interval '180 days');
+CREATE TABLE IF NOT EXISTS state.heartbeats_default PARTITION OF state.heartbeats DEFAULT;
+INSERT INTO ops.partitioned_tables (parent, granularity, premake, retention)
+VALUES ('state.heartbeats', 'day', 7, interval '180 days') ON CONFLICT DO NOTHING;
 
 CREATE TABLE state.device_events (
     imei            text NOT NULL,
@@ -152,7 +156,9 @@ CREATE TABLE state.device_events (
     PRIMARY KEY (imei, event_time, event_type)
 ) PARTITION BY RANGE (event_time);
 COMMENT ON TABLE state.device_events IS 'Device events such as LOGIN/LOGOUT and power events. Writer: the device events projector.';
-SELECT ops.register_partitioned('state.device_events', 'month', 2, NULL);
+CREATE TABLE IF NOT EXISTS state.device_events_default PARTITION OF state.device_events DEFAULT;
+INSERT INTO ops.partitioned_tables (parent, granularity, premake, retention)
+VALUES ('state.device_events', 'month', 2, NULL) ON CONFLICT DO NOTHING;
 
 CREATE TABLE state.obd_readings (
     imei            text NOT NULL,
@@ -170,7 +176,9 @@ CREATE TABLE state.obd_readings (
     PRIMARY KEY (imei, reading_time)
 ) PARTITION BY RANGE (reading_time);
 COMMENT ON TABLE state.obd_readings IS 'OBD diagnostics. Writer: the OBD projector.';
-SELECT ops.register_partitioned('state.obd_readings', 'month', 2, NULL);
+CREATE TABLE IF NOT EXISTS state.obd_readings_default PARTITION OF state.obd_readings DEFAULT;
+INSERT INTO ops.partitioned_tables (parent, granularity, premake, retention)
+VALUES ('state.obd_readings', 'month', 2, NULL) ON CONFLICT DO NOTHING;
 
 CREATE TABLE state.fuel_readings (
     imei            text NOT NULL,
@@ -182,7 +190,9 @@ CREATE TABLE state.fuel_readings (
     PRIMARY KEY (imei, reading_time)
 ) PARTITION BY RANGE (reading_time);
 COMMENT ON TABLE state.fuel_readings IS 'Fuel-level sensor readings (pushoil). Writer: the sensor readings projector.';
-SELECT ops.register_partitioned('state.fuel_readings', 'month', 2, NULL);
+CREATE TABLE IF NOT EXISTS state.fuel_readings_default PARTITION OF state.fuel_readings DEFAULT;
+INSERT INTO ops.partitioned_tables (parent, granularity, premake, retention)
+VALUES ('state.fuel_readings', 'month', 2, NULL) ON CONFLICT DO NOTHING;
 
 CREATE TABLE state.temperature_readings (
     imei            text NOT NULL,
@@ -194,7 +204,9 @@ CREATE TABLE state.temperature_readings (
     PRIMARY KEY (imei, reading_time, sensor)
 ) PARTITION BY RANGE (reading_time);
 COMMENT ON TABLE state.temperature_readings IS 'Temperature sensor readings (pushtem). Writer: the sensor readings projector.';
-SELECT ops.register_partitioned('state.temperature_readings', 'month', 2, NULL);
+CREATE TABLE IF NOT EXISTS state.temperature_readings_default PARTITION OF state.temperature_readings DEFAULT;
+INSERT INTO ops.partitioned_tables (parent, granularity, premake, retention)
+VALUES ('state.temperature_readings', 'month', 2, NULL) ON CONFLICT DO NOTHING;
 
 CREATE TABLE state.lbs_readings (
     imei            text NOT NULL,
@@ -206,7 +218,9 @@ CREATE TABLE state.lbs_readings (
     PRIMARY KEY (imei, gate_time)
 ) PARTITION BY RANGE (gate_time);
 COMMENT ON TABLE state.lbs_readings IS 'Cell-tower (LBS) reports: mcc, mnc and cells [{lac, ci, rssi}]. Writer: the sensor readings projector.';
-SELECT ops.register_partitioned('state.lbs_readings', 'month', 2, interval '365 days');
+CREATE TABLE IF NOT EXISTS state.lbs_readings_default PARTITION OF state.lbs_readings DEFAULT;
+INSERT INTO ops.partitioned_tables (parent, granularity, premake, retention)
+VALUES ('state.lbs_readings', 'month', 2, interval '365 days') ON CONFLICT DO NOTHING;
 
 CREATE TABLE state.geocoded_positions (
     lat_e5          integer NOT NULL,

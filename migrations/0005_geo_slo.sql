@@ -38,7 +38,9 @@ CREATE TABLE geo.segment_observations (
 ) PARTITION BY RANGE (observed_at);
 COMMENT ON TABLE geo.segment_observations IS 'Fixes map-matched to a road segment within 30 m. Writer: the map-matcher.';
 CREATE INDEX segment_observations_way_idx ON geo.segment_observations (way_gid, observed_at);
-SELECT ops.register_partitioned('geo.segment_observations', 'month', 2, interval '400 days');
+CREATE TABLE IF NOT EXISTS geo.segment_observations_default PARTITION OF geo.segment_observations DEFAULT;
+INSERT INTO ops.partitioned_tables (parent, granularity, premake, retention)
+VALUES ('geo.segment_observations', 'month', 2, interval '400 days') ON CONFLICT DO NOTHING;
 
 CREATE TABLE geo.segment_speed_band (
     way_gid         bigint NOT NULL,
@@ -99,34 +101,9 @@ CREATE TABLE slo.measurements (
     PRIMARY KEY (metric, measured_at)
 ) PARTITION BY RANGE (measured_at);
 COMMENT ON TABLE slo.measurements IS 'One row per SLO per measurement run (every minute). value NULL = no data in the window.';
-SELECT ops.register_partitioned('slo.measurements', 'month', 2, interval '400 days');
+CREATE TABLE IF NOT EXISTS slo.measurements_default PARTITION OF slo.measurements DEFAULT;
+INSERT INTO ops.partitioned_tables (parent, granularity, premake, retention)
+VALUES ('slo.measurements', 'month', 2, interval '400 days') ON CONFLICT DO NOTHING;
 
-CREATE FUNCTION slo.meets(value double precision, comparator text, threshold double precision)
-RETURNS boolean LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE WHEN value IS NULL THEN NULL
-                WHEN comparator = '>=' THEN value >= threshold
-                ELSE value <= threshold END
-$$;
-
-CREATE VIEW slo.v_current_status AS
-WITH latest AS (
-    SELECT DISTINCT ON (m.metric) m.metric, m.measured_at, m.value, m.samples
-      FROM slo.measurements m
-     WHERE m.measured_at > now() - interval '1 day'
-     ORDER BY m.metric, m.measured_at DESC
-)
-SELECT t.metric, t.threshold, t.comparator, t.unit, t.description,
-       l.value, l.measured_at,
-       CASE slo.meets(l.value, t.comparator, t.threshold)
-            WHEN true THEN 'met' WHEN false THEN 'not_met' ELSE 'no_data' END AS status,
-       (SELECT min(m2.measured_at) FROM slo.measurements m2
-         WHERE m2.metric = t.metric AND m2.measured_at > now() - interval '1 day'
-           AND m2.measured_at > coalesce((
-                SELECT max(m3.measured_at) FROM slo.measurements m3
-                 WHERE m3.metric = t.metric AND m3.measured_at > now() - interval '1 day'
-                   AND slo.meets(m3.value, t.comparator, t.threshold) IS DISTINCT FROM slo.meets(l.value, t.comparator, t.threshold)),
-                '-infinity')) AS since
-  FROM slo.targets t
-  LEFT JOIN latest l USING (metric)
- WHERE t.kind = 'slo';
-COMMENT ON VIEW slo.v_current_status IS 'Each SLO: latest value, met / not_met / no_data against its target, and since when it has been in that status.';
+-- The functions, views and triggers this migration defined live in sql/ now (issue 16): one
+-- file per object, re-applied whenever it changes (crates/fleet-store/src/objects.rs).

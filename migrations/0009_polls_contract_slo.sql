@@ -34,7 +34,9 @@ CREATE TABLE ops.route_requests (
     outcome         text NOT NULL CHECK (outcome IN ('ok', 'no_route', 'error'))
 ) PARTITION BY RANGE (requested_at);
 COMMENT ON TABLE ops.route_requests IS 'Every route request''s latency and outcome; route_p95_ms is measured from it.';
-SELECT ops.register_partitioned('ops.route_requests', 'month', 2, interval '90 days');
+CREATE TABLE IF NOT EXISTS ops.route_requests_default PARTITION OF ops.route_requests DEFAULT;
+INSERT INTO ops.partitioned_tables (parent, granularity, premake, retention)
+VALUES ('ops.route_requests', 'month', 2, interval '90 days') ON CONFLICT DO NOTHING;
 CREATE INDEX route_requests_time_idx ON ops.route_requests (requested_at);
 
 -- When a trip was first reported to us, so trip_lag_p95_sec is the same after a replay.

@@ -17,24 +17,5 @@ INSERT INTO fuel.department_vocabulary (name) VALUES
     ('Management'), ('Marketing'), ('Operations'), ('Procurement'), ('Projects'), ('Sales'),
     ('Security'), ('Stores'), ('Technical'), ('Transport');
 
-CREATE OR REPLACE FUNCTION fuel.canon_department(department text) RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    WITH w AS (SELECT fuel.department_words(replace(upper(department), '&', ' AND ')) AS words),
-    known AS (
-        SELECT DISTINCT canonical AS name, 0 AS rank FROM fuel.mappings WHERE kind = 'department'
-        UNION SELECT name, 0 FROM domain.cost_centres WHERE name IS NOT NULL
-        UNION SELECT name, 1 FROM fuel.department_vocabulary
-    ), scored AS (
-        SELECT k.name, k.rank, fuel.lookup_key(k.name) AS key, fuel.lookup_key(w.words) AS spelled
-          FROM known k, w
-    )
-    SELECT coalesce(
-        fuel.mapped('department', department),
-        (SELECT s.name FROM scored s
-          WHERE s.key = s.spelled
-             OR (length(s.spelled) >= 5 AND levenshtein(s.key, s.spelled) <= 2
-                 AND translate(s.key, 'abcdefghijklmnopqrstuvwxyz', '') = translate(s.spelled, 'abcdefghijklmnopqrstuvwxyz', ''))
-          ORDER BY s.rank, levenshtein(s.key, s.spelled), s.name LIMIT 1),
-        (SELECT initcap(lower(w.words)) FROM w))
-$$;
-COMMENT ON FUNCTION fuel.canon_department(text) IS
-    'A department from any spelling: fuel.mappings, else abbreviations spelled out and matched within two typos (never a different number) to the fleet''s departments, else to a common department name, else the cleaned name.';
+-- The functions, views and triggers this migration defined live in sql/ now (issue 16): one
+-- file per object, re-applied whenever it changes (crates/fleet-store/src/objects.rs).

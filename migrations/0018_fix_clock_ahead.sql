@@ -8,10 +8,5 @@ INSERT INTO slo.targets (metric, kind, threshold, comparator, unit, window_inter
      'A fix time later than its arrival by more than this is not trusted for ordering: the live position ranks it at arrival plus this')
 ON CONFLICT (metric) DO NOTHING;
 
-CREATE FUNCTION state.fix_rank(fix_time timestamptz, received_at timestamptz) RETURNS timestamptz
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
-    SELECT least(fix_time, received_at + coalesce(
-        (SELECT threshold FROM slo.targets WHERE metric = 'fix_clock_ahead_sec'), 300) * interval '1 second')
-$$;
-COMMENT ON FUNCTION state.fix_rank(timestamptz, timestamptz) IS
-    'The time a fix counts as for "newest fix" ordering: its own, but never later than its arrival plus slo.targets fix_clock_ahead_sec.';
+-- The functions, views and triggers this migration defined live in sql/ now (issue 16): one
+-- file per object, re-applied whenever it changes (crates/fleet-store/src/objects.rs).

@@ -843,21 +843,6 @@ $$;
 
 
 --
--- Name: register_partitioned(regclass, text, integer, interval); Type: FUNCTION; Schema: ops; Owner: -
---
-
-CREATE FUNCTION ops.register_partitioned(p_parent regclass, p_granularity text, p_premake integer, p_retention interval) RETURNS void
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    EXECUTE format('CREATE TABLE IF NOT EXISTS %s PARTITION OF %s DEFAULT', p_parent::text || '_default', p_parent);
-    INSERT INTO ops.partitioned_tables AS pt (parent, granularity, premake, retention)
-    VALUES (p_parent, p_granularity, p_premake, p_retention)
-    ON CONFLICT ON CONSTRAINT partitioned_tables_pkey DO NOTHING;
-END $$;
-
-
---
 -- Name: alarm_class(text, text); Type: FUNCTION; Schema: serve; Owner: -
 --
 
@@ -4287,6 +4272,24 @@ COMMENT ON TABLE ops.schema_migrations IS 'Ledger of applied migrations (forward
 
 
 --
+-- Name: schema_objects; Type: TABLE; Schema: ops; Owner: -
+--
+
+CREATE TABLE ops.schema_objects (
+    path text NOT NULL,
+    checksum text NOT NULL,
+    applied_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: TABLE schema_objects; Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON TABLE ops.schema_objects IS 'Ledger of the declared SQL objects (sql/) as last applied: a file whose checksum differs is applied again.';
+
+
+--
 -- Name: service_log; Type: TABLE; Schema: ops; Owner: -
 --
 
@@ -5310,6 +5313,14 @@ ALTER TABLE ONLY ops.partitioned_tables
 
 ALTER TABLE ONLY ops.schema_migrations
     ADD CONSTRAINT schema_migrations_pkey PRIMARY KEY (version);
+
+
+--
+-- Name: schema_objects schema_objects_pkey; Type: CONSTRAINT; Schema: ops; Owner: -
+--
+
+ALTER TABLE ONLY ops.schema_objects
+    ADD CONSTRAINT schema_objects_pkey PRIMARY KEY (path);
 
 
 --

@@ -4,6 +4,7 @@
 
 pub mod cluster;
 pub mod migrate;
+pub mod objects;
 pub mod partitions;
 
 use std::time::Duration;

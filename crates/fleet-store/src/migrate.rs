@@ -1,9 +1,28 @@
-//! Forward-only SQL migrations, embedded in the binary and recorded in `ops.schema_migrations`.
+//! The schema: forward-only migrations for what is data (tables, columns, indexes, types, rows),
+//! then the declared SQL objects for what is code (functions, views, triggers: `sql/`,
+//! [`crate::objects`]). Both are embedded in the binary.
+//!
+//! - **Migrations** run in order, each in its own transaction with its ledger row in
+//!   `ops.schema_migrations`. An applied migration whose text has changed is an error (add a new
+//!   one), with one exception: the migrations of before issue 16, whose function and view
+//!   definitions moved into `sql/`, are recognised by their old checksums ([`SUPERSEDED`]).
+//!   A migration cannot call a function of `sql/` (on a fresh database it does not exist yet):
+//!   it writes plain SQL.
+//! - **SQL objects** are applied after the migrations, in the declared order, in one
+//!   transaction, whenever a migration ran or any file's checksum differs from the one recorded
+//!   in `ops.schema_objects` (as Flyway re-applies a changed repeatable migration after the
+//!   versioned ones). Every view is dropped and created again (views depend on functions and on
+//!   each other, so re-creating all is what keeps a changed signature safe); each function is
+//!   `CREATE OR REPLACE`d, or dropped and created when its signature or result type changed;
+//!   functions, views and triggers in the platform's schemas that no file defines are dropped
+//!   (a removed object goes, and a database upgraded in place ends up as a fresh one).
+//!   Function bodies are not checked at creation (`check_function_bodies = off`), so files need
+//!   only be ordered for what is resolved at once: a view's references, a type in a signature.
+//!   Before pending migrations run, the views are dropped, so a migration may change the columns
+//!   they read.
 //!
 //! The runner holds a session advisory lock, so several processes starting at once apply each
-//! migration exactly once; every migration runs in its own transaction together with its ledger
-//! row. An applied migration whose text has changed is an error (migrations are never edited
-//! after they land: add a new one). After migrating, partition maintenance runs so the
+//! migration once and the objects once. After migrating, partition maintenance runs so the
 //! partitions the new schema needs exist at once.
 
 use std::time::{Duration, Instant};
@@ -124,6 +143,34 @@ pub const MIGRATIONS: &[Migration] = &[
     },
 ];
 
+/// The checksums migrations had before issue 16 moved their functions, views and triggers into
+/// `sql/`: a database migrated by an older binary carries these in its ledger and is upgraded in
+/// place (its ledger then records the current ones).
+pub const SUPERSEDED: &[(i32, &str)] = &[
+    (1, "4009b58977d0d0ff95c16c26cfc77e8d"),
+    (2, "209224d7fbefbb8b57363ea759fea54d"),
+    (3, "e6030697152e9256f91dacf0a2dba1a0"),
+    (4, "8abb2f235a2b5c2f8853ee2cf51e9e3d"),
+    (5, "a8ad4317484d75f1b612d0fe4c6b05a3"),
+    (8, "27c9093962e8ac56000ac3d0ae528896"),
+    (9, "c861ca4e12ef275c94f9408709b725df"),
+    (10, "85bf545502195c2806a80a90bfa1695e"),
+    (11, "426fff4e1deb283376768d55c876f8f6"),
+    (12, "a61d2d04cdadd2324411ea2ea3c2dccb"),
+    (13, "22e96e60ec18ebdf905e703ea7e85e8e"),
+    (14, "f3be446393fa394881ab338d44f4a68d"),
+    (15, "812bdf436300dda3a201fd4ec3e16f12"),
+    (16, "1bf75d8e7c09cb5da976f3d9acb9450f"),
+    (17, "1727b2ecf417c3750fdd9cf304005c27"),
+    (18, "afbcae5c29763f919fa1e023bf6c93c2"),
+    (19, "5dd4d7db658c2a102f500b3aa7821f33"),
+];
+
+/// The schemas whose functions, views and triggers the platform owns: `sql/` defines them all.
+pub const SCHEMAS: &[&str] = &[
+    "events", "state", "domain", "geo", "slo", "serve", "ops", "fuel", "auth",
+];
+
 /// The newest embedded migration version.
 pub fn latest_version() -> i32 {
     MIGRATIONS.last().map(|m| m.version).unwrap_or(0)
@@ -150,13 +197,23 @@ CREATE TABLE IF NOT EXISTS ops.schema_migrations (
     applied_at  timestamptz NOT NULL DEFAULT now(),
     duration_ms integer NOT NULL
 );
-COMMENT ON TABLE ops.schema_migrations IS 'Ledger of applied migrations (forward-only, embedded in the binary).';";
+COMMENT ON TABLE ops.schema_migrations IS 'Ledger of applied migrations (forward-only, embedded in the binary).';
+CREATE TABLE IF NOT EXISTS ops.schema_objects (
+    path        text PRIMARY KEY,
+    checksum    text NOT NULL,
+    applied_at  timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE ops.schema_objects IS 'Ledger of the declared SQL objects (sql/) as last applied: a file whose checksum differs is applied again.';";
 
 /// What a migration run did.
 #[derive(Debug, Clone, Default)]
 pub struct MigrationReport {
     pub applied: Vec<(i32, &'static str, Duration)>,
     pub already: usize,
+    /// The SQL object files applied (all of them, when any changed; none when none did).
+    pub objects_applied: usize,
+    /// Functions, views and triggers no file defines any more, dropped.
+    pub objects_dropped: Vec<String>,
     pub partitions_created: usize,
 }
 
@@ -195,6 +252,7 @@ async fn apply_all(conn: &mut sqlx::PgConnection) -> Result<MigrationReport, Sto
         )));
     }
     let mut report = MigrationReport::default();
+    let mut views_dropped = false;
     for m in MIGRATIONS {
         let checksum: String = sqlx::query_scalar("SELECT md5($1)")
             .bind(m.sql)
@@ -202,13 +260,28 @@ async fn apply_all(conn: &mut sqlx::PgConnection) -> Result<MigrationReport, Sto
             .await?;
         if let Some((_, stored)) = applied.iter().find(|(v, _)| *v == m.version) {
             if *stored != checksum {
-                return Err(StoreError::Migration(format!(
-                    "migration {:04}_{} was changed after it was applied; migrations are forward-only: restore it and add a new migration",
-                    m.version, m.name
-                )));
+                if !SUPERSEDED.contains(&(m.version, stored.as_str())) {
+                    return Err(StoreError::Migration(format!(
+                        "migration {:04}_{} was changed after it was applied; migrations are forward-only: restore it and add a new migration",
+                        m.version, m.name
+                    )));
+                }
+                // the same migration with its definitions moved into sql/
+                sqlx::query("UPDATE ops.schema_migrations SET checksum = $2 WHERE version = $1")
+                    .bind(m.version)
+                    .bind(&checksum)
+                    .execute(&mut *conn)
+                    .await?;
             }
             report.already += 1;
             continue;
+        }
+        if !views_dropped {
+            // what a migration changes may be read by a view; the objects phase recreates them
+            let mut tx = conn.begin().await?;
+            drop_views(&mut tx).await?;
+            tx.commit().await?;
+            views_dropped = true;
         }
         let started = Instant::now();
         let mut tx = conn.begin().await?;
@@ -235,7 +308,201 @@ async fn apply_all(conn: &mut sqlx::PgConnection) -> Result<MigrationReport, Sto
         );
         report.applied.push((m.version, m.name, took));
     }
+    apply_objects(&mut *conn, !report.applied.is_empty(), &mut report).await?;
     Ok(report)
+}
+
+/// The functions, views and triggers of [`crate::objects::OBJECTS`], applied when any changed
+/// (or `force`, after migrations); stale ones dropped. One transaction.
+async fn apply_objects(
+    conn: &mut sqlx::PgConnection,
+    force: bool,
+    report: &mut MigrationReport,
+) -> Result<(), StoreError> {
+    use crate::objects::OBJECTS;
+    let mut current: Vec<(&str, String)> = Vec::with_capacity(OBJECTS.len());
+    for o in OBJECTS {
+        let checksum: String = sqlx::query_scalar("SELECT md5($1)")
+            .bind(o.sql)
+            .fetch_one(&mut *conn)
+            .await?;
+        current.push((o.path, checksum));
+    }
+    let mut recorded: Vec<(String, String)> =
+        sqlx::query_as("SELECT path, checksum FROM ops.schema_objects ORDER BY path")
+            .fetch_all(&mut *conn)
+            .await?;
+    recorded.sort();
+    let mut wanted: Vec<(String, String)> = current
+        .iter()
+        .map(|(p, c)| (p.to_string(), c.clone()))
+        .collect();
+    wanted.sort();
+    if !force && recorded == wanted {
+        return Ok(());
+    }
+    let started = Instant::now();
+    let mut tx = conn.begin().await?;
+    sqlx::query("SET LOCAL check_function_bodies = off")
+        .execute(&mut *tx)
+        .await?;
+    drop_views(&mut tx).await?;
+    for o in OBJECTS {
+        apply_object(&mut tx, o).await?;
+    }
+    report.objects_dropped = drop_stale(&mut tx).await?;
+    sqlx::query("DELETE FROM ops.schema_objects")
+        .execute(&mut *tx)
+        .await?;
+    let (paths, sums): (Vec<&str>, Vec<String>) = current.into_iter().unzip();
+    sqlx::query("INSERT INTO ops.schema_objects (path, checksum) SELECT * FROM unnest($1::text[], $2::text[])")
+        .bind(&paths)
+        .bind(&sums)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    report.objects_applied = OBJECTS.len();
+    tracing::info!(
+        objects = OBJECTS.len(),
+        dropped = report.objects_dropped.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "applied the SQL objects"
+    );
+    Ok(())
+}
+
+/// One file: `CREATE OR REPLACE` as written, or, when a function's signature or result type
+/// changed (which `CREATE OR REPLACE` refuses), its old versions dropped first.
+async fn apply_object(
+    tx: &mut sqlx::PgConnection,
+    o: &crate::objects::SqlObject,
+) -> Result<(), StoreError> {
+    let failed = |e: sqlx::Error| StoreError::Migration(format!("sql/{} failed: {e}", o.path));
+    sqlx::query("SAVEPOINT fleet_object")
+        .execute(&mut *tx)
+        .await?;
+    match sqlx::raw_sql(sqlx::AssertSqlSafe(o.sql))
+        .execute(&mut *tx)
+        .await
+    {
+        Ok(_) => {}
+        // 42P13 invalid_function_definition: "cannot change return type of existing function",
+        // "cannot change name of input parameter", "cannot remove parameter defaults"
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P13") => {
+            sqlx::query("ROLLBACK TO SAVEPOINT fleet_object")
+                .execute(&mut *tx)
+                .await?;
+            for name in crate::objects::functions_in(o.sql) {
+                let old: Vec<String> = sqlx::query_scalar(
+                    "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                      WHERE n.nspname || '.' || p.proname = $1",
+                )
+                .bind(&name)
+                .fetch_all(&mut *tx)
+                .await?;
+                for f in old {
+                    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP FUNCTION {f}")))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(failed)?;
+                }
+            }
+            sqlx::raw_sql(sqlx::AssertSqlSafe(o.sql))
+                .execute(&mut *tx)
+                .await
+                .map_err(failed)?;
+        }
+        Err(e) => return Err(failed(e)),
+    }
+    sqlx::query("RELEASE SAVEPOINT fleet_object")
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// Every view of the platform's schemas, with what depends on it (views, and functions whose
+/// result is a view's row type: the objects phase creates them again).
+async fn drop_views(tx: &mut sqlx::PgConnection) -> Result<(), StoreError> {
+    let views: Vec<String> = sqlx::query_scalar(
+        "SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE c.relkind = 'v' AND n.nspname = ANY($1)
+            AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')
+          ORDER BY 1",
+    )
+    .bind(SCHEMAS)
+    .fetch_all(&mut *tx)
+    .await?;
+    for v in views {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "DROP VIEW IF EXISTS {v} CASCADE"
+        )))
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Functions and triggers of the platform's schemas that no declared file defines (removed
+/// objects, and what older migrations left behind), dropped; returns what went.
+async fn drop_stale(tx: &mut sqlx::PgConnection) -> Result<Vec<String>, StoreError> {
+    let declared: Vec<String> = crate::objects::OBJECTS
+        .iter()
+        .flat_map(|o| crate::objects::functions_in(o.sql))
+        .collect();
+    let triggers: Vec<String> = crate::objects::OBJECTS
+        .iter()
+        .flat_map(|o| crate::objects::triggers_in(o.sql))
+        .collect();
+    let stale_functions: Vec<String> = sqlx::query_scalar(
+        "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+          WHERE n.nspname = ANY($1) AND NOT (n.nspname || '.' || p.proname = ANY($2))
+            AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+          ORDER BY 1",
+    )
+    .bind(SCHEMAS)
+    .bind(&declared)
+    .fetch_all(&mut *tx)
+    .await?;
+    let stale_triggers: Vec<(String, String)> = sqlx::query_as(
+        "SELECT t.tgname::text, t.tgrelid::regclass::text FROM pg_trigger t
+           JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE n.nspname = ANY($1) AND NOT t.tgisinternal AND t.tgparentid = 0
+            AND NOT (t.tgrelid::regclass::text || '.' || t.tgname = ANY($2))
+          ORDER BY 1, 2",
+    )
+    .bind(SCHEMAS)
+    .bind(&triggers)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut dropped = Vec::new();
+    for (name, table) in stale_triggers {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "DROP TRIGGER {} ON {table}",
+            quote_ident(&name)
+        )))
+        .execute(&mut *tx)
+        .await?;
+        dropped.push(format!("trigger {name} on {table}"));
+    }
+    for f in stale_functions {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("DROP FUNCTION {f}")))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| {
+                StoreError::Migration(format!(
+                    "{f} is defined by no file in sql/ and cannot be dropped ({e}); if a table uses it, keep it in sql/ or change the table in a migration"
+                ))
+            })?;
+        dropped.push(format!("function {f}"));
+    }
+    if !dropped.is_empty() {
+        tracing::info!(?dropped, "dropped SQL objects no file defines");
+    }
+    Ok(dropped)
+}
+
+fn quote_ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
 }
 
 /// The newest applied migration version (0 when none, or no ledger yet).

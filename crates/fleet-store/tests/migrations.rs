@@ -239,11 +239,9 @@ async fn partition_maintenance_creates_ahead_moves_strays_and_applies_retention(
     assert_eq!(rows, 1, "the recent row survives retention");
 }
 
-/// The checked-in `schema/schema.sql` is what the migrations produce. Regenerate with
-/// `make schema` (UPDATE_SCHEMA=1).
-#[tokio::test]
-async fn checked_in_schema_dump_is_current() {
-    let db = TestDb::new().await;
+/// The schema of a database as `pg_dump` writes it, without what varies between runs and the
+/// partitions (which depend on the day).
+fn schema_dump(url: &str) -> String {
     let install = fleet_store::cluster::PgInstall::discover(None).expect("postgres binaries");
     let out = std::process::Command::new(install.bindir.join("pg_dump"))
         .args([
@@ -253,7 +251,7 @@ async fn checked_in_schema_dump_is_current() {
             "--exclude-table=*.*_p[0-9]*",
             "--dbname",
         ])
-        .arg(&db.url)
+        .arg(url)
         .output()
         .expect("run pg_dump");
     assert!(
@@ -261,7 +259,7 @@ async fn checked_in_schema_dump_is_current() {
         "pg_dump failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let dump: String = String::from_utf8_lossy(&out.stdout)
+    String::from_utf8_lossy(&out.stdout)
         .lines()
         // Version lines and the per-run random \restrict key vary between runs.
         .filter(|l| {
@@ -270,7 +268,15 @@ async fn checked_in_schema_dump_is_current() {
                 && !l.starts_with("\\unrestrict ")
         })
         .map(|l| format!("{l}\n"))
-        .collect();
+        .collect()
+}
+
+/// The checked-in `schema/schema.sql` is what the migrations and the SQL objects produce.
+/// Regenerate with `make schema` (UPDATE_SCHEMA=1).
+#[tokio::test]
+async fn checked_in_schema_dump_is_current() {
+    let db = TestDb::new().await;
+    let dump = schema_dump(&db.url);
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schema/schema.sql");
     if std::env::var("UPDATE_SCHEMA").is_ok_and(|v| v == "1") {
         std::fs::write(&path, &dump).expect("write schema.sql");
@@ -281,4 +287,128 @@ async fn checked_in_schema_dump_is_current() {
         current == dump,
         "schema/schema.sql is out of date: run `make schema` and commit the result"
     );
+}
+
+/// A database built by the binary of before issue 16 (its migrations 0001–0019 as they landed,
+/// functions and views in them, applied the way that binary applied them) upgrades in place:
+/// it ends with the very schema of a fresh one, and its rows stay.
+#[tokio::test]
+async fn a_database_of_before_the_sql_objects_upgrades_to_the_schema_of_a_fresh_one() {
+    #[derive(serde::Deserialize)]
+    struct Old {
+        version: i32,
+        name: String,
+        sql: String,
+    }
+    let gz = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/migrations-0001-0019.json.gz"),
+    )
+    .expect("fixture");
+    let mut json = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gz[..]), &mut json)
+        .expect("gunzip");
+    let old: Vec<Old> = serde_json::from_str(&json).expect("fixture json");
+    assert_eq!(old.len(), 19);
+
+    let db = TestDb::empty().await;
+    sqlx::raw_sql(
+        "CREATE SCHEMA IF NOT EXISTS ops;
+         CREATE TABLE ops.schema_migrations (version integer PRIMARY KEY, name text NOT NULL, checksum text NOT NULL,
+             applied_at timestamptz NOT NULL DEFAULT now(), duration_ms integer NOT NULL);
+         COMMENT ON TABLE ops.schema_migrations IS 'Ledger of applied migrations (forward-only, embedded in the binary).';",
+    )
+    .execute(&db.pool)
+    .await
+    .expect("the old ledger");
+    for m in &old {
+        let mut tx = db.pool.begin().await.expect("tx");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(m.sql.clone()))
+            .execute(&mut *tx)
+            .await
+            .unwrap_or_else(|e| panic!("old migration {}: {e}", m.version));
+        sqlx::query("INSERT INTO ops.schema_migrations (version, name, checksum, duration_ms) VALUES ($1, $2, md5($3), 0)")
+            .bind(m.version)
+            .bind(&m.name)
+            .bind(&m.sql)
+            .execute(&mut *tx)
+            .await
+            .expect("ledger");
+        tx.commit().await.expect("commit");
+    }
+    sqlx::query("SELECT * FROM ops.maintain_partitions()")
+        .execute(&db.pool)
+        .await
+        .expect("the old binary's partition maintenance");
+    // rows of the old schema: a mapping written by hand, as the old README said
+    sqlx::query("INSERT INTO fuel.mappings (kind, raw_value, canonical) VALUES ('department', 'opsdept', 'Operations')")
+        .execute(&db.pool)
+        .await
+        .expect("a mapping");
+
+    let report = migrate::run(&db.pool).await.expect("upgrade in place");
+    assert_eq!(report.already, 19, "the old migrations are recognised");
+    assert!(report.objects_applied > 0);
+    assert!(
+        report
+            .objects_dropped
+            .iter()
+            .any(|d| d.contains("fuel.parse_time")),
+        "functions no file defines are gone: {:?}",
+        report.objects_dropped
+    );
+    let fresh = TestDb::new().await;
+    assert!(
+        schema_dump(&db.url) == schema_dump(&fresh.url),
+        "the upgraded schema differs from a fresh one"
+    );
+    let logged: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM events.raw WHERE source = 'operator' AND kind = 'fuel_mapping'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .expect("logged");
+    assert_eq!(logged, 1, "the mapping is in the log as an operator action");
+    // and the next run is a no-op
+    let again = migrate::run(&db.pool).await.expect("again");
+    assert!(again.applied.is_empty() && again.objects_applied == 0);
+}
+
+/// A changed object is applied again; a changed signature replaces the old function; an object
+/// no file defines any more is dropped.
+#[tokio::test]
+async fn sql_objects_follow_their_files() {
+    let db = TestDb::new().await;
+    let again = migrate::run(&db.pool).await.expect("again");
+    assert_eq!(again.objects_applied, 0, "nothing changed, nothing applied");
+    // A file changed since it was applied (its checksum in the ledger no longer matches).
+    sqlx::query("UPDATE ops.schema_objects SET checksum = 'old' WHERE path = 'serve/local_tz.sql'")
+        .execute(&db.pool)
+        .await
+        .expect("ledger");
+    // A function of an older signature, and one no file defines.
+    sqlx::raw_sql(
+        "DROP FUNCTION serve.plate_tail(text);
+         CREATE FUNCTION serve.plate_tail(plate text) RETURNS integer LANGUAGE sql AS $$ SELECT 1 $$;
+         CREATE FUNCTION serve.leftover() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;",
+    )
+    .execute(&db.pool)
+    .await
+    .expect("drift");
+    let r = migrate::run(&db.pool).await.expect("apply");
+    assert_eq!(r.objects_applied, fleet_store::objects::OBJECTS.len());
+    assert_eq!(
+        r.objects_dropped,
+        vec!["function serve.leftover()".to_string()]
+    );
+    let tail: String = sqlx::query_scalar("SELECT serve.plate_tail('KCA 542Q')::text")
+        .fetch_one(&db.pool)
+        .await
+        .expect("tail");
+    assert_ne!(
+        tail, "1",
+        "the function of the file replaced the one of the other signature"
+    );
+    let fresh = TestDb::new().await;
+    assert!(schema_dump(&db.url) == schema_dump(&fresh.url));
 }
