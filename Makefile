@@ -29,7 +29,7 @@ schema: bootstrap
 	UPDATE_SCHEMA=1 scripts/test -p fleet-store --test migrations checked_in_schema_dump_is_current
 
 openapi: bootstrap
-	UPDATE_SNAPSHOT=1 scripts/test -p fleet-ingest --test api the_openapi_document_matches_its_snapshot
+	UPDATE_SNAPSHOT=1 scripts/test -p fleet-serve --test api the_openapi_document_matches_its_snapshot
 
 clean:
 	cargo clean

@@ -7,8 +7,10 @@
 pub mod config;
 pub mod contract;
 pub mod fuel;
+pub mod health;
 pub mod http;
 pub mod jimi;
+pub mod metrics;
 pub mod registry;
 pub mod rng;
 

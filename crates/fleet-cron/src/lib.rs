@@ -14,7 +14,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeZone, Utc};
-use fleet_serve::{Liveness, RoleResult, metrics};
+use fleet_core::health::{Liveness, RoleResult};
+use fleet_core::metrics;
 use serde_json::json;
 use sqlx::PgPool;
 use tokio::task::JoinSet;

@@ -5,13 +5,13 @@
 //! NaN no data) follow `slo.v_current_status`.
 
 use chrono::{DateTime, Utc};
-use fleet_serve::metrics;
+use fleet_core::metrics;
 use sqlx::PgPool;
 
 /// Measures every SLO now; returns rows written.
 pub async fn measure(pool: &PgPool) -> Result<u64, sqlx::Error> {
     let n = measure_at(pool, Utc::now()).await?;
-    for s in fleet_serve::slo::current(pool).await? {
+    for s in fleet_store::slo::current(pool).await? {
         ::metrics::gauge!(metrics::SLO_VALUE, "metric" => s.metric.clone())
             .set(s.value.unwrap_or(f64::NAN));
         let met = match s.status.as_str() {

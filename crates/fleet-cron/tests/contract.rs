@@ -114,7 +114,9 @@ async fn a_clean_vendor_passes_every_method() {
 async fn the_simulators_drift_mode_is_caught_stored_gauged_and_alerted() {
     let _turn = ONE_AT_A_TIME.lock().await;
     let db = TestDb::new().await;
-    let handle = fleet_serve::metrics::install();
+    let handle = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .install_recorder()
+        .expect("the only recorder of this test binary");
     let (v, stop) = vendor(true, &db.pool).await;
     let (url, got) = webhook().await;
     let run = check(&db.pool, &v, Some(&url)).await.expect("check");

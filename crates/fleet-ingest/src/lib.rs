@@ -1,15 +1,17 @@
-//! Ingest: gateway push receivers, the versioned parser, projectors and replay (the worker role).
+//! Ingest: the event log's appends, the versioned parser, projectors and replay (the worker
+//! role). The HTTP receivers that append pushes and operator actions are `fleet_serve`'s: this
+//! crate knows nothing of HTTP and may depend only on `fleet-core`, `fleet-store` and
+//! `fleet-jimi` (the vendor's wire types).
+//!
+//! Where a change goes: a new kind of raw record gets a parser in [`parser`] (bump
+//! `PARSER_VERSION` and list it in `REPARSE_BELOW` when old rows must be read again); a new
+//! projector is one SQL file in `project/` and an entry in [`project`]'s list; a new operator
+//! action is a kind in [`actions`].
 
 pub mod actions;
-pub mod bench;
-pub mod bench_views;
-pub mod fuel_actions;
-pub mod gateway;
-pub mod mirror;
 pub mod parser;
 pub mod poll;
 pub mod project;
-pub mod push;
 pub mod rawlog;
 pub mod registry;
 pub mod replay;

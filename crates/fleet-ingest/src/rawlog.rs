@@ -119,7 +119,7 @@ async fn write_batch(pool: &PgPool, batch: Vec<(NewRaw, Reply)>) {
     .bind(CHANNEL)
     .fetch_all(pool)
     .await;
-    ::metrics::histogram!(fleet_serve::metrics::RAW_APPEND_BATCH_SIZE).record(n as f64);
+    ::metrics::histogram!(fleet_core::metrics::RAW_APPEND_BATCH_SIZE).record(n as f64);
     match result {
         Ok(ids) => {
             let mut by_ord = vec![None; n];

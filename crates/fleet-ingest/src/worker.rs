@@ -19,7 +19,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
-use fleet_serve::{Liveness, RoleResult, metrics};
+use fleet_core::health::{Liveness, RoleResult};
+use fleet_core::metrics;
 use serde_json::{Value, json};
 use sqlx::postgres::PgListener;
 use sqlx::{Acquire, PgConnection, PgPool};

@@ -1,14 +1,35 @@
-//! HTTP for Fleet Platform: the gateway's router, the health and metrics endpoints every role
-//! serves, the one JSON error shape, and serving with graceful shutdown.
+//! The HTTP API of Fleet Platform, all of it: the gateway's router (pushes, operator actions,
+//! views, pages, tiles, mirror), the health and metrics endpoints every role serves, the one JSON
+//! error shape, rate limits, and serving with graceful shutdown.
+//!
+//! **Where it sits.** Dependencies point one way: HTTP (this crate) → domain crates
+//! (`fleet-ingest`, `fleet-fuel`, …) → `fleet-store` → `fleet-core`. This crate was once below
+//! `fleet-ingest`, which assembled the gateway; the cut chosen (issue 16) is that `fleet-serve`
+//! takes the receivers and calls ingest's plain functions to append (`fleet_ingest::rawlog`,
+//! `fleet_ingest::actions::parse`), rather than a separate `fleet-gateway` crate or a trait:
+//! ingest's appends are ordinary async functions over a pool, so a trait would add an indirection
+//! with one implementation, and a second HTTP crate would split "the HTTP API" in two again.
+//!
+//! **Where a change goes.** A new push source: a receiver in [`push`] that appends raw bytes, plus
+//! its parser in `fleet-ingest`. A new view: its SQL in `sql/serve/`, its handler in [`views`], its
+//! schema in the OpenAPI document. A new page: `pages/` plus its route in [`pages`]. A new operator
+//! action: its kind in `fleet_ingest::actions`, its handler in [`actions`].
 //!
 //! Each role's `run` takes an already-bound listener so tests can bind port 0.
 
+pub mod actions;
 pub mod auth;
+pub mod bench;
+pub mod bench_views;
+pub mod fuel_actions;
+pub mod gateway;
 pub mod health;
 pub mod limit;
 pub mod metrics;
+pub mod mirror;
 pub mod openapi;
 pub mod pages;
+pub mod push;
 pub mod slo;
 pub mod views;
 
@@ -19,10 +40,7 @@ use serde_json::json;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-pub use health::{Health, Liveness};
-
-/// What a role's main loop returns; the binary reports the error and exits non-zero.
-pub type RoleResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+pub use health::Health;
 
 /// The stable JSON error body: `{"error": {"code", "message"}}`.
 pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response {

@@ -136,7 +136,7 @@ impl Limiter {
 }
 
 fn too_many(class: &'static str, per_min: u32, wait: Duration) -> Response {
-    metrics::counter!(crate::metrics::RATE_LIMITED, "class" => class).increment(1);
+    metrics::counter!(fleet_core::metrics::RATE_LIMITED, "class" => class).increment(1);
     let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
     let mut resp = error_response(
         StatusCode::TOO_MANY_REQUESTS,

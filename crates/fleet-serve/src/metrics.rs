@@ -1,7 +1,5 @@
-//! Prometheus metrics: the recorder, `/metrics`, and every metric name in one place.
-//!
-//! Names follow Prometheus style (`_total`, `_seconds`); labels are bounded (route templates,
-//! status classes, role names), never raw paths or ids.
+//! Prometheus metrics: the recorder and `/metrics`, and the HTTP request metrics. The names are
+//! in `fleet_core::metrics`.
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -11,25 +9,8 @@ use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use fleet_core::metrics::{HTTP_REQUEST_DURATION_SECONDS, HTTP_REQUESTS_TOTAL};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-
-pub const HTTP_REQUESTS_TOTAL: &str = "fleet_http_requests_total";
-pub const HTTP_REQUEST_DURATION_SECONDS: &str = "fleet_http_request_duration_seconds";
-pub const ROLE_UP: &str = "fleet_role_up";
-pub const CRON_JOB_RUNS_TOTAL: &str = "fleet_cron_job_runs_total";
-pub const CRON_JOB_DURATION_SECONDS: &str = "fleet_cron_job_duration_seconds";
-pub const RAW_PENDING: &str = "fleet_raw_pending";
-pub const RAW_PROCESSED_TOTAL: &str = "fleet_raw_processed_total";
-pub const PARSE_ERRORS_TOTAL: &str = "fleet_parse_errors_total";
-pub const WORKER_BATCH_SECONDS: &str = "fleet_worker_batch_seconds";
-pub const PUSH_ACCEPTED_TOTAL: &str = "fleet_push_accepted_total";
-pub const PUSH_REJECTED_TOTAL: &str = "fleet_push_rejected_total";
-pub const RAW_APPEND_BATCH_SIZE: &str = "fleet_raw_append_batch_size";
-pub const SLO_VALUE: &str = "fleet_slo_value";
-pub const SLO_MET: &str = "fleet_slo_met";
-pub const CONTRACT_DRIFT: &str = "fleet_contract_drift";
-pub const CONTRACT_PROBLEMS: &str = "fleet_contract_problems";
-pub const RATE_LIMITED: &str = "fleet_rate_limited_total";
 
 /// Installs the process-wide Prometheus recorder (once) and returns its handle.
 pub fn install() -> PrometheusHandle {

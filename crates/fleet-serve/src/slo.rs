@@ -7,54 +7,11 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use chrono::{DateTime, Utc};
-use serde::Serialize;
+use fleet_store::slo::{current, thresholds};
 use serde_json::json;
 use sqlx::PgPool;
 
 use crate::error_response;
-
-/// One SLO as `slo.v_current_status` reports it.
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct Status {
-    pub metric: String,
-    pub threshold: f64,
-    pub comparator: String,
-    pub unit: String,
-    pub description: String,
-    pub value: Option<f64>,
-    pub measured_at: Option<DateTime<Utc>>,
-    pub status: String,
-    pub since: Option<DateTime<Utc>>,
-}
-
-/// An operational threshold (stale GPS, offline, moving speed).
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
-pub struct Threshold {
-    pub metric: String,
-    pub threshold: f64,
-    pub unit: String,
-    pub description: String,
-}
-
-/// The current status of every SLO.
-pub async fn current(pool: &PgPool) -> Result<Vec<Status>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT metric, threshold, comparator, unit, description, value, measured_at, status, since
-           FROM slo.v_current_status ORDER BY metric",
-    )
-    .fetch_all(pool)
-    .await
-}
-
-/// Every operational threshold.
-pub async fn thresholds(pool: &PgPool) -> Result<Vec<Threshold>, sqlx::Error> {
-    sqlx::query_as(
-        "SELECT metric, threshold, unit, description FROM slo.targets WHERE kind = 'threshold' ORDER BY metric",
-    )
-    .fetch_all(pool)
-    .await
-}
 
 /// `GET /api/slo`.
 pub fn router(pool: PgPool) -> Router {

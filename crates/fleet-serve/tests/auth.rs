@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
+use fleet_core::health::Liveness;
+use fleet_serve::Health;
 use fleet_serve::auth::{self, Auth, AuthConfig, Claims};
-use fleet_serve::{Health, Liveness};
 use fleet_testkit::TestDb;
 use serde_json::{Value, json};
 use sqlx::PgPool;

@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use fleet_serve::{Health, Liveness};
+use fleet_core::health::Liveness;
+use fleet_serve::Health;
 use fleet_testkit::TestDb;
 use serde_json::Value;
 use tokio::net::TcpListener;

@@ -6,6 +6,7 @@ pub mod cluster;
 pub mod migrate;
 pub mod objects;
 pub mod partitions;
+pub mod slo;
 
 use std::time::Duration;
 

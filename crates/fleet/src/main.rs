@@ -363,7 +363,7 @@ fn main() -> ExitCode {
                         fresh_seconds,
                     },
             } => {
-                let params = fleet_ingest::bench::BenchParams {
+                let params = fleet_serve::bench::BenchParams {
                     seconds,
                     concurrency: concurrency as usize,
                     rate,
@@ -387,7 +387,7 @@ fn main() -> ExitCode {
             } => {
                 roles::bench_views(
                     config,
-                    fleet_ingest::bench_views::ViewParams {
+                    fleet_serve::bench_views::ViewParams {
                         vehicles: vehicles as usize,
                         days: days as u32,
                         requests: requests as usize,

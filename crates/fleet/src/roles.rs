@@ -5,8 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
+use fleet_core::health::{Liveness, RoleResult};
 use fleet_core::{Config, LogFormat, config::redact_url};
-use fleet_serve::{Health, Liveness, RoleResult};
+use fleet_serve::Health;
 use fleet_store::cluster::{ClusterStatus, LocalCluster, PgInstall};
 use fleet_store::sqlx::{self, PgPool};
 use tokio::net::TcpListener;
@@ -232,7 +233,7 @@ async fn run_roles(
     }
     let health = Health::new(db.pool.clone(), lives);
     let router = if roles.contains(&Role::Gateway) {
-        let push = fleet_ingest::push::PushConfig {
+        let push = fleet_serve::push::PushConfig {
             jimi_token: config.jimi_push_token.clone(),
             secrets: config.push_secrets.clone(),
             max_bytes: config.push_max_bytes,
@@ -243,9 +244,9 @@ async fn run_roles(
                 "the gateway signs API tokens with FLEET_JWT_SECRET, which is not set: set it to a long random string (e.g. openssl rand -hex 32) shared by every gateway"
             );
         };
-        let areas = fleet_ingest::gateway::areas(
+        let areas = fleet_serve::gateway::areas(
             db.pool.clone(),
-            fleet_ingest::gateway::GatewayConfig {
+            fleet_serve::gateway::GatewayConfig {
                 push,
                 auth: fleet_serve::auth::AuthConfig {
                     secret: secret.as_bytes().to_vec(),
@@ -954,10 +955,10 @@ pub async fn bench_polls(config: Config, devices: usize) -> Result<()> {
     Ok(())
 }
 
-pub async fn bench_ingest(config: Config, params: fleet_ingest::bench::BenchParams) -> Result<()> {
+pub async fn bench_ingest(config: Config, params: fleet_serve::bench::BenchParams) -> Result<()> {
     let p = params.clone();
     let r = with_scratch_db(&config, |pool| async move {
-        fleet_ingest::bench::run(pool, &p, &mut |line| eprintln!("{line}"))
+        fleet_serve::bench::run(pool, &p, &mut |line| eprintln!("{line}"))
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))
     })
@@ -1083,10 +1084,10 @@ pub async fn simulate(
 
 pub async fn bench_views(
     config: Config,
-    params: fleet_ingest::bench_views::ViewParams,
+    params: fleet_serve::bench_views::ViewParams,
 ) -> Result<()> {
     let r = with_scratch_db(&config, |pool| async move {
-        fleet_ingest::bench_views::run(pool, params, &mut |line| eprintln!("{line}"))
+        fleet_serve::bench_views::run(pool, params, &mut |line| eprintln!("{line}"))
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))
     })

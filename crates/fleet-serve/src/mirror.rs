@@ -3,6 +3,7 @@
 //! acknowledged; the mirror never slows or fails the ack. A bounded queue absorbs bursts; when it
 //! is full, or the mirror answers with an error, the copy is dropped and counted.
 
+use fleet_core::metrics::{MIRROR_DROPPED_TOTAL, MIRROR_FAILED_TOTAL, MIRROR_FORWARDED_TOTAL};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -11,10 +12,6 @@ use tokio::sync::mpsc;
 const QUEUE: usize = 10_000;
 /// Forwards in flight at once.
 const CONCURRENCY: usize = 16;
-
-pub const MIRROR_FORWARDED_TOTAL: &str = "fleet_push_mirror_forwarded_total";
-pub const MIRROR_FAILED_TOTAL: &str = "fleet_push_mirror_failed_total";
-pub const MIRROR_DROPPED_TOTAL: &str = "fleet_push_mirror_dropped_total";
 
 /// One push to copy: the path and query it arrived on, its content type and body.
 #[derive(Debug)]

@@ -29,14 +29,14 @@ use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use fleet_core::jimi;
-use fleet_serve::metrics;
+use fleet_core::metrics;
 use hmac::{KeyInit, Mac};
 use serde_json::json;
 use sqlx::PgPool;
 use subtle::ConstantTimeEq;
 
 use crate::mirror::{Copy, Mirror};
-use crate::rawlog::{NewRaw, RawLog};
+use fleet_ingest::rawlog::{NewRaw, RawLog};
 
 /// Push settings (from configuration).
 #[derive(Clone, Default)]
@@ -201,7 +201,7 @@ async fn signed_push(
     let Some((source, secret)) = s.cfg.secrets.iter().find(|(name, _)| *name == source) else {
         return reject(
             "unknown_source",
-            fleet_serve::error_response(
+            crate::error_response(
                 StatusCode::NOT_FOUND,
                 "unknown_source",
                 &format!("no push source named {source:?} is configured (FLEET_PUSH_SECRETS)"),
@@ -224,7 +224,7 @@ async fn signed_push(
     if !valid {
         return reject(
             "bad_signature",
-            fleet_serve::error_response(
+            crate::error_response(
                 StatusCode::UNAUTHORIZED,
                 "bad_signature",
                 "X-Fleet-Signature must be sha256=<hex HMAC-SHA256 of the body with this source's secret>",
@@ -260,7 +260,7 @@ async fn signed_push(
             tracing::error!(error = %e, source, "cannot store a push; answering 503 so the sender retries");
             reject(
                 "storage",
-                fleet_serve::error_response(
+                crate::error_response(
                     StatusCode::SERVICE_UNAVAILABLE,
                     "storage_unavailable",
                     "temporarily unable to store the push; retry",

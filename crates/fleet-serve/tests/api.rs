@@ -1,17 +1,18 @@
 //! The serve layer over real HTTP on loopback against a real database, through the gateway's
-//! own route set (`fleet_ingest::gateway::areas`): every endpoint's auth, the live and history
+//! own route set (`fleet_serve::gateway::areas`): every endpoint's auth, the live and history
 //! views (dedup of two devices on one plate, state from the thresholds table, filters), the
 //! analytics in EAT days, the operator actions as events, rate limits and CORS.
 
 use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
-use fleet_ingest::gateway::{GatewayConfig, areas};
-use fleet_ingest::push::PushConfig;
+use fleet_core::health::Liveness;
 use fleet_ingest::{registry, worker};
+use fleet_serve::Health;
 use fleet_serve::auth::{AuthConfig, Claims};
+use fleet_serve::gateway::{GatewayConfig, areas};
 use fleet_serve::limit::RateLimits;
-use fleet_serve::{Health, Liveness};
+use fleet_serve::push::PushConfig;
 use fleet_testkit::TestDb;
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -1374,7 +1375,7 @@ async fn rate_limits_answer_429_with_retry_after_and_cors_follows_the_config() {
 /// to the API shows in review. `make openapi` rewrites it.
 #[test]
 fn the_openapi_document_matches_its_snapshot() {
-    let doc = fleet_ingest::gateway::openapi();
+    let doc = fleet_serve::gateway::openapi();
     let json = doc.to_pretty_json().expect("json") + "\n";
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi.json");
     if std::env::var_os("UPDATE_SNAPSHOT").is_some() {

@@ -12,8 +12,8 @@
 
 use std::time::{Duration, Instant};
 
-use fleet_serve::auth::{Auth, AuthConfig};
-use fleet_serve::limit::RateLimits;
+use crate::auth::{Auth, AuthConfig};
+use crate::limit::RateLimits;
 use serde_json::json;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
@@ -129,7 +129,7 @@ pub async fn run(
     .fetch_one(&pool)
     .await?;
 
-    let secret = fleet_serve::auth::random_token(32)?.into_bytes();
+    let secret = crate::auth::random_token(32)?.into_bytes();
     let cfg = AuthConfig {
         secret,
         access_ttl: Duration::from_secs(3600),
@@ -164,7 +164,7 @@ pub async fn run(
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let stop = CancellationToken::new();
-    let server = tokio::spawn(fleet_serve::serve(listener, routes, stop.clone()));
+    let server = tokio::spawn(crate::serve(listener, routes, stop.clone()));
     let client = fleet_core::http::client(Duration::from_secs(60)).build()?;
 
     let live_url = format!("{base}/api/views/live");

@@ -2,9 +2,10 @@
 
 use std::time::Duration;
 
-use fleet_ingest::push::{self, PushConfig};
+use fleet_core::health::Liveness;
 use fleet_ingest::worker;
-use fleet_serve::{Health, Liveness};
+use fleet_serve::Health;
+use fleet_serve::push::{self, PushConfig};
 use fleet_testkit::{TestDb, eventually};
 use hmac::{KeyInit, Mac};
 use sqlx::PgPool;

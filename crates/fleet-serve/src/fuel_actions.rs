@@ -11,13 +11,13 @@
 
 use std::net::SocketAddr;
 
+use crate::auth::{self, Auth, Claims};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::post;
 use axum::{Extension, Json, Router};
-use fleet_serve::auth::{self, Auth, Claims};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -56,8 +56,8 @@ pub struct MappingRequest {
     responses(
         (status = 200, description = "`{mapping: {kind, raw_value, canonical}, records, spellings}`: the records the spelling now names and, for a department, its spellings as now decided", body = Object),
         (status = 202, description = "Recorded; applies as soon as a worker runs", body = Object),
-        (status = 400, description = "A field is missing or out of range", body = fleet_serve::openapi::ErrorBody),
-        (status = 422, description = "The canonical value is not a plate or a fuel type", body = fleet_serve::openapi::ErrorBody),
+        (status = 400, description = "A field is missing or out of range", body = crate::openapi::ErrorBody),
+        (status = 422, description = "The canonical value is not a plate or a fuel type", body = crate::openapi::ErrorBody),
     ))]
 async fn add_mapping(
     State(ctx): State<Ctx>,
@@ -172,9 +172,9 @@ pub struct ReviewRequest {
     responses(
         (status = 200, description = "`{record_id, review, reason, reviewed_by, reviewed_local}`", body = Object),
         (status = 202, description = "Recorded; applies as soon as a worker runs", body = Object),
-        (status = 400, description = "Not approve, void or reopen; or no reason", body = fleet_serve::openapi::ErrorBody),
-        (status = 404, description = "No such usable fill", body = fleet_serve::openapi::ErrorBody),
-        (status = 409, description = "Reviewed again meanwhile", body = fleet_serve::openapi::ErrorBody),
+        (status = 400, description = "Not approve, void or reopen; or no reason", body = crate::openapi::ErrorBody),
+        (status = 404, description = "No such usable fill", body = crate::openapi::ErrorBody),
+        (status = 409, description = "Reviewed again meanwhile", body = crate::openapi::ErrorBody),
     ))]
 async fn review_fill(
     State(ctx): State<Ctx>,

@@ -22,7 +22,7 @@ use tokio::sync::Mutex;
 use tokio_util::sync::CancellationToken;
 
 use crate::push::{self, PushConfig};
-use crate::{replay, worker};
+use fleet_ingest::{replay, worker};
 
 /// Benchmark parameters.
 #[derive(Debug, Clone)]
@@ -89,10 +89,10 @@ pub async fn run(
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let stop = CancellationToken::new();
-    let live = fleet_serve::Liveness::new("gateway", Duration::from_secs(30));
+    let live = fleet_core::health::Liveness::new("gateway", Duration::from_secs(30));
     live.tick();
-    let router = fleet_serve::gateway_router(
-        fleet_serve::Health::new(pool.clone(), vec![live]),
+    let router = crate::gateway_router(
+        crate::Health::new(pool.clone(), vec![live]),
         push::router(
             pool.clone(),
             PushConfig {
@@ -103,7 +103,7 @@ pub async fn run(
             },
         ),
     );
-    let server = tokio::spawn(fleet_serve::serve(listener, router, stop.clone()));
+    let server = tokio::spawn(crate::serve(listener, router, stop.clone()));
     let worker_task = {
         let (pool, stop) = (pool.clone(), stop.clone());
         tokio::spawn(async move {

@@ -2,11 +2,11 @@
 //! push receivers (per-source secrets, limited per sending IP), `POST /api/auth/token` (limited
 //! per IP), and every `/api/*` read and write behind its scope with a per-subject limit; CORS
 //! for the configured origins over all of it; the OpenAPI document and its docs page. Health and metrics are added by
-//! `fleet_serve::gateway_router` and are never limited.
+//! `crate::gateway_router` and are never limited.
 
+use crate::auth::{self, Auth, AuthConfig};
+use crate::limit::{Limiter, RateLimits, limit};
 use axum::Router;
-use fleet_serve::auth::{self, Auth, AuthConfig};
-use fleet_serve::limit::{Limiter, RateLimits, limit};
 use sqlx::PgPool;
 
 use crate::push::{self, PushConfig};
@@ -17,15 +17,14 @@ pub struct GatewayConfig {
     pub auth: AuthConfig,
     pub limits: RateLimits,
     pub cors_origins: Vec<String>,
-    pub pages: fleet_serve::pages::PagesConfig,
+    pub pages: crate::pages::PagesConfig,
 }
 
 /// The gateway's routes (without the ops routes).
 pub fn areas(pool: PgPool, cfg: GatewayConfig) -> Router {
     let auth = Auth::new(pool.clone(), cfg.auth)
         .with_limit(Limiter::new("dashboard", cfg.limits.dashboard));
-    let reads =
-        fleet_serve::slo::router(pool.clone()).merge(fleet_serve::views::router(pool.clone()));
+    let reads = crate::slo::router(pool.clone()).merge(crate::views::router(pool.clone()));
     let api = auth::require(reads, auth.clone(), auth::READ_FLEET)
         .merge(crate::actions::router(pool.clone(), auth.clone()))
         .merge(crate::fuel_actions::router(pool.clone(), auth.clone()));
@@ -39,10 +38,10 @@ pub fn areas(pool: PgPool, cfg: GatewayConfig) -> Router {
         Limiter::new("login", cfg.limits.login),
     ))
     .merge(api)
-    .merge(fleet_serve::openapi::router(openapi()))
-    .merge(fleet_serve::pages::router(cfg.pages))
-    .merge(fleet_serve::pages::tiles_router(pool_for_tiles));
-    fleet_serve::with_cors(areas, &cfg.cors_origins)
+    .merge(crate::openapi::router(openapi()))
+    .merge(crate::pages::router(cfg.pages))
+    .merge(crate::pages::tiles_router(pool_for_tiles));
+    crate::with_cors(areas, &cfg.cors_origins)
 }
 
 /// The OpenAPI document of everything [`areas`] serves under `/api`.
@@ -50,5 +49,5 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     use utoipa::OpenApi as _;
     let mut actions = crate::actions::ActionsDoc::openapi();
     actions.merge(crate::fuel_actions::FuelActionsDoc::openapi());
-    fleet_serve::openapi::document(actions)
+    crate::openapi::document(actions)
 }
