@@ -23,7 +23,6 @@ use tokio_util::sync::CancellationToken;
 
 pub mod bench;
 pub mod contract;
-pub mod osm;
 pub mod polls;
 pub mod slo;
 

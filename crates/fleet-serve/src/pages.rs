@@ -204,21 +204,20 @@ async fn tile(
     State(pool): State<sqlx::PgPool>,
     Path((z, x, y)): Path<(u32, u32, String)>,
 ) -> Response {
-    let y = y.strip_suffix(".pbf").unwrap_or(&y).parse::<u32>().ok();
-    let Some(y) = y.filter(|y| z <= 22 && x < (1u32 << z) && *y < (1u32 << z)) else {
+    let id = y
+        .strip_suffix(".pbf")
+        .unwrap_or(&y)
+        .parse::<u32>()
+        .ok()
+        .and_then(|y| fleet_geo::tiles::TileId::new(z, x, y));
+    let Some(id) = id else {
         return error_response(
             StatusCode::NOT_FOUND,
             "not_found",
             "tiles are /tiles/{z}/{x}/{y}.pbf with z from 0 to 22 and x, y below 2^z",
         );
     };
-    match sqlx::query_scalar::<_, Vec<u8>>("SELECT geo.tile($1, $2, $3)")
-        .bind(z as i32)
-        .bind(x as i32)
-        .bind(y as i32)
-        .fetch_one(&pool)
-        .await
-    {
+    match fleet_geo::tiles::tile(&pool, id).await {
         Ok(bytes) => (
             [
                 (header::CONTENT_TYPE, "application/vnd.mapbox-vector-tile"),
@@ -228,7 +227,7 @@ async fn tile(
         )
             .into_response(),
         Err(e) => {
-            tracing::error!(error = %e, z, x, y, "tile");
+            tracing::error!(error = %e, z = id.z, x = id.x, y = id.y, "tile");
             error_response(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",

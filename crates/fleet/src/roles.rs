@@ -177,7 +177,7 @@ async fn run_roles(
             .fetch_one(&db.pool)
             .await?;
         if !roads {
-            let r = fleet_cron::osm::load(&db.pool, fleet_jimi::sim::roads::MONACO_PBF)
+            let r = fleet_geo::osm::load(&db.pool, fleet_geo::MONACO_PBF)
                 .await
                 .map_err(|e| anyhow::anyhow!("loading the built-in Monaco extract: {e}"))?;
             tracing::info!(
@@ -1225,13 +1225,13 @@ pub async fn import_osm(config: Config, file: Option<&std::path::Path>) -> Resul
                 f.display()
             )
         })?,
-        None => fleet_jimi::sim::roads::MONACO_PBF.to_vec(),
+        None => fleet_geo::MONACO_PBF.to_vec(),
     };
     let name = file.map_or("the built-in Monaco extract".to_string(), |f| {
         f.display().to_string()
     });
     let r = with_current_db(&config, |pool| async move {
-        fleet_cron::osm::load(&pool, &bytes)
+        fleet_geo::osm::load(&pool, &bytes)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))
     })

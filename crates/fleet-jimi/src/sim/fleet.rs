@@ -13,7 +13,8 @@ use chrono::{DateTime, Duration, Utc};
 use fleet_core::jimi::format_time;
 use serde_json::{Value, json};
 
-use super::roads::{Point, Roads, bearing_deg, haversine_m};
+use fleet_geo::roads::Roads;
+use fleet_geo::{Point, bearing_deg, haversine_m};
 
 /// SplitMix64: small, fast, good enough for behaviour, and reproducible across platforms.
 #[derive(Debug, Clone)]
@@ -705,8 +706,8 @@ impl Sim {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::roads::MONACO_PBF;
     use chrono::TimeZone;
+    use fleet_geo::MONACO_PBF;
 
     fn sim(seed: u64) -> Sim {
         let roads = Arc::new(Roads::from_pbf(MONACO_PBF).expect("roads"));

@@ -4,7 +4,6 @@
 pub mod fleet;
 pub mod openapi;
 pub mod push;
-pub mod roads;
 
 use std::sync::{Arc, Mutex};
 
@@ -16,7 +15,9 @@ pub fn new_sim(
     seed: u64,
     start: DateTime<Utc>,
 ) -> Result<Arc<Mutex<fleet::Sim>>, String> {
-    let roads = Arc::new(roads::Roads::from_pbf(roads::MONACO_PBF).map_err(|e| e.to_string())?);
+    let roads = Arc::new(
+        fleet_geo::roads::Roads::from_pbf(fleet_geo::MONACO_PBF).map_err(|e| e.to_string())?,
+    );
     Ok(Arc::new(Mutex::new(fleet::Sim::new(
         roads, vehicles, seed, start,
     ))))

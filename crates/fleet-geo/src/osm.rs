@@ -8,7 +8,8 @@
 
 use std::collections::HashMap;
 
-use fleet_jimi::sim::roads::{Point, class_speed, haversine_m, parse_maxspeed};
+use crate::roads::{class_speed, parse_maxspeed};
+use crate::{Point, haversine_m};
 use osmpbf::{Element, ElementReader};
 use serde_json::{Value, json};
 use sqlx::PgPool;

@@ -1,9 +1,9 @@
 //! The OSM loader against the real Monaco extract: a routable graph (pgRouting finds a route
 //! along the loaded roads), fuel stations as POIs, vector tiles with streets where Monaco is and
-//! nothing out at sea; the pages' tile endpoint over HTTP; a reload replaces, not duplicates.
+//! nothing out at sea; a reload replaces, not duplicates. (The tile endpoint over HTTP is tested
+//! in `fleet-serve`.)
 
-use fleet_cron::osm;
-use fleet_jimi::sim::roads::MONACO_PBF;
+use fleet_geo::{MONACO_PBF, osm};
 use fleet_testkit::TestDb;
 use sqlx::PgPool;
 

@@ -1,4 +1,4 @@
-//! The simulator's road graph: drivable OSM ways as a directed graph, kept to its largest
+//! A road graph in memory: drivable OSM ways as a directed graph, kept to its largest
 //! strongly-usable component, with fastest-path routing (Dijkstra on travel time).
 
 use std::cmp::Ordering;
@@ -6,30 +6,7 @@ use std::collections::{BinaryHeap, HashMap};
 
 use osmpbf::{Element, ElementReader};
 
-/// A point on the map (WGS84 degrees).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Point {
-    pub lat: f64,
-    pub lng: f64,
-}
-
-/// Great-circle distance in metres.
-pub fn haversine_m(a: Point, b: Point) -> f64 {
-    let (la1, la2) = (a.lat.to_radians(), b.lat.to_radians());
-    let dlat = la2 - la1;
-    let dlng = (b.lng - a.lng).to_radians();
-    let h = (dlat / 2.0).sin().powi(2) + la1.cos() * la2.cos() * (dlng / 2.0).sin().powi(2);
-    2.0 * 6_371_000.0 * h.sqrt().asin()
-}
-
-/// Initial bearing from `a` to `b`, degrees clockwise from north.
-pub fn bearing_deg(a: Point, b: Point) -> f64 {
-    let (la1, la2) = (a.lat.to_radians(), b.lat.to_radians());
-    let dlng = (b.lng - a.lng).to_radians();
-    let y = dlng.sin() * la2.cos();
-    let x = la1.cos() * la2.sin() - la1.sin() * la2.cos() * dlng.cos();
-    (y.atan2(x).to_degrees() + 360.0) % 360.0
-}
+use crate::{Point, haversine_m};
 
 #[derive(Debug, Clone, Copy)]
 pub struct Edge {
@@ -297,12 +274,10 @@ impl Roads {
     }
 }
 
-/// The Monaco extract shipped with the binary (© OpenStreetMap contributors, ODbL).
-pub const MONACO_PBF: &[u8] = include_bytes!("../../../../data/osm/monaco.osm.pbf");
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{MONACO_PBF, bearing_deg};
 
     #[test]
     fn monaco_builds_a_routable_graph() {
