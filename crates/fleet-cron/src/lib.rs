@@ -63,6 +63,59 @@ pub struct Context {
     pub fuel: Option<Arc<fleet_fuel::s3::Bucket>>,
 }
 
+/// Why the cron role cannot start its jobs.
+#[derive(Debug, thiserror::Error)]
+pub enum ContextError {
+    #[error("the vendor client: {0}")]
+    Vendor(#[from] fleet_jimi::client::ClientError),
+    #[error("the fuel bucket: {0}")]
+    Fuel(#[from] fleet_fuel::s3::S3Error),
+}
+
+impl Context {
+    /// What the jobs need, from the process configuration: the vendor account from `JIMI_*`
+    /// (or, when `simulated` — `fleet up` with its simulator — and no account is configured,
+    /// the simulated vendor), the fuel bucket and the alert webhook.
+    pub fn from_config(
+        config: &fleet_core::Config,
+        pool: &PgPool,
+        simulated: bool,
+    ) -> Result<Self, ContextError> {
+        let vendor = match (&config.vendor, config.sim_vehicles > 0) {
+            (Some(v), _) => Some(v.clone()),
+            (None, true) if simulated => Some(
+                fleet_jimi::sim::openapi::ApiConfig::default()
+                    .vendor(&format!("http://{}", config.sim_api_listen)),
+            ),
+            _ => None,
+        };
+        let vendor = match vendor {
+            Some(v) => {
+                tracing::info!(base = %v.base_url, targets = ?v.targets, "vendor polling is on");
+                Some(Arc::new(polls::Vendor::new(&v, pool)?))
+            }
+            None => {
+                tracing::info!(
+                    "vendor polling is off: set JIMI_API_BASE and the JIMI_* credentials to poll the Open API"
+                );
+                None
+            }
+        };
+        let fuel = match &config.fuel_feed {
+            Some(f) => {
+                tracing::info!(endpoint = %f.endpoint, bucket = %f.bucket, prefix = %f.prefix, "hourly fuel snapshot import is on");
+                Some(Arc::new(fleet_fuel::s3::Bucket::new(f.clone())?))
+            }
+            None => None,
+        };
+        Ok(Self {
+            vendor,
+            alert_webhook: config.alert_webhook_url.clone(),
+            fuel,
+        })
+    }
+}
+
 /// Every job of the cron role. Polls and the contract check need a vendor account; without
 /// one they are left out (and the health facts say so).
 pub fn jobs(ctx: &Context) -> Vec<Job> {

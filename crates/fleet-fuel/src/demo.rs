@@ -58,3 +58,63 @@ pub async fn seed(pool: &PgPool, seed: u64, days: u32) -> Result<Seeded, ImportE
     .await?;
     Ok(Seeded::Imported(report))
 }
+
+/// The local demo's fuel log (`fleet up`): once the first vendor poll has registered the
+/// simulated vehicles, a month of generated fills for them (only into an empty fuel log). Runs
+/// until `token` is cancelled, as every role task does; a failure to seed is logged, not fatal.
+pub async fn seed_when_registered(
+    pool: PgPool,
+    seed_value: u64,
+    token: tokio_util::sync::CancellationToken,
+) -> fleet_core::health::RoleResult {
+    use std::time::Duration;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(600);
+    let mut seen = -1i64;
+    loop {
+        // The first poll registers the vehicles one device at a time: wait until the count
+        // holds still, so the month covers the whole fleet.
+        let vehicles: i64 = sqlx::query_scalar("SELECT count(*) FROM domain.vehicles")
+            .fetch_one(&pool)
+            .await
+            .unwrap_or(0);
+        let settled = vehicles > 0 && vehicles == seen;
+        seen = vehicles;
+        let outcome = if settled {
+            seed(&pool, seed_value, 31).await
+        } else {
+            Ok(Seeded::NoVehicles)
+        };
+        let wait = match outcome {
+            Ok(Seeded::Imported(r)) => {
+                tracing::info!(
+                    records = r.counts.records,
+                    rejected = r.counts.rejected,
+                    incomplete = r.counts.incomplete,
+                    "demo fuel log: a month of generated fills imported"
+                );
+                None
+            }
+            Ok(Seeded::AlreadyHasRecords) => None,
+            Ok(Seeded::NoVehicles) if tokio::time::Instant::now() < deadline => {
+                Some(Duration::from_secs(5))
+            }
+            Ok(Seeded::NoVehicles) => {
+                tracing::warn!(
+                    "demo fuel log: no vehicles registered after 10 minutes; not seeded"
+                );
+                None
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "demo fuel log: not seeded");
+                None
+            }
+        };
+        let Some(wait) = wait else { break };
+        tokio::select! {
+            _ = token.cancelled() => return Ok(()),
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+    token.cancelled().await;
+    Ok(())
+}

@@ -123,3 +123,22 @@ pub async fn parse_state(pool: &PgPool, id: i64) -> Result<Option<Option<String>
             .await?;
     Ok(row.and_then(|(at, err)| at.map(|_| err)))
 }
+
+/// Waits up to `timeout` for a worker to parse raw row `id`: its [`parse_state`] once parsed,
+/// `None` if no worker got to it in time.
+pub async fn wait_parsed(
+    pool: &PgPool,
+    id: i64,
+    timeout: std::time::Duration,
+) -> Result<Option<Option<String>>, sqlx::Error> {
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(state) = parse_state(pool, id).await? {
+            return Ok(Some(state));
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Ok(None);
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

@@ -20,6 +20,43 @@ pub struct GatewayConfig {
     pub pages: crate::pages::PagesConfig,
 }
 
+/// A gateway without its signing key: API tokens cannot be issued or checked.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the gateway signs API tokens with FLEET_JWT_SECRET, which is not set: set it to a long random string (e.g. openssl rand -hex 32) shared by every gateway"
+)]
+pub struct NoJwtSecret;
+
+impl GatewayConfig {
+    /// The gateway's settings from the process configuration.
+    pub fn from_config(config: &fleet_core::Config) -> Result<Self, NoJwtSecret> {
+        let secret = config.jwt_secret.as_ref().ok_or(NoJwtSecret)?;
+        Ok(Self {
+            push: PushConfig {
+                jimi_token: config.jimi_push_token.clone(),
+                secrets: config.push_secrets.clone(),
+                max_bytes: config.push_max_bytes,
+                mirror_url: config.push_mirror_url.clone(),
+            },
+            auth: AuthConfig {
+                secret: secret.as_bytes().to_vec(),
+                access_ttl: config.access_token_ttl,
+                refresh_ttl: config.refresh_token_ttl,
+            },
+            limits: RateLimits {
+                dashboard: config.rate_dashboard_per_min,
+                routes: config.rate_routes_per_min,
+                push: config.rate_push_per_min,
+                login: config.rate_login_per_min,
+            },
+            cors_origins: config.cors_origins.clone(),
+            pages: crate::pages::PagesConfig {
+                map_style: config.map_style_url.clone(),
+            },
+        })
+    }
+}
+
 /// The gateway's routes (without the ops routes).
 pub fn areas(pool: PgPool, cfg: GatewayConfig) -> Router {
     let auth = Auth::new(pool.clone(), cfg.auth)

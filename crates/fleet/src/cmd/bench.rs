@@ -1,0 +1,243 @@
+//! `fleet bench`: benchmarks on loopback against a scratch database, each line with its target.
+
+use std::time::Duration;
+
+use anyhow::Result;
+use fleet_core::Config;
+
+use super::with_scratch_db;
+
+#[derive(clap::Subcommand)]
+pub enum BenchWhat {
+    /// Push acceptance (throughput, ack latency), push → live freshness, and replay rate.
+    Ingest {
+        /// Seconds of concurrent push load.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+        seconds: u64,
+        /// Concurrent push clients.
+        #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=1024))]
+        concurrency: u64,
+        /// Paced pushes per second for the freshness measurement.
+        #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u64).range(1..=20000))]
+        rate: u64,
+        /// Seconds of the freshness measurement.
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=600))]
+        fresh_seconds: u64,
+    },
+    /// The live view of a large fleet and the history of one vehicle over weeks of 10-s fixes,
+    /// over HTTP through the gateway.
+    Views {
+        /// Vehicles in the live view (every tenth with a second tracker).
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=50000))]
+        vehicles: u64,
+        /// Days of 10-s fixes in the history.
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=31))]
+        days: u64,
+        /// Live-view requests measured (history: a quarter as many, at least 10).
+        #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(10..=10000))]
+        requests: u64,
+    },
+    /// A fuel snapshot reconcile: a generated messy feed, first load, re-run, and a run with edits.
+    Fuel {
+        /// Records in the snapshot.
+        #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(100..=2_000_000))]
+        records: u64,
+    },
+    /// One full vendor poll cycle of a simulated fleet, end to end into state.
+    Polls {
+        /// Trackers in the simulated fleet.
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=20000))]
+        devices: u64,
+    },
+}
+pub async fn run(config: Config, what: BenchWhat) -> Result<()> {
+    match what {
+        BenchWhat::Ingest {
+            seconds,
+            concurrency,
+            rate,
+            fresh_seconds,
+        } => {
+            let params = fleet_serve::bench::BenchParams {
+                seconds,
+                concurrency: concurrency as usize,
+                rate,
+                fresh_seconds,
+            };
+            ingest(config, params).await
+        }
+        BenchWhat::Fuel { records } => fuel(config, records as usize).await,
+        BenchWhat::Polls { devices } => polls(config, devices as usize).await,
+        BenchWhat::Views {
+            vehicles,
+            days,
+            requests,
+        } => {
+            let params = fleet_serve::bench_views::ViewParams {
+                vehicles: vehicles as usize,
+                days: days as u32,
+                requests: requests as usize,
+            };
+            views(config, params).await
+        }
+    }
+}
+
+/// How a benchmark line ends.
+fn verdict(met: bool) -> &'static str {
+    if met { "meets target" } else { "MISSES target" }
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
+async fn polls(config: Config, devices: usize) -> Result<()> {
+    let r = with_scratch_db(&config, |pool| async move {
+        fleet_cron::bench::run(pool, devices, &mut |line| eprintln!("{line}"))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))
+    })
+    .await?;
+    println!(
+        "fleet bench polls ({} cores, Postgres and the simulated vendor on this machine)",
+        cores()
+    );
+    for j in &r.jobs {
+        println!(
+            "  {:<13} {:>8.0} ms  {:>5} calls  {:>6} rows",
+            j.job, j.ms, j.calls, j.rows
+        );
+    }
+    println!(
+        "  full cycle of {} devices, end to end into state: {:.1} s ({} vendor calls; {} live positions, {} history rows)   target < 60 s: {}",
+        r.devices,
+        r.end_to_end_ms / 1000.0,
+        r.calls,
+        r.live_positions,
+        r.history_rows,
+        verdict(r.end_to_end_ms < 60_000.0)
+    );
+    let pace = Duration::from_millis(fleet_core::config::DEFAULT_VENDOR_PACE_MS.into());
+    if let Some(slowest) = r.jobs.iter().max_by_key(|j| j.calls) {
+        println!(
+            "  with the default client pacing ({} ms between calls of one method), {} alone needs at least {:.0} s: polling is bound by the vendor, not the platform",
+            pace.as_millis(),
+            slowest.job,
+            slowest.calls as f64 * pace.as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
+async fn ingest(config: Config, params: fleet_serve::bench::BenchParams) -> Result<()> {
+    let p = params.clone();
+    let r = with_scratch_db(&config, |pool| async move {
+        fleet_serve::bench::run(pool, &p, &mut |line| eprintln!("{line}"))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))
+    })
+    .await?;
+    println!(
+        "fleet bench ingest ({} cores, Postgres on this machine)",
+        cores()
+    );
+    println!(
+        "  acceptance  {:>9.0} pushes/s   ack p50 {:.1} ms  p95 {:.1} ms  p99 {:.1} ms  ({} accepted, {} failed)   target >= 5000/s, p99 < 25 ms: {}",
+        r.pushes_per_s,
+        r.ack_ms.p50,
+        r.ack_ms.p95,
+        r.ack_ms.p99,
+        r.accepted,
+        r.failed,
+        verdict(r.pushes_per_s >= 5000.0 && r.ack_ms.p99 < 25.0)
+    );
+    println!(
+        "  freshness   at {} pushes/s   push -> live p50 {:.1} ms  p95 {:.1} ms  p99 {:.1} ms  ({} samples, {} never seen)   target p95 < 50 ms: {}",
+        params.rate,
+        r.freshness_ms.p50,
+        r.freshness_ms.p95,
+        r.freshness_ms.p99,
+        r.fresh_samples,
+        r.fresh_missing,
+        verdict(r.freshness_ms.p95 < 50.0 && r.fresh_missing == 0)
+    );
+    println!(
+        "  replay      {:>9.0} events/s  ({} events into state.position_history)   target >= 50000/s: {}",
+        r.replay_events_per_s,
+        r.replay_events,
+        verdict(r.replay_events_per_s >= 50_000.0)
+    );
+    Ok(())
+}
+
+async fn views(config: Config, params: fleet_serve::bench_views::ViewParams) -> Result<()> {
+    let r = with_scratch_db(&config, |pool| async move {
+        fleet_serve::bench_views::run(pool, params, &mut |line| eprintln!("{line}"))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))
+    })
+    .await?;
+    println!(
+        "fleet bench views ({} cores, Postgres on this machine, over HTTP through the gateway)",
+        cores()
+    );
+    println!(
+        "  live view, {} vehicles ({} trackers): p50 {:.1} ms  p95 {:.1} ms  p99 {:.1} ms  ({} kB)   target p95 < 25 ms: {}",
+        r.vehicles,
+        r.devices,
+        r.live_ms.p50,
+        r.live_ms.p95,
+        r.live_ms.p99,
+        r.live_bytes / 1024,
+        verdict(r.live_ms.p95 < 25.0)
+    );
+    println!(
+        "  history, one vehicle, {} fixes: p50 {:.1} ms  p95 {:.1} ms  p99 {:.1} ms  ({} track points at zoom 12, {} kB)   target p95 < 300 ms: {}",
+        r.history_fixes,
+        r.history_ms.p50,
+        r.history_ms.p95,
+        r.history_ms.p99,
+        r.history_points,
+        r.history_bytes / 1024,
+        verdict(r.history_ms.p95 < 300.0)
+    );
+    Ok(())
+}
+
+/// `fleet bench fuel`: the snapshot reconcile of a large generated feed.
+async fn fuel(config: Config, records: usize) -> Result<()> {
+    let r = with_scratch_db(&config, |pool| async move {
+        fleet_fuel::bench::run(&pool, records, &mut |line| eprintln!("{line}"))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))
+    })
+    .await?;
+    println!(
+        "fleet bench fuel ({} cores, Postgres on this machine)",
+        cores()
+    );
+    println!(
+        "  first load, {} records ({} MB): {:.2} s ({} rejected and kept)   target < 10 s: {}",
+        r.records,
+        r.bytes / 1_000_000,
+        r.first_s,
+        r.rejected,
+        verdict(r.first_s < 10.0)
+    );
+    println!(
+        "  re-run, nothing changed: {:.2} s   target < 10 s: {}",
+        r.rerun_s,
+        verdict(r.rerun_s < 10.0)
+    );
+    println!(
+        "  re-run with {} edits and {} soft deletes: {:.2} s   target < 10 s: {}",
+        r.edits,
+        r.deletes,
+        r.edited_s,
+        verdict(r.edited_s < 10.0)
+    );
+    Ok(())
+}
