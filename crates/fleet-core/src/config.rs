@@ -8,6 +8,95 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+pub use crate::secret::Secret;
+
+/// Every `FLEET_*` and `JIMI_*` variable the platform reads (each documented in `.env.example`),
+/// plus the test harness's `FLEET_TEST_DATABASE_URL`.
+pub const KNOWN_VARS: &[&str] = &[
+    "FLEET_ACCESS_TOKEN_TTL_SECS",
+    "FLEET_ALERT_WEBHOOK_URL",
+    "FLEET_CORS_ORIGINS",
+    "FLEET_CRON_LISTEN",
+    "FLEET_DB_MAX_CONNECTIONS",
+    "FLEET_FUEL_S3_ACCESS_KEY",
+    "FLEET_FUEL_S3_BUCKET",
+    "FLEET_FUEL_S3_ENDPOINT",
+    "FLEET_FUEL_S3_PREFIX",
+    "FLEET_FUEL_S3_REGION",
+    "FLEET_FUEL_S3_SECRET_KEY",
+    "FLEET_HOME",
+    "FLEET_JWT_SECRET",
+    "FLEET_LISTEN",
+    "FLEET_LOG",
+    "FLEET_LOG_FORMAT",
+    "FLEET_MAP_STYLE_URL",
+    "FLEET_MIGRATION_WAIT_SECS",
+    "FLEET_PG_BINDIR",
+    "FLEET_PUSH_MAX_BYTES",
+    "FLEET_PUSH_MIRROR_URL",
+    "FLEET_PUSH_SECRETS",
+    "FLEET_RATE_DASHBOARD_PER_MIN",
+    "FLEET_RATE_LOGIN_PER_MIN",
+    "FLEET_RATE_PUSH_PER_MIN",
+    "FLEET_RATE_ROUTES_PER_MIN",
+    "FLEET_REFRESH_TOKEN_TTL_SECS",
+    "FLEET_SIM_API_LISTEN",
+    "FLEET_SIM_SEED",
+    "FLEET_SIM_SPEED",
+    "FLEET_SIM_VEHICLES",
+    "FLEET_WORKER_LISTEN",
+    "JIMI_API_BASE",
+    "JIMI_APP_KEY",
+    "JIMI_APP_SECRET",
+    "JIMI_CONTRACT_TARGET",
+    "JIMI_MIN_CALL_INTERVAL_MS",
+    "JIMI_PASSWORD",
+    "JIMI_PUSH_TOKEN",
+    "JIMI_TARGETS",
+    "JIMI_TIMEOUT_SECS",
+    "JIMI_USER_ID",
+    "FLEET_TEST_DATABASE_URL",
+];
+
+/// The `FLEET_*` / `JIMI_*` names among `names` that the platform does not read (a typo, or a
+/// variable of another version), each with the known name it most resembles, if any is close.
+pub fn unknown_vars(
+    names: impl IntoIterator<Item = String>,
+) -> Vec<(String, Option<&'static str>)> {
+    let mut out: Vec<(String, Option<&'static str>)> = names
+        .into_iter()
+        .filter(|n| n.starts_with("FLEET_") || n.starts_with("JIMI_"))
+        .filter(|n| !KNOWN_VARS.contains(&n.as_str()))
+        .map(|n| {
+            let near = KNOWN_VARS
+                .iter()
+                .map(|k| (edit_distance(&n, k), *k))
+                .min()
+                .filter(|(d, _)| *d <= 3)
+                .map(|(_, k)| k);
+            (n, near)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Levenshtein distance over bytes (the names are ASCII).
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -21,7 +110,7 @@ pub enum LogFormat {
 #[derive(Debug, Clone)]
 pub struct Config {
     /// `DATABASE_URL`: an existing Postgres server. `None` = use the managed local cluster.
-    pub database_url: Option<String>,
+    pub database_url: Option<Secret>,
     /// `FLEET_HOME`: data folder of the managed local cluster (and other local state).
     pub fleet_home: PathBuf,
     /// `FLEET_PG_BINDIR`: where `initdb`/`pg_ctl` live; found automatically when unset.
@@ -41,9 +130,9 @@ pub struct Config {
     /// `FLEET_LOG` (or `RUST_LOG`): tracing filter directives.
     pub log_filter: String,
     /// `JIMI_PUSH_TOKEN`: the shared token the Jimi IoT Hub sends in its `token` form field.
-    pub jimi_push_token: Option<String>,
+    pub jimi_push_token: Option<Secret>,
     /// `FLEET_PUSH_SECRETS`: `source=secret,...` HMAC-SHA256 secrets of generic signed sources.
-    pub push_secrets: Vec<(String, String)>,
+    pub push_secrets: Vec<(String, Secret)>,
     /// `FLEET_PUSH_MAX_BYTES`: largest accepted push body.
     pub push_max_bytes: usize,
     /// `FLEET_PUSH_MIRROR_URL`: copy every accepted push to this base URL (side-by-side cutover).
@@ -66,7 +155,7 @@ pub struct Config {
     pub alert_webhook_url: Option<String>,
     /// `FLEET_JWT_SECRET`: the key access tokens are signed with (required by the gateway;
     /// `fleet up` makes one per run when unset).
-    pub jwt_secret: Option<String>,
+    pub jwt_secret: Option<Secret>,
     /// `FLEET_ACCESS_TOKEN_TTL_SECS`: lifetime of an access token.
     pub access_token_ttl: Duration,
     /// `FLEET_REFRESH_TOKEN_TTL_SECS`: lifetime of a refresh token.
@@ -100,11 +189,11 @@ pub struct VendorConfig {
     /// `JIMI_APP_KEY`.
     pub app_key: String,
     /// `JIMI_APP_SECRET`.
-    pub app_secret: String,
+    pub app_secret: Secret,
     /// `JIMI_USER_ID`: the login the token is taken for.
     pub user_id: String,
     /// `JIMI_PASSWORD`: that login's password (sent only as its MD5, as the vendor requires).
-    pub password: String,
+    pub password: Secret,
     /// `JIMI_TARGETS`: the sub-accounts every poll iterates (FIX-M19); default: the user id.
     pub targets: Vec<String>,
     /// `JIMI_CONTRACT_TARGET`: the (sandbox) account the daily contract check calls; default:
@@ -135,7 +224,7 @@ impl Config {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |k: &str| lookup(k).filter(|v| !v.trim().is_empty());
         let database_url = match get("DATABASE_URL") {
-            Some(url) => Some(parse_database_url(&url)?),
+            Some(url) => Some(Secret::new(parse_database_url(&url)?)),
             None => None,
         };
         Ok(Self {
@@ -199,7 +288,7 @@ impl Config {
                         reason: "the shared push token must be at least 8 characters".into(),
                     });
                 }
-                t => t,
+                t => t.map(Secret::new),
             },
             push_secrets: parse_push_secrets(get("FLEET_PUSH_SECRETS"))?,
             push_max_bytes: int_in(
@@ -256,7 +345,7 @@ impl Config {
                         reason: "the token signing key must be at least 32 characters (e.g. openssl rand -hex 32)".into(),
                     });
                 }
-                s => s,
+                s => s.map(Secret::new),
             },
             access_token_ttl: Duration::from_secs(
                 int_in(
@@ -355,7 +444,7 @@ fn parse_origins(value: Option<String>) -> Result<Vec<String>, ConfigError> {
 }
 
 /// The fuel feed's bucket (path-style addressing, as RustFS and MinIO serve it).
-#[derive(Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FuelFeedConfig {
     /// `FLEET_FUEL_S3_ENDPOINT`, e.g. `https://s3.example.com` (the client's `RUSTFS_ENDPOINT`).
     pub endpoint: String,
@@ -368,20 +457,7 @@ pub struct FuelFeedConfig {
     /// `FLEET_FUEL_S3_ACCESS_KEY`.
     pub access_key: String,
     /// `FLEET_FUEL_S3_SECRET_KEY`.
-    pub secret_key: String,
-}
-
-impl std::fmt::Debug for FuelFeedConfig {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FuelFeedConfig")
-            .field("endpoint", &self.endpoint)
-            .field("region", &self.region)
-            .field("bucket", &self.bucket)
-            .field("prefix", &self.prefix)
-            .field("access_key", &self.access_key)
-            .field("secret_key", &"***")
-            .finish()
-    }
+    pub secret_key: Secret,
 }
 
 /// A group of variables switched on by one base URL, `anchor`: unset, any of `dependents` set is
@@ -467,7 +543,7 @@ fn fuel_feed_config(
             .map(|p| p.trim_matches('/').to_string())
             .unwrap_or_else(|| "fuel_records".into()),
         access_key: required("FLEET_FUEL_S3_ACCESS_KEY")?,
-        secret_key: required("FLEET_FUEL_S3_SECRET_KEY")?,
+        secret_key: Secret::new(required("FLEET_FUEL_S3_SECRET_KEY")?),
     }))
 }
 
@@ -511,8 +587,8 @@ fn vendor_config(
     Ok(Some(VendorConfig {
         base_url: base.trim_end_matches('/').to_string(),
         app_key: required("JIMI_APP_KEY")?,
-        app_secret: required("JIMI_APP_SECRET")?,
-        password: required("JIMI_PASSWORD")?,
+        app_secret: Secret::new(required("JIMI_APP_SECRET")?),
+        password: Secret::new(required("JIMI_PASSWORD")?),
         user_id,
         targets,
         contract_target,
@@ -540,7 +616,7 @@ fn vendor_config(
 }
 
 /// `source=secret,source2=secret2`; source names follow the event log's rule (lower-case, digits, `_`).
-fn parse_push_secrets(value: Option<String>) -> Result<Vec<(String, String)>, ConfigError> {
+fn parse_push_secrets(value: Option<String>) -> Result<Vec<(String, Secret)>, ConfigError> {
     let Some(v) = value else {
         return Ok(Vec::new());
     };
@@ -549,7 +625,7 @@ fn parse_push_secrets(value: Option<String>) -> Result<Vec<(String, String)>, Co
         value: "(hidden)".into(),
         reason,
     };
-    let mut out: Vec<(String, String)> = Vec::new();
+    let mut out: Vec<(String, Secret)> = Vec::new();
     for pair in v.split(',').map(str::trim).filter(|p| !p.is_empty()) {
         let (source, secret) = pair.split_once('=').ok_or_else(|| err(format!("expected source=secret pairs separated by commas, got an entry without '=' ({} characters)", pair.len())))?;
         let source = source.trim();
@@ -576,7 +652,7 @@ fn parse_push_secrets(value: Option<String>) -> Result<Vec<(String, String)>, Co
         if out.iter().any(|(s, _)| s == source) {
             return Err(err(format!("source {source:?} is listed twice")));
         }
-        out.push((source.to_string(), secret.trim().to_string()));
+        out.push((source.to_string(), Secret::new(secret.trim())));
     }
     Ok(out)
 }
@@ -648,6 +724,57 @@ fn int_in(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_variable_read_or_documented_is_known_and_typos_are_named() {
+        let source = include_str!("config.rs");
+        let source = &source[..source.find("#[cfg(test)]").expect("tests")];
+        let example = include_str!("../../../.env.example");
+        let quoted = |text: &str| -> Vec<String> {
+            text.split(['"', ' ', '\n', '#', '='])
+                .filter(|w| {
+                    (w.starts_with("FLEET_") || w.starts_with("JIMI_"))
+                        && w.len() > 6
+                        && w.bytes()
+                            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+                })
+                .map(String::from)
+                .collect()
+        };
+        for v in quoted(source).iter().chain(&quoted(example)) {
+            assert!(
+                KNOWN_VARS.contains(&v.as_str()),
+                "{v} is read or documented but not in KNOWN_VARS"
+            );
+        }
+        for k in KNOWN_VARS
+            .iter()
+            .filter(|k| **k != "FLEET_TEST_DATABASE_URL")
+        {
+            assert!(
+                quoted(example).iter().any(|v| v == k),
+                "{k} is not documented in .env.example"
+            );
+        }
+        let found = unknown_vars(
+            [
+                "FLEET_LISTN",
+                "JIMI_APP_SECRET",
+                "FLEET_TOTALLY_NEW_THING",
+                "PATH",
+                "JIMI_PASWORD",
+            ]
+            .map(String::from),
+        );
+        assert_eq!(
+            found,
+            vec![
+                ("FLEET_LISTN".to_string(), Some("FLEET_LISTEN")),
+                ("FLEET_TOTALLY_NEW_THING".to_string(), None),
+                ("JIMI_PASWORD".to_string(), Some("JIMI_PASSWORD")),
+            ]
+        );
+    }
+
     use super::*;
     use std::collections::HashMap;
 
@@ -683,7 +810,7 @@ mod tests {
         ])
         .expect("valid");
         assert_eq!(
-            c.database_url.as_deref(),
+            c.database_url.as_ref().map(Secret::expose),
             Some("postgres://u:p@db:5432/fleet")
         );
         assert_eq!(c.listen.port(), 9000);
@@ -844,7 +971,11 @@ mod tests {
         assert_eq!(c.push_secrets.len(), 2);
         assert_eq!(
             c.push_secrets[1],
-            ("hr_extract".to_string(), "fedcba9876543210".to_string())
+            ("hr_extract".to_string(), Secret::new("fedcba9876543210"))
+        );
+        assert!(
+            !format!("{c:?}").contains("fedcba9876543210"),
+            "Debug of the configuration prints no secret"
         );
         let e = cfg(&[("FLEET_PUSH_SECRETS", "fuel_feed=tooshortsecret")]).expect_err("short");
         assert!(!e.to_string().contains("tooshortsecret"), "{e}");

@@ -13,6 +13,7 @@ pub mod jimi;
 pub mod metrics;
 pub mod registry;
 pub mod rng;
+pub mod secret;
 
 pub use config::{Config, ConfigError, LogFormat};
 

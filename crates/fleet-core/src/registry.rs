@@ -172,11 +172,24 @@ fn records(text: &str, sep: char) -> Vec<(usize, Vec<String>)> {
     out
 }
 
+/// Why a registry file as a whole cannot be read (a bad line is a [`LineError`] instead).
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    #[error("the file is not UTF-8 text ({0}); save it from the spreadsheet as \"CSV UTF-8\"")]
+    NotUtf8(std::str::Utf8Error),
+    #[error("the file is empty; expected a header line such as imei,account,plate,driver,phone")]
+    Empty,
+    #[error("the header names the {0:?} column twice")]
+    ColumnTwice(String),
+    #[error(
+        "the header has no IMEI column (found: {0}); the first line must name the columns, e.g. imei,account,plate,driver,phone"
+    )]
+    NoImeiColumn(String),
+}
+
 /// Reads a registry file. `default_account` is used for rows without an account column or cell.
-pub fn parse(bytes: &[u8], default_account: Option<&str>) -> Result<Parsed, String> {
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        format!("the file is not UTF-8 text ({e}); save it from the spreadsheet as \"CSV UTF-8\"")
-    })?;
+pub fn parse(bytes: &[u8], default_account: Option<&str>) -> Result<Parsed, RegistryError> {
+    let text = std::str::from_utf8(bytes).map_err(RegistryError::NotUtf8)?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let first = text.lines().next().unwrap_or("");
     let sep = [',', ';', '\t']
@@ -185,10 +198,7 @@ pub fn parse(bytes: &[u8], default_account: Option<&str>) -> Result<Parsed, Stri
         .unwrap_or(',');
     let mut recs = records(text, sep).into_iter();
     let Some((_, header)) = recs.next() else {
-        return Err(
-            "the file is empty; expected a header line such as imei,account,plate,driver,phone"
-                .into(),
-        );
+        return Err(RegistryError::Empty);
     };
     let mut cols: Vec<Option<Col>> = Vec::new();
     let mut ignored = Vec::new();
@@ -199,7 +209,7 @@ pub fn parse(bytes: &[u8], default_account: Option<&str>) -> Result<Parsed, Stri
             .find(|(_, names)| names.contains(&k.as_str()))
             .map(|(c, _)| *c);
         if col.is_some() && cols.contains(&col) {
-            return Err(format!("the header names the {h:?} column twice"));
+            return Err(RegistryError::ColumnTwice(h.clone()));
         }
         if col.is_none() && !h.trim().is_empty() {
             ignored.push(h.trim().to_string());
@@ -207,10 +217,7 @@ pub fn parse(bytes: &[u8], default_account: Option<&str>) -> Result<Parsed, Stri
         cols.push(col);
     }
     if !cols.contains(&Some(Col::Imei)) {
-        return Err(format!(
-            "the header has no IMEI column (found: {}); the first line must name the columns, e.g. imei,account,plate,driver,phone",
-            header.join(", ")
-        ));
+        return Err(RegistryError::NoImeiColumn(header.join(", ")));
     }
     let mut parsed = Parsed {
         ignored_columns: ignored,
@@ -368,20 +375,28 @@ mod tests {
 
     #[test]
     fn files_that_cannot_be_a_registry_say_why() {
-        assert!(parse(b"", None).expect_err("empty").contains("empty"));
+        assert!(
+            parse(b"", None)
+                .expect_err("empty")
+                .to_string()
+                .contains("empty")
+        );
         assert!(
             parse(b"plate,driver\nKCA 1,Jo\n", None)
                 .expect_err("no imei")
+                .to_string()
                 .contains("no IMEI column")
         );
         assert!(
             parse(b"imei,IMEI\n1,2\n", None)
                 .expect_err("twice")
+                .to_string()
                 .contains("twice")
         );
         assert!(
             parse(&[0xff, 0xfe, 0x00], None)
                 .expect_err("binary")
+                .to_string()
                 .contains("UTF-8")
         );
     }

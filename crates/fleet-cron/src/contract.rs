@@ -32,9 +32,7 @@ pub fn job(v: Arc<Vendor>, webhook: Option<String>) -> Job {
     Job::new("contract_check", Duration::from_secs(86_400), move |pool| {
         let (v, webhook) = (v.clone(), webhook.clone());
         async move {
-            let run = check(&pool, &v, webhook.as_deref())
-                .await
-                .map_err(|e| e.to_string())?;
+            let run = check(&pool, &v, webhook.as_deref()).await?;
             Ok(run.methods.len() as u64)
         }
     })

@@ -29,7 +29,27 @@ pub mod slo;
 /// How long the scheduler loop may go without a tick before its health turns red.
 pub const STALE_AFTER: Duration = Duration::from_secs(30);
 
-type JobFuture = Pin<Box<dyn Future<Output = Result<u64, String>> + Send>>;
+/// Why a job run failed; recorded as the run's `detail` in `ops.job_runs`.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+    #[error(transparent)]
+    Store(#[from] fleet_store::StoreError),
+    #[error(transparent)]
+    Fuel(#[from] fleet_fuel::import::ImportError),
+    /// Some vendor calls (or the storing of their replies) failed; the others were stored.
+    #[error("{stored} stored; {} call(s) failed: {}", .failures.len(), .failures.join("; "))]
+    Calls { stored: u64, failures: Vec<String> },
+    /// A job's own words (tests and one-off jobs).
+    #[error("{0}")]
+    Other(String),
+}
+
+/// What a job run returns: rows affected, or why it failed.
+pub type JobResult = Result<u64, JobError>;
+
+type JobFuture = Pin<Box<dyn Future<Output = JobResult> + Send>>;
 
 /// A scheduled job: a name, a period and what it does (returning rows affected).
 #[derive(Clone)]
@@ -43,7 +63,7 @@ impl Job {
     pub fn new<F, Fut>(name: &'static str, every: Duration, f: F) -> Self
     where
         F: Fn(PgPool) -> Fut + Send + Sync + 'static,
-        Fut: Future<Output = Result<u64, String>> + Send + 'static,
+        Fut: Future<Output = JobResult> + Send + 'static,
     {
         Self {
             name,
@@ -127,13 +147,13 @@ pub fn jobs(ctx: &Context) -> Vec<Job> {
                 fleet_store::partitions::maintain(&pool)
                     .await
                     .map(|c| c.len() as u64)
-                    .map_err(|e| e.to_string())
+                    .map_err(JobError::from)
             },
         ),
         Job::new(
             "slo_measurement",
             Duration::from_secs(60),
-            |pool| async move { slo::measure(&pool).await.map_err(|e| e.to_string()) },
+            |pool| async move { Ok(slo::measure(&pool).await?) },
         ),
     ];
     if let Some(v) = &ctx.vendor {
@@ -153,7 +173,7 @@ pub fn jobs(ctx: &Context) -> Vec<Job> {
                     fleet_fuel::import::snapshot(&pool, &bucket, true, None)
                         .await
                         .map(|r| (r.counts.inserted + r.counts.updated + r.counts.deleted) as u64)
-                        .map_err(|e| e.to_string())
+                        .map_err(JobError::from)
                 }
             },
         ));
@@ -293,7 +313,7 @@ pub async fn run_slot(
     let took = started.elapsed();
     let (outcome, rows, detail) = match &result {
         Ok(rows) => ("ok", Some(*rows as i64), None),
-        Err(e) => ("error", None, Some(e.clone())),
+        Err(e) => ("error", None, Some(e.to_string())),
     };
     sqlx::query("UPDATE ops.job_runs SET finished_at = clock_timestamp(), outcome = $2, rows_affected = $3, detail = $4 WHERE id = $1")
         .bind(id)

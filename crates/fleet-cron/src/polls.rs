@@ -22,11 +22,11 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use fleet_core::jimi::format_time;
-use fleet_jimi::client::{Client, IMEI_BATCH, Reply};
+use fleet_jimi::client::{Client, ClientError, IMEI_BATCH, Reply};
 use serde_json::{Value, json};
 use sqlx::PgPool;
 
-use crate::Job;
+use crate::{Job, JobError, JobResult};
 
 /// The vendor account the polls use: a client (token cache, pacing, ingestion log) and the
 /// sub-accounts to iterate.
@@ -77,7 +77,7 @@ pub fn jobs(v: Arc<Vendor>) -> Vec<Job> {
     ]
 }
 
-type PollFuture = std::pin::Pin<Box<dyn std::future::Future<Output = Result<u64, String>> + Send>>;
+type PollFuture = std::pin::Pin<Box<dyn std::future::Future<Output = JobResult> + Send>>;
 
 /// Rows stored and failures of one job run, across targets and batches.
 #[derive(Default)]
@@ -87,7 +87,13 @@ struct Tally {
 }
 
 impl Tally {
-    async fn store(&mut self, pool: &PgPool, method: &str, meta: Value, r: Result<Reply, String>) {
+    async fn store(
+        &mut self,
+        pool: &PgPool,
+        method: &str,
+        meta: Value,
+        r: Result<Reply, ClientError>,
+    ) {
         match r {
             Ok(reply) => {
                 match fleet_ingest::rawlog::append_poll(pool, method, &meta, &reply.body).await {
@@ -102,16 +108,14 @@ impl Tally {
         }
     }
 
-    fn finish(self) -> Result<u64, String> {
+    fn finish(self) -> JobResult {
         if self.errors.is_empty() {
             Ok(self.rows)
         } else {
-            Err(format!(
-                "{} stored; {} call(s) failed: {}",
-                self.rows,
-                self.errors.len(),
-                self.errors.join("; ")
-            ))
+            Err(JobError::Calls {
+                stored: self.rows,
+                failures: self.errors,
+            })
         }
     }
 }
@@ -154,14 +158,11 @@ async fn call(
     method: &str,
     params: &[(&str, &str)],
     target: &str,
-) -> Result<Reply, String> {
-    v.client
-        .call(method, params, Some(target))
-        .await
-        .map_err(|e| e.to_string())
+) -> Result<Reply, ClientError> {
+    v.client.call(method, params, Some(target)).await
 }
 
-async fn live(pool: PgPool, v: Arc<Vendor>) -> Result<u64, String> {
+async fn live(pool: PgPool, v: Arc<Vendor>) -> JobResult {
     let mut t = Tally::default();
     for target in &v.targets {
         let method = "jimi.user.device.location.list";
@@ -221,7 +222,7 @@ async fn paged(
     }
 }
 
-async fn trips(pool: PgPool, v: Arc<Vendor>, every: Duration) -> Result<u64, String> {
+async fn trips(pool: PgPool, v: Arc<Vendor>, every: Duration) -> JobResult {
     let (begin, end) = window(every);
     let base = [
         ("begin_time", format_time(begin)),
@@ -241,7 +242,7 @@ async fn trips(pool: PgPool, v: Arc<Vendor>, every: Duration) -> Result<u64, Str
     t.finish()
 }
 
-async fn parking(pool: PgPool, v: Arc<Vendor>, every: Duration) -> Result<u64, String> {
+async fn parking(pool: PgPool, v: Arc<Vendor>, every: Duration) -> JobResult {
     let (begin, end) = window(every);
     let mut t = Tally::default();
     // acc_type "off" is parking, "on" idling with the engine running (jimi-api.md §4).
@@ -265,7 +266,7 @@ async fn parking(pool: PgPool, v: Arc<Vendor>, every: Duration) -> Result<u64, S
     t.finish()
 }
 
-async fn alarms(pool: PgPool, v: Arc<Vendor>, every: Duration) -> Result<u64, String> {
+async fn alarms(pool: PgPool, v: Arc<Vendor>, every: Duration) -> JobResult {
     let (begin, end) = window(every);
     let base = [
         ("begin_time", format_time(begin)),
@@ -287,7 +288,7 @@ async fn alarms(pool: PgPool, v: Arc<Vendor>, every: Duration) -> Result<u64, St
 
 /// The high-resolution trail (FIX-M14), one call per device, so only for devices whose fixes
 /// in the window show movement (`moving_speed_kmh` from `slo.targets`).
-async fn tracks(pool: PgPool, v: Arc<Vendor>, every: Duration) -> Result<u64, String> {
+async fn tracks(pool: PgPool, v: Arc<Vendor>, every: Duration) -> JobResult {
     let (begin, end) = window(every);
     let (b, e) = (format_time(begin), format_time(end));
     let mut t = Tally::default();
@@ -328,7 +329,7 @@ async fn tracks(pool: PgPool, v: Arc<Vendor>, every: Duration) -> Result<u64, St
 
 /// The registry: the list for every device of each target, then the detail of each, which is
 /// the only reliable source of plate and driver (FIX-M18).
-async fn device_sync(pool: PgPool, v: Arc<Vendor>) -> Result<u64, String> {
+async fn device_sync(pool: PgPool, v: Arc<Vendor>) -> JobResult {
     let mut t = Tally::default();
     for target in &v.targets {
         let method = "jimi.user.device.list";
@@ -350,7 +351,7 @@ async fn device_sync(pool: PgPool, v: Arc<Vendor>) -> Result<u64, String> {
 
 /// Rescues devices the minute's list left out or that went quiet: a direct location request
 /// (FIX-M15) for every device whose latest fix is older than `stale_gps_sec`.
-async fn stale_sweep(pool: PgPool, v: Arc<Vendor>) -> Result<u64, String> {
+async fn stale_sweep(pool: PgPool, v: Arc<Vendor>) -> JobResult {
     let mut t = Tally::default();
     for target in &v.targets {
         let stale_sql = include_str!("sql/stale_devices.sql");

@@ -82,7 +82,7 @@ async fn two_schedulers_side_by_side_never_double_run() {
 async fn a_failing_job_is_recorded_with_its_error() {
     let db = TestDb::new().await;
     let job = Job::new("failing", Duration::from_secs(60), |_pool| async {
-        Err::<u64, _>("vendor said no".to_string())
+        Err(fleet_cron::JobError::Other("vendor said no".to_string()))
     });
     let fact = run_slot(&db.pool, &job, slot_of(Utc::now(), job.every), "h")
         .await

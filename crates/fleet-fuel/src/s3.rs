@@ -212,7 +212,7 @@ fn sign(
         hex::encode(Sha256::digest(canonical_request.as_bytes()))
     );
     let mut key = hmac(
-        format!("AWS4{}", cfg.secret_key).as_bytes(),
+        format!("AWS4{}", cfg.secret_key.expose()).as_bytes(),
         date.as_bytes(),
     );
     for part in [cfg.region.as_str(), "s3", "aws4_request"] {

@@ -85,7 +85,7 @@ fn parse_registry(body: &[u8], meta: &Value) -> Outcome {
     let default = meta.get("default_account").and_then(Value::as_str);
     let parsed = match registry::parse(body, default) {
         Ok(p) => p,
-        Err(e) => return Outcome::failed(e),
+        Err(e) => return Outcome::failed(e.to_string()),
     };
     let mut out = Outcome::default();
     for row in parsed.rows {
@@ -115,7 +115,7 @@ fn parse_fuel(kind: &str, body: &[u8]) -> Outcome {
         fuel::KIND_RECORDS => {
             let feed = match fuel::parse_feed(body) {
                 Ok(f) => f,
-                Err(e) => return Outcome::failed(e),
+                Err(e) => return Outcome::failed(e.to_string()),
             };
             let events = fuel::latest_per_id(&feed.records)
                 .into_iter()

@@ -27,7 +27,21 @@ pub struct NewRaw {
     pub verification: &'static str,
 }
 
-type Reply = oneshot::Sender<Result<i64, String>>;
+/// Why a row was not appended. The database's error is shared by every row of its batch, so it
+/// travels as its text.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum AppendError {
+    #[error("the raw-log appender has stopped")]
+    Stopped,
+    #[error("the raw-log appender dropped the request")]
+    Dropped,
+    #[error("the row was not returned by the insert")]
+    NotReturned,
+    #[error("the database refused the batch: {0}")]
+    Db(String),
+}
+
+type Reply = oneshot::Sender<Result<i64, AppendError>>;
 
 /// Handle to the appender tasks.
 #[derive(Clone)]
@@ -69,14 +83,13 @@ impl RawLog {
     }
 
     /// Appends one row; returns its id once it is committed.
-    pub async fn append(&self, row: NewRaw) -> Result<i64, String> {
+    pub async fn append(&self, row: NewRaw) -> Result<i64, AppendError> {
         let (reply, rx) = oneshot::channel();
         self.tx
             .send((row, reply))
             .await
-            .map_err(|_| "the raw-log appender has stopped".to_string())?;
-        rx.await
-            .map_err(|_| "the raw-log appender dropped the request".to_string())?
+            .map_err(|_| AppendError::Stopped)?;
+        rx.await.map_err(|_| AppendError::Dropped)?
     }
 }
 
@@ -132,14 +145,13 @@ async fn write_batch(pool: &PgPool, batch: Vec<(NewRaw, Reply)>) {
                 }
             }
             for ((_, reply), id) in batch.into_iter().zip(by_ord) {
-                let _ = reply
-                    .send(id.ok_or_else(|| "the row was not returned by the insert".to_string()));
+                let _ = reply.send(id.ok_or(AppendError::NotReturned));
             }
         }
         Err(e) => {
-            let msg = e.to_string();
+            let e = AppendError::Db(e.to_string());
             for (_, reply) in batch {
-                let _ = reply.send(Err(msg.clone()));
+                let _ = reply.send(Err(e.clone()));
             }
         }
     }

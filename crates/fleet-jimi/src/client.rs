@@ -30,9 +30,9 @@ pub struct ClientConfig {
     /// e.g. `https://eu-open.tracksolidpro.com` (the client adds `/route/rest`).
     pub base_url: String,
     pub app_key: String,
-    pub app_secret: String,
+    pub app_secret: fleet_core::secret::Secret,
     pub user_id: String,
-    pub password: String,
+    pub password: fleet_core::secret::Secret,
     /// Per-request timeout.
     pub timeout: Duration,
     /// Retries after 1006 / busy before giving up.
@@ -77,9 +77,9 @@ impl From<&VendorConfig> for ClientConfig {
         let mut c = Self::new(
             &v.base_url,
             &v.app_key,
-            &v.app_secret,
+            v.app_secret.expose(),
             &v.user_id,
-            &v.password,
+            v.password.expose(),
         );
         c.pace = v.pace;
         c.timeout = v.timeout;
@@ -262,7 +262,7 @@ impl Client {
         ];
         // Empty values are dropped from both the signature and the body (jimi-api.md §1).
         all.extend(params.iter().copied().filter(|(_, v)| !v.is_empty()));
-        let signature = sign(all.iter().copied(), &self.cfg.app_secret);
+        let signature = sign(all.iter().copied(), self.cfg.app_secret.expose());
         all.push(("sign", &signature));
         let http_err = |e: reqwest::Error| ClientError::Http {
             method: method.into(),
@@ -365,7 +365,7 @@ impl Client {
                         tokio::time::sleep(wait).await;
                     }
                 }
-                let pwd = password_md5(&self.cfg.password);
+                let pwd = password_md5(self.cfg.password.expose());
                 self.post(
                     "jimi.oauth.token.get",
                     &[

@@ -35,7 +35,7 @@ use serde_json::{Value, json};
 use sqlx::PgPool;
 
 use crate::auth::{self, Auth, Claims};
-use crate::error_response;
+use crate::{ApiError, error_response};
 
 /// How long a write waits for its projection before answering 202.
 pub const WAIT: Duration = Duration::from_secs(5);
@@ -83,16 +83,16 @@ pub fn router(pool: PgPool, auth: Auth) -> Router {
 }
 
 pub(crate) fn bad_request(message: &str) -> Response {
-    error_response(StatusCode::BAD_REQUEST, "bad_request", message)
+    ApiError::bad_request(message).into_response()
 }
 
 pub(crate) fn unavailable(e: impl std::fmt::Display) -> Response {
-    tracing::error!(error = %e, "operator action");
-    error_response(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "unavailable",
+    ApiError::unavailable(
+        "operator action",
+        e,
         "the action cannot be recorded right now; try again shortly",
     )
+    .into_response()
 }
 
 /// A JSON body, or what is wrong with it.
@@ -138,7 +138,7 @@ impl Caller<'_> {
         &self,
         target: &str,
         status: StatusCode,
-        code: &str,
+        code: &'static str,
         message: &str,
     ) -> Response {
         self.audit(target, "refused", json!({"reason": message}))

@@ -20,7 +20,7 @@ use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use axum::Router;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -31,7 +31,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use sqlx::PgPool;
 
-use crate::error_response;
+use crate::{ApiError, error_response};
 
 /// The scopes an account can hold.
 pub const SCOPES: &[&str] = &["read:fleet", "write:ops", "admin:fleet"];
@@ -84,7 +84,7 @@ impl Auth {
     }
 
     /// Signs an access token for `username` with `scopes`.
-    pub fn issue(&self, username: &str, scopes: &[String]) -> Result<String, String> {
+    pub fn issue(&self, username: &str, scopes: &[String]) -> Result<String, AuthError> {
         let now = Utc::now().timestamp();
         let claims = Claims {
             sub: username.into(),
@@ -98,26 +98,53 @@ impl Auth {
             &claims,
             &EncodingKey::from_secret(&self.cfg.secret),
         )
-        .map_err(|e| e.to_string())
+        .map_err(AuthError::from)
     }
 
     /// Checks a token's signature, expiry and issuer.
-    pub fn verify(&self, token: &str) -> Result<Claims, String> {
+    pub fn verify(&self, token: &str) -> Result<Claims, AuthError> {
         let mut v = Validation::new(Algorithm::HS256);
         v.set_issuer(&[ISSUER]);
         v.leeway = 5;
         jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(&self.cfg.secret), &v)
             .map(|d| d.claims)
-            .map_err(|e| e.to_string())
+            .map_err(AuthError::from)
     }
 }
 
+/// What goes wrong with accounts, passwords and tokens.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error(transparent)]
+    Db(#[from] sqlx::Error),
+    #[error(transparent)]
+    Token(#[from] jsonwebtoken::errors::Error),
+    #[error("hashing the password failed: {0}")]
+    Hash(String),
+    #[error("the system's random source failed: {0}")]
+    Random(#[from] getrandom::Error),
+    #[error("a password check could not run: {0}")]
+    Task(#[from] tokio::task::JoinError),
+    #[error("unknown scope {name:?}; the scopes are {}", SCOPES.join(", "))]
+    UnknownScope { name: String },
+    #[error("give at least one scope: {}", SCOPES.join(", "))]
+    NoScope,
+    #[error("the password must have at least 12 characters")]
+    ShortPassword,
+    #[error("an account named {0:?} exists already")]
+    Exists(String),
+    #[error("{0:?} is not a valid account name: 1-64 letters, digits, and _ . @ -")]
+    BadName(String),
+    #[error("there is no account named {0:?} (see `fleet users list`)")]
+    NoSuchAccount(String),
+}
+
 /// Hashes a password with argon2id and a random salt (PHC string).
-pub fn hash_password(password: &str) -> Result<String, String> {
+pub fn hash_password(password: &str) -> Result<String, AuthError> {
     Argon2::default()
         .hash_password(password.as_bytes())
         .map(|h| h.to_string())
-        .map_err(|e| e.to_string())
+        .map_err(|e| AuthError::Hash(e.to_string()))
 }
 
 /// Whether `password` matches the PHC `hash`.
@@ -132,9 +159,9 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 }
 
 /// A random secret as hex (refresh tokens, generated passwords).
-pub fn random_token(bytes: usize) -> Result<String, String> {
+pub fn random_token(bytes: usize) -> Result<String, AuthError> {
     let mut b = vec![0u8; bytes];
-    getrandom::fill(&mut b).map_err(|e| e.to_string())?;
+    getrandom::fill(&mut b)?;
     Ok(hex::encode(b))
 }
 
@@ -198,15 +225,11 @@ pub fn router(auth: Auth) -> Router {
 
 /// 503 with `message`; the cause is logged, never returned.
 fn unavailable(doing: &str, cause: &dyn std::fmt::Display, message: &str) -> Response {
-    tracing::error!(error = %cause, "{doing}");
-    error_response(StatusCode::SERVICE_UNAVAILABLE, "unavailable", message)
+    ApiError::unavailable(doing, cause, message).into_response()
 }
 
 fn unauthorized(message: &str) -> Response {
-    let mut r = error_response(StatusCode::UNAUTHORIZED, "unauthorized", message);
-    r.headers_mut()
-        .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-    r
+    ApiError::unauthorized(message).into_response()
 }
 
 #[utoipa::path(post, path = "/api/auth/token", tag = "auth",
@@ -260,9 +283,8 @@ pub(crate) async fn token(
             .bind(account_id)
             .bind(auth.cfg.refresh_ttl.as_secs_f64())
             .execute(&auth.pool)
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok::<_, String>((access, refresh))
+            .await?;
+        Ok::<_, AuthError>((access, refresh))
     }
     .await;
     match issued {
@@ -287,23 +309,20 @@ pub(crate) async fn token(
 
 type Account = (i64, String, Vec<String>);
 
-async fn login(auth: &Auth, user: &str, password: &str) -> Result<Option<Account>, String> {
+async fn login(auth: &Auth, user: &str, password: &str) -> Result<Option<Account>, AuthError> {
     let row: Option<(i64, String, String, Vec<String>)> = sqlx::query_as(
         "SELECT account_id, username, password_hash, scopes FROM auth.accounts WHERE username = $1 AND disabled_at IS NULL",
     )
     .bind(user)
     .fetch_optional(&auth.pool)
-    .await
-    .map_err(|e| e.to_string())?;
+    .await?;
     // Unknown users cost a hash too, so timing does not tell which usernames exist.
     let (hash, found) = match &row {
         Some((_, _, h, _)) => (h.clone(), true),
         None => (dummy_hash(), false),
     };
     let password = password.to_string();
-    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .map_err(|e| e.to_string())?;
+    let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await?;
     Ok(row
         .filter(|_| ok && found)
         .map(|(id, name, _, scopes)| (id, name, scopes)))
@@ -316,7 +335,7 @@ fn dummy_hash() -> String {
         .clone()
 }
 
-async fn refreshed(auth: &Auth, refresh: &str) -> Result<Option<Account>, String> {
+async fn refreshed(auth: &Auth, refresh: &str) -> Result<Option<Account>, AuthError> {
     sqlx::query_as(
         "WITH used AS (
             UPDATE auth.refresh_tokens SET revoked_at = now()
@@ -329,7 +348,7 @@ async fn refreshed(auth: &Auth, refresh: &str) -> Result<Option<Account>, String
     .bind(sha256_hex(refresh))
     .fetch_optional(&auth.pool)
     .await
-    .map_err(|e| e.to_string())
+    .map_err(AuthError::from)
 }
 
 /// Puts `router` behind a valid access token with `scope`; the request gets the [`Claims`] as
@@ -405,21 +424,20 @@ pub struct AccountInfo {
 }
 
 /// Checks a scope list (`read:fleet,write:ops`), saying what is allowed when it is wrong.
-pub fn parse_scopes(list: &str) -> Result<Vec<String>, String> {
+pub fn parse_scopes(list: &str) -> Result<Vec<String>, AuthError> {
     let mut out: Vec<String> = Vec::new();
     for s in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         if !SCOPES.contains(&s) {
-            return Err(format!(
-                "unknown scope {s:?}; the scopes are {}",
-                SCOPES.join(", ")
-            ));
+            return Err(AuthError::UnknownScope {
+                name: s.to_string(),
+            });
         }
         if !out.iter().any(|x| x == s) {
             out.push(s.to_string());
         }
     }
     if out.is_empty() {
-        return Err(format!("give at least one scope: {}", SCOPES.join(", ")));
+        return Err(AuthError::NoScope);
     }
     Ok(out)
 }
@@ -432,14 +450,12 @@ pub async fn add_account(
     scopes: &[String],
     service: bool,
     actor: &str,
-) -> Result<(), String> {
+) -> Result<(), AuthError> {
     if password.chars().count() < 12 {
-        return Err("the password must have at least 12 characters".into());
+        return Err(AuthError::ShortPassword);
     }
     let pw = password.to_string();
-    let hash = tokio::task::spawn_blocking(move || hash_password(&pw))
-        .await
-        .map_err(|e| e.to_string())??;
+    let hash = tokio::task::spawn_blocking(move || hash_password(&pw)).await??;
     let r = sqlx::query(
         "INSERT INTO auth.accounts (username, kind, password_hash, scopes) VALUES ($1, $2, $3, $4)",
     )
@@ -464,12 +480,12 @@ pub async fn add_account(
             Ok(())
         }
         Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-            Err(format!("an account named {username:?} exists already"))
+            Err(AuthError::Exists(username.to_string()))
         }
-        Err(sqlx::Error::Database(e)) if e.is_check_violation() => Err(format!(
-            "{username:?} is not a valid account name: 1-64 letters, digits, and _ . @ -"
-        )),
-        Err(e) => Err(e.to_string()),
+        Err(sqlx::Error::Database(e)) if e.is_check_violation() => {
+            Err(AuthError::BadName(username.to_string()))
+        }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -486,7 +502,7 @@ pub async fn change_account(
     username: &str,
     change: AccountChange<'_>,
     actor: &str,
-) -> Result<(), String> {
+) -> Result<(), AuthError> {
     let (action, r) = match change {
         AccountChange::Disable => (
             "account.disable",
@@ -509,10 +525,8 @@ pub async fn change_account(
             audit(pool, actor, action, Some(username), None, "ok", json!({})).await;
             Ok(())
         }
-        Ok(_) => Err(format!(
-            "there is no account named {username:?} (see `fleet users list`)"
-        )),
-        Err(e) => Err(e.to_string()),
+        Ok(_) => Err(AuthError::NoSuchAccount(username.to_string())),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -524,11 +538,10 @@ pub enum AccountChange<'a> {
 
 /// In local mode: an `admin` account with every scope when no account can administer yet.
 /// Returns the generated password (to be shown once), or `None` when an admin exists.
-pub async fn ensure_local_admin(pool: &PgPool) -> Result<Option<String>, String> {
+pub async fn ensure_local_admin(pool: &PgPool) -> Result<Option<String>, AuthError> {
     let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM auth.accounts WHERE 'admin:fleet' = ANY (scopes) AND disabled_at IS NULL)")
         .fetch_one(pool)
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     if exists {
         return Ok(None);
     }

@@ -39,7 +39,7 @@ impl GatewayConfig {
                 mirror_url: config.push_mirror_url.clone(),
             },
             auth: AuthConfig {
-                secret: secret.as_bytes().to_vec(),
+                secret: secret.expose().as_bytes().to_vec(),
                 access_ttl: config.access_token_ttl,
                 refresh_ttl: config.refresh_token_ttl,
             },

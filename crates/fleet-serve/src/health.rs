@@ -59,7 +59,7 @@ impl Health {
             "uptime_s": live.uptime().as_secs(),
             "database": match &db {
                 Ok(latency) => json!({"ok": true, "latency_ms": (latency.as_secs_f64() * 1000.0 * 100.0).round() / 100.0}),
-                Err(e) => json!({"ok": false, "error": e}),
+                Err(e) => json!({"ok": false, "error": e.to_string()}),
             },
             "last_tick_age_s": tick_age.map(|a| (a.as_secs_f64() * 1000.0).round() / 1000.0),
             "stale_after_s": live.stale_after().as_secs(),

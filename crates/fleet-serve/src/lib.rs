@@ -21,6 +21,7 @@ pub mod actions;
 pub mod auth;
 pub mod bench;
 pub mod bench_views;
+pub mod error;
 pub mod fuel_actions;
 pub mod gateway;
 pub mod health;
@@ -35,21 +36,12 @@ pub mod views;
 
 use axum::Router;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use serde_json::json;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 pub use health::Health;
 
-/// The stable JSON error body: `{"error": {"code", "message"}}`.
-pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
-    (
-        status,
-        axum::Json(json!({"error": {"code": code, "message": message}})),
-    )
-        .into_response()
-}
+pub use error::{ApiError, error_response};
 
 /// The routes every process with an HTTP listener serves: `/health/{role}` and `/metrics`.
 pub fn ops_router(health: Health) -> Router {

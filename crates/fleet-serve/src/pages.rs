@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 
-use crate::error_response;
+use crate::{ApiError, error_response};
 
 /// What the pages need to know about this deployment, served as `/static/config.json`.
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -226,14 +226,12 @@ async fn tile(
             bytes,
         )
             .into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, z = id.z, x = id.x, y = id.y, "tile");
-            error_response(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                "the tile could not be made; try again",
-            )
-        }
+        Err(e) => ApiError::unavailable(
+            &format!("tile {}/{}/{}", id.z, id.x, id.y),
+            e,
+            "the tile could not be made; try again",
+        )
+        .into_response(),
     }
 }
 

@@ -41,8 +41,8 @@ use fleet_ingest::rawlog::{NewRaw, RawLog};
 /// Push settings (from configuration).
 #[derive(Clone, Default)]
 pub struct PushConfig {
-    pub jimi_token: Option<String>,
-    pub secrets: Vec<(String, String)>,
+    pub jimi_token: Option<fleet_core::secret::Secret>,
+    pub secrets: Vec<(String, fleet_core::secret::Secret)>,
     pub max_bytes: usize,
     /// Where to copy every accepted push (side-by-side cutover); `None` = no mirror.
     pub mirror_url: Option<String>,
@@ -139,7 +139,7 @@ async fn jimi_push(
             ),
         );
     };
-    let Some(expected) = s.cfg.jimi_token.as_deref() else {
+    let Some(expected) = s.cfg.jimi_token.as_ref().map(|t| t.expose()) else {
         return reject(
             "not_configured",
             jimi_answer(
@@ -215,7 +215,9 @@ async fn signed_push(
     let valid = signature
         .and_then(|hex_sig| hex::decode(hex_sig).ok())
         .is_some_and(|sig| {
-            let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()) else {
+            let Ok(mut mac) =
+                hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.expose().as_bytes())
+            else {
                 return false;
             };
             mac.update(&body);
@@ -279,7 +281,7 @@ async fn store(
     body: Bytes,
     addr: SocketAddr,
     verification: &'static str,
-) -> Result<i64, String> {
+) -> Result<i64, fleet_ingest::rawlog::AppendError> {
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

@@ -17,7 +17,7 @@ use axum::routing::get;
 use serde::Deserialize;
 use sqlx::PgPool;
 
-use crate::error_response;
+use crate::{ApiError, error_response};
 
 /// One read endpoint: its path, the SQL that answers it (`$1` = the filters object), and what it
 /// returns (for the docs and the OpenAPI document).
@@ -153,24 +153,25 @@ pub fn router(pool: PgPool) -> Router {
 
 /// Parses `?filters=` (absent or empty is `{}`) and merges the shorthands `period`,
 /// `department` and `vehicle` into it.
-pub fn filters_of(q: &ViewQuery) -> Result<serde_json::Value, String> {
+pub fn filters_of(q: &ViewQuery) -> Result<serde_json::Value, ApiError> {
+    let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "bad_filters", m);
     let mut filters = match q.filters.as_deref().map(str::trim) {
         None | Some("") => serde_json::json!({}),
         Some(s) => serde_json::from_str(s).map_err(|e| {
-            format!(
+            bad(format!(
                 "filters must be a JSON object, e.g. filters={{\"cost_centres\":[\"OPS\"]}} ({e})"
-            )
+            ))
         })?,
     };
     let Some(obj) = filters.as_object_mut() else {
         return Ok(filters);
     };
     if let Some(p) = q.period.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
-        let days: u32 = p
-            .strip_suffix('d')
-            .unwrap_or(p)
-            .parse()
-            .map_err(|_| format!("period must be a number of days such as 90d, not {p:?}"))?;
+        let days: u32 = p.strip_suffix('d').unwrap_or(p).parse().map_err(|_| {
+            bad(format!(
+                "period must be a number of days such as 90d, not {p:?}"
+            ))
+        })?;
         obj.insert("period_days".into(), days.into());
     }
     let list = |v: &str| -> serde_json::Value {
@@ -192,7 +193,7 @@ pub fn filters_of(q: &ViewQuery) -> Result<serde_json::Value, String> {
 async fn answer(pool: &PgPool, sql: &'static str, q: ViewQuery) -> Response {
     let filters = match filters_of(&q) {
         Ok(f) => f,
-        Err(e) => return error_response(StatusCode::BAD_REQUEST, "bad_filters", &e),
+        Err(e) => return e.into_response(),
     };
     match sqlx::query_scalar::<_, String>(sql)
         .bind(filters)
@@ -216,10 +217,10 @@ pub fn sql_error(e: sqlx::Error, doing: &str) -> Response {
     {
         return error_response(StatusCode::BAD_REQUEST, "bad_filters", db.message());
     }
-    tracing::error!(error = %e, "{doing}");
-    error_response(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "unavailable",
+    ApiError::unavailable(
+        doing,
+        e,
         "the data cannot be read right now; try again shortly",
     )
+    .into_response()
 }

@@ -283,6 +283,7 @@ fn passwords_and_scopes_are_checked() {
     assert!(
         auth::parse_scopes("read:fleet,root")
             .expect_err("unknown")
+            .to_string()
             .contains("admin:fleet")
     );
     assert!(auth::parse_scopes("").is_err());

@@ -65,8 +65,17 @@ pub async fn check_server(pool: &PgPool) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Why the database did not answer a ping.
+#[derive(Debug, thiserror::Error)]
+pub enum PingError {
+    #[error("{0}")]
+    Db(#[from] sqlx::Error),
+    #[error("no answer within {} ms", .0.as_millis())]
+    Timeout(Duration),
+}
+
 /// Round-trips a trivial query, with a timeout: the database fact of every health endpoint.
-pub async fn ping(pool: &PgPool, timeout: Duration) -> Result<Duration, String> {
+pub async fn ping(pool: &PgPool, timeout: Duration) -> Result<Duration, PingError> {
     let started = std::time::Instant::now();
     match tokio::time::timeout(
         timeout,
@@ -75,7 +84,7 @@ pub async fn ping(pool: &PgPool, timeout: Duration) -> Result<Duration, String> 
     .await
     {
         Ok(Ok(_)) => Ok(started.elapsed()),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err(format!("no answer within {} ms", timeout.as_millis())),
+        Ok(Err(e)) => Err(e.into()),
+        Err(_) => Err(PingError::Timeout(timeout)),
     }
 }

@@ -95,6 +95,12 @@ fn main() -> ExitCode {
         }
     };
     cmd::init_logging(&config);
+    for (name, near) in fleet_core::config::unknown_vars(std::env::vars().map(|(k, _)| k)) {
+        let hint = near.map_or(String::new(), |k| format!(" (did you mean {k}?)"));
+        tracing::warn!(
+            "{name} is set but fleet does not read it{hint}; see .env.example for every variable"
+        );
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -292,6 +292,25 @@ fn db_commands_refuse_when_database_url_points_elsewhere() {
 }
 
 #[test]
+fn a_misspelt_variable_is_warned_about_with_the_name_it_resembles() {
+    let out = Command::new(BIN)
+        .args(["db", "psql-url"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", "postgres://u:p@db.example:5432/fleet")
+        .env("FLEET_LISTN", "127.0.0.1:9999")
+        .env("FLEET_LOG", "warn")
+        .current_dir(std::env::temp_dir())
+        .output()
+        .expect("run fleet");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("FLEET_LISTN is set but fleet does not read it (did you mean FLEET_LISTEN?)"),
+        "{err}"
+    );
+}
+
+#[test]
 fn help_explains_every_subcommand() {
     let out = Command::new(BIN).arg("--help").output().expect("run fleet");
     let text = String::from_utf8_lossy(&out.stdout);

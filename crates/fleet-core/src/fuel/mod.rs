@@ -42,10 +42,31 @@ struct Doc {
     records: Option<Vec<Box<RawValue>>>,
 }
 
+/// Why a feed document as a whole cannot be read.
+#[derive(Debug, thiserror::Error)]
+pub enum FeedError {
+    #[error("the feed is not a valid JSON array of records: {0}")]
+    NotAnArray(serde_json::Error),
+    #[error("the feed is not valid JSON: {0}")]
+    NotJson(serde_json::Error),
+    #[error(
+        "the feed document has no \"records\" list (expected {{\"metadata\": ..., \"records\": [...]}})"
+    )]
+    NoRecords,
+    #[error("the feed is empty or not JSON (expected {{\"metadata\": ..., \"records\": [...]}})")]
+    Empty,
+}
+
+/// What a reader could not understand in a value, in words for the person who wrote it (the
+/// record keeps the value and lists this).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct NotUnderstood(pub String);
+
 /// Reads a feed document: `{metadata, records}` (also `changes`, `data` or `items` for the list),
 /// or a bare array of records. The error says what is wrong with the document as a whole; a
 /// record that is not an object is kept and reported by the normaliser, never dropped here.
-pub fn parse_feed(bytes: &[u8]) -> Result<Feed, String> {
+pub fn parse_feed(bytes: &[u8]) -> Result<Feed, FeedError> {
     let start = bytes.iter().position(|b| !b.is_ascii_whitespace());
     match start.map(|i| bytes[i]) {
         Some(b'[') => serde_json::from_slice::<Vec<Box<RawValue>>>(bytes)
@@ -53,22 +74,16 @@ pub fn parse_feed(bytes: &[u8]) -> Result<Feed, String> {
                 metadata: Value::Null,
                 records,
             })
-            .map_err(|e| format!("the feed is not a valid JSON array of records: {e}")),
+            .map_err(FeedError::NotAnArray),
         Some(b'{') => {
-            let doc: Doc = serde_json::from_slice(bytes)
-                .map_err(|e| format!("the feed is not valid JSON: {e}"))?;
-            let records = doc.records.ok_or(
-                "the feed document has no \"records\" list (expected {\"metadata\": ..., \"records\": [...]})",
-            )?;
+            let doc: Doc = serde_json::from_slice(bytes).map_err(FeedError::NotJson)?;
+            let records = doc.records.ok_or(FeedError::NoRecords)?;
             Ok(Feed {
                 metadata: doc.metadata,
                 records,
             })
         }
-        _ => Err(
-            "the feed is empty or not JSON (expected {\"metadata\": ..., \"records\": [...]})"
-                .into(),
-        ),
+        _ => Err(FeedError::Empty),
     }
 }
 
@@ -131,12 +146,19 @@ mod tests {
         assert!(
             parse_feed(b"{\"metadata\":{}}")
                 .expect_err("an error")
+                .to_string()
                 .contains("no \"records\"")
         );
-        assert!(parse_feed(b"").expect_err("an error").contains("empty"));
+        assert!(
+            parse_feed(b"")
+                .expect_err("an error")
+                .to_string()
+                .contains("empty")
+        );
         assert!(
             parse_feed(b"{\"records\": [1,")
                 .expect_err("an error")
+                .to_string()
                 .contains("not valid JSON")
         );
     }

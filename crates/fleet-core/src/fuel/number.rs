@@ -133,12 +133,13 @@ impl fmt::Display for Decimal {
 }
 
 impl std::str::FromStr for Decimal {
-    type Err = String;
+    type Err = super::NotUnderstood;
     /// A plain decimal (`-12.50`), as [`Decimal`]'s `Display` writes it.
-    fn from_str(s: &str) -> Result<Self, String> {
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
         let (neg, body) = s.strip_prefix('-').map_or((false, s), |b| (true, b));
         let (int, frac) = body.split_once('.').unwrap_or((body, ""));
-        let d = digits(int, frac).ok_or_else(|| format!("{s:?} is not a plain decimal"))?;
+        let d = digits(int, frac)
+            .ok_or_else(|| super::NotUnderstood(format!("{s:?} is not a plain decimal")))?;
         Ok(if neg { d.negated() } else { d })
     }
 }
@@ -214,7 +215,11 @@ pub(crate) fn is_placeholder(s: &str) -> bool {
 
 /// Reads `text` as `kind`. `Ok(None)`: nothing was recorded (empty, `-`, `N/A`, `nil`).
 /// `Err`: what was not understood, in words an operator can act on.
-pub fn read(text: &str, kind: Quantity) -> Result<Option<Reading>, String> {
+pub fn read(text: &str, kind: Quantity) -> Result<Option<Reading>, super::NotUnderstood> {
+    read_text(text, kind).map_err(super::NotUnderstood)
+}
+
+fn read_text(text: &str, kind: Quantity) -> Result<Option<Reading>, String> {
     let s: String = text
         .trim()
         .chars()

@@ -39,7 +39,11 @@ struct Token {
 }
 
 /// Reads a fill time. `Ok(None)`: nothing recorded. `Err`: what was not understood.
-pub fn read(text: &str) -> Result<Option<DateTime<Utc>>, String> {
+pub fn read(text: &str) -> Result<Option<DateTime<Utc>>, super::NotUnderstood> {
+    read_text(text).map_err(super::NotUnderstood)
+}
+
+fn read_text(text: &str) -> Result<Option<DateTime<Utc>>, String> {
     let s = text.trim();
     if is_placeholder(s) {
         return Ok(None);

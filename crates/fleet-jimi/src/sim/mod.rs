@@ -14,10 +14,8 @@ pub fn new_sim(
     vehicles: usize,
     seed: u64,
     start: DateTime<Utc>,
-) -> Result<Arc<Mutex<fleet::Sim>>, String> {
-    let roads = Arc::new(
-        fleet_geo::roads::Roads::from_pbf(fleet_geo::MONACO_PBF).map_err(|e| e.to_string())?,
-    );
+) -> Result<Arc<Mutex<fleet::Sim>>, fleet_geo::roads::RoadsError> {
+    let roads = Arc::new(fleet_geo::roads::Roads::from_pbf(fleet_geo::MONACO_PBF)?);
     Ok(Arc::new(Mutex::new(fleet::Sim::new(
         roads, vehicles, seed, start,
     ))))

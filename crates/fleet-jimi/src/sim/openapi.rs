@@ -67,9 +67,9 @@ impl ApiConfig {
         fleet_core::config::VendorConfig {
             base_url: base.trim_end_matches('/').to_string(),
             app_key: self.app_key.clone(),
-            app_secret: self.app_secret.clone(),
+            app_secret: self.app_secret.as_str().into(),
             user_id: self.user_id.clone(),
-            password: self.password.clone(),
+            password: self.password.as_str().into(),
             contract_target: targets[0].clone(),
             targets,
             pace: Duration::from_millis(fleet_core::config::DEFAULT_VENDOR_PACE_MS.into()),

@@ -66,11 +66,9 @@ pub async fn run(
     sim: Arc<Mutex<Sim>>,
     stats: Arc<SimStats>,
     shutdown: CancellationToken,
-) -> Result<(), String> {
+) -> Result<(), reqwest::Error> {
     let devices = sim.lock().map(|s| s.devices.len()).unwrap_or(0);
-    let client = fleet_core::http::client(Duration::from_secs(10))
-        .build()
-        .map_err(|e| e.to_string())?;
+    let client = fleet_core::http::client(Duration::from_secs(10)).build()?;
     let in_flight = Arc::new(Semaphore::new(32));
     let retry_every = Duration::from_secs_f64((120.0 / opts.speed.max(0.001)).clamp(0.05, 120.0));
     let mut tick = tokio::time::interval(Duration::from_secs_f64(

@@ -63,7 +63,7 @@ pub fn local_cluster(config: &Config) -> Result<LocalCluster> {
 
 pub async fn open_database(config: &Config) -> Result<Database> {
     let (url, cluster, started_cluster) = match &config.database_url {
-        Some(url) => (url.clone(), None, false),
+        Some(url) => (url.expose().to_string(), None, false),
         None => {
             let cluster = local_cluster(config)?;
             let started = cluster

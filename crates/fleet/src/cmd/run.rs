@@ -41,7 +41,11 @@ pub async fn run_roles(
     if banner && config.sim_vehicles > 0 {
         let opts = fleet_jimi::sim::push::SimOptions {
             gateway: format!("http://{local}"),
-            token: config.jimi_push_token.clone().unwrap_or_default(),
+            token: config
+                .jimi_push_token
+                .as_ref()
+                .map(|t| t.expose().to_string())
+                .unwrap_or_default(),
             vehicles: config.sim_vehicles,
             seed: config.sim_seed,
             speed: config.sim_speed,
@@ -213,7 +217,10 @@ fn print_banner(
         std::env::var("JIMI_PUSH_TOKEN").is_ok(),
     ) {
         (Some(_), true) => format!("http://{addr}/push/jimi/<path> (token from JIMI_PUSH_TOKEN)"),
-        (Some(t), false) => format!("http://{addr}/push/jimi/<path> (token for this run: {t})"),
+        (Some(t), false) => format!(
+            "http://{addr}/push/jimi/<path> (token for this run: {})",
+            t.expose()
+        ),
         (None, _) => "disabled: set JIMI_PUSH_TOKEN to accept vendor pushes".to_string(),
     };
     let sim = if config.sim_vehicles > 0 {

@@ -11,11 +11,11 @@ pub async fn up(mut config: Config) -> Result<()> {
     // Local mode accepts vendor pushes (its own simulator's, at least): without a configured
     // token, one is made for this run.
     if config.jimi_push_token.is_none() {
-        config.jimi_push_token = Some(fleet_store::cluster::random_hex(16)?);
+        config.jimi_push_token = Some(fleet_store::cluster::random_hex(16)?.into());
     }
     // Tokens signed with a per-run key stop working when `fleet up` restarts: fine locally.
     if config.jwt_secret.is_none() {
-        config.jwt_secret = Some(fleet_store::cluster::random_hex(32)?);
+        config.jwt_secret = Some(fleet_store::cluster::random_hex(32)?.into());
     }
     let db = open_database(&config).await?;
     let result = async {
