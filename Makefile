@@ -1,5 +1,5 @@
 # Fleet Platform — the two commands are `make up` and `make test`.
-.PHONY: up test lint fmt schema openapi build bootstrap clean
+.PHONY: up test lint fmt schema openapi bench build bootstrap clean
 
 bootstrap:
 	@scripts/bootstrap
@@ -23,6 +23,13 @@ lint:
 
 fmt:
 	cargo fmt --all
+
+## Every benchmark, each against a scratch database on the local (or DATABASE_URL) server.
+bench: build
+	./target/release/fleet bench ingest
+	./target/release/fleet bench views
+	./target/release/fleet bench polls
+	./target/release/fleet bench fuel
 
 ## Regenerate schema/schema.sql from the migrations (CI checks it is current).
 schema: bootstrap

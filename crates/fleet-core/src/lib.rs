@@ -1,8 +1,15 @@
-//! Pure types and rules shared by every area of Fleet Platform: no I/O lives here (`http` only
+//! Pure types and rules shared by every area of Fleet Platform; no I/O lives here (`http` only
 //! builds the one kind of outbound client every area uses).
 //!
-//! Today: configuration, the Jimi wire contracts and the outbound HTTP client builder. Later areas add domain ids, normalisers, the operational-state rule,
-//! EAT time helpers and the vendor wire contracts.
+//! Owns: configuration from the environment ([`config`], with [`secret::Secret`] for every secret
+//! and the list of known variables), the Jimi wire types ([`jimi`]) and per-method contracts
+//! ([`contract`]), the registry CSV reader ([`registry`]), the fuel feed's readers ([`fuel`]:
+//! numbers, times, records, departments), the liveness record and role names ([`health`]),
+//! metric names ([`metrics`]), a seeded RNG ([`rng`]).
+//!
+//! **Depends on** no other crate of the workspace; every other crate may depend on it.
+//! **Where a change goes**: a new setting is a field of [`Config`], a line of `.env.example` and an
+//! entry of `config::KNOWN_VARS`; a rule that needs no database or network goes here.
 
 pub mod config;
 pub mod contract;

@@ -6,6 +6,11 @@
 //! unique key makes "two cron processes never run the same job twice" a database fact rather
 //! than a timing accident. A slot missed while no cron was running is picked up at the next start
 //! (the current slot is always due until claimed). Runs record start, end, outcome and rows.
+//!
+//! **May depend on** the domain crates whose work it schedules (`fleet-ingest`, `fleet-fuel`,
+//! `fleet-jimi`), `fleet-store` and `fleet-core`; never on HTTP (`fleet-serve`). **Where a change
+//! goes**: a new scheduled job is a [`Job`] in [`jobs`] whose work lives in the crate that owns it
+//! (the OSM load, for example, is `fleet_geo::osm`; only its schedule would be here).
 
 use std::collections::{HashMap, HashSet};
 use std::future::Future;

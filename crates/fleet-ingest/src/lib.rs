@@ -1,7 +1,7 @@
 //! Ingest: the event log's appends, the versioned parser, projectors and replay (the worker
 //! role). The HTTP receivers that append pushes and operator actions are `fleet_serve`'s: this
-//! crate knows nothing of HTTP and may depend only on `fleet-core`, `fleet-store` and
-//! `fleet-jimi` (the vendor's wire types).
+//! crate knows nothing of HTTP and depends only on `fleet-core` and `fleet-store` (the vendor
+//! crate, `fleet-jimi`, only in its tests).
 //!
 //! Where a change goes: a new kind of raw record gets a parser in [`parser`] (bump
 //! `PARSER_VERSION` and list it in `REPARSE_BELOW` when old rows must be read again); a new

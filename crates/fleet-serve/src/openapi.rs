@@ -145,6 +145,11 @@ pub fn document(extra: OpenApi) -> OpenApi {
     doc
 }
 
+/// The API reference page: Swagger UI (vendored under `web/vendor/swagger-ui`, served from the
+/// binary) over `/api/openapi.json`, with "Try it out" sending the pages' logged-in token
+/// (`web/docs.js`).
+pub const DOCS_PAGE: &str = include_str!("docs.html");
+
 /// `GET /api/openapi.json` and `GET /api/docs` (both public: they describe, they do not read).
 pub fn router(doc: OpenApi) -> Router {
     let json = doc.to_pretty_json().unwrap_or_else(|_| "{}".into());
@@ -161,7 +166,7 @@ pub fn router(doc: OpenApi) -> Router {
             get(|| async {
                 (
                     [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
-                    include_str!("docs.html"),
+                    DOCS_PAGE,
                 )
                     .into_response()
             }),

@@ -56,6 +56,10 @@ static ASSETS: &[Asset] = &[
     asset!("vendor/maplibre-gl/maplibre-gl.css", CSS),
     asset!("vendor/uplot/uPlot.esm.js", JS),
     asset!("vendor/uplot/uPlot.min.css", CSS),
+    asset!("docs.js", JS),
+    asset!("docs.css", CSS),
+    asset!("vendor/swagger-ui/swagger-ui-bundle.js", JS),
+    asset!("vendor/swagger-ui/swagger-ui.css", CSS),
 ];
 
 /// A page: the shared frame (`web/page.html`: head, header) around its own `<main>`.
@@ -272,7 +276,8 @@ mod tests {
                 pages
                     .iter()
                     .map(|(r, p)| (*r, String::from_utf8(p.body.clone()).expect("utf-8"))),
-            );
+            )
+            .chain([("/api/docs", crate::openapi::DOCS_PAGE.to_string())]);
         for (name, text) in ours {
             for (i, _) in text.match_indices("/static/") {
                 let rest = &text[i + "/static/".len()..];

@@ -1,6 +1,12 @@
-//! Postgres for Fleet Platform: the connection pool, embedded migrations, the managed local
-//! cluster, partition maintenance, and (in later areas) one repository module per area that
-//! owns that area's SQL.
+//! Postgres for Fleet Platform: the connection pool, the embedded migrations and the declarative
+//! SQL objects ([`migrate`], [`objects`]), the managed local cluster ([`cluster`]), partition
+//! maintenance ([`partitions`]) and the SLO rule ([`slo`]).
+//!
+//! **May depend on** `fleet-core` only. **Where a change goes**: a table, column, index or data
+//! change is a new `migrations/NNNN_name.sql` (forward-only; never edit an applied one); a
+//! function, view or trigger is a file under `sql/<schema>/` listed in [`objects::OBJECTS`] in
+//! dependency order (edit it in place: it is re-applied when its checksum changes). Then
+//! `make schema` regenerates `schema/schema.sql`.
 
 pub mod cluster;
 pub mod migrate;

@@ -591,6 +591,54 @@ async fn the_pages_show_the_fleet_history_fuel_and_operations_in_a_real_browser(
         ("suspended", Some("workshop"))
     );
 
+    // The API reference: Swagger UI, offline, and "Try it out" sends the logged-in token.
+    b.goto(&format!("{site}/api/docs")).await;
+    b.until(
+        "the API reference's operations",
+        Duration::from_secs(30),
+        "return document.querySelectorAll('.opblock').length > 20",
+    )
+    .await;
+    let who = b
+        .js(
+            "return document.getElementById('login-state').textContent",
+            json!([]),
+        )
+        .await;
+    assert!(
+        who.as_str().is_some_and(|w| w.contains("as admin")),
+        "{who}"
+    );
+    b.js(
+        "const op = [...document.querySelectorAll('.opblock')].find(o => o.querySelector('.opblock-summary-path')?.dataset.path === '/api/slo'); (op.querySelector('.opblock-summary-control') || op.querySelector('.opblock-summary')).click(); return true",
+        json!([]),
+    )
+    .await;
+    b.until(
+        "Try it out",
+        Duration::from_secs(10),
+        "const op = [...document.querySelectorAll('.opblock.is-open')].find(o => o.querySelector('.opblock-summary-path')?.dataset.path === '/api/slo'); const t = op?.querySelector('.try-out__btn'); if (t) t.click(); return !!t",
+    )
+    .await;
+    b.until(
+        "Execute",
+        Duration::from_secs(10),
+        "const op = [...document.querySelectorAll('.opblock.is-open')].find(o => o.querySelector('.opblock-summary-path')?.dataset.path === '/api/slo'); const e = op?.querySelector('.execute'); if (e) e.click(); return !!e",
+    )
+    .await;
+    let status = b
+        .until(
+            "the response to Try it out",
+            Duration::from_secs(20),
+            "return document.querySelector('.live-responses-table tr.response .response-col_status')?.textContent.trim()",
+        )
+        .await;
+    assert_eq!(status, json!("200"), "Try it out answered {status}");
+    // (Swagger UI's own controls keep its tab order; only the console is ours to check.)
+    let errors = b.console_errors().await;
+    assert!(errors.is_empty(), "api docs: console errors: {errors:#?}");
+    b.screenshot("api-docs").await;
+
     // A phone-sized screen: nothing wider than the screen.
     b.call("POST", "/window/rect", json!({"width": 390, "height": 844}))
         .await;
