@@ -254,13 +254,28 @@ pub fn parse(bytes: &[u8], default_account: Option<&str>) -> Result<Parsed, Regi
         }
         match check(&row) {
             Ok(()) => parsed.rows.push(row),
-            Err(error) => parsed.errors.push(LineError { line, error }),
+            Err(BadLine(error)) => parsed.errors.push(LineError { line, error }),
         }
     }
     Ok(parsed)
 }
 
-fn check(row: &Row) -> Result<(), String> {
+/// What is wrong with one line (it becomes the line's [`LineError`]).
+struct BadLine(String);
+
+impl From<String> for BadLine {
+    fn from(s: String) -> Self {
+        Self(s)
+    }
+}
+
+impl From<&str> for BadLine {
+    fn from(s: &str) -> Self {
+        Self(s.to_string())
+    }
+}
+
+fn check(row: &Row) -> Result<(), BadLine> {
     let imei = &row.imei;
     if imei.is_empty() {
         return Err("the IMEI is empty".into());
@@ -268,10 +283,10 @@ fn check(row: &Row) -> Result<(), String> {
     if imei.contains(['E', 'e']) && imei.contains('+') {
         return Err(format!(
             "IMEI {imei:?} looks like a number a spreadsheet shortened (scientific notation); format the column as text and export again"
-        ));
+        ).into());
     }
     if !(6..=20).contains(&imei.len()) || !imei.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err(format!("IMEI {imei:?} is not 6-20 letters or digits"));
+        return Err(format!("IMEI {imei:?} is not 6-20 letters or digits").into());
     }
     if row.account.is_none() {
         return Err("no account: add an account column or pass --account".into());
@@ -284,14 +299,13 @@ fn check(row: &Row) -> Result<(), String> {
         return Err(format!(
             "plate {:?} has no letters or digits",
             row.plate.as_deref().unwrap_or("")
-        ));
+        )
+        .into());
     }
     if let Some(c) = &row.country
         && !(c.len() == 2 && c.chars().all(|x| x.is_ascii_uppercase()))
     {
-        return Err(format!(
-            "country {c:?} must be a two-letter code such as KE or UG"
-        ));
+        return Err(format!("country {c:?} must be a two-letter code such as KE or UG").into());
     }
     if row.city.is_some() && row.plate.is_none() {
         return Err("a city is given but no plate: the city belongs to a vehicle".into());

@@ -45,6 +45,30 @@ pub struct Event {
     pub body: Value,
 }
 
+/// Why a body or one item of it could not be read, in words for the operator; kept with the raw
+/// row (`parse_error`) or the batch's item errors, never dropped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct ItemError(pub String);
+
+impl From<String> for ItemError {
+    fn from(s: String) -> Self {
+        Self(s)
+    }
+}
+
+impl From<ItemError> for String {
+    fn from(e: ItemError) -> Self {
+        e.0
+    }
+}
+
+impl From<&str> for ItemError {
+    fn from(s: &str) -> Self {
+        Self(s.to_string())
+    }
+}
+
 /// What parsing a raw row produced.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Outcome {
@@ -170,7 +194,7 @@ fn parse_fuel(kind: &str, body: &[u8]) -> Outcome {
 }
 
 /// Form fields of a body: `application/x-www-form-urlencoded`, or a JSON object (some hubs).
-fn fields(body: &[u8]) -> Result<Map<String, Value>, String> {
+fn fields(body: &[u8]) -> Result<Map<String, Value>, ItemError> {
     let trimmed = body
         .iter()
         .position(|b| !b.is_ascii_whitespace())
@@ -180,7 +204,7 @@ fn fields(body: &[u8]) -> Result<Map<String, Value>, String> {
         return match serde_json::from_slice::<Value>(trimmed) {
             Ok(Value::Object(m)) => Ok(m),
             Ok(_) => Err("the JSON body is not an object".into()),
-            Err(e) => Err(format!("the body is neither form data nor valid JSON: {e}")),
+            Err(e) => Err(format!("the body is neither form data nor valid JSON: {e}").into()),
         };
     }
     let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
@@ -192,12 +216,11 @@ fn fields(body: &[u8]) -> Result<Map<String, Value>, String> {
 }
 
 /// A field that carries JSON, either as a JSON string (the documented wire form) or inline.
-fn json_field(f: &Map<String, Value>, name: &str) -> Result<Value, String> {
+fn json_field(f: &Map<String, Value>, name: &str) -> Result<Value, ItemError> {
     match f.get(name) {
-        None => Err(format!("the {name} field is missing")),
-        Some(Value::String(s)) => {
-            serde_json::from_str(s).map_err(|e| format!("the {name} field is not valid JSON: {e}"))
-        }
+        None => Err(format!("the {name} field is missing").into()),
+        Some(Value::String(s)) => serde_json::from_str(s)
+            .map_err(|e| ItemError(format!("the {name} field is not valid JSON: {e}"))),
         Some(other) => Ok(other.clone()),
     }
 }
@@ -251,7 +274,7 @@ fn unreadable(mut errors: Vec<String>, readable: usize, what: &str) -> Option<St
 /// reported in the error (the first five, with a count) while the readable ones are kept.
 pub(crate) fn read_items(
     items: Vec<Value>,
-    mut read: impl FnMut(Value) -> Result<Event, String>,
+    mut read: impl FnMut(Value) -> Result<Event, ItemError>,
 ) -> Outcome {
     let mut out = Outcome::default();
     let mut errors = Vec::new();
@@ -268,17 +291,17 @@ pub(crate) fn read_items(
     out
 }
 
-pub(crate) fn decode<T: serde::de::DeserializeOwned>(item: Value) -> Result<T, String> {
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(item: Value) -> Result<T, ItemError> {
     if !item.is_object() {
         return Err("not a JSON object".into());
     }
-    serde_json::from_value(item).map_err(|e| e.to_string())
+    serde_json::from_value(item).map_err(|e| ItemError(e.to_string()))
 }
 
-pub(crate) fn imei(t: &Text) -> Result<String, String> {
+pub(crate) fn imei(t: &Text) -> Result<String, ItemError> {
     let s = t.get().ok_or("deviceImei is missing")?;
     if s.len() < 6 || s.len() > 20 || !s.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err(format!("deviceImei {s:?} is not an IMEI"));
+        return Err(format!("deviceImei {s:?} is not an IMEI").into());
     }
     Ok(s.to_string())
 }
@@ -302,7 +325,7 @@ pub(crate) fn pos_type(n: Num, text: Option<&str>) -> Option<&'static str> {
     }
 }
 
-fn gps(item: Value) -> Result<Event, String> {
+fn gps(item: Value) -> Result<Event, ItemError> {
     let g: PushGps = decode(item)?;
     let imei = imei(&g.device_imei)?;
     let fix_time = g.gps_time.0.ok_or("gpsTime is missing or unreadable")?;
@@ -333,7 +356,7 @@ fn gps(item: Value) -> Result<Event, String> {
     })
 }
 
-fn heartbeat(item: Value) -> Result<Event, String> {
+fn heartbeat(item: Value) -> Result<Event, ItemError> {
     let original = item.clone();
     let h: PushHeartbeat = decode(item)?;
     let imei = imei(&h.device_imei)?;
@@ -355,7 +378,7 @@ fn heartbeat(item: Value) -> Result<Event, String> {
     })
 }
 
-fn alarm(item: Value) -> Result<Event, String> {
+fn alarm(item: Value) -> Result<Event, ItemError> {
     let a: PushAlarm = decode(item)?;
     let m = a.msg;
     let imei = imei(&m.device_imei)?;
@@ -420,7 +443,7 @@ pub(crate) fn alarm_body(
     })
 }
 
-fn device_event(item: Value) -> Result<Event, String> {
+fn device_event(item: Value) -> Result<Event, ItemError> {
     let original = item.clone();
     let e: PushEvent = decode(item)?;
     let imei = imei(&e.device_imei)?;
@@ -435,7 +458,7 @@ fn device_event(item: Value) -> Result<Event, String> {
     })
 }
 
-fn lbs(item: Value) -> Result<Event, String> {
+fn lbs(item: Value) -> Result<Event, ItemError> {
     let l: PushLbs = decode(item)?;
     let imei = imei(&l.device_imei)?;
     let t = l.gate_time.0.ok_or("gateTime is missing or unreadable")?;
@@ -462,7 +485,7 @@ fn lbs(item: Value) -> Result<Event, String> {
 
 /// Undocumented pushes (OBD, oil, temperature, trip report, faults): keep the whole item and
 /// lift out what is recognisable — the device, a time, and every numeric reading.
-fn generic(item: Value, kind: &'static str) -> Result<Event, String> {
+fn generic(item: Value, kind: &'static str) -> Result<Event, ItemError> {
     let Value::Object(map) = &item else {
         return Err("not a JSON object".into());
     };
@@ -518,7 +541,7 @@ fn generic(item: Value, kind: &'static str) -> Result<Event, String> {
 /// when both mileages are there (cumulative metres, unambiguous); otherwise `distance` or
 /// `totalMileage` in metres as documented — the vendor has been seen sending km in one field
 /// (FIX-M16), which is why the odometer difference wins.
-pub(crate) fn trip_report(item: Value) -> Result<Event, String> {
+pub(crate) fn trip_report(item: Value) -> Result<Event, ItemError> {
     let mut e = generic(item, "trip_report")?;
     let d = &e.body["details"];
     let field = |names: &[&str]| {

@@ -8,6 +8,7 @@
 //! the device detail (FIX-M18). An item missing a required field is an item error, so a renamed
 //! field upstream shows up in the dead letter at once and is re-parsed by the next parser version.
 
+use crate::parser::ItemError;
 use fleet_core::jimi::{self, Num, Text, Time};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -122,7 +123,7 @@ pub fn parse(method: &str, body: &[u8], meta: &Value) -> Outcome {
     })
 }
 
-fn location(item: Value) -> Result<Event, String> {
+fn location(item: Value) -> Result<Event, ItemError> {
     let l: Location = decode(item)?;
     let imei = imei(&l.imei)?;
     let t = l.gps_time.0.ok_or("gpsTime is missing or unreadable")?;
@@ -142,7 +143,7 @@ fn location(item: Value) -> Result<Event, String> {
     })
 }
 
-fn track_point(item: Value, meta_imei: Option<String>) -> Result<Event, String> {
+fn track_point(item: Value, meta_imei: Option<String>) -> Result<Event, ItemError> {
     let p: TrackPoint = decode(item)?;
     let imei = imei(&Text(meta_imei))?;
     let t = p.gps_time.0.ok_or("gpsTime is missing or unreadable")?;
@@ -167,7 +168,7 @@ fn track_point(item: Value, meta_imei: Option<String>) -> Result<Event, String> 
     })
 }
 
-fn polled_alarm(item: Value) -> Result<Event, String> {
+fn polled_alarm(item: Value) -> Result<Event, ItemError> {
     let a: PolledAlarm = decode(item)?;
     let imei = imei(&a.imei)?;
     let ty = a
@@ -195,7 +196,7 @@ fn polled_alarm(item: Value) -> Result<Event, String> {
     })
 }
 
-fn parking(item: Value, acc_type: Option<String>) -> Result<Event, String> {
+fn parking(item: Value, acc_type: Option<String>) -> Result<Event, ItemError> {
     let p: Parking = decode(item)?;
     let imei = imei(&p.imei)?;
     let start = p.start_time.0.ok_or("startTime is missing or unreadable")?;
@@ -227,7 +228,7 @@ fn parking(item: Value, acc_type: Option<String>) -> Result<Event, String> {
     })
 }
 
-fn device_info(item: Value, target: Option<String>) -> Result<Event, String> {
+fn device_info(item: Value, target: Option<String>) -> Result<Event, ItemError> {
     let details = item.clone();
     let d: DeviceInfo = decode(item)?;
     let imei = imei(&d.imei)?;

@@ -95,9 +95,10 @@ pub(crate) fn unavailable(e: impl std::fmt::Display) -> Response {
     .into_response()
 }
 
-/// A JSON body, or what is wrong with it.
-pub(crate) fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, String> {
-    b.map(|Json(t)| t).map_err(|e| e.body_text())
+/// A JSON body, or the 400 that says what is wrong with it.
+pub(crate) fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+    b.map(|Json(t)| t)
+        .map_err(|e| ApiError::bad_request(e.body_text()))
 }
 
 /// Who is acting, from where, doing what: what every audit line and raw row records.
@@ -309,7 +310,7 @@ async fn transition(
 ) -> Response {
     let req = match body(req) {
         Ok(r) => r,
-        Err(e) => return bad_request(&e),
+        Err(e) => return e.into_response(),
     };
     let pool = &ctx.pool;
     let c = Caller {
@@ -466,7 +467,7 @@ async fn set_vehicle(
 ) -> Response {
     let req = match body(req) {
         Ok(r) => r,
-        Err(e) => return bad_request(&e),
+        Err(e) => return e.into_response(),
     };
     let pool = &ctx.pool;
     let c = Caller {
@@ -547,7 +548,7 @@ async fn set_driver(
 ) -> Response {
     let req = match body(req) {
         Ok(r) => r,
-        Err(e) => return bad_request(&e),
+        Err(e) => return e.into_response(),
     };
     let pool = &ctx.pool;
     let c = Caller {
@@ -644,7 +645,7 @@ async fn ack_alarm(
 ) -> Response {
     let req = match body(req) {
         Ok(r) => r,
-        Err(e) => return bad_request(&e),
+        Err(e) => return e.into_response(),
     };
     let pool = &ctx.pool;
     let c = Caller {
@@ -749,7 +750,7 @@ async fn add_service(
 ) -> Response {
     let req = match body(req) {
         Ok(r) => r,
-        Err(e) => return bad_request(&e),
+        Err(e) => return e.into_response(),
     };
     let pool = &ctx.pool;
     let c = Caller {

@@ -21,7 +21,8 @@ use axum::{Extension, Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::actions::{Caller, Ctx, bad_request, body, unavailable};
+use crate::actions::{Caller, Ctx, body, unavailable};
+use axum::response::IntoResponse;
 
 /// The OpenAPI paths of the fuel actions.
 #[derive(utoipa::OpenApi)]
@@ -67,7 +68,7 @@ async fn add_mapping(
 ) -> Response {
     let req = match body(req) {
         Ok(r) => r,
-        Err(e) => return bad_request(&e),
+        Err(e) => return e.into_response(),
     };
     let pool = &ctx.pool;
     let c = Caller {
@@ -185,7 +186,7 @@ async fn review_fill(
 ) -> Response {
     let req = match body(req) {
         Ok(r) => r,
-        Err(e) => return bad_request(&e),
+        Err(e) => return e.into_response(),
     };
     let pool = &ctx.pool;
     let c = Caller {

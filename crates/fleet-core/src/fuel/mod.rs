@@ -63,6 +63,18 @@ pub enum FeedError {
 #[error("{0}")]
 pub struct NotUnderstood(pub String);
 
+impl From<String> for NotUnderstood {
+    fn from(s: String) -> Self {
+        Self(s)
+    }
+}
+
+impl From<&str> for NotUnderstood {
+    fn from(s: &str) -> Self {
+        Self(s.to_string())
+    }
+}
+
 /// Reads a feed document: `{metadata, records}` (also `changes`, `data` or `items` for the list),
 /// or a bare array of records. The error says what is wrong with the document as a whole; a
 /// record that is not an object is kept and reported by the normaliser, never dropped here.

@@ -216,10 +216,10 @@ pub(crate) fn is_placeholder(s: &str) -> bool {
 /// Reads `text` as `kind`. `Ok(None)`: nothing was recorded (empty, `-`, `N/A`, `nil`).
 /// `Err`: what was not understood, in words an operator can act on.
 pub fn read(text: &str, kind: Quantity) -> Result<Option<Reading>, super::NotUnderstood> {
-    read_text(text, kind).map_err(super::NotUnderstood)
+    read_text(text, kind)
 }
 
-fn read_text(text: &str, kind: Quantity) -> Result<Option<Reading>, String> {
+fn read_text(text: &str, kind: Quantity) -> Result<Option<Reading>, super::NotUnderstood> {
     let s: String = text
         .trim()
         .chars()
@@ -258,7 +258,7 @@ fn read_text(text: &str, kind: Quantity) -> Result<Option<Reading>, String> {
             if cents.len() != 2 {
                 return Err(format!(
                     "'/{cents}' is not the cents of a shilling amount (two digits after the slash, as in 4,500/50)"
-                ));
+                ).into());
             }
             if core.contains(['.', ',']) && value_has_fraction(&core) {
                 return Err("it has both decimals and cents after a slash".into());
@@ -266,7 +266,7 @@ fn read_text(text: &str, kind: Quantity) -> Result<Option<Reading>, String> {
             let c = digits("", &cents).unwrap_or(Decimal::new(0, 2));
             value = value.plus(c).ok_or("the number is too large")?;
         } else if !rest.starts_with(['=', '-']) {
-            return Err(format!("'/{rest}' is not understood after the number"));
+            return Err(format!("'/{rest}' is not understood after the number").into());
         }
         after = tail.trim_start_matches(['=', '-', '/']).to_string();
         shilling_marks = true;
@@ -288,7 +288,8 @@ fn read_text(text: &str, kind: Quantity) -> Result<Option<Reading>, String> {
         if core.len() != 2 || !core.bytes().all(|c| c.is_ascii_digit()) {
             return Err(format!(
                 "'{core}' after '-/' is not a number of cents (two digits, as in -/50)"
-            ));
+            )
+            .into());
         }
         value = digits("", &core).ok_or("not a number of cents")?;
         before = head.to_string();
@@ -335,24 +336,25 @@ fn read_text(text: &str, kind: Quantity) -> Result<Option<Reading>, String> {
                         "it names two currencies ({} and {})",
                         seen.code(),
                         c.code()
-                    ));
+                    )
+                    .into());
                 }
                 currency = currency.or(c);
             }
             Word::Currency(_) => {
-                return Err(format!("'{word}' is money, not {}", kind.noun()));
+                return Err(format!("'{word}' is money, not {}", kind.noun()).into());
             }
             Word::ForeignCurrency => {
                 return Err(format!(
                     "'{word}' is a currency this log does not take (amounts are in Kenya or Uganda shillings)"
-                ));
+                ).into());
             }
             Word::Multiplier(m)
                 if !is_before && matches!(kind, Quantity::Money | Quantity::Kilometres) =>
             {
                 // "4.5k" (attached) or "4.5 thousand"; a lone "k" apart from the number could be anything
                 if w == "k" && !attached {
-                    return Err(format!("'{word}' after the number is not understood"));
+                    return Err(format!("'{word}' after the number is not understood").into());
                 }
                 if factor.is_some() {
                     return Err("it has two multipliers".into());
@@ -380,19 +382,16 @@ fn read_text(text: &str, kind: Quantity) -> Result<Option<Reading>, String> {
                 );
             }
             Word::Litre | Word::Gallon => {
-                return Err(format!("'{word}' is a volume, not {}", kind.noun()));
+                return Err(format!("'{word}' is a volume, not {}", kind.noun()).into());
             }
             Word::Km(_) | Word::Odometer => {
-                return Err(format!("'{word}' is a distance, not {}", kind.noun()));
+                return Err(format!("'{word}' is a distance, not {}", kind.noun()).into());
             }
             Word::Multiplier(_) => {
-                return Err(format!("'{word}' is not understood here"));
+                return Err(format!("'{word}' is not understood here").into());
             }
             Word::Unknown => {
-                return Err(format!(
-                    "'{word}' is not understood (not a {})",
-                    kind.words()
-                ));
+                return Err(format!("'{word}' is not understood (not a {})", kind.words()).into());
             }
         }
     }
@@ -468,7 +467,7 @@ fn find_number(c: &[char]) -> Option<(usize, usize)> {
 }
 
 /// The number core: digits, separators, an exponent.
-fn number(core: &str) -> Result<Decimal, String> {
+fn number(core: &str) -> Result<Decimal, super::NotUnderstood> {
     let (mantissa, exponent) = match core.find(['e', 'E']) {
         Some(i) => (
             &core[..i],
@@ -483,9 +482,7 @@ fn number(core: &str) -> Result<Decimal, String> {
     let mut value = separated(mantissa)?;
     if let Some(e) = exponent {
         if !(-12..=12).contains(&e) {
-            return Err(format!(
-                "'{core}' is too large or too small to be a reading"
-            ));
+            return Err(format!("'{core}' is too large or too small to be a reading").into());
         }
         value = if e >= 0 {
             value.times(Decimal::new(10i128.pow(e as u32), 0))
@@ -498,7 +495,7 @@ fn number(core: &str) -> Result<Decimal, String> {
 }
 
 /// Digits with thousands separators and at most one decimal separator.
-fn separated(s: &str) -> Result<Decimal, String> {
+fn separated(s: &str) -> Result<Decimal, super::NotUnderstood> {
     let s = s
         .strip_prefix('.')
         .map_or_else(|| s.to_string(), |r| format!("0.{r}"));
@@ -514,7 +511,7 @@ fn separated(s: &str) -> Result<Decimal, String> {
     }
     groups.push(&s[from..]);
     if seps.is_empty() {
-        return digits(&s, "").ok_or_else(|| format!("'{s}' has too many digits"));
+        return digits(&s, "").ok_or_else(|| format!("'{s}' has too many digits").into());
     }
     // The decimal separator, if any, is the last separator: a point that occurs once, or a
     // comma that occurs once and is not a thousands group of its own ("4,500").
@@ -523,7 +520,7 @@ fn separated(s: &str) -> Result<Decimal, String> {
     let n_last = seps.iter().filter(|&&x| x == last).count();
     let mixed = seps.iter().any(|&c| c != last);
     if mixed && n_last > 1 && matches!(last, '.' | ',') {
-        return Err(format!("'{s}' has more than one decimal separator"));
+        return Err(format!("'{s}' has more than one decimal separator").into());
     }
     let decimal = match last {
         '.' => n_last == 1,
@@ -533,7 +530,8 @@ fn separated(s: &str) -> Result<Decimal, String> {
     if decimal && last == ',' && !mixed && last_group.len() > 3 {
         return Err(format!(
             "'{s}' has a comma that is neither a thousands separator nor a decimal comma"
-        ));
+        )
+        .into());
     }
     let (int_groups, int_seps, frac) = if decimal {
         (
@@ -547,18 +545,17 @@ fn separated(s: &str) -> Result<Decimal, String> {
     if !int_seps.is_empty() {
         let kind = int_seps[0];
         if int_seps.iter().any(|&c| c != kind) {
-            return Err(format!(
-                "'{s}' mixes thousands separators ('{kind}' and others)"
-            ));
+            return Err(format!("'{s}' mixes thousands separators ('{kind}' and others)").into());
         }
         if !thousands(int_groups) {
             return Err(format!(
                 "'{s}' has separators that are not in thousands groups (as in 4,500 or 1,234,567)"
-            ));
+            )
+            .into());
         }
     }
     let int: String = int_groups.concat();
-    digits(&int, frac).ok_or_else(|| format!("'{s}' is not a number"))
+    digits(&int, frac).ok_or_else(|| format!("'{s}' is not a number").into())
 }
 
 /// Whether digit groups are thousands groups: Western (`1,234,567`) or Indian (`12,34,567`).
@@ -579,7 +576,7 @@ fn thousands(groups: &[&str]) -> bool {
 
 /// The words around a number (lowercase, dots inside words dropped: `K.Sh.` is `ksh`), each with
 /// whether it touches the number. Digits there mean a second number.
-fn affix_words(s: &str, before: bool) -> Result<Vec<(String, bool)>, String> {
+fn affix_words(s: &str, before: bool) -> Result<Vec<(String, bool)>, super::NotUnderstood> {
     let mut words = Vec::new();
     let mut word = String::new();
     let mut touching = true;
@@ -618,11 +615,11 @@ fn affix_words(s: &str, before: bool) -> Result<Vec<(String, bool)>, String> {
         } else if ch == '$' || ch == '€' || ch == '£' {
             return Err(format!(
                 "'{ch}' is a currency this log does not take (amounts are in Kenya or Uganda shillings)"
-            ));
+            ).into());
         } else if ch == '@' || ch == '+' || ch == '&' {
-            return Err(format!("'{ch}' suggests more than one value"));
+            return Err(format!("'{ch}' suggests more than one value").into());
         } else {
-            return Err(format!("'{ch}' is not understood"));
+            return Err(format!("'{ch}' is not understood").into());
         }
     }
     flush(&mut word, &mut words, touching);

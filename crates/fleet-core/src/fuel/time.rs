@@ -40,10 +40,10 @@ struct Token {
 
 /// Reads a fill time. `Ok(None)`: nothing recorded. `Err`: what was not understood.
 pub fn read(text: &str) -> Result<Option<DateTime<Utc>>, super::NotUnderstood> {
-    read_text(text).map_err(super::NotUnderstood)
+    read_text(text)
 }
 
-fn read_text(text: &str) -> Result<Option<DateTime<Utc>>, String> {
+fn read_text(text: &str) -> Result<Option<DateTime<Utc>>, super::NotUnderstood> {
     let s = text.trim();
     if is_placeholder(s) {
         return Ok(None);
@@ -150,7 +150,7 @@ fn is_hours_word(w: Option<&str>) -> bool {
 }
 
 /// Finds the time of day and marks its tokens used.
-fn clock(t: &[Token], used: &mut [bool]) -> Result<Option<Clock>, String> {
+fn clock(t: &[Token], used: &mut [bool]) -> Result<Option<Clock>, super::NotUnderstood> {
     let mut found: Option<Clock> = None;
     let mut i = 0;
     while i < t.len() {
@@ -210,7 +210,8 @@ fn clock(t: &[Token], used: &mut [bool]) -> Result<Option<Clock>, String> {
                 return Err(format!(
                     "{h} {} is not a time: a 12-hour clock runs from 1 to 12",
                     if pm { "PM" } else { "AM" }
-                ));
+                )
+                .into());
             }
             h = match (h, pm) {
                 (12, false) => 0,
@@ -224,13 +225,13 @@ fn clock(t: &[Token], used: &mut [bool]) -> Result<Option<Clock>, String> {
             end += 1;
         }
         if h > 23 {
-            return Err(format!("hour {h} does not exist (24-hour clock: 0 to 23)"));
+            return Err(format!("hour {h} does not exist (24-hour clock: 0 to 23)").into());
         }
         if m > 59 {
-            return Err(format!("minute {m} does not exist"));
+            return Err(format!("minute {m} does not exist").into());
         }
         if s > 59 {
-            return Err(format!("second {s} does not exist"));
+            return Err(format!("second {s} does not exist").into());
         }
         if found.is_some() {
             return Err("it has two times of day".into());
@@ -271,7 +272,7 @@ fn zone(
     t: &[Token],
     used: &mut [bool],
     after: Option<usize>,
-) -> Result<Option<FixedOffset>, String> {
+) -> Result<Option<FixedOffset>, super::NotUnderstood> {
     let Some(mut i) = after else {
         return Ok(None);
     };
@@ -305,7 +306,7 @@ fn zone(
                 hh[2..].parse::<i32>().unwrap_or(99),
                 i + 2,
             ),
-            _ => return Err(format!("'{hh}' is not a zone offset")),
+            _ => return Err(format!("'{hh}' is not a zone offset").into()),
         };
         if hh.len() <= 2
             && sym(t.get(end), ':')
@@ -315,7 +316,7 @@ fn zone(
             end += 2;
         }
         if hours > 14 || mins > 59 {
-            return Err(format!("{hours:02}:{mins:02} is not a zone offset"));
+            return Err(format!("{hours:02}:{mins:02} is not a zone offset").into());
         }
         for u in used.iter_mut().take(end).skip(i) {
             *u = true;
@@ -395,7 +396,7 @@ enum Part {
 }
 
 /// The date from the tokens the clock and zone left.
-fn date(t: &[Token], used: &[bool]) -> Result<NaiveDate, String> {
+fn date(t: &[Token], used: &[bool]) -> Result<NaiveDate, super::NotUnderstood> {
     let mut parts: Vec<Part> = Vec::new();
     let mut seps: Vec<char> = Vec::new();
     let mut i = 0;
@@ -419,7 +420,7 @@ fn date(t: &[Token], used: &[bool]) -> Result<NaiveDate, String> {
                         i += 1;
                         continue;
                     }
-                    return Err(format!("'{n}' is not part of a date"));
+                    return Err(format!("'{n}' is not part of a date").into());
                 }
                 if !parts.is_empty() && seps.len() < parts.len() {
                     seps.push(' ');
@@ -440,17 +441,17 @@ fn date(t: &[Token], used: &[bool]) -> Result<NaiveDate, String> {
                     }
                     parts.push(Part::Month(m));
                 } else if !is_filler(w) {
-                    return Err(format!("'{w}' is not understood"));
+                    return Err(format!("'{w}' is not understood").into());
                 }
             }
             Tok::Sym(c @ ('-' | '/' | '.')) => {
                 if parts.is_empty() || seps.len() == parts.len() {
-                    return Err(format!("'{c}' is not understood here"));
+                    return Err(format!("'{c}' is not understood here").into());
                 }
                 seps.push(*c);
             }
             Tok::Sym(',' | '(' | ')' | '|' | ';') => {}
-            Tok::Sym(c) => return Err(format!("'{c}' is not understood")),
+            Tok::Sym(c) => return Err(format!("'{c}' is not understood").into()),
         }
         i += 1;
     }
@@ -465,7 +466,7 @@ fn date(t: &[Token], used: &[bool]) -> Result<NaiveDate, String> {
     let (y, m, d) = match parts.as_slice() {
         [Part::Num(y, 4), Part::Num(m, 1..=2), Part::Num(d, 1..=2)] if numeric_seps_agree => {
             if *m > 12 {
-                return Err(format!("month {m} does not exist"));
+                return Err(format!("month {m} does not exist").into());
             }
             (*y as i32, *m, *d)
         }
@@ -473,7 +474,7 @@ fn date(t: &[Token], used: &[bool]) -> Result<NaiveDate, String> {
             if *m > 12 {
                 return Err(format!(
                     "month {m} does not exist (dates are read day/month/year)"
-                ));
+                ).into());
             }
             (year(*y), *m, *d)
         }
@@ -486,10 +487,10 @@ fn date(t: &[Token], used: &[bool]) -> Result<NaiveDate, String> {
         _ => return Err("the date is not in a form that can be read (day/month/year, year-month-day, or with a month name)".into()),
     };
     if !(1970..=2100).contains(&y) {
-        return Err(format!("the year {y} is not a plausible fill date"));
+        return Err(format!("the year {y} is not a plausible fill date").into());
     }
     NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| {
-        format!(
+        super::NotUnderstood(format!(
             "day {d} does not exist in {} {y}",
             [
                 "January",
@@ -505,7 +506,7 @@ fn date(t: &[Token], used: &[bool]) -> Result<NaiveDate, String> {
                 "November",
                 "December"
             ][(m as usize).saturating_sub(1).min(11)]
-        )
+        ))
     })
 }
 
@@ -515,10 +516,10 @@ fn year(y: u32) -> i32 {
 
 /// A value that is only digits: Unix seconds or milliseconds, YYYYMMDD[HHMM[SS]], or a
 /// spreadsheet serial date.
-fn numeric(s: &str) -> Result<DateTime<Utc>, String> {
+fn numeric(s: &str) -> Result<DateTime<Utc>, super::NotUnderstood> {
     let (int, frac) = s.split_once('.').unwrap_or((s, ""));
     if frac.contains('.') {
-        return Err(format!("'{s}' is not a date"));
+        return Err(format!("'{s}' is not a date").into());
     }
     let compact = |fmt: &str| {
         NaiveDateTime::parse_from_str(int, fmt)
@@ -530,15 +531,14 @@ fn numeric(s: &str) -> Result<DateTime<Utc>, String> {
     let starts_like_a_year = int.starts_with("19") || int.starts_with("20");
     match int.len() {
         14 if frac.is_empty() && starts_like_a_year => compact("%Y%m%d%H%M%S")
-            .ok_or_else(|| format!("'{s}' is not a valid YYYYMMDDHHMMSS time")),
-        12 if frac.is_empty() && starts_like_a_year => {
-            compact("%Y%m%d%H%M").ok_or_else(|| format!("'{s}' is not a valid YYYYMMDDHHMM time"))
-        }
+            .ok_or_else(|| format!("'{s}' is not a valid YYYYMMDDHHMMSS time").into()),
+        12 if frac.is_empty() && starts_like_a_year => compact("%Y%m%d%H%M")
+            .ok_or_else(|| format!("'{s}' is not a valid YYYYMMDDHHMM time").into()),
         8 if frac.is_empty() && starts_like_a_year => NaiveDate::parse_from_str(int, "%Y%m%d")
             .ok()
             .and_then(|d| eat().from_local_datetime(&d.and_hms_opt(0, 0, 0)?).single())
             .map(|t| t.with_timezone(&Utc))
-            .ok_or_else(|| format!("'{s}' is not a valid YYYYMMDD date")),
+            .ok_or_else(|| format!("'{s}' is not a valid YYYYMMDD date").into()),
         9..=11 | 13 => {
             let ms: i32 = if int.len() == 13 { 1 } else { 1000 };
             let whole: i64 = int.parse().map_err(|_| format!("'{s}' is not a number"))?;
@@ -549,13 +549,13 @@ fn numeric(s: &str) -> Result<DateTime<Utc>, String> {
             };
             DateTime::from_timestamp_millis(whole * i64::from(ms) + frac_ms)
                 .filter(|t| plausible(*t))
-                .ok_or_else(|| format!("'{s}' is not a plausible Unix time"))
+                .ok_or_else(|| format!("'{s}' is not a plausible Unix time").into())
         }
         5 => {
             // spreadsheet serial: days since 1899-12-30, wall time in EAT
             let days: f64 = s.parse().map_err(|_| format!("'{s}' is not a number"))?;
             if !(20_000.0..80_000.0).contains(&days) {
-                return Err(format!("'{s}' is not a plausible spreadsheet date"));
+                return Err(format!("'{s}' is not a plausible spreadsheet date").into());
             }
             let epoch = NaiveDate::from_ymd_opt(1899, 12, 30)
                 .and_then(|d| d.and_hms_opt(0, 0, 0))
@@ -566,11 +566,12 @@ fn numeric(s: &str) -> Result<DateTime<Utc>, String> {
                 .from_local_datetime(&local)
                 .single()
                 .map(|t| t.with_timezone(&Utc))
-                .ok_or_else(|| format!("'{s}' is not a plausible spreadsheet date"))
+                .ok_or_else(|| format!("'{s}' is not a plausible spreadsheet date").into())
         }
         _ => Err(format!(
             "'{s}' is a number that is neither a date, a Unix time nor a spreadsheet date"
-        )),
+        )
+        .into()),
     }
 }
 
