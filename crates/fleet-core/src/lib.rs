@@ -11,6 +11,7 @@
 //! **Where a change goes**: a new setting is a field of [`Config`], a line of `.env.example` and an
 //! entry of `config::KNOWN_VARS`; a rule that needs no database or network goes here.
 
+pub mod build;
 pub mod config;
 pub mod contract;
 pub mod fuel;

@@ -5,6 +5,8 @@
 pub const HTTP_REQUESTS_TOTAL: &str = "fleet_http_requests_total";
 pub const HTTP_REQUEST_DURATION_SECONDS: &str = "fleet_http_request_duration_seconds";
 pub const ROLE_UP: &str = "fleet_role_up";
+/// Always 1, labelled with the running build's `version` and `git_sha`.
+pub const BUILD_INFO: &str = "fleet_build_info";
 pub const CRON_JOB_RUNS_TOTAL: &str = "fleet_cron_job_runs_total";
 pub const CRON_JOB_DURATION_SECONDS: &str = "fleet_cron_job_duration_seconds";
 pub const RAW_PENDING: &str = "fleet_raw_pending";

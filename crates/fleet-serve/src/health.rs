@@ -55,7 +55,8 @@ impl Health {
         let body = json!({
             "role": role,
             "status": if healthy { "ok" } else { "unhealthy" },
-            "version": env!("CARGO_PKG_VERSION"),
+            "version": fleet_core::build::get().version,
+            "build": fleet_core::build::get(),
             "uptime_s": live.uptime().as_secs(),
             "database": match &db {
                 Ok(latency) => json!({"ok": true, "latency_ms": (latency.as_secs_f64() * 1000.0 * 100.0).round() / 100.0}),

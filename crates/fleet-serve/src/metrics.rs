@@ -27,6 +27,9 @@ pub fn install() -> PrometheusHandle {
             // Another recorder may already be installed (tests embedding several apps): keep ours
             // for rendering either way.
             let _ = metrics::set_global_recorder(recorder);
+            let b = fleet_core::build::get();
+            metrics::gauge!(fleet_core::metrics::BUILD_INFO, "version" => b.version, "git_sha" => b.git_sha)
+                .set(1.0);
             handle
         })
         .clone()

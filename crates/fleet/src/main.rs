@@ -71,14 +71,27 @@ enum Command {
         #[command(subcommand)]
         what: cmd::bench::BenchWhat,
     },
-    /// Print the version.
+    /// Exit 0 when ROLE on this host answers healthy on its listen address (for container
+    /// HEALTHCHECKs: no curl needed); otherwise say why and exit 1.
+    Healthcheck {
+        role: cmd::healthcheck::RoleName,
+        /// Ask this address instead of the role's configured listen address.
+        #[arg(long, value_name = "HOST:PORT")]
+        addr: Option<std::net::SocketAddr>,
+    },
+    /// Print the version, the git commit and the build time.
     Version,
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    fleet_core::build::set(fleet_core::build::BuildInfo {
+        version: env!("CARGO_PKG_VERSION"),
+        git_sha: env!("FLEET_GIT_SHA"),
+        built: env!("FLEET_BUILD_DATE"),
+    });
     if matches!(cli.command, Command::Version) {
-        println!("fleet {}", env!("CARGO_PKG_VERSION"));
+        println!("fleet {}", fleet_core::build::get());
         return ExitCode::SUCCESS;
     }
     if let Err(e) = dotenvy::dotenv()
@@ -125,6 +138,7 @@ fn main() -> ExitCode {
             Command::Fuel { action } => cmd::fuel::run(config, action).await,
             Command::Import { what } => cmd::import::run(config, what).await,
             Command::Bench { what } => cmd::bench::run(config, what).await,
+            Command::Healthcheck { role, addr } => cmd::healthcheck::run(config, role, addr).await,
             Command::Version => Ok(()),
         }
     });

@@ -76,7 +76,50 @@ async fn up_runs_all_roles_and_stops_cleanly_on_sigterm() {
     for role in ["gateway", "worker", "cron"] {
         let body = wait_healthy(&addr, role).await;
         assert_eq!(body["database"]["ok"], true, "{body}");
+        // What is deployed: the commit this binary was built from.
+        assert_eq!(body["build"]["git_sha"], env!("FLEET_GIT_SHA"), "{body}");
+        // The container HEALTHCHECK: exit 0 on a healthy role, no curl needed.
+        let ok = Command::new(BIN)
+            .args(["healthcheck", role, "--addr", &addr])
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .output()
+            .expect("run fleet healthcheck");
+        assert!(
+            ok.status.success(),
+            "{}",
+            String::from_utf8_lossy(&ok.stderr)
+        );
     }
+    let down = Command::new(BIN)
+        .args(["healthcheck", "worker", "--addr", "127.0.0.1:1"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .output()
+        .expect("run fleet healthcheck");
+    assert!(!down.status.success());
+    assert!(
+        String::from_utf8_lossy(&down.stderr)
+            .contains("worker is not answering at http://127.0.0.1:1/health/worker"),
+        "{}",
+        String::from_utf8_lossy(&down.stderr)
+    );
+    let metrics = fleet_testkit::http()
+        .get(format!("http://{addr}/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        metrics.contains(&format!(
+            "fleet_build_info{{version=\"{}\",git_sha=\"{}\"}} 1",
+            env!("CARGO_PKG_VERSION"),
+            env!("FLEET_GIT_SHA")
+        )),
+        "{metrics}"
+    );
     // The local mode migrated the empty database and ran the daily partition job.
     let version: i32 = sqlx::query_scalar("SELECT max(version) FROM ops.schema_migrations")
         .fetch_one(&db.pool)
@@ -315,7 +358,14 @@ fn help_explains_every_subcommand() {
     let out = Command::new(BIN).arg("--help").output().expect("run fleet");
     let text = String::from_utf8_lossy(&out.stdout);
     for sub in [
-        "up", "gateway", "worker", "cron", "migrate", "db", "version",
+        "up",
+        "gateway",
+        "worker",
+        "cron",
+        "migrate",
+        "db",
+        "healthcheck",
+        "version",
     ] {
         assert!(
             text.lines().any(|l| l.trim_start().starts_with(sub)),
@@ -334,7 +384,15 @@ fn help_explains_every_subcommand() {
         .arg("version")
         .output()
         .expect("run fleet");
-    assert!(String::from_utf8_lossy(&out.stdout).starts_with("fleet "));
+    let version = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(version.starts_with("fleet "), "{version}");
+    assert!(
+        version.contains(&format!(
+            "git {}",
+            &env!("FLEET_GIT_SHA")[..12.min(env!("FLEET_GIT_SHA").len())]
+        )),
+        "{version}"
+    );
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@
 pub mod bench;
 pub mod db;
 pub mod fuel;
+pub mod healthcheck;
 pub mod import;
 pub mod replay;
 pub mod run;
