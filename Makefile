@@ -1,5 +1,5 @@
 # Fleet Platform — the two commands are `make up` and `make test`.
-.PHONY: up test lint fmt schema openapi bench build bootstrap clean
+.PHONY: up test lint fmt schema openapi bench image build bootstrap clean
 
 bootstrap:
 	@scripts/bootstrap
@@ -16,10 +16,15 @@ test:
 	@scripts/bootstrap test
 	scripts/test
 
-## rustfmt check + clippy with warnings denied.
+## rustfmt check + clippy with warnings denied; the deployment files (hadolint, compose).
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	scripts/check-deploy
+
+## The production image, tagged by commit (Dockerfile; needs a container engine).
+image:
+	docker build --build-arg FLEET_GIT_SHA="$$(git rev-parse HEAD)" --build-arg BUILD_DATE="$$(date -u +%Y-%m-%dT%H:%M:%SZ)" -t fleet:"$$(git rev-parse --short=12 HEAD)" .
 
 fmt:
 	cargo fmt --all
