@@ -24,3 +24,138 @@ pub const RATE_LIMITED: &str = "fleet_rate_limited_total";
 pub const MIRROR_FORWARDED_TOTAL: &str = "fleet_push_mirror_forwarded_total";
 pub const MIRROR_FAILED_TOTAL: &str = "fleet_push_mirror_failed_total";
 pub const MIRROR_DROPPED_TOTAL: &str = "fleet_push_mirror_dropped_total";
+
+/// What a metric measures, for its `# HELP` line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Counter,
+    Gauge,
+    Histogram,
+}
+
+/// Every metric with its kind and help text (`promtool check metrics` wants HELP on each).
+pub const ALL: &[(&str, Kind, &str)] = &[
+    (
+        HTTP_REQUESTS_TOTAL,
+        Kind::Counter,
+        "HTTP requests answered, by method, route template and status class.",
+    ),
+    (
+        HTTP_REQUEST_DURATION_SECONDS,
+        Kind::Histogram,
+        "HTTP request duration in seconds, by method and route template.",
+    ),
+    (
+        ROLE_UP,
+        Kind::Gauge,
+        "1 while the role's main loop runs in this process, 0 once it stopped.",
+    ),
+    (
+        BUILD_INFO,
+        Kind::Gauge,
+        "Always 1, labelled with the running build's version and git commit.",
+    ),
+    (
+        CRON_JOB_RUNS_TOTAL,
+        Kind::Counter,
+        "Cron job runs, by job and outcome.",
+    ),
+    (
+        CRON_JOB_DURATION_SECONDS,
+        Kind::Histogram,
+        "Cron job run duration in seconds, by job.",
+    ),
+    (
+        RAW_PENDING,
+        Kind::Gauge,
+        "Raw rows of the event log not parsed yet (the parser's queue depth).",
+    ),
+    (
+        RAW_PROCESSED_TOTAL,
+        Kind::Counter,
+        "Raw rows parsed and projected by this worker.",
+    ),
+    (
+        PARSE_ERRORS_TOTAL,
+        Kind::Counter,
+        "Raw rows (or items) the parser could not read, kept in the dead letter.",
+    ),
+    (
+        WORKER_BATCH_SECONDS,
+        Kind::Histogram,
+        "Time to parse and project one worker batch, in seconds.",
+    ),
+    (
+        PUSH_ACCEPTED_TOTAL,
+        Kind::Counter,
+        "Pushes committed to the event log and acknowledged, by source.",
+    ),
+    (
+        PUSH_REJECTED_TOTAL,
+        Kind::Counter,
+        "Pushes refused (authentication, size, storage), by source and reason.",
+    ),
+    (
+        RAW_APPEND_BATCH_SIZE,
+        Kind::Histogram,
+        "Rows per group commit of the raw log.",
+    ),
+    (
+        SLO_VALUE,
+        Kind::Gauge,
+        "The latest measured value of each SLO metric (slo.targets).",
+    ),
+    (
+        SLO_MET,
+        Kind::Gauge,
+        "1 when the SLO metric meets its target, 0 when it does not.",
+    ),
+    (
+        CONTRACT_DRIFT,
+        Kind::Gauge,
+        "1 when the daily vendor contract check found drift, else 0.",
+    ),
+    (
+        CONTRACT_PROBLEMS,
+        Kind::Gauge,
+        "Problems the vendor contract check found, by method.",
+    ),
+    (
+        RATE_LIMITED,
+        Kind::Counter,
+        "Requests refused by a rate limit, by limit class.",
+    ),
+    (
+        MIRROR_FORWARDED_TOTAL,
+        Kind::Counter,
+        "Accepted pushes copied to the mirror.",
+    ),
+    (
+        MIRROR_FAILED_TOTAL,
+        Kind::Counter,
+        "Pushes the mirror did not accept after retries.",
+    ),
+    (
+        MIRROR_DROPPED_TOTAL,
+        Kind::Counter,
+        "Pushes dropped from a full mirror queue.",
+    ),
+];
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_metric_name_has_a_kind_and_help() {
+        let source = include_str!("metrics.rs");
+        let source = &source[..source
+            .find("/// What a metric measures")
+            .expect("the table")];
+        for line in source.lines().filter(|l| l.starts_with("pub const ")) {
+            let name = line.split('"').nth(1).expect("a name");
+            assert!(
+                super::ALL.iter().any(|(n, _, _)| *n == name),
+                "{name} has no entry in ALL"
+            );
+        }
+    }
+}

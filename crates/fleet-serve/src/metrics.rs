@@ -27,6 +27,14 @@ pub fn install() -> PrometheusHandle {
             // Another recorder may already be installed (tests embedding several apps): keep ours
             // for rendering either way.
             let _ = metrics::set_global_recorder(recorder);
+            for (name, kind, help) in fleet_core::metrics::ALL {
+                use fleet_core::metrics::Kind;
+                match kind {
+                    Kind::Counter => metrics::describe_counter!(*name, *help),
+                    Kind::Gauge => metrics::describe_gauge!(*name, *help),
+                    Kind::Histogram => metrics::describe_histogram!(*name, *help),
+                }
+            }
             let b = fleet_core::build::get();
             metrics::gauge!(fleet_core::metrics::BUILD_INFO, "version" => b.version, "git_sha" => b.git_sha)
                 .set(1.0);

@@ -31,6 +31,9 @@ pub async fn run_roles(
 ) -> Result<()> {
     let banner = local_mode.is_some();
     let shutdown = shutdown_on_signal();
+    // The recorder first: a metric a role records before it exists is lost (the cron role's
+    // first SLO measurement, at start, would not reach /metrics until the next minute).
+    fleet_serve::metrics::install();
     let mut lives: Vec<Arc<Liveness>> = Vec::new();
     let mut tasks: JoinSet<(&'static str, RoleResult)> = JoinSet::new();
     // The listener and the simulated vendor come first, so the first poll finds them up.
