@@ -109,3 +109,49 @@ async fn every_slo_has_an_alert_and_the_metrics_pass_promtool() {
     up.signal("TERM");
     assert_eq!(up.wait_exit(Duration::from_secs(30)), 0);
 }
+
+#[test]
+fn the_dashboard_queries_are_valid_promql_over_metrics_we_export() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy/grafana/dashboards/fleet.json");
+    let dash: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("dashboard")).expect("JSON");
+    let exprs: Vec<String> = dash["panels"]
+        .as_array()
+        .expect("panels")
+        .iter()
+        .flat_map(|p| p["targets"].as_array().cloned().unwrap_or_default())
+        .map(|t| t["expr"].as_str().expect("expr").to_string())
+        .collect();
+    assert!(exprs.len() >= 10, "{} queries", exprs.len());
+    // promtool checks PromQL as recording rules: one rule per query.
+    let mut rules = String::from("groups:\n  - name: dashboard\n    rules:\n");
+    for (i, e) in exprs.iter().enumerate() {
+        rules.push_str(&format!(
+            "      - record: fleet_dashboard:q{i}\n        expr: {}\n",
+            serde_json::to_string(e).expect("quoted")
+        ));
+    }
+    let file =
+        std::env::temp_dir().join(format!("fleet-dashboard-rules-{}.yml", std::process::id()));
+    std::fs::write(&file, rules).expect("rules");
+    let (ok, out) = promtool(&["check", "rules", file.to_str().expect("path")], None);
+    let _ = std::fs::remove_file(&file);
+    assert!(ok, "dashboard queries: {out}");
+    for e in &exprs {
+        for (i, _) in e.match_indices("fleet_") {
+            let name: String = e[i..]
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '_')
+                .collect();
+            let base = ["_bucket", "_sum", "_count"]
+                .iter()
+                .find_map(|s| name.strip_suffix(s))
+                .unwrap_or(&name);
+            assert!(
+                fleet_core::metrics::ALL.iter().any(|(n, _, _)| *n == base),
+                "the dashboard reads {name}, which fleet does not export"
+            );
+        }
+    }
+}
