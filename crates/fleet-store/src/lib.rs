@@ -9,6 +9,7 @@
 //! `make schema` regenerates `schema/schema.sql`.
 
 pub mod cluster;
+pub mod direct;
 pub mod migrate;
 pub mod objects;
 pub mod partitions;
@@ -30,6 +31,32 @@ pub enum StoreError {
     Migration(String),
     #[error(transparent)]
     Cluster(#[from] cluster::ClusterError),
+    /// The server lost a prepared statement between two statements of one client session: a
+    /// transaction-pooling proxy is in between.
+    #[error(
+        "the database connection does not keep its session ({0}): DATABASE_URL goes through a \
+         transaction-pooling proxy (pgbouncer with pool_mode = transaction?), which breaks prepared \
+         statements, LISTEN/NOTIFY and advisory locks. Connect the worker and cron to Postgres \
+         directly, and the gateway directly or through pgbouncer in session mode \
+         (docs/operations.md, Connections)"
+    )]
+    SessionLost(String),
+}
+
+/// Whether `e` is the mark of a transaction pooler: the server does not know (or already has)
+/// a statement sqlx prepared on what it took for the same session.
+pub fn is_session_lost(e: &sqlx::Error) -> bool {
+    let text = e.to_string();
+    text.contains("prepared statement \"sqlx_s_")
+        && (text.contains("already exists") || text.contains("does not exist"))
+}
+
+fn store_error(e: sqlx::Error) -> StoreError {
+    if is_session_lost(&e) {
+        StoreError::SessionLost(e.to_string())
+    } else {
+        StoreError::Db(e)
+    }
 }
 
 /// Opens a pool to `url`. The first connection is made eagerly so a wrong URL or a down server is
@@ -39,9 +66,12 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, StoreErr
         .max_connections(max_connections)
         .acquire_timeout(Duration::from_secs(5))
         .connect(url)
-        .await?;
-    check_server(&pool).await?;
-    Ok(pool)
+        .await
+        .map_err(store_error)?;
+    match check_server(&pool).await {
+        Err(StoreError::Db(e)) => Err(store_error(e)),
+        r => r.map(|()| pool),
+    }
 }
 
 /// Checks the server is new enough and has the extensions the schema needs, saying what is wrong.

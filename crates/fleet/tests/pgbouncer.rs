@@ -1,7 +1,8 @@
 //! The production connection shape (docs/operations.md, deploy/compose.yaml): the three roles as
 //! separate processes, the worker and cron connected to Postgres directly, the gateway through a
 //! real pgbouncer (Debian's package) in session mode. A push flows end to end, a login and a read
-//! go through the pooler, and the gateway's health follows pgbouncer, not Postgres.
+//! go through the pooler, and the gateway's health follows pgbouncer, not Postgres. A worker or
+//! cron pointed at a transaction-pooling pgbouncer refuses to start, saying why.
 
 use std::net::TcpListener;
 use std::path::Path;
@@ -64,7 +65,7 @@ mod tempfile_dir {
 }
 
 impl Bouncer {
-    fn start(url: &str) -> Self {
+    fn start(url: &str, mode: &str) -> Self {
         let bin = ["/usr/sbin/pgbouncer", "/usr/bin/pgbouncer"]
             .into_iter()
             .find(|p| Path::new(p).exists())
@@ -79,7 +80,7 @@ impl Bouncer {
             format!(
                 "[databases]\n{db} = host={host} port={port} dbname={db} user={user} password={pass}\n\n\
                  [pgbouncer]\nlisten_addr = 127.0.0.1\nlisten_port = {bport}\nunix_socket_dir =\n\
-                 auth_type = trust\nauth_file = {}\npool_mode = session\n\
+                 auth_type = trust\nauth_file = {}\npool_mode = {mode}\n\
                  ignore_startup_parameters = extra_float_digits,search_path\n",
                 dir.0.join("userlist.txt").display()
             ),
@@ -162,7 +163,7 @@ async fn until_health(addr: &str, role: &str, want: u16) {
 #[tokio::test]
 async fn three_roles_as_processes_with_the_gateway_through_pgbouncer() {
     let db = TestDb::empty().await;
-    let mut bouncer = Bouncer::start(&db.url);
+    let mut bouncer = Bouncer::start(&db.url, "session");
     let pooled = bouncer.url(&db.url);
     let secret = "a-jwt-signing-key-of-at-least-32-characters";
     let mut worker = Proc::spawn(
@@ -270,4 +271,48 @@ async fn three_roles_as_processes_with_the_gateway_through_pgbouncer() {
         p.signal("TERM");
         assert_eq!(p.wait_exit(Duration::from_secs(30)), 0);
     }
+}
+
+#[tokio::test]
+async fn worker_and_cron_refuse_a_transaction_pooler_at_start() {
+    let db = TestDb::new().await;
+    let bouncer = Bouncer::start(&db.url, "transaction");
+    let pooled = bouncer.url(&db.url);
+    for role in ["worker", "cron"] {
+        let out = Command::new(BIN)
+            .arg(role)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("DATABASE_URL", &pooled)
+            .env("FLEET_WORKER_LISTEN", "127.0.0.1:0")
+            .env("FLEET_CRON_LISTEN", "127.0.0.1:0")
+            .env("FLEET_LOG", "warn")
+            .output()
+            .expect("run fleet");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success(),
+            "{role} started through a transaction pooler"
+        );
+        // Whichever shows first (a prepared statement lost at connect, or the LISTEN probe), the
+        // refusal says what is wrong and what to do.
+        let lost =
+            err.contains("does not keep its session") && err.contains("pool_mode = transaction");
+        let probe = err.contains(&format!(
+            "{role}: a LISTEN on DATABASE_URL did not hear its own NOTIFY"
+        )) && err.contains("transaction-pooling pgbouncer");
+        assert!(lost || probe, "{err}");
+    }
+    // Directly, the same roles start: the probe is not what refuses them.
+    let mut worker = Proc::spawn(
+        &["worker"],
+        &[
+            ("DATABASE_URL", &db.url),
+            ("FLEET_WORKER_LISTEN", "127.0.0.1:0"),
+        ],
+    );
+    let w = worker.listen_addr();
+    until_health(&w, "worker", 200).await;
+    worker.signal("TERM");
+    assert_eq!(worker.wait_exit(Duration::from_secs(30)), 0);
 }

@@ -60,6 +60,14 @@ pub async fn cron(config: Config) -> Result<()> {
 /// One role in its own process: the worker applies migrations, the others wait for them.
 async fn standalone(config: &Config, role: Role, addr: std::net::SocketAddr) -> Result<()> {
     let db = open_database(config).await?;
+    if let Some(name) = match role {
+        Role::Worker => Some("worker"),
+        Role::Cron => Some("cron"),
+        Role::Gateway => None,
+    } {
+        fleet_store::direct::require_sessions(&db.pool, name, std::time::Duration::from_secs(5))
+            .await?;
+    }
     if role == Role::Worker {
         fleet_store::migrate::run(&db.pool).await?;
     } else {
