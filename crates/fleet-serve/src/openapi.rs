@@ -37,7 +37,7 @@ pub struct ErrorDetail {
         description = "Live and historical fleet state, analytics and operator actions. Every `/api/*` call except `/api/auth/token`, `/api/openapi.json` and `/api/docs` needs `Authorization: Bearer <access_token>` with the scope named on the operation. Times in payloads are UTC (RFC 3339) with `*_local` twins formatted in EAT (Africa/Nairobi); days are EAT days.",
         license(name = "AGPL-3.0-or-later"),
     ),
-    paths(crate::auth::token, crate::slo::handle),
+    paths(crate::auth::token, crate::slo::slo_status),
     components(schemas(ErrorBody, ErrorDetail)),
     tags(
         (name = "auth", description = "Tokens"),

@@ -16,7 +16,7 @@ use crate::error_response;
 /// `GET /api/slo`.
 pub fn router(pool: PgPool) -> Router {
     Router::new()
-        .route("/api/slo", get(handle))
+        .route("/api/slo", get(slo_status))
         .with_state(pool)
 }
 
@@ -28,7 +28,7 @@ pub fn router(pool: PgPool) -> Router {
         (status = 401, description = "No valid token", body = crate::openapi::ErrorBody),
         (status = 403, description = "The token lacks read:fleet", body = crate::openapi::ErrorBody),
     ))]
-pub(crate) async fn handle(State(pool): State<PgPool>) -> Response {
+pub(crate) async fn slo_status(State(pool): State<PgPool>) -> Response {
     match tokio::try_join!(current(&pool), thresholds(&pool)) {
         Ok((slos, thresholds)) => {
             let met = slos.iter().filter(|s| s.status == "met").count();
