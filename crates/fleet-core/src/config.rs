@@ -11,7 +11,7 @@ use std::time::Duration;
 pub use crate::secret::Secret;
 
 /// Every `FLEET_*` and `JIMI_*` variable the platform reads (each documented in `.env.example`),
-/// plus the test harness's `FLEET_TEST_DATABASE_URL`.
+/// plus the test harness's `FLEET_TEST_DATABASE_URL` and the build's `FLEET_GIT_SHA`.
 pub const KNOWN_VARS: &[&str] = &[
     "FLEET_ACCESS_TOKEN_TTL_SECS",
     "FLEET_ALERT_WEBHOOK_URL",
@@ -56,6 +56,8 @@ pub const KNOWN_VARS: &[&str] = &[
     "JIMI_TIMEOUT_SECS",
     "JIMI_USER_ID",
     "FLEET_TEST_DATABASE_URL",
+    // read by the build script (crates/fleet/build.rs), not at run time
+    "FLEET_GIT_SHA",
 ];
 
 /// The `FLEET_*` / `JIMI_*` names among `names` that the platform does not read (a typo, or a
