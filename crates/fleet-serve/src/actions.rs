@@ -22,7 +22,7 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -95,10 +95,44 @@ pub(crate) fn unavailable(e: impl std::fmt::Display) -> Response {
     .into_response()
 }
 
-/// A JSON body, or the 400 that says what is wrong with it.
-pub(crate) fn body<T>(b: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    b.map(|Json(t)| t)
-        .map_err(|e| ApiError::bad_request(e.body_text()))
+/// What every operator action's handler starts from: who calls (the guard's token claims and the
+/// peer address) and the JSON body, or the 400 that says what is wrong with the body. The body is
+/// the last extractor, so a handler takes its `Path` first.
+pub(crate) struct Acting<T> {
+    pub(crate) who: Who,
+    pub(crate) req: T,
+}
+
+/// Who calls: the state, the token's claims, the peer address.
+pub(crate) struct Who {
+    pub(crate) ctx: Ctx,
+    pub(crate) claims: Claims,
+    pub(crate) from: SocketAddr,
+}
+
+impl<T: serde::de::DeserializeOwned> FromRequest<Ctx> for Acting<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, ctx: &Ctx) -> Result<Self, Response> {
+        let (mut parts, body) = req.into_parts();
+        let Extension(claims) = Extension::<Claims>::from_request_parts(&mut parts, ctx)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let ConnectInfo(from) = ConnectInfo::<SocketAddr>::from_request_parts(&mut parts, ctx)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let Json(req) = Json::<T>::from_request(Request::from_parts(parts, body), ctx)
+            .await
+            .map_err(|e: JsonRejection| ApiError::bad_request(e.body_text()).into_response())?;
+        Ok(Self {
+            who: Who {
+                ctx: ctx.clone(),
+                claims,
+                from,
+            },
+            req,
+        })
+    }
 }
 
 /// Who is acting, from where, doing what: what every audit line and raw row records.
@@ -107,6 +141,18 @@ pub(crate) struct Caller<'a> {
     pub(crate) claims: &'a Claims,
     pub(crate) from: SocketAddr,
     pub(crate) action: &'static str,
+}
+
+impl Who {
+    /// The caller of `action`.
+    pub(crate) fn caller(&self, action: &'static str) -> Caller<'_> {
+        Caller {
+            pool: &self.ctx.pool,
+            claims: &self.claims,
+            from: self.from,
+            action,
+        }
+    }
 }
 
 /// What happened to an appended action.
@@ -302,23 +348,11 @@ async fn allowed_from(pool: &PgPool, state: &str) -> Result<Vec<String>, sqlx::E
         (status = 403, description = "The token lacks admin:fleet", body = crate::openapi::ErrorBody),
     ))]
 async fn transition(
-    State(ctx): State<Ctx>,
-    Extension(claims): Extension<Claims>,
-    ConnectInfo(from): ConnectInfo<SocketAddr>,
     Path(imei): Path<String>,
-    req: Result<Json<TransitionRequest>, JsonRejection>,
+    Acting { who, req }: Acting<TransitionRequest>,
 ) -> Response {
-    let req = match body(req) {
-        Ok(r) => r,
-        Err(e) => return e.into_response(),
-    };
-    let pool = &ctx.pool;
-    let c = Caller {
-        pool,
-        claims: &claims,
-        from,
-        action: "device.lifecycle",
-    };
+    let pool = &who.ctx.pool;
+    let c = who.caller("device.lifecycle");
     let current = match c.known_device(&imei).await {
         Ok(l) => l,
         Err(r) => return *r,
@@ -459,23 +493,11 @@ fn no_vehicle(plate: &str) -> String {
         (status = 409, description = "The device is decommissioned", body = crate::openapi::ErrorBody),
     ))]
 async fn set_vehicle(
-    State(ctx): State<Ctx>,
-    Extension(claims): Extension<Claims>,
-    ConnectInfo(from): ConnectInfo<SocketAddr>,
     Path(imei): Path<String>,
-    req: Result<Json<VehicleRequest>, JsonRejection>,
+    Acting { who, req }: Acting<VehicleRequest>,
 ) -> Response {
-    let req = match body(req) {
-        Ok(r) => r,
-        Err(e) => return e.into_response(),
-    };
-    let pool = &ctx.pool;
-    let c = Caller {
-        pool,
-        claims: &claims,
-        from,
-        action: "device.vehicle",
-    };
+    let pool = &who.ctx.pool;
+    let c = who.caller("device.vehicle");
     match c.known_device(&imei).await {
         Ok(l) if l == "decommissioned" => {
             return c
@@ -540,23 +562,11 @@ pub struct DriverRequest {
         (status = 409, description = "Several drivers have that name", body = crate::openapi::ErrorBody),
     ))]
 async fn set_driver(
-    State(ctx): State<Ctx>,
-    Extension(claims): Extension<Claims>,
-    ConnectInfo(from): ConnectInfo<SocketAddr>,
     Path(plate): Path<String>,
-    req: Result<Json<DriverRequest>, JsonRejection>,
+    Acting { who, req }: Acting<DriverRequest>,
 ) -> Response {
-    let req = match body(req) {
-        Ok(r) => r,
-        Err(e) => return e.into_response(),
-    };
-    let pool = &ctx.pool;
-    let c = Caller {
-        pool,
-        claims: &claims,
-        from,
-        action: "vehicle.driver",
-    };
+    let pool = &who.ctx.pool;
+    let c = who.caller("vehicle.driver");
     let vehicle = match c.known_vehicle(&plate, &plate).await {
         Ok(v) => v,
         Err(r) => return *r,
@@ -637,23 +647,9 @@ type AckedBy = (Option<String>, Option<DateTime<Utc>>);
         (status = 404, description = "No such alarm", body = crate::openapi::ErrorBody),
         (status = 409, description = "Already acknowledged (the message says by whom)", body = crate::openapi::ErrorBody),
     ))]
-async fn ack_alarm(
-    State(ctx): State<Ctx>,
-    Extension(claims): Extension<Claims>,
-    ConnectInfo(from): ConnectInfo<SocketAddr>,
-    req: Result<Json<AckRequest>, JsonRejection>,
-) -> Response {
-    let req = match body(req) {
-        Ok(r) => r,
-        Err(e) => return e.into_response(),
-    };
-    let pool = &ctx.pool;
-    let c = Caller {
-        pool,
-        claims: &claims,
-        from,
-        action: "alarm.ack",
-    };
+async fn ack_alarm(Acting { who, req }: Acting<AckRequest>) -> Response {
+    let pool = &who.ctx.pool;
+    let c = who.caller("alarm.ack");
     let target = format!(
         "{}/{}/{}",
         req.imei,
@@ -742,23 +738,11 @@ pub struct ServiceRequest {
         (status = 404, description = "No such vehicle", body = crate::openapi::ErrorBody),
     ))]
 async fn add_service(
-    State(ctx): State<Ctx>,
-    Extension(claims): Extension<Claims>,
-    ConnectInfo(from): ConnectInfo<SocketAddr>,
     Path(plate): Path<String>,
-    req: Result<Json<ServiceRequest>, JsonRejection>,
+    Acting { who, req }: Acting<ServiceRequest>,
 ) -> Response {
-    let req = match body(req) {
-        Ok(r) => r,
-        Err(e) => return e.into_response(),
-    };
-    let pool = &ctx.pool;
-    let c = Caller {
-        pool,
-        claims: &claims,
-        from,
-        action: "vehicle.service",
-    };
+    let pool = &who.ctx.pool;
+    let c = who.caller("vehicle.service");
     let description = req.description.trim();
     let problem = if description.is_empty() || description.len() > 2000 {
         Some("description must be 1 to 2000 characters".to_string())

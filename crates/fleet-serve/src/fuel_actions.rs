@@ -9,20 +9,16 @@
 //! Confirming a suggested department is a mapping of the spelling to the suggestion; rejecting
 //! it is a mapping of the spelling to its own name.
 
-use std::net::SocketAddr;
-
-use crate::auth::{self, Auth, Claims};
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, Path, State};
+use crate::auth::{self, Auth};
+use axum::Router;
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::post;
-use axum::{Extension, Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use crate::actions::{Caller, Ctx, body, unavailable};
-use axum::response::IntoResponse;
+use crate::actions::{Acting, Ctx, unavailable};
 
 /// The OpenAPI paths of the fuel actions.
 #[derive(utoipa::OpenApi)]
@@ -60,23 +56,9 @@ pub struct MappingRequest {
         (status = 400, description = "A field is missing or out of range", body = crate::openapi::ErrorBody),
         (status = 422, description = "The canonical value is not a plate or a fuel type", body = crate::openapi::ErrorBody),
     ))]
-async fn add_mapping(
-    State(ctx): State<Ctx>,
-    Extension(claims): Extension<Claims>,
-    ConnectInfo(from): ConnectInfo<SocketAddr>,
-    req: Result<Json<MappingRequest>, JsonRejection>,
-) -> Response {
-    let req = match body(req) {
-        Ok(r) => r,
-        Err(e) => return e.into_response(),
-    };
-    let pool = &ctx.pool;
-    let c = Caller {
-        pool,
-        claims: &claims,
-        from,
-        action: "fuel.mapping",
-    };
+async fn add_mapping(Acting { who, req }: Acting<MappingRequest>) -> Response {
+    let pool = &who.ctx.pool;
+    let c = who.caller("fuel.mapping");
     let kind = req.kind.trim();
     let key = fleet_core::fuel::departments::lookup_key(&req.raw_value);
     let canonical = req
@@ -178,23 +160,11 @@ pub struct ReviewRequest {
         (status = 409, description = "Reviewed again meanwhile", body = crate::openapi::ErrorBody),
     ))]
 async fn review_fill(
-    State(ctx): State<Ctx>,
-    Extension(claims): Extension<Claims>,
-    ConnectInfo(from): ConnectInfo<SocketAddr>,
     Path(record_id): Path<String>,
-    req: Result<Json<ReviewRequest>, JsonRejection>,
+    Acting { who, req }: Acting<ReviewRequest>,
 ) -> Response {
-    let req = match body(req) {
-        Ok(r) => r,
-        Err(e) => return e.into_response(),
-    };
-    let pool = &ctx.pool;
-    let c = Caller {
-        pool,
-        claims: &claims,
-        from,
-        action: "fuel.review",
-    };
+    let pool = &who.ctx.pool;
+    let c = who.caller("fuel.review");
     let action = req.action.trim().to_lowercase();
     let reason = req
         .reason

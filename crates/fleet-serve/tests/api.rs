@@ -941,6 +941,23 @@ async fn operator_actions_are_events_legal_only_and_audited() {
         )
         .await;
     assert_eq!(status, 400, "{body}");
+    // A body that is not the request's JSON is a 400 in the one error shape, saying what is wrong.
+    let (status, body) = gw
+        .call(
+            "POST",
+            "/api/vehicles/KCA-542Q/service",
+            Some(&admin),
+            Some(json!({"serviced_at": "yesterday", "description": "Oil"})),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["code"], "bad_request", "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("serviced_at")),
+        "{body}"
+    );
     let (_, list) = gw
         .call("GET", "/api/vehicles/kca542q/service", Some(&admin), None)
         .await;
