@@ -6,7 +6,6 @@
 //!
 //! Each page's screenshot is left in `target/screenshots/`.
 
-use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -15,16 +14,9 @@ use fleet_testkit::TestDb;
 use serde_json::{Value, json};
 
 mod common;
-use common::Proc;
+use common::{Proc, free_port};
 
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
 
 /// A headless Chromium session through chromedriver (plain W3C WebDriver over HTTP).
 struct Browser {

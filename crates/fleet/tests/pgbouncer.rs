@@ -4,7 +4,6 @@
 //! go through the pooler, and the gateway's health follows pgbouncer, not Postgres. A worker or
 //! cron pointed at a transaction-pooling pgbouncer refuses to start, saying why.
 
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -12,14 +11,7 @@ use std::time::Duration;
 use fleet_testkit::TestDb;
 
 mod common;
-use common::{BIN, Proc};
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
+use common::{BIN, Proc, free_port};
 
 /// (user, password, host, port, database) of a `postgres://` URL.
 fn parts(url: &str) -> (String, String, String, String, String) {

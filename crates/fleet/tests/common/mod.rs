@@ -118,3 +118,11 @@ impl Drop for Proc {
         let _ = self.child.wait();
     }
 }
+
+/// A loopback port free at this moment (for a child process's listener).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
