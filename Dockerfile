@@ -29,13 +29,15 @@ LABEL org.opencontainers.image.title="Fleet Platform" \
       org.opencontainers.image.licenses="AGPL-3.0-or-later" \
       org.opencontainers.image.revision="${FLEET_GIT_SHA}" \
       org.opencontainers.image.created="${BUILD_DATE}"
-# CA certificates for the vendor API, the S3 bucket and webhooks over TLS. Unpinned on purpose:
-# the image takes Debian's security updates when it is rebuilt.
+# CA certificates for the vendor API, the S3 buckets and webhooks over TLS; pg_dump/pg_restore
+# (postgresql-client-15, the server's major) for `fleet backup`. Unpinned on purpose: the image
+# takes Debian's security updates when it is rebuilt.
 # hadolint ignore=DL3008
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates \
+ && apt-get install -y --no-install-recommends ca-certificates postgresql-client-15 \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --uid 10001 --user-group --home-dir /var/lib/fleet --create-home fleet
+ && useradd --system --uid 10001 --user-group --home-dir /var/lib/fleet --create-home fleet \
+ && install -d -o fleet -g fleet /var/lib/fleet/staging
 COPY --from=build /out/fleet /usr/local/bin/fleet
 USER 10001:10001
 WORKDIR /var/lib/fleet

@@ -44,7 +44,7 @@ for var in sorted(set(re.findall(r"\$\{([A-Z0-9_]+):\?", text))):
         problems.append(f"${{{var}}} is required but not in deploy/env.example")
 def url(name):
     return ((services.get(name) or {}).get("environment") or {}).get("DATABASE_URL", "")
-for name in ("worker", "cron"):
+for name in ("worker", "cron", "backup"):
     if "@db:" not in url(name):
         problems.append(f"{name}: must connect to Postgres directly (LISTEN, migrations, advisory locks), not {url(name)!r}")
 if "@pgbouncer:" not in url("gateway"):

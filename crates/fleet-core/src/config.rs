@@ -15,6 +15,17 @@ pub use crate::secret::Secret;
 pub const KNOWN_VARS: &[&str] = &[
     "FLEET_ACCESS_TOKEN_TTL_SECS",
     "FLEET_ALERT_WEBHOOK_URL",
+    "FLEET_BACKUP_DIR",
+    "FLEET_BACKUP_HOUR_UTC",
+    "FLEET_BACKUP_KEEP_EVENTS",
+    "FLEET_BACKUP_KEEP_FULL",
+    "FLEET_BACKUP_KEEP_GEO",
+    "FLEET_BACKUP_S3_ACCESS_KEY",
+    "FLEET_BACKUP_S3_BUCKET",
+    "FLEET_BACKUP_S3_ENDPOINT",
+    "FLEET_BACKUP_S3_PREFIX",
+    "FLEET_BACKUP_S3_REGION",
+    "FLEET_BACKUP_S3_SECRET_KEY",
     "FLEET_CORS_ORIGINS",
     "FLEET_CRON_LISTEN",
     "FLEET_DB_MAX_CONNECTIONS",
@@ -113,6 +124,10 @@ pub enum LogFormat {
 pub struct Config {
     /// `DATABASE_URL`: an existing Postgres server. `None` = use the managed local cluster.
     pub database_url: Option<Secret>,
+    /// `DATABASE_READ_URL`: a hot standby of `DATABASE_URL` that serves the gateway's views and
+    /// analytics while its replay lag is within `slo.targets` `replica_lag_sec`. `None` = all reads
+    /// on the primary.
+    pub database_read_url: Option<Secret>,
     /// `FLEET_HOME`: data folder of the managed local cluster (and other local state).
     pub fleet_home: PathBuf,
     /// `FLEET_PG_BINDIR`: where `initdb`/`pg_ctl` live; found automatically when unset.
@@ -152,7 +167,10 @@ pub struct Config {
     pub vendor: Option<VendorConfig>,
     /// The fuel feed's S3-compatible bucket (`FLEET_FUEL_S3_ENDPOINT` and friends); `None` = no
     /// bucket (imports from files only, no hourly job).
-    pub fuel_feed: Option<FuelFeedConfig>,
+    pub fuel_feed: Option<BucketConfig>,
+    /// Where and how `fleet backup` keeps backups (`FLEET_BACKUP_S3_ENDPOINT` and friends);
+    /// `None` = no bucket (`fleet backup` refuses and says what to set).
+    pub backup: Option<BackupConfig>,
     /// `FLEET_ALERT_WEBHOOK_URL`: where alerts (contract drift) are POSTed as JSON; optional.
     pub alert_webhook_url: Option<String>,
     /// `FLEET_JWT_SECRET`: the key access tokens are signed with (required by the gateway;
@@ -229,8 +247,20 @@ impl Config {
             Some(url) => Some(Secret::new(parse_database_url(&url)?)),
             None => None,
         };
+        let database_read_url = match get("DATABASE_READ_URL") {
+            Some(url) => Some(Secret::new(parse_postgres_url("DATABASE_READ_URL", &url)?)),
+            None => None,
+        };
+        if database_read_url.is_some() && database_url.is_none() {
+            return Err(ConfigError {
+                var: "DATABASE_READ_URL",
+                value: "(set)".into(),
+                reason: "a read replica needs its primary: set DATABASE_URL too (the managed local cluster has no replica)".into(),
+            });
+        }
         Ok(Self {
             database_url,
+            database_read_url,
             fleet_home: get("FLEET_HOME")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| PathBuf::from("./var")),
@@ -338,7 +368,8 @@ impl Config {
                 "127.0.0.1:8090",
             )?,
             vendor: vendor_config(&get)?,
-            fuel_feed: fuel_feed_config(&get)?,
+            fuel_feed: bucket_config(&get, &FUEL_BUCKET)?,
+            backup: backup_config(&get)?,
             jwt_secret: match get("FLEET_JWT_SECRET") {
                 Some(s) if s.trim().len() < 32 => {
                     return Err(ConfigError {
@@ -445,21 +476,76 @@ fn parse_origins(value: Option<String>) -> Result<Vec<String>, ConfigError> {
     Ok(out)
 }
 
-/// The fuel feed's bucket (path-style addressing, as RustFS and MinIO serve it).
+/// An S3-compatible bucket, addressed path-style (as RustFS and MinIO serve it): the fuel feed's
+/// (`FLEET_FUEL_S3_*`) or the backups' (`FLEET_BACKUP_S3_*`).
 #[derive(Debug, Clone, PartialEq)]
-pub struct FuelFeedConfig {
-    /// `FLEET_FUEL_S3_ENDPOINT`, e.g. `https://s3.example.com` (the client's `RUSTFS_ENDPOINT`).
+pub struct BucketConfig {
+    /// `…_S3_ENDPOINT`, e.g. `https://s3.example.com` (the client's `RUSTFS_ENDPOINT`).
     pub endpoint: String,
-    /// `FLEET_FUEL_S3_REGION` (default `us-east-1`).
+    /// `…_S3_REGION` (default `us-east-1`).
     pub region: String,
-    /// `FLEET_FUEL_S3_BUCKET` (default `fuel`).
+    /// `…_S3_BUCKET` (default `fuel` / `backups`).
     pub bucket: String,
-    /// `FLEET_FUEL_S3_PREFIX`: the folder holding `latest.json` and `changes/` (default `fuel_records`).
+    /// `…_S3_PREFIX`: the folder inside the bucket (default `fuel_records` / `fleet`).
     pub prefix: String,
-    /// `FLEET_FUEL_S3_ACCESS_KEY`.
+    /// `…_S3_ACCESS_KEY`.
     pub access_key: String,
-    /// `FLEET_FUEL_S3_SECRET_KEY`.
+    /// `…_S3_SECRET_KEY`.
     pub secret_key: Secret,
+}
+
+/// The names and defaults of one bucket's variables.
+struct BucketVars {
+    what: &'static str,
+    endpoint: &'static str,
+    region: &'static str,
+    bucket: &'static str,
+    prefix: &'static str,
+    access_key: &'static str,
+    secret_key: &'static str,
+    default_bucket: &'static str,
+    default_prefix: &'static str,
+}
+
+const FUEL_BUCKET: BucketVars = BucketVars {
+    what: "the fuel bucket",
+    endpoint: "FLEET_FUEL_S3_ENDPOINT",
+    region: "FLEET_FUEL_S3_REGION",
+    bucket: "FLEET_FUEL_S3_BUCKET",
+    prefix: "FLEET_FUEL_S3_PREFIX",
+    access_key: "FLEET_FUEL_S3_ACCESS_KEY",
+    secret_key: "FLEET_FUEL_S3_SECRET_KEY",
+    default_bucket: "fuel",
+    default_prefix: "fuel_records",
+};
+
+const BACKUP_BUCKET: BucketVars = BucketVars {
+    what: "the backup bucket",
+    endpoint: "FLEET_BACKUP_S3_ENDPOINT",
+    region: "FLEET_BACKUP_S3_REGION",
+    bucket: "FLEET_BACKUP_S3_BUCKET",
+    prefix: "FLEET_BACKUP_S3_PREFIX",
+    access_key: "FLEET_BACKUP_S3_ACCESS_KEY",
+    secret_key: "FLEET_BACKUP_S3_SECRET_KEY",
+    default_bucket: "backups",
+    default_prefix: "fleet",
+};
+
+/// Backups: the bucket, how many of each kind are kept, when the nightly run starts and where
+/// dumps are staged on their way to and from the bucket.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BackupConfig {
+    pub bucket: BucketConfig,
+    /// `FLEET_BACKUP_KEEP_FULL`: nightly full backups kept (default 14).
+    pub keep_full: u32,
+    /// `FLEET_BACKUP_KEEP_EVENTS`: weekly `events` slices kept (default 8).
+    pub keep_events: u32,
+    /// `FLEET_BACKUP_KEEP_GEO`: monthly `geo` slices kept (default 3).
+    pub keep_geo: u32,
+    /// `FLEET_BACKUP_HOUR_UTC`: the hour (UTC) the scheduled run starts (default 0 = 03:00 EAT).
+    pub hour_utc: u32,
+    /// `FLEET_BACKUP_DIR`: the staging folder (default the system's temporary folder).
+    pub dir: Option<PathBuf>,
 }
 
 /// A group of variables switched on by one base URL, `anchor`: unset, any of `dependents` set is
@@ -522,30 +608,87 @@ fn http_url(
     }
 }
 
-/// The fuel bucket, when `FLEET_FUEL_S3_ENDPOINT` is set; then both keys must be too.
-fn fuel_feed_config(
+/// A bucket, when its endpoint variable is set; then both keys must be too.
+fn bucket_config(
     get: &impl Fn(&str) -> Option<String>,
-) -> Result<Option<FuelFeedConfig>, ConfigError> {
+    vars: &BucketVars,
+) -> Result<Option<BucketConfig>, ConfigError> {
     let Some(endpoint) = anchored_url(
         get,
-        "FLEET_FUEL_S3_ENDPOINT",
-        &["FLEET_FUEL_S3_ACCESS_KEY", "FLEET_FUEL_S3_SECRET_KEY"],
-        "the fuel bucket",
+        vars.endpoint,
+        &[vars.access_key, vars.secret_key],
+        vars.what,
         "https://s3.example.com",
     )?
     else {
         return Ok(None);
     };
-    let required = |var| required_by(get, var, "FLEET_FUEL_S3_ENDPOINT");
-    Ok(Some(FuelFeedConfig {
+    let required = |var| required_by(get, var, vars.endpoint);
+    Ok(Some(BucketConfig {
         endpoint: endpoint.trim_end_matches('/').to_string(),
-        region: get("FLEET_FUEL_S3_REGION").unwrap_or_else(|| "us-east-1".into()),
-        bucket: get("FLEET_FUEL_S3_BUCKET").unwrap_or_else(|| "fuel".into()),
-        prefix: get("FLEET_FUEL_S3_PREFIX")
+        region: get(vars.region).unwrap_or_else(|| "us-east-1".into()),
+        bucket: get(vars.bucket).unwrap_or_else(|| vars.default_bucket.into()),
+        prefix: get(vars.prefix)
             .map(|p| p.trim_matches('/').to_string())
-            .unwrap_or_else(|| "fuel_records".into()),
-        access_key: required("FLEET_FUEL_S3_ACCESS_KEY")?,
-        secret_key: Secret::new(required("FLEET_FUEL_S3_SECRET_KEY")?),
+            .unwrap_or_else(|| vars.default_prefix.into()),
+        access_key: required(vars.access_key)?,
+        secret_key: Secret::new(required(vars.secret_key)?),
+    }))
+}
+
+/// Backups, when `FLEET_BACKUP_S3_ENDPOINT` is set; the retention and schedule variables without
+/// it would be ignored, so they are an error then.
+fn backup_config(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<BackupConfig>, ConfigError> {
+    const TUNING: [&str; 5] = [
+        "FLEET_BACKUP_KEEP_FULL",
+        "FLEET_BACKUP_KEEP_EVENTS",
+        "FLEET_BACKUP_KEEP_GEO",
+        "FLEET_BACKUP_HOUR_UTC",
+        "FLEET_BACKUP_DIR",
+    ];
+    let Some(bucket) = bucket_config(get, &BACKUP_BUCKET)? else {
+        if let Some(var) = TUNING.iter().find(|v| get(v).is_some()) {
+            return Err(ConfigError {
+                var,
+                value: "(set)".into(),
+                reason: "FLEET_BACKUP_S3_ENDPOINT is not set, so this would be ignored; set the backup bucket (FLEET_BACKUP_S3_*) too".into(),
+            });
+        }
+        return Ok(None);
+    };
+    Ok(Some(BackupConfig {
+        bucket,
+        keep_full: int_in(
+            "FLEET_BACKUP_KEEP_FULL",
+            get("FLEET_BACKUP_KEEP_FULL"),
+            14,
+            1,
+            10_000,
+        )?,
+        keep_events: int_in(
+            "FLEET_BACKUP_KEEP_EVENTS",
+            get("FLEET_BACKUP_KEEP_EVENTS"),
+            8,
+            1,
+            10_000,
+        )?,
+        keep_geo: int_in(
+            "FLEET_BACKUP_KEEP_GEO",
+            get("FLEET_BACKUP_KEEP_GEO"),
+            3,
+            1,
+            10_000,
+        )?,
+        hour_utc: int_in(
+            "FLEET_BACKUP_HOUR_UTC",
+            get("FLEET_BACKUP_HOUR_UTC"),
+            0,
+            0,
+            23,
+        )?,
+        dir: get("FLEET_BACKUP_DIR").map(PathBuf::from),
     }))
 }
 
@@ -660,8 +803,12 @@ fn parse_push_secrets(value: Option<String>) -> Result<Vec<(String, Secret)>, Co
 }
 
 fn parse_database_url(url: &str) -> Result<String, ConfigError> {
+    parse_postgres_url("DATABASE_URL", url)
+}
+
+fn parse_postgres_url(var: &'static str, url: &str) -> Result<String, ConfigError> {
     let err = |reason: &str| ConfigError {
-        var: "DATABASE_URL",
+        var,
         value: redact_url(url),
         reason: reason.to_string(),
     };
@@ -961,6 +1108,42 @@ mod tests {
         assert!(e.reason.contains("FLEET_FUEL_S3_ENDPOINT"), "{e}");
         let e = cfg(&[("FLEET_FUEL_S3_ENDPOINT", "s3.example.com")]).expect_err("no scheme");
         assert_eq!(e.var, "FLEET_FUEL_S3_ENDPOINT");
+    }
+
+    #[test]
+    fn the_backup_bucket_has_its_own_variables_and_retention() {
+        assert_eq!(cfg(&[]).expect("no bucket").backup, None);
+        let full = [
+            ("FLEET_BACKUP_S3_ENDPOINT", "http://127.0.0.1:9000"),
+            ("FLEET_BACKUP_S3_ACCESS_KEY", "ak"),
+            ("FLEET_BACKUP_S3_SECRET_KEY", "backup-secret"),
+        ];
+        let b = cfg(&full).expect("valid").backup.expect("backups");
+        assert_eq!(
+            (b.bucket.bucket.as_str(), b.bucket.prefix.as_str()),
+            ("backups", "fleet")
+        );
+        assert_eq!(
+            (b.keep_full, b.keep_events, b.keep_geo, b.hour_utc),
+            (14, 8, 3, 0)
+        );
+        assert!(!format!("{b:?}").contains("backup-secret"));
+        let mut more = full.to_vec();
+        more.push(("FLEET_BACKUP_KEEP_FULL", "0"));
+        assert_eq!(
+            cfg(&more).expect_err("keep 0").var,
+            "FLEET_BACKUP_KEEP_FULL"
+        );
+        more.pop();
+        more.push(("FLEET_BACKUP_HOUR_UTC", "24"));
+        assert_eq!(
+            cfg(&more).expect_err("hour 24").var,
+            "FLEET_BACKUP_HOUR_UTC"
+        );
+        let e = cfg(&[("FLEET_BACKUP_KEEP_GEO", "2")]).expect_err("retention without a bucket");
+        assert!(e.reason.contains("FLEET_BACKUP_S3_ENDPOINT"), "{e}");
+        // the fuel bucket is not the backup bucket
+        assert_eq!(cfg(&full).expect("valid").fuel_feed, None);
     }
 
     #[test]

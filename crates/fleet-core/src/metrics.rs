@@ -24,6 +24,8 @@ pub const RATE_LIMITED: &str = "fleet_rate_limited_total";
 pub const MIRROR_FORWARDED_TOTAL: &str = "fleet_push_mirror_forwarded_total";
 pub const MIRROR_FAILED_TOTAL: &str = "fleet_push_mirror_failed_total";
 pub const MIRROR_DROPPED_TOTAL: &str = "fleet_push_mirror_dropped_total";
+pub const REPLICA_LAG_SECONDS: &str = "fleet_replica_lag_seconds";
+pub const READS_ON_REPLICA: &str = "fleet_reads_on_replica";
 
 /// What a metric measures, for its `# HELP` line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +37,16 @@ pub enum Kind {
 
 /// Every metric with its kind and help text (`promtool check metrics` wants HELP on each).
 pub const ALL: &[(&str, Kind, &str)] = &[
+    (
+        REPLICA_LAG_SECONDS,
+        Kind::Gauge,
+        "Replay lag of the read replica (DATABASE_READ_URL) as the gateway last measured it; absent without a replica.",
+    ),
+    (
+        READS_ON_REPLICA,
+        Kind::Gauge,
+        "1 while the gateway sends views and analytics to the read replica, 0 while they fall back to the primary.",
+    ),
     (
         HTTP_REQUESTS_TOTAL,
         Kind::Counter,

@@ -85,7 +85,7 @@ pub struct Context {
     pub vendor: Option<Arc<polls::Vendor>>,
     pub alert_webhook: Option<String>,
     /// The fuel feed's bucket, when configured: its snapshot is reconciled hourly.
-    pub fuel: Option<Arc<fleet_fuel::s3::Bucket>>,
+    pub fuel: Option<Arc<fleet_s3::Bucket>>,
 }
 
 /// Why the cron role cannot start its jobs.
@@ -94,7 +94,7 @@ pub enum ContextError {
     #[error("the vendor client: {0}")]
     Vendor(#[from] fleet_jimi::client::ClientError),
     #[error("the fuel bucket: {0}")]
-    Fuel(#[from] fleet_fuel::s3::S3Error),
+    Fuel(#[from] fleet_s3::S3Error),
 }
 
 impl Context {
@@ -129,7 +129,7 @@ impl Context {
         let fuel = match &config.fuel_feed {
             Some(f) => {
                 tracing::info!(endpoint = %f.endpoint, bucket = %f.bucket, prefix = %f.prefix, "hourly fuel snapshot import is on");
-                Some(Arc::new(fleet_fuel::s3::Bucket::new(f.clone())?))
+                Some(Arc::new(fleet_s3::Bucket::new(f.clone())?))
             }
             None => None,
         };

@@ -34,7 +34,7 @@ use serde_json::value::RawValue;
 use sqlx::PgPool;
 use tokio::task::JoinSet;
 
-use crate::s3::Bucket;
+use fleet_s3::Bucket;
 
 /// Records per appended raw row.
 const CHUNK: usize = 5_000;
@@ -103,7 +103,7 @@ pub enum ImportError {
     /// The feed document (or file) cannot be read.
     Feed(String),
     /// The bucket cannot be reached or refused.
-    Bucket(crate::s3::S3Error),
+    Bucket(fleet_s3::S3Error),
     /// Another import holds the lock.
     Busy,
     Db(sqlx::Error),
@@ -131,8 +131,8 @@ impl From<sqlx::Error> for ImportError {
     }
 }
 
-impl From<crate::s3::S3Error> for ImportError {
-    fn from(e: crate::s3::S3Error) -> Self {
+impl From<fleet_s3::S3Error> for ImportError {
+    fn from(e: fleet_s3::S3Error) -> Self {
         Self::Bucket(e)
     }
 }

@@ -22,4 +22,3 @@ pub mod bench;
 pub mod demo;
 pub mod feedgen;
 pub mod import;
-pub mod s3;

@@ -5,58 +5,20 @@
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
-use fleet_core::config::FuelFeedConfig;
+use fleet_core::config::BucketConfig;
 use fleet_fuel::feedgen::{self, GenConfig};
 use fleet_fuel::import::{self, ImportError};
-use fleet_fuel::s3::Bucket;
 use fleet_ingest::{registry, worker};
+use fleet_s3::Bucket;
 use fleet_testkit::TestDb;
-use hyper_util::rt::{TokioExecutor, TokioIo};
 use serde_json::{Value, json};
 use sqlx::PgPool;
-use tokio::net::TcpListener;
-
-const KEY: &str = "fleet-test";
-const SECRET: &str = "fleet-test-secret";
 
 /// A real S3 server over a temporary folder; returns the bucket's folder and the config to reach it.
-async fn s3_server() -> (PathBuf, FuelFeedConfig) {
-    let root = std::env::temp_dir().join(format!(
-        "fleet-s3-{}-{}",
-        std::process::id(),
-        Utc::now().timestamp_nanos_opt().unwrap_or_default()
-    ));
-    let bucket = root.join("fuel");
-    std::fs::create_dir_all(bucket.join("fuel_records/changes")).expect("bucket folder");
-    let fs = s3s_fs::FileSystem::new(&root).expect("s3s-fs");
-    let mut b = s3s::service::S3ServiceBuilder::new(fs);
-    b.set_auth(s3s::auth::SimpleAuth::from_single(KEY, SECRET));
-    let service = b.build();
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        let http = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
-        loop {
-            let Ok((socket, _)) = listener.accept().await else {
-                continue;
-            };
-            let conn = http
-                .serve_connection(TokioIo::new(socket), service.clone())
-                .into_owned();
-            tokio::spawn(async move {
-                let _ = conn.await;
-            });
-        }
-    });
-    let cfg = FuelFeedConfig {
-        endpoint: format!("http://{addr}"),
-        region: "us-east-1".into(),
-        bucket: "fuel".into(),
-        prefix: "fuel_records".into(),
-        access_key: KEY.into(),
-        secret_key: SECRET.into(),
-    };
-    (bucket, cfg)
+async fn s3_server() -> (PathBuf, BucketConfig) {
+    let server = fleet_testkit::s3::S3Server::start("fuel", "fuel_records").await;
+    std::fs::create_dir_all(server.bucket_dir().join("fuel_records/changes")).expect("folder");
+    (server.bucket_dir(), server.config)
 }
 
 fn put(bucket: &Path, key: &str, doc: &Value) {

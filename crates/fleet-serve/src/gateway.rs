@@ -10,6 +10,7 @@ use axum::Router;
 use sqlx::PgPool;
 
 use crate::push::{self, PushConfig};
+use crate::reads::Reads;
 
 /// What the gateway's routes need besides the database.
 pub struct GatewayConfig {
@@ -57,11 +58,16 @@ impl GatewayConfig {
     }
 }
 
-/// The gateway's routes (without the ops routes).
+/// The gateway's routes (without the ops routes), every read on `pool`.
 pub fn areas(pool: PgPool, cfg: GatewayConfig) -> Router {
+    areas_reading(pool.clone(), Reads::primary_only(pool), cfg)
+}
+
+/// The gateway's routes, the views and analytics reading where `reads` says (a replica).
+pub fn areas_reading(pool: PgPool, reads: Reads, cfg: GatewayConfig) -> Router {
     let auth = Auth::new(pool.clone(), cfg.auth)
         .with_limit(Limiter::new("dashboard", cfg.limits.dashboard));
-    let reads = crate::slo::router(pool.clone()).merge(crate::views::router(pool.clone()));
+    let reads = crate::slo::router(pool.clone()).merge(crate::views::router(reads));
     let api = auth::require(reads, auth.clone(), auth::READ_FLEET)
         .merge(crate::actions::router(pool.clone(), auth.clone()))
         .merge(crate::fuel_actions::router(pool.clone(), auth.clone()));

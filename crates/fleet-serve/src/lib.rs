@@ -31,6 +31,7 @@ pub mod mirror;
 pub mod openapi;
 pub mod pages;
 pub mod push;
+pub mod reads;
 pub mod slo;
 pub mod views;
 

@@ -11,12 +11,13 @@
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderName, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 use sqlx::PgPool;
 
+use crate::reads::{Reads, Source};
 use crate::{ApiError, error_response};
 
 /// One read endpoint: its path, the SQL that answers it (`$1` = the filters object), and what it
@@ -134,22 +135,26 @@ pub struct ViewQuery {
     pub vehicle: Option<String>,
 }
 
-/// Every view's `GET` route (to be put behind the auth guard by the caller).
-pub fn router(pool: PgPool) -> Router {
+/// Every view's `GET` route (to be put behind the auth guard by the caller), reading where
+/// `reads` says: the primary, or the replica while it is within its lag threshold.
+pub fn router(reads: Reads) -> Router {
     let mut r = Router::new();
     for v in VIEWS {
-        let sql = v.sql;
+        let (sql, live) = (v.sql, v.path == LIVE);
         r = r.route(
             v.path,
             get(
-                move |State(pool): State<PgPool>, Query(q): Query<ViewQuery>| async move {
-                    answer(&pool, sql, q).await
+                move |State(reads): State<Reads>, Query(q): Query<ViewQuery>| async move {
+                    answer(&reads, sql, q, live).await
                 },
             ),
         );
     }
-    r.with_state(pool)
+    r.with_state(reads)
 }
+
+/// The live view, which also says where it was read and how far behind that is (`read_from`).
+const LIVE: &str = "/api/views/live";
 
 /// Parses `?filters=` (absent or empty is `{}`) and merges the shorthands `period`,
 /// `department` and `vehicle` into it.
@@ -190,30 +195,79 @@ pub fn filters_of(q: &ViewQuery) -> Result<serde_json::Value, ApiError> {
     Ok(filters)
 }
 
-async fn answer(pool: &PgPool, sql: &'static str, q: ViewQuery) -> Response {
+async fn answer(reads: &Reads, sql: &'static str, q: ViewQuery, live: bool) -> Response {
     let filters = match filters_of(&q) {
         Ok(f) => f,
         Err(e) => return e.into_response(),
     };
-    match sqlx::query_scalar::<_, String>(sql)
+    let (pool, mut source) = reads.choose();
+    let mut result = run(pool, sql, &filters).await;
+    if source == Source::Replica
+        && let Err(e) = &result
+        && !is_bad_filter(e)
+    {
+        tracing::warn!(error = %e, "a view failed on the replica; reading it from the primary");
+        source = Source::Primary;
+        result = run(reads.primary(), sql, &filters).await;
+    }
+    match result {
+        Ok(mut text) => {
+            if live {
+                text = with_read_from(text, source, reads.status().and_then(|s| s.lag_seconds));
+            }
+            (
+                [
+                    (header::CONTENT_TYPE, "application/json"),
+                    (HeaderName::from_static("x-fleet-read-from"), source.name()),
+                ],
+                Body::from(text),
+            )
+                .into_response()
+        }
+        Err(e) => sql_error(e, "reading a view"),
+    }
+}
+
+async fn run(
+    pool: &PgPool,
+    sql: &'static str,
+    filters: &serde_json::Value,
+) -> Result<String, sqlx::Error> {
+    sqlx::query_scalar::<_, String>(sql)
         .bind(filters)
         .fetch_one(pool)
         .await
-    {
-        Ok(text) => (
-            [(header::CONTENT_TYPE, "application/json")],
-            Body::from(text),
-        )
-            .into_response(),
-        Err(e) => sql_error(e, "reading a view"),
-    }
+}
+
+fn is_bad_filter(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .is_some_and(|db| db.code().as_deref() == Some("22023"))
+}
+
+/// The document with `"read_from": {"source": …, "lag_seconds": …}` as its first member (the
+/// view's own members untouched; a document that is not an object is left as it is).
+fn with_read_from(text: String, source: Source, lag: Option<f64>) -> String {
+    let Some(rest) = text.trim_start().strip_prefix('{') else {
+        return text;
+    };
+    let lag = match (source, lag) {
+        (Source::Primary, _) => serde_json::json!(0),
+        (Source::Replica, l) => serde_json::json!(l),
+    };
+    let member = serde_json::json!({"source": source.name(), "lag_seconds": lag});
+    let sep = if rest.trim_start().starts_with('}') {
+        ""
+    } else {
+        ","
+    };
+    format!("{{\"read_from\":{member}{sep}{rest}")
 }
 
 /// A database error as an answer: a rejected parameter (SQLSTATE 22023, raised by the serve
 /// functions with a message meant for the caller) is a 400; anything else is logged and a 503.
 pub fn sql_error(e: sqlx::Error, doing: &str) -> Response {
-    if let Some(db) = e.as_database_error()
-        && db.code().as_deref() == Some("22023")
+    if is_bad_filter(&e)
+        && let Some(db) = e.as_database_error()
     {
         return error_response(StatusCode::BAD_REQUEST, "bad_filters", db.message());
     }
@@ -223,4 +277,30 @@ pub fn sql_error(e: sqlx::Error, doing: &str) -> Response {
         "the data cannot be read right now; try again shortly",
     )
     .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_live_view_says_where_it_was_read() {
+        let t = with_read_from(
+            r#"{"geojson":{"type":"FeatureCollection"}}"#.into(),
+            Source::Replica,
+            Some(1.5),
+        );
+        let v: serde_json::Value = serde_json::from_str(&t).expect("still JSON");
+        assert_eq!(
+            v["read_from"],
+            serde_json::json!({"source": "replica", "lag_seconds": 1.5})
+        );
+        assert_eq!(v["geojson"]["type"], "FeatureCollection");
+        let t = with_read_from("{}".into(), Source::Primary, Some(9.0));
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&t).expect("JSON"),
+            serde_json::json!({"read_from": {"source": "primary", "lag_seconds": 0}})
+        );
+        assert_eq!(with_read_from("[1]".into(), Source::Primary, None), "[1]");
+    }
 }

@@ -79,7 +79,9 @@ async function refresh() {
     });
     if (first && features.length) { fc.fitTo(map, view.geojson); first = false; }
     renderList();
-    fc.status(`Updated ${view.summary.generated_at_local || ''} EAT`);
+    const r = view.read_from;
+    const behind = r && r.source === 'replica' && r.lag_seconds >= 1 ? ` (read replica, ${fc.fmtAge(r.lag_seconds)} behind)` : '';
+    fc.status(`Updated ${view.summary.generated_at_local || ''} EAT${behind}`);
   } catch (e) {
     fc.status(`Could not refresh: ${e.message}`, true);
   }

@@ -116,7 +116,8 @@ impl PgInstall {
         }
     }
 
-    fn bin(&self, prog: &str) -> PathBuf {
+    /// The path of one of the server's programs (`pg_ctl`, `pg_basebackup`, …).
+    pub fn bin(&self, prog: &str) -> PathBuf {
         self.bindir.join(prog)
     }
 }

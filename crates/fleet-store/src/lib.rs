@@ -74,6 +74,15 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool, StoreErr
     }
 }
 
+/// A pool to `url` that connects on first use: for a read replica, which may be down when the
+/// gateway starts (reads fall back to the primary meanwhile). Fails only on an unreadable URL.
+pub fn connect_lazy(url: &str, max_connections: u32) -> Result<PgPool, StoreError> {
+    Ok(PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(2))
+        .connect_lazy(url)?)
+}
+
 /// Checks the server is new enough and has the extensions the schema needs, saying what is wrong.
 pub async fn check_server(pool: &PgPool) -> Result<(), StoreError> {
     let version: i32 = sqlx::query_scalar("SELECT current_setting('server_version_num')::int")

@@ -141,6 +141,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "fuel_reading",
         sql: include_str!("../../../migrations/0020_fuel_reading.sql"),
     },
+    Migration {
+        version: 21,
+        name: "replica_lag",
+        sql: include_str!("../../../migrations/0021_replica_lag.sql"),
+    },
 ];
 
 /// The checksums migrations had before issue 16 moved their functions, views and triggers into

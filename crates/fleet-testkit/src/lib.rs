@@ -10,6 +10,9 @@
 //!   fingerprint; each test gets `CREATE DATABASE … TEMPLATE` (a fast file copy) and the database
 //!   is dropped when the [`TestDb`] is dropped, including during a panic.
 
+pub mod s3;
+pub mod standby;
+
 use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;

@@ -71,6 +71,17 @@ enum Command {
         #[command(subcommand)]
         what: cmd::bench::BenchWhat,
     },
+    /// Back up the database to the backup bucket (FLEET_BACKUP_S3_*): `fleet backup` takes a full
+    /// backup now; list, verify, prune and schedule manage them.
+    #[command(
+        after_help = "Examples:\n  fleet backup\n  fleet backup --kind events\n  fleet backup list\n  fleet backup verify\n  fleet backup schedule"
+    )]
+    Backup(cmd::backup::BackupArgs),
+    /// Restore a backup from the bucket into an empty database (a slice: into a migrated one).
+    #[command(
+        after_help = "Examples:\n  fleet restore 20261201T000000Z --into postgres://fleet@db/fleet_restored\n  fleet restore fleet/events/20261129T000000Z.dump --into postgres://fleet@db/fleet_new"
+    )]
+    Restore(cmd::backup::RestoreArgs),
     /// Exit 0 when ROLE on this host answers healthy on its listen address (for container
     /// HEALTHCHECKs: no curl needed); otherwise say why and exit 1.
     Healthcheck {
@@ -138,6 +149,8 @@ fn main() -> ExitCode {
             Command::Fuel { action } => cmd::fuel::run(config, action).await,
             Command::Import { what } => cmd::import::run(config, what).await,
             Command::Bench { what } => cmd::bench::run(config, what).await,
+            Command::Backup(args) => cmd::backup::run(config, args).await,
+            Command::Restore(args) => cmd::backup::restore(config, args).await,
             Command::Healthcheck { role, addr } => cmd::healthcheck::run(config, role, addr).await,
             Command::Version => Ok(()),
         }

@@ -14,6 +14,8 @@ pub enum RoleName {
     Gateway,
     Worker,
     Cron,
+    /// The backup schedule (`fleet backup schedule`): its status file under FLEET_HOME.
+    Backup,
 }
 
 impl RoleName {
@@ -22,6 +24,7 @@ impl RoleName {
             Self::Gateway => "gateway",
             Self::Worker => "worker",
             Self::Cron => "cron",
+            Self::Backup => "backup",
         }
     }
 }
@@ -31,6 +34,17 @@ pub async fn run(config: Config, role: RoleName, addr: Option<SocketAddr>) -> Re
         RoleName::Gateway => config.listen,
         RoleName::Worker => config.worker_listen,
         RoleName::Cron => config.cron_listen,
+        RoleName::Backup => {
+            let path = fleet_backup::schedule::status_path(&config.fleet_home);
+            let status = fleet_backup::schedule::Status::read(&path).map_err(anyhow::Error::msg)?;
+            return match status.healthy(chrono::Utc::now()) {
+                Ok(()) => {
+                    println!("backup is healthy ({})", path.display());
+                    Ok(())
+                }
+                Err(why) => bail!("backup is unhealthy: {why}"),
+            };
+        }
     });
     if addr.ip().is_unspecified() {
         addr.set_ip(match addr.ip() {

@@ -161,7 +161,7 @@ async fn fuel(config: Config, from: FuelFrom, apply: bool, all_rejects: bool) ->
     use fleet_fuel::import;
     let bucket = match (&from, &config.fuel_feed) {
         (FuelFrom::File(_), _) => None,
-        (_, Some(cfg)) => Some(fleet_fuel::s3::Bucket::new(cfg.clone())?),
+        (_, Some(cfg)) => Some(fleet_s3::Bucket::new(cfg.clone())?),
         (_, None) => anyhow::bail!(
             "no fuel bucket is configured: set FLEET_FUEL_S3_ENDPOINT, FLEET_FUEL_S3_ACCESS_KEY and FLEET_FUEL_S3_SECRET_KEY (see .env.example), or import a file with --file PATH"
         ),

@@ -2,6 +2,7 @@
 //! and the wiring from them to the library crates; what is shared by several commands (which
 //! database, scratch databases for benches, shutdown on a signal, logging) is here.
 
+pub mod backup;
 pub mod bench;
 pub mod db;
 pub mod fuel;

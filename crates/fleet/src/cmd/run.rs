@@ -149,10 +149,27 @@ pub async fn run_roles(
             }
         }
     }
-    let health = Health::new(db.pool.clone(), lives);
+    let health = Health::new(db.pool.clone(), lives.clone());
     let router = if roles.contains(&Role::Gateway) {
         let cfg = fleet_serve::gateway::GatewayConfig::from_config(config)?;
-        let areas = fleet_serve::gateway::areas(db.pool.clone(), cfg);
+        let reads = match &config.database_read_url {
+            None => fleet_serve::reads::Reads::primary_only(db.pool.clone()),
+            Some(url) => {
+                let replica = fleet_store::connect_lazy(url.expose(), config.db_max_connections)
+                    .with_context(|| format!("DATABASE_READ_URL {}", redact_url(url.expose())))?;
+                let reads = fleet_serve::reads::Reads::with_replica(db.pool.clone(), replica);
+                reads.check().await;
+                if let Some(live) = lives.iter().find(|l| l.role() == "gateway") {
+                    let (r, live, token) = (reads.clone(), live.clone(), shutdown.clone());
+                    tasks.spawn(async move {
+                        r.monitor(live, token).await;
+                        ("replica monitor", Ok(()))
+                    });
+                }
+                reads
+            }
+        };
+        let areas = fleet_serve::gateway::areas_reading(db.pool.clone(), reads, cfg);
         fleet_serve::gateway_router(health, areas)
     } else {
         fleet_serve::finish(fleet_serve::ops_router(health))
