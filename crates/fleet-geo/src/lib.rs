@@ -7,9 +7,11 @@
 //! - [`roads`]: the same roads as an in-memory graph with fastest-path routing, which the vendor
 //!   simulator (`fleet_jimi::sim`) drives its fleet on.
 //! - [`point`]: points, great-circle distances and bearings.
-//! - Homes the geo issues fill, empty today: [`matching`] (map matching of GPS traces),
-//!   [`speeds`] (observed speed bands per road and hour), [`routing`] (routes and ETAs over
-//!   observed speeds), [`geocode`] (addresses from the loaded OSM data).
+//! - [`matching`]: the HMM map matcher over `geo.ways`, trace readers, ground truth and its
+//!   benchmark (`fleet geo match`, `fleet bench match`).
+//! - Homes the geo issues fill, empty today: [`speeds`] (observed speed bands per road and
+//!   hour), [`routing`] (routes and ETAs over observed speeds), [`geocode`] (addresses from the
+//!   loaded OSM data).
 //!
 //! **May depend on** `fleet-core` only (and `fleet-store`'s pool type through `sqlx`); it knows
 //! nothing of HTTP, the vendor or the event log. Its SQL functions live in `sql/geo/`, one per

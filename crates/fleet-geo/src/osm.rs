@@ -81,8 +81,37 @@ fn poi_of<'a>(
     })
 }
 
-/// Loads `pbf` into `pool`'s geo tables.
-pub async fn load(pool: &PgPool, pbf: &[u8]) -> Result<OsmReport, OsmError> {
+/// One road segment between junctions, as `geo.ways` holds it (pgRouting's edge table).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WayRow {
+    pub gid: i64,
+    pub osm_id: i64,
+    /// OSM node id of the first point.
+    pub source: i64,
+    /// OSM node id of the last point.
+    pub target: i64,
+    pub name: Option<String>,
+    pub highway: String,
+    pub length_m: f64,
+    pub maxspeed_kmh: Option<f64>,
+    pub one_way: bool,
+    /// Seconds to drive it from source to target.
+    pub cost: f64,
+    /// Seconds from target to source; negative = not allowed (one-way).
+    pub reverse_cost: f64,
+    /// The geometry, source to target.
+    pub points: Vec<Point>,
+}
+
+/// An extract, parsed: road segments, their end vertices, and POI rows.
+pub struct Parsed {
+    pub ways: Vec<WayRow>,
+    pub vertices: HashMap<i64, Point>,
+    pois: Vec<Value>,
+}
+
+/// Parses `pbf` into road segments split at junctions (and POIs), without a database.
+pub fn parse(pbf: &[u8]) -> Result<Parsed, OsmError> {
     let mut coords: HashMap<i64, Point> = HashMap::new();
     let mut ways: Vec<Way> = Vec::new();
     let mut pois: Vec<Poi> = Vec::new();
@@ -178,12 +207,20 @@ pub async fn load(pool: &PgPool, pbf: &[u8]) -> Result<OsmReport, OsmError> {
             vertices.insert(a.0, a.1);
             vertices.insert(b.0, b.1);
             let cost = length_m / (w.speed_kmh / 3.6);
-            edges.push(json!({
-                "gid": edges.len() + 1, "osm_id": w.id, "source": a.0, "target": b.0,
-                "name": w.name, "highway": w.highway, "length_m": length_m, "maxspeed_kmh": w.maxspeed,
-                "one_way": w.one_way, "cost": cost, "reverse_cost": if w.one_way { -1.0 } else { cost },
-                "wkt": format!("LINESTRING({})", seg.iter().map(|(_, p)| format!("{} {}", p.lng, p.lat)).collect::<Vec<_>>().join(",")),
-            }));
+            edges.push(WayRow {
+                gid: edges.len() as i64 + 1,
+                osm_id: w.id,
+                source: a.0,
+                target: b.0,
+                name: w.name.clone(),
+                highway: w.highway.clone(),
+                length_m,
+                maxspeed_kmh: w.maxspeed,
+                one_way: w.one_way,
+                cost,
+                reverse_cost: if w.one_way { -1.0 } else { cost },
+                points: seg.iter().map(|(_, p)| *p).collect(),
+            });
         }
     }
     if edges.is_empty() {
@@ -207,6 +244,31 @@ pub async fn load(pool: &PgPool, pbf: &[u8]) -> Result<OsmReport, OsmError> {
                 json!({"osm_type": p.osm_type, "osm_id": p.id, "kind": p.kind, "name": p.name,
                         "brand": p.brand, "lat": at.lat, "lng": at.lng}),
             )
+        })
+        .collect();
+    Ok(Parsed {
+        ways: edges,
+        vertices,
+        pois: poi_rows,
+    })
+}
+
+/// Loads `pbf` into `pool`'s geo tables.
+pub async fn load(pool: &PgPool, pbf: &[u8]) -> Result<OsmReport, OsmError> {
+    let Parsed {
+        ways,
+        vertices,
+        pois: poi_rows,
+    } = parse(pbf)?;
+    let edges: Vec<Value> = ways
+        .iter()
+        .map(|w| {
+            json!({
+                "gid": w.gid, "osm_id": w.osm_id, "source": w.source, "target": w.target,
+                "name": w.name, "highway": w.highway, "length_m": w.length_m, "maxspeed_kmh": w.maxspeed_kmh,
+                "one_way": w.one_way, "cost": w.cost, "reverse_cost": w.reverse_cost,
+                "wkt": format!("LINESTRING({})", w.points.iter().map(|p| format!("{} {}", p.lng, p.lat)).collect::<Vec<_>>().join(",")),
+            })
         })
         .collect();
     let vertex_rows: Vec<Value> = vertices

@@ -71,6 +71,11 @@ enum Command {
         #[command(subcommand)]
         what: cmd::bench::BenchWhat,
     },
+    /// Road tools: match a GPS trace to the loaded roads.
+    Geo {
+        #[command(subcommand)]
+        action: cmd::geo::GeoAction,
+    },
     /// Back up the database to the backup bucket (FLEET_BACKUP_S3_*): `fleet backup` takes a full
     /// backup now; list, verify, prune and schedule manage them.
     #[command(
@@ -149,6 +154,7 @@ fn main() -> ExitCode {
             Command::Fuel { action } => cmd::fuel::run(config, action).await,
             Command::Import { what } => cmd::import::run(config, what).await,
             Command::Bench { what } => cmd::bench::run(config, what).await,
+            Command::Geo { action } => cmd::geo::run(config, action).await,
             Command::Backup(args) => cmd::backup::run(config, args).await,
             Command::Restore(args) => cmd::backup::restore(config, args).await,
             Command::Healthcheck { role, addr } => cmd::healthcheck::run(config, role, addr).await,

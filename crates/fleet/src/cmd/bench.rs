@@ -49,6 +49,39 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=20000))]
         devices: u64,
     },
+    /// The map matcher against driven ground truth (Monaco, built in; Andorra and any other
+    /// extract given with --extract), per sampling interval and GPS noise.
+    Match {
+        /// `.osm.pbf` extracts to drive on besides the built-in Monaco (repeat).
+        #[arg(long, value_name = "FILE.osm.pbf")]
+        extract: Vec<std::path::PathBuf>,
+        /// Drives per sampling and noise.
+        #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u64).range(1..=10000))]
+        drives: u64,
+        /// Metres per drive.
+        #[arg(long, default_value_t = 5000.0)]
+        drive_m: f64,
+        /// Sampling intervals, seconds, comma-separated.
+        #[arg(long, default_value = "1,5,10,30,60", value_delimiter = ',')]
+        intervals: Vec<f64>,
+        /// GPS noise σ of the generated fixes, metres, comma-separated.
+        #[arg(long, default_value = "5,10,20", value_delimiter = ',')]
+        noise: Vec<f64>,
+        /// Share of fixes thrown 60-150 m off.
+        #[arg(long, default_value_t = 0.01)]
+        outliers: f64,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// The matcher's β, metres (default: the matcher's).
+        #[arg(long)]
+        beta: Option<f64>,
+        /// The matcher's U-turn penalty, metres.
+        #[arg(long)]
+        uturn: Option<f64>,
+        /// Candidate roads per fix.
+        #[arg(long)]
+        candidates: Option<usize>,
+    },
 }
 pub async fn run(config: Config, what: BenchWhat) -> Result<()> {
     match what {
@@ -68,6 +101,36 @@ pub async fn run(config: Config, what: BenchWhat) -> Result<()> {
         }
         BenchWhat::Fuel { records } => fuel(config, records as usize).await,
         BenchWhat::Polls { devices } => polls(config, devices as usize).await,
+        BenchWhat::Match {
+            extract,
+            drives,
+            drive_m,
+            intervals,
+            noise,
+            outliers,
+            seed,
+            beta,
+            uturn,
+            candidates,
+        } => {
+            let d = fleet_geo::matching::Params::default();
+            let params = fleet_geo::matching::Params {
+                beta_m: beta.unwrap_or(d.beta_m),
+                uturn_penalty_m: uturn.unwrap_or(d.uturn_penalty_m),
+                max_candidates: candidates.unwrap_or(d.max_candidates),
+                ..d
+            };
+            let plan = fleet_geo::matching::bench::Plan {
+                params,
+                intervals_s: intervals,
+                noises_m: noise,
+                drives: drives as usize,
+                drive_m,
+                outlier_rate: outliers,
+                seed,
+            };
+            match_bench(extract, plan)
+        }
         BenchWhat::Views {
             vehicles,
             days,
@@ -239,5 +302,46 @@ async fn fuel(config: Config, records: usize) -> Result<()> {
         r.edited_s,
         verdict(r.edited_s < 10.0)
     );
+    Ok(())
+}
+
+fn match_bench(
+    extracts: Vec<std::path::PathBuf>,
+    plan: fleet_geo::matching::bench::Plan,
+) -> Result<()> {
+    use anyhow::Context as _;
+    let mut graphs: Vec<(String, Vec<u8>)> =
+        vec![("monaco".into(), fleet_geo::MONACO_PBF.to_vec())];
+    for path in extracts {
+        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .map(|n| n.trim_end_matches(".osm.pbf").to_string())
+            .unwrap_or_else(|| path.display().to_string());
+        graphs.push((name, bytes));
+    }
+    println!(
+        "{:<10} {:>6} {:>6} {:>9} {:>8} {:>8} {:>7} {:>7} {:>10}",
+        "graph", "every", "noise", "mismatch", "correct", "on-edge", "breaks", "skipped", "fixes/s"
+    );
+    for (name, bytes) in graphs {
+        let parsed = fleet_geo::osm::parse(&bytes).with_context(|| format!("parsing {name}"))?;
+        let g = fleet_geo::matching::MatchGraph::new(&parsed.ways);
+        for r in fleet_geo::matching::bench::run(&name, &g, &plan) {
+            println!(
+                "{:<10} {:>5}s {:>5}m {:>9.4} {:>8.4} {:>8.4} {:>7} {:>7} {:>10.0}",
+                r.graph,
+                r.interval_s,
+                r.noise_m,
+                r.score.mismatch(),
+                r.score.correct(),
+                r.score.fix_share(),
+                r.breaks,
+                r.skipped,
+                r.fixes_per_s
+            );
+        }
+    }
     Ok(())
 }

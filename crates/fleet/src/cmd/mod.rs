@@ -6,6 +6,7 @@ pub mod backup;
 pub mod bench;
 pub mod db;
 pub mod fuel;
+pub mod geo;
 pub mod healthcheck;
 pub mod import;
 pub mod replay;

@@ -1,0 +1,92 @@
+//! Map matching: snapping GPS traces to the roads of `geo.ways` (the issue "Map matching and
+//! observed road speeds").
+//!
+//! - [`graph`]: the directed road graph in memory with a grid for the candidate search, from
+//!   `geo.ways` rows ([`load`]) or straight from an extract.
+//! - [`hmm`]: the HMM matcher (Newson & Krumm 2009) and its parameters.
+//! - [`trace`]: traces from CSV or GPX, as people export them.
+//! - [`truth`]: traces with known true paths (driven on the graph, sampled, with noise and
+//!   outliers) and the scores of a match against them; `fleet bench match` runs them.
+
+pub mod bench;
+pub mod graph;
+pub mod hmm;
+pub mod trace;
+pub mod truth;
+
+pub use graph::MatchGraph;
+pub use hmm::{Fix, Matched, Matcher, Params, Skip};
+
+use sqlx::PgPool;
+
+use crate::Point;
+use crate::osm::WayRow;
+
+/// The graph of whatever is in `geo.ways` (loaded by `fleet import osm`, or inserted by hand
+/// with at least `gid, source, target, length_m, cost, reverse_cost, the_geom`).
+pub async fn load(pool: &PgPool) -> Result<MatchGraph, sqlx::Error> {
+    type Row = (i64, Option<i64>, Option<i64>, f64, f64, f64, String);
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT gid, source, target, length_m, cost, reverse_cost, ST_AsText(the_geom) FROM geo.ways",
+    )
+    .fetch_all(pool)
+    .await?;
+    let ways = rows
+        .into_iter()
+        .filter_map(|(gid, source, target, length_m, cost, reverse_cost, wkt)| {
+            let points = parse_linestring(&wkt)?;
+            // a row without topology (inserted by hand) joins others where their ends meet
+            let (first, last) = (*points.first()?, *points.last()?);
+            Some(WayRow {
+                gid,
+                osm_id: 0,
+                source: source.unwrap_or_else(|| end_key(first)),
+                target: target.unwrap_or_else(|| end_key(last)),
+                name: None,
+                highway: String::new(),
+                length_m,
+                maxspeed_kmh: None,
+                one_way: reverse_cost < 0.0,
+                cost,
+                reverse_cost,
+                points,
+            })
+        })
+        .collect::<Vec<_>>();
+    Ok(MatchGraph::new(&ways))
+}
+
+/// A node id for an end point: the same for ends within about a centimetre (negative, so it
+/// never meets an OSM node id).
+fn end_key(p: Point) -> i64 {
+    let (a, b) = ((p.lat * 1e7).round() as i64, (p.lng * 1e7).round() as i64);
+    -((a.rem_euclid(1 << 31) << 32) | b.rem_euclid(1 << 32)) - 1
+}
+
+/// `LINESTRING(x y, x y, …)` as points.
+fn parse_linestring(wkt: &str) -> Option<Vec<Point>> {
+    let inner = wkt.trim().strip_prefix("LINESTRING")?.trim();
+    let inner = inner.strip_prefix('(')?.strip_suffix(')')?;
+    inner
+        .split(',')
+        .map(|pair| {
+            let mut it = pair.split_whitespace();
+            let lng: f64 = it.next()?.parse().ok()?;
+            let lat: f64 = it.next()?.parse().ok()?;
+            Some(Point { lat, lng })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn linestrings_are_read() {
+        let p = parse_linestring("LINESTRING(7.41 43.73,7.42 43.74)").expect("parsed");
+        assert_eq!(p.len(), 2);
+        assert_eq!((p[1].lng, p[1].lat), (7.42, 43.74));
+        assert_eq!(parse_linestring("POINT(1 2)"), None);
+    }
+}
