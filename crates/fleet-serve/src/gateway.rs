@@ -70,7 +70,8 @@ pub fn areas_reading(pool: PgPool, reads: Reads, cfg: GatewayConfig) -> Router {
     let reads = crate::slo::router(pool.clone()).merge(crate::views::router(reads));
     let api = auth::require(reads, auth.clone(), auth::READ_FLEET)
         .merge(crate::actions::router(pool.clone(), auth.clone()))
-        .merge(crate::fuel_actions::router(pool.clone(), auth.clone()));
+        .merge(crate::fuel_actions::router(pool.clone(), auth.clone()))
+        .merge(crate::geo::router(pool.clone(), auth.clone()));
     let pool_for_tiles = pool.clone();
     let areas = limit(
         push::router(pool, cfg.push),
@@ -92,5 +93,6 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     use utoipa::OpenApi as _;
     let mut actions = crate::actions::ActionsDoc::openapi();
     actions.merge(crate::fuel_actions::FuelActionsDoc::openapi());
+    actions.merge(crate::geo::GeoDoc::openapi());
     crate::openapi::document(actions)
 }

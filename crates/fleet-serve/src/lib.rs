@@ -24,6 +24,7 @@ pub mod bench_views;
 pub mod error;
 pub mod fuel_actions;
 pub mod gateway;
+pub mod geo;
 pub mod health;
 pub mod limit;
 pub mod metrics;

@@ -56,6 +56,42 @@ pub async fn load(pool: &PgPool) -> Result<MatchGraph, sqlx::Error> {
     Ok(MatchGraph::new(&ways))
 }
 
+/// The JSON answer of a match (`fleet geo match` prints it, `POST /api/geo/match` answers it):
+/// edges in travel order with their directions, each matched fix, breaks, skipped fixes with
+/// the reason, rows of the input that could not be read, the path with entry and exit times, and
+/// the matching speed.
+pub fn report(trace: &trace::Trace, r: &Matched, seconds: f64) -> serde_json::Value {
+    use serde_json::json;
+    let line = |i: usize| trace.lines.get(i).copied();
+    let round = |x: f64| (x * 100.0).round() / 100.0;
+    let mut edges: Vec<(i64, bool)> = Vec::new();
+    let mut path = Vec::new();
+    for seg in &r.segments {
+        for p in seg {
+            if edges.last() != Some(&(p.gid, p.forward)) {
+                edges.push((p.gid, p.forward));
+            }
+            path.push(
+                json!({"gid": p.gid, "forward": p.forward, "entered": p.entered, "left": p.left,
+                "driven_m": round(p.driven_m)}),
+            );
+        }
+    }
+    json!({
+        "edges": edges.iter().map(|e| e.0).collect::<Vec<_>>(),
+        "forward": edges.iter().map(|e| e.1).collect::<Vec<_>>(),
+        "fixes": r.fixes.iter().map(|f| json!({"i": f.i, "line": line(f.i), "gid": f.gid,
+            "forward": f.forward, "offset_m": round(f.offset_m), "distance_m": round(f.distance_m)}))
+            .collect::<Vec<_>>(),
+        "breaks": r.breaks,
+        "skipped": r.skipped.iter().map(|(i, why)| json!({"i": i, "line": line(*i), "reason": why}))
+            .collect::<Vec<_>>(),
+        "rejected": trace.rejected,
+        "path": path,
+        "fixes_per_second": (trace.fixes.len() as f64 / seconds.max(1e-9)).round(),
+    })
+}
+
 /// A node id for an end point: the same for ends within about a centimetre (negative, so it
 /// never meets an OSM node id).
 fn end_key(p: Point) -> i64 {

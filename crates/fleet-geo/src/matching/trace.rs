@@ -35,6 +35,8 @@ pub enum TraceError {
     Empty,
     #[error("the GPX has no track points (<trkpt lat=… lon=…><time>…</time></trkpt>)")]
     NoTrackPoints,
+    #[error("{0}")]
+    GeoJson(String),
 }
 
 const TIME: &[&str] = &[
@@ -212,6 +214,103 @@ fn read_gpx(text: &str) -> Result<Trace, TraceError> {
     }
     if n == 0 {
         return Err(TraceError::NoTrackPoints);
+    }
+    Ok(trace)
+}
+
+/// A trace from GeoJSON: a `LineString` (Feature or bare geometry) with `properties.times`
+/// (or `coordTimes`, as GPX converters write it) of the same length, or a `FeatureCollection` of
+/// `Point` features with `properties.time`. `lines` are the indices of the points.
+pub fn from_geojson(v: &serde_json::Value) -> Result<Trace, TraceError> {
+    let bad = |m: &str| TraceError::GeoJson(m.to_string());
+    let mut trace = Trace::default();
+    let push = |i: usize,
+                c: Option<&serde_json::Value>,
+                t: Option<&serde_json::Value>,
+                trace: &mut Trace| {
+        let pos = c
+            .and_then(|c| c.as_array())
+            .and_then(|c| Some((c.first()?.as_f64()?, c.get(1)?.as_f64()?)));
+        let time = t.and_then(|t| t.as_f64().or_else(|| t.as_str().and_then(parse_time)));
+        match (pos, time) {
+            (Some((lng, lat)), Some(time)) => {
+                trace.fixes.push(Fix {
+                    time,
+                    at: Point { lat, lng },
+                });
+                trace.lines.push(i);
+            }
+            (None, _) => trace.rejected.push(Rejected {
+                line: i,
+                reason: "coordinates are not [longitude, latitude]".into(),
+            }),
+            (_, None) => trace.rejected.push(Rejected {
+                line: i,
+                reason: "no readable time (ISO 8601 or epoch seconds)".into(),
+            }),
+        }
+    };
+    let kind = v.get("type").and_then(|t| t.as_str()).unwrap_or("");
+    match kind {
+        "FeatureCollection" => {
+            let features = v
+                .get("features")
+                .and_then(|f| f.as_array())
+                .ok_or_else(|| bad("a FeatureCollection needs features"))?;
+            for (i, f) in features.iter().enumerate() {
+                let g = &f["geometry"];
+                if g["type"] != "Point" {
+                    trace.rejected.push(Rejected {
+                        line: i,
+                        reason: "not a Point feature".into(),
+                    });
+                    continue;
+                }
+                push(
+                    i,
+                    g.get("coordinates"),
+                    f["properties"].get("time"),
+                    &mut trace,
+                );
+            }
+        }
+        "Feature" | "LineString" => {
+            let (g, props) = if kind == "Feature" {
+                (&v["geometry"], &v["properties"])
+            } else {
+                (v, &serde_json::Value::Null)
+            };
+            if g["type"] != "LineString" {
+                return Err(bad(
+                    "a Feature must be a LineString with properties.times, or send a FeatureCollection of Points",
+                ));
+            }
+            let coords = g["coordinates"]
+                .as_array()
+                .ok_or_else(|| bad("a LineString needs coordinates"))?;
+            let times = props
+                .get("times")
+                .or_else(|| props.get("coordTimes"))
+                .and_then(|t| t.as_array())
+                .ok_or_else(|| {
+                    bad("a LineString needs properties.times: one time per coordinate")
+                })?;
+            if times.len() != coords.len() {
+                return Err(bad(&format!(
+                    "properties.times has {} times for {} coordinates",
+                    times.len(),
+                    coords.len()
+                )));
+            }
+            for (i, (c, t)) in coords.iter().zip(times).enumerate() {
+                push(i, Some(c), Some(t), &mut trace);
+            }
+        }
+        _ => {
+            return Err(bad(
+                "expected a GeoJSON FeatureCollection of Points or a LineString Feature",
+            ));
+        }
     }
     Ok(trace)
 }

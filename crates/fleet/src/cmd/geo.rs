@@ -6,7 +6,6 @@ use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use fleet_core::Config;
 use fleet_geo::matching::{self, Matcher, Params};
-use serde_json::json;
 
 use super::with_current_db;
 
@@ -68,43 +67,9 @@ pub async fn run(config: Config, action: GeoAction) -> Result<()> {
             let seconds = started.elapsed().as_secs_f64();
             println!(
                 "{}",
-                serde_json::to_string_pretty(&document(&trace, &r, seconds))?
+                serde_json::to_string_pretty(&matching::report(&trace, &r, seconds))?
             );
             Ok(())
         }
     }
-}
-
-/// The JSON answer of a match (also what `POST /api/geo/match` will answer).
-fn document(
-    trace: &matching::trace::Trace,
-    r: &matching::Matched,
-    seconds: f64,
-) -> serde_json::Value {
-    let line = |i: usize| trace.lines.get(i).copied();
-    let mut edges: Vec<(i64, bool)> = Vec::new();
-    let mut path = Vec::new();
-    for seg in &r.segments {
-        for p in seg {
-            if edges.last() != Some(&(p.gid, p.forward)) {
-                edges.push((p.gid, p.forward));
-            }
-            path.push(json!({"gid": p.gid, "forward": p.forward, "entered": p.entered, "left": p.left, "driven_m": round(p.driven_m)}));
-        }
-    }
-    json!({
-        "edges": edges.iter().map(|e| e.0).collect::<Vec<_>>(),
-        "forward": edges.iter().map(|e| e.1).collect::<Vec<_>>(),
-        "fixes": r.fixes.iter().map(|f| json!({"i": f.i, "line": line(f.i), "gid": f.gid, "forward": f.forward,
-            "offset_m": round(f.offset_m), "distance_m": round(f.distance_m)})).collect::<Vec<_>>(),
-        "breaks": r.breaks,
-        "skipped": r.skipped.iter().map(|(i, why)| json!({"i": i, "line": line(*i), "reason": why})).collect::<Vec<_>>(),
-        "rejected": trace.rejected,
-        "path": path,
-        "fixes_per_second": (trace.fixes.len() as f64 / seconds.max(1e-9)).round(),
-    })
-}
-
-fn round(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
 }
