@@ -27,6 +27,7 @@ pub mod point;
 pub mod roads;
 pub mod routing;
 pub mod speeds;
+pub mod tags;
 pub mod tiles;
 
 pub use point::{Point, bearing_deg, haversine_m};

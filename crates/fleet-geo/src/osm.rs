@@ -4,11 +4,16 @@
 //! `geo.pois` (`kind` = the `amenity` value, e.g. `fuel`; station areas become their centroid).
 //! The pages' offline basemap (`geo.tile`) and the fuel reconciliation read them.
 //!
-//! A load replaces the road graph in one transaction; POIs are upserted by OSM id.
+//! A load builds the new graph beside the live one (`geo.ways_next`), checks it (it has roads, is
+//! not a fraction of the live one, holds together and routes), and swaps it in with one short
+//! lock in the same transaction, so readers never see a half-loaded graph and are not blocked
+//! while it loads; POIs are upserted by OSM id. Segment ids are stable across loads
+//! ([`segment_id`]). Tags are read by [`crate::tags`] (speed limits, one-way incl. `-1`).
 
 use std::collections::HashMap;
 
-use crate::roads::{class_speed, parse_maxspeed};
+use crate::roads::class_speed;
+use crate::tags::{Direction, direction, maxspeed_kmh};
 use crate::{Point, haversine_m};
 use osmpbf::{Element, ElementReader};
 use serde_json::{Value, json};
@@ -28,6 +33,8 @@ pub enum OsmError {
     Read(String),
     #[error("the OSM extract has no drivable roads")]
     Empty,
+    #[error("{0}")]
+    Refused(String),
     #[error(transparent)]
     Db(#[from] sqlx::Error),
 }
@@ -103,6 +110,46 @@ pub struct WayRow {
     pub points: Vec<Point>,
 }
 
+/// The segment id of the stretch of OSM way `way` from node `a` to node `b`: the same in every
+/// load where that way and node pair are unchanged, so what was observed on a segment (speeds,
+/// matched traversals) is not orphaned by a monthly reload. An FNV-1a hash of the three ids cut to
+/// 53 bits (exact as a JSON number in every client, JavaScript included); the rare collision
+/// within one load moves to the next free id (deterministically, by the extract's order).
+pub fn segment_id(way: i64, a: i64, b: i64, used: &mut std::collections::HashSet<i64>) -> i64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for x in [way, a, b] {
+        for byte in x.to_le_bytes() {
+            h ^= u64::from(byte);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    const MAX: i64 = (1 << 53) - 1;
+    let mut id = ((h & MAX as u64) as i64).max(1);
+    while !used.insert(id) {
+        id = if id == MAX { 1 } else { id + 1 };
+    }
+    id
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segment_ids_are_stable_json_safe_and_unique() {
+        let mut used = std::collections::HashSet::new();
+        let a = segment_id(4_000_000_123, 1, 2, &mut used);
+        assert!(a > 0 && a < (1 << 53));
+        assert_eq!(
+            segment_id(4_000_000_123, 1, 2, &mut std::collections::HashSet::new()),
+            a
+        );
+        assert_ne!(segment_id(4_000_000_123, 2, 1, &mut used), a);
+        // the same way and nodes again in one load (a way drawn twice) get the next free id
+        assert_eq!(segment_id(4_000_000_123, 1, 2, &mut used), a + 1);
+    }
+}
+
 /// An extract, parsed: road segments, their end vertices, and POI rows.
 pub struct Parsed {
     pub ways: Vec<WayRow>,
@@ -159,16 +206,21 @@ pub fn parse(pbf: &[u8]) -> Result<Parsed, OsmError> {
                 {
                     return;
                 }
-                let maxspeed = tags.get("maxspeed").and_then(|m| parse_maxspeed(m));
+                let maxspeed = tags.get("maxspeed").and_then(|m| maxspeed_kmh(m));
+                // a way one-way against its drawing is stored drawn the way it is driven
+                let mut refs: Vec<i64> = w.refs().collect();
+                let dir = direction(&tags);
+                if dir == Direction::Backward {
+                    refs.reverse();
+                }
                 ways.push(Way {
                     id: w.id(),
-                    refs: w.refs().collect(),
+                    refs,
                     name: tags.get("name").map(|s| s.to_string()),
                     highway: highway.to_string(),
                     speed_kmh: maxspeed.unwrap_or(speed),
                     maxspeed,
-                    one_way: tags.get("oneway").is_some_and(|o| *o == "yes" || *o == "1")
-                        || tags.get("junction").is_some_and(|j| *j == "roundabout"),
+                    one_way: dir != Direction::Both,
                 });
             }
             _ => {}
@@ -185,6 +237,7 @@ pub fn parse(pbf: &[u8]) -> Result<Parsed, OsmError> {
         }
     }
     let mut edges = Vec::new();
+    let mut used: std::collections::HashSet<i64> = std::collections::HashSet::new();
     let mut vertices: HashMap<i64, Point> = HashMap::new();
     for w in &ways {
         let pts: Vec<(i64, Point)> = w
@@ -208,7 +261,7 @@ pub fn parse(pbf: &[u8]) -> Result<Parsed, OsmError> {
             vertices.insert(b.0, b.1);
             let cost = length_m / (w.speed_kmh / 3.6);
             edges.push(WayRow {
-                gid: edges.len() as i64 + 1,
+                gid: segment_id(w.id, a.0, b.0, &mut used),
                 osm_id: w.id,
                 source: a.0,
                 target: b.0,
@@ -253,8 +306,74 @@ pub fn parse(pbf: &[u8]) -> Result<Parsed, OsmError> {
     })
 }
 
-/// Loads `pbf` into `pool`'s geo tables.
+/// How a load may replace the graph.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LoadOptions {
+    /// Replace a graph with one under a tenth of its size (another, smaller region; otherwise
+    /// refused as a likely truncated or wrong extract).
+    pub allow_shrink: bool,
+}
+
+/// Loads `pbf` into `pool`'s geo tables (see [`load_with`]).
 pub async fn load(pool: &PgPool, pbf: &[u8]) -> Result<OsmReport, OsmError> {
+    load_with(pool, pbf, LoadOptions::default()).await
+}
+
+/// Checks the graph built in `geo.ways_next` before it replaces the live one: it has roads; it is
+/// not a tenth of the live graph (unless allowed); and its largest connected network holds at
+/// least a third of the vertices, with pgRouting finding a route from its westernmost vertex to
+/// its easternmost.
+async fn check_next(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    opts: LoadOptions,
+) -> Result<(), OsmError> {
+    let (next, live): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(*) FROM geo.ways_next), (SELECT count(*) FROM geo.ways)",
+    )
+    .fetch_one(&mut **tx)
+    .await?;
+    if next == 0 {
+        return Err(OsmError::Refused(
+            "the extract has no drivable roads".into(),
+        ));
+    }
+    if !opts.allow_shrink && live > 0 && next * 10 < live {
+        return Err(OsmError::Refused(format!(
+            "the new graph has {next} road segments, the loaded one {live}: a truncated or wrong extract? \
+             Load it anyway with --replace-smaller (another, smaller region)"
+        )));
+    }
+    let (share, routed): (f64, bool) = sqlx::query_as(
+        "WITH cc AS MATERIALIZED (
+              SELECT * FROM pgr_connectedComponents('SELECT gid AS id, source, target, cost, reverse_cost FROM geo.ways_next')),
+              big AS (SELECT component, count(*) AS n FROM cc GROUP BY 1 ORDER BY 2 DESC LIMIT 1),
+              vs AS (SELECT v.id, ST_X(v.the_geom) AS x FROM cc JOIN big USING (component)
+                     JOIN geo.ways_vertices_pgr_next v ON v.id = cc.node)
+         SELECT (SELECT n FROM big)::float8 / greatest((SELECT count(*) FROM geo.ways_vertices_pgr_next), 1),
+                (SELECT count(*) > 0 FROM pgr_dijkstra('SELECT gid AS id, source, target, cost, reverse_cost FROM geo.ways_next',
+                     (SELECT id FROM vs ORDER BY x, id LIMIT 1), (SELECT id FROM vs ORDER BY x DESC, id LIMIT 1), false))",
+    )
+    .fetch_one(&mut **tx)
+    .await?;
+    if share < 1.0 / 3.0 || !routed {
+        return Err(OsmError::Refused(format!(
+            "the new graph does not hold together (its largest network has {:.0} % of the junctions; a route across it: {}); \
+             the loaded graph is kept",
+            share * 100.0,
+            if routed { "found" } else { "none" }
+        )));
+    }
+    Ok(())
+}
+
+/// Loads `pbf` into `pool`'s geo tables: the roads are built beside the live graph, checked
+/// ([`check_next`]), then swapped in atomically; POIs are upserted. A refused load leaves the
+/// live graph as it was.
+pub async fn load_with(
+    pool: &PgPool,
+    pbf: &[u8],
+    opts: LoadOptions,
+) -> Result<OsmReport, OsmError> {
     let Parsed {
         ways,
         vertices,
@@ -277,12 +396,18 @@ pub async fn load(pool: &PgPool, pbf: &[u8]) -> Result<OsmReport, OsmError> {
         .collect();
 
     let mut tx = pool.begin().await?;
-    sqlx::query("TRUNCATE geo.ways, geo.ways_vertices_pgr")
-        .execute(&mut *tx)
-        .await?;
+    // the next graph is built beside the live one: readers keep the live graph, unblocked,
+    // until the swap at the end, which is one short exclusive lock and a commit
+    sqlx::raw_sql(
+        "DROP TABLE IF EXISTS geo.ways_next, geo.ways_vertices_pgr_next;
+         CREATE TABLE geo.ways_next (LIKE geo.ways INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
+         CREATE TABLE geo.ways_vertices_pgr_next (LIKE geo.ways_vertices_pgr INCLUDING DEFAULTS INCLUDING CONSTRAINTS);",
+    )
+    .execute(&mut *tx)
+    .await?;
     for chunk in edges.chunks(5_000) {
         sqlx::query(
-            "INSERT INTO geo.ways (gid, osm_id, source, target, name, highway, length_m, maxspeed_kmh, one_way,
+            "INSERT INTO geo.ways_next (gid, osm_id, source, target, name, highway, length_m, maxspeed_kmh, one_way,
                                    cost, reverse_cost, x1, y1, x2, y2, the_geom)
              SELECT gid, osm_id, source, target, name, highway, length_m, maxspeed_kmh, one_way, cost, reverse_cost,
                     ST_X(ST_StartPoint(g)), ST_Y(ST_StartPoint(g)), ST_X(ST_EndPoint(g)), ST_Y(ST_EndPoint(g)), g
@@ -297,7 +422,7 @@ pub async fn load(pool: &PgPool, pbf: &[u8]) -> Result<OsmReport, OsmError> {
     }
     for chunk in vertex_rows.chunks(10_000) {
         sqlx::query(
-            "INSERT INTO geo.ways_vertices_pgr (id, osm_node_id, the_geom)
+            "INSERT INTO geo.ways_vertices_pgr_next (id, osm_node_id, the_geom)
              SELECT id, id, ST_SetSRID(ST_MakePoint(lng, lat), 4326)
                FROM jsonb_to_recordset($1) AS x(id bigint, lat float8, lng float8)",
         )
@@ -305,6 +430,34 @@ pub async fn load(pool: &PgPool, pbf: &[u8]) -> Result<OsmReport, OsmError> {
         .execute(&mut *tx)
         .await?;
     }
+    sqlx::raw_sql(
+        "ALTER TABLE geo.ways_next ADD CONSTRAINT ways_next_pkey PRIMARY KEY (gid);
+         CREATE INDEX ways_next_geom_idx ON geo.ways_next USING gist (the_geom);
+         CREATE INDEX ways_next_source_idx ON geo.ways_next (source);
+         CREATE INDEX ways_next_target_idx ON geo.ways_next (target);
+         ALTER TABLE geo.ways_vertices_pgr_next ADD CONSTRAINT ways_vertices_pgr_next_pkey PRIMARY KEY (id);
+         CREATE INDEX ways_vertices_next_geom_idx ON geo.ways_vertices_pgr_next USING gist (the_geom);
+         ANALYZE geo.ways_next; ANALYZE geo.ways_vertices_pgr_next;",
+    )
+    .execute(&mut *tx)
+    .await?;
+    check_next(&mut tx, opts).await?;
+    sqlx::raw_sql(
+        "LOCK TABLE geo.ways, geo.ways_vertices_pgr IN ACCESS EXCLUSIVE MODE;
+         DROP TABLE geo.ways, geo.ways_vertices_pgr;
+         ALTER TABLE geo.ways_next RENAME TO ways;
+         ALTER TABLE geo.ways_vertices_pgr_next RENAME TO ways_vertices_pgr;
+         ALTER TABLE geo.ways RENAME CONSTRAINT ways_next_pkey TO ways_pkey;
+         ALTER INDEX geo.ways_next_geom_idx RENAME TO ways_geom_idx;
+         ALTER INDEX geo.ways_next_source_idx RENAME TO ways_source_idx;
+         ALTER INDEX geo.ways_next_target_idx RENAME TO ways_target_idx;
+         ALTER TABLE geo.ways_vertices_pgr RENAME CONSTRAINT ways_vertices_pgr_next_pkey TO ways_vertices_pgr_pkey;
+         ALTER INDEX geo.ways_vertices_next_geom_idx RENAME TO ways_vertices_geom_idx;
+         COMMENT ON TABLE geo.ways IS 'Routable road segments from the OSM extract (pgRouting edge table; cost in seconds, negative reverse_cost = one-way).';
+         COMMENT ON TABLE geo.ways_vertices_pgr IS 'Graph vertices of geo.ways (pgRouting topology).';",
+    )
+    .execute(&mut *tx)
+    .await?;
     for chunk in poi_rows.chunks(5_000) {
         sqlx::query(
             "INSERT INTO geo.pois (osm_type, osm_id, kind, name, brand, geom)

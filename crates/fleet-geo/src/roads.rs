@@ -48,16 +48,6 @@ pub fn class_speed(highway: &str) -> Option<f64> {
     })
 }
 
-pub fn parse_maxspeed(v: &str) -> Option<f64> {
-    let n: f64 = v
-        .split(|c: char| !c.is_ascii_digit() && c != '.')
-        .next()?
-        .parse()
-        .ok()?;
-    let kmh = if v.contains("mph") { n * 1.609 } else { n };
-    (5.0..=150.0).contains(&kmh).then_some(kmh)
-}
-
 impl Roads {
     /// Builds the graph from an `.osm.pbf` in memory.
     pub fn from_pbf(bytes: &[u8]) -> Result<Self, RoadsError> {
@@ -96,11 +86,18 @@ impl Roads {
                     }
                     let speed = tags
                         .get("maxspeed")
-                        .and_then(|m| parse_maxspeed(m))
+                        .and_then(|m| crate::tags::maxspeed_kmh(m))
                         .unwrap_or(speed);
-                    let oneway = tags.get("oneway").is_some_and(|o| *o == "yes" || *o == "1")
-                        || tags.get("junction").is_some_and(|j| *j == "roundabout");
-                    ways.push((w.refs().collect(), speed, oneway));
+                    let mut refs: Vec<i64> = w.refs().collect();
+                    let oneway = match crate::tags::direction(&tags) {
+                        crate::tags::Direction::Both => false,
+                        crate::tags::Direction::Forward => true,
+                        crate::tags::Direction::Backward => {
+                            refs.reverse();
+                            true
+                        }
+                    };
+                    ways.push((refs, speed, oneway));
                 }
                 _ => {}
             })
@@ -315,8 +312,5 @@ mod tests {
         };
         assert!((haversine_m(a, b) - 1112.0).abs() < 5.0);
         assert!((bearing_deg(a, b) - 90.0).abs() < 0.5);
-        assert_eq!(parse_maxspeed("50"), Some(50.0));
-        assert_eq!(parse_maxspeed("30 mph").map(|v| v.round()), Some(48.0));
-        assert_eq!(parse_maxspeed("signals"), None);
     }
 }

@@ -77,9 +77,53 @@ async fn monaco_loads_as_a_routable_graph_with_stations_and_tiles() {
         scalar(pool, "SELECT count(*) FROM geo.pois WHERE NOT (ST_Y(geom) BETWEEN 43.6 AND 43.8 AND ST_X(geom) BETWEEN 7.3 AND 7.5)").await,
         0
     );
-    // A reload replaces the graph and updates POIs in place.
+    // A reload replaces the graph and updates POIs in place; segment ids survive it (they are
+    // the OSM way and node pair's), and are the parser's own.
+    let ids = |pool: PgPool| async move {
+        sqlx::query_scalar::<_, i64>("SELECT gid FROM geo.ways ORDER BY gid")
+            .fetch_all(&pool)
+            .await
+            .expect("gids")
+    };
+    let before = ids(pool.clone()).await;
     let again = osm::load(pool, MONACO_PBF).await.expect("reload");
     assert_eq!(again, r);
+    assert_eq!(ids(pool.clone()).await, before);
+    let mut parsed: Vec<i64> = osm::parse(MONACO_PBF)
+        .expect("parse")
+        .ways
+        .iter()
+        .map(|w| w.gid)
+        .collect();
+    parsed.sort();
+    assert_eq!(parsed, before);
+    // the swap keeps the table's indexes under their names
+    let indexes: Vec<String> = sqlx::query_scalar(
+        "SELECT indexname::text FROM pg_indexes WHERE schemaname = 'geo' AND tablename IN ('ways', 'ways_vertices_pgr') ORDER BY 1",
+    )
+    .fetch_all(pool)
+    .await
+    .expect("indexes");
+    assert_eq!(
+        indexes,
+        [
+            "ways_geom_idx",
+            "ways_pkey",
+            "ways_source_idx",
+            "ways_target_idx",
+            "ways_vertices_geom_idx",
+            "ways_vertices_pgr_pkey"
+        ]
+    );
+    // one-way rows are stored drawn the way they are driven: forward cost, no reverse
+    assert_eq!(
+        scalar(
+            pool,
+            "SELECT count(*) FROM geo.ways WHERE one_way AND (reverse_cost >= 0 OR cost < 0)"
+        )
+        .await,
+        0
+    );
     assert_eq!(
         r.pois as i64,
         scalar(pool, "SELECT count(*) FROM geo.pois").await
@@ -91,6 +135,61 @@ async fn monaco_loads_as_a_routable_graph_with_stations_and_tiles() {
     assert!(monaco.windows(5).any(|w| w == b"roads"), "a roads layer");
     let sea = tile(pool, 43.0, 7.0).await;
     assert!(sea.is_empty(), "{} bytes at sea", sea.len());
+}
+
+#[tokio::test]
+async fn a_much_smaller_graph_is_refused_unless_asked_and_the_live_one_kept() {
+    let db = TestDb::new().await;
+    let pool = &db.pool;
+    let andorra = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../data/osm/andorra.osm.pbf"
+    ))
+    .expect("andorra");
+    osm::load(pool, &andorra).await.expect("andorra");
+    // make the live graph look like a country: ten more copies of every segment
+    sqlx::query(
+        "INSERT INTO geo.ways (gid, osm_id, source, target, length_m, cost, reverse_cost, the_geom)
+         SELECT -(n * 100 + k), osm_id, source, target, length_m, cost, reverse_cost, the_geom
+           FROM (SELECT *, row_number() OVER () AS n FROM geo.ways) w, generate_series(1, 10) k",
+    )
+    .execute(pool)
+    .await
+    .expect("inflate");
+    let live = scalar(pool, "SELECT count(*) FROM geo.ways").await;
+    let e = osm::load(pool, MONACO_PBF).await.expect_err("shrink");
+    assert!(e.to_string().contains("--replace-smaller"), "{e}");
+    assert_eq!(
+        scalar(pool, "SELECT count(*) FROM geo.ways").await,
+        live,
+        "the live graph is kept"
+    );
+    let big = osm::OsmReport {
+        ways: live as usize,
+        ..Default::default()
+    };
+    // a garbage file changes nothing either
+    assert!(osm::load(pool, b"not a pbf").await.is_err());
+    assert_eq!(
+        scalar(pool, "SELECT count(*) FROM geo.ways").await,
+        big.ways as i64
+    );
+    let small = osm::load_with(pool, MONACO_PBF, osm::LoadOptions { allow_shrink: true })
+        .await
+        .expect("asked for");
+    assert_eq!(
+        scalar(pool, "SELECT count(*) FROM geo.ways").await,
+        small.ways as i64
+    );
+    assert_eq!(
+        scalar(
+            pool,
+            "SELECT count(*) FROM pg_tables WHERE schemaname = 'geo' AND tablename LIKE '%\\_next'"
+        )
+        .await,
+        0,
+        "no staging tables left"
+    );
 }
 
 #[tokio::test]

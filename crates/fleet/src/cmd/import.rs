@@ -57,6 +57,10 @@ pub enum ImportWhat {
     Osm {
         /// The extract; default: the built-in Monaco extract.
         file: Option<std::path::PathBuf>,
+        /// Replace the loaded roads even with a graph under a tenth of their size (another,
+        /// smaller region); otherwise such a load is refused as a likely truncated extract.
+        #[arg(long)]
+        replace_smaller: bool,
     },
 }
 pub async fn run(config: Config, what: ImportWhat) -> Result<()> {
@@ -66,7 +70,10 @@ pub async fn run(config: Config, what: ImportWhat) -> Result<()> {
             apply,
             account,
         } => devices(config, &file, apply, account.as_deref()).await,
-        ImportWhat::Osm { file } => osm(config, file.as_deref()).await,
+        ImportWhat::Osm {
+            file,
+            replace_smaller,
+        } => osm(config, file.as_deref(), replace_smaller).await,
         ImportWhat::Fuel {
             snapshot,
             changes,
@@ -242,7 +249,7 @@ async fn fuel(config: Config, from: FuelFrom, apply: bool, all_rejects: bool) ->
 }
 
 /// `fleet import osm [FILE]`: roads and POIs from an OpenStreetMap extract.
-async fn osm(config: Config, file: Option<&std::path::Path>) -> Result<()> {
+async fn osm(config: Config, file: Option<&std::path::Path>, replace_smaller: bool) -> Result<()> {
     let bytes = match file {
         Some(f) => std::fs::read(f).with_context(|| {
             format!(
@@ -256,7 +263,10 @@ async fn osm(config: Config, file: Option<&std::path::Path>) -> Result<()> {
         f.display().to_string()
     });
     let r = with_current_db(&config, |pool| async move {
-        fleet_geo::osm::load(&pool, &bytes)
+        let opts = fleet_geo::osm::LoadOptions {
+            allow_shrink: replace_smaller,
+        };
+        fleet_geo::osm::load_with(&pool, &bytes, opts)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))
     })
