@@ -108,6 +108,8 @@ pub struct WayRow {
     pub reverse_cost: f64,
     /// The geometry, source to target.
     pub points: Vec<Point>,
+    /// The OSM node of each point (empty when the row did not come from an extract).
+    pub nodes: Vec<i64>,
 }
 
 /// The segment id of the stretch of OSM way `way` from node `a` to node `b`: the same in every
@@ -273,6 +275,7 @@ pub fn parse(pbf: &[u8]) -> Result<Parsed, OsmError> {
                 cost,
                 reverse_cost: if w.one_way { -1.0 } else { cost },
                 points: seg.iter().map(|(_, p)| *p).collect(),
+                nodes: seg.iter().map(|(n, _)| *n).collect(),
             });
         }
     }

@@ -37,6 +37,7 @@ fn way(gid: i64, source: i64, target: i64, pts: &[(f64, f64)], one_way: bool) ->
         cost: length_m / 10.0,
         reverse_cost: if one_way { -1.0 } else { length_m / 10.0 },
         points,
+        nodes: Vec::new(),
     }
 }
 

@@ -50,6 +50,7 @@ pub async fn load(pool: &PgPool) -> Result<MatchGraph, sqlx::Error> {
                 cost,
                 reverse_cost,
                 points,
+                nodes: Vec::new(),
             })
         })
         .collect::<Vec<_>>();

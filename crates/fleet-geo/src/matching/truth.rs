@@ -221,9 +221,8 @@ impl Score {
     }
 }
 
-/// Scores `m` against the part of the drive between the first and the last fix.
-pub fn score(g: &MatchGraph, s: &Sampled, m: &Matched) -> Score {
-    // truth: metres per directed edge, from the first fix's true position to the last's
+/// Metres driven per directed edge, from the first fix's true position to the last's.
+pub fn driven(g: &MatchGraph, s: &Sampled) -> HashMap<u32, f64> {
     let mut truth: HashMap<u32, f64> = HashMap::new();
     if let (Some(&(k0, off0)), Some(&(k1, off1))) = (s.along.first(), s.along.last()) {
         for k in k0..=k1 {
@@ -234,6 +233,12 @@ pub fn score(g: &MatchGraph, s: &Sampled, m: &Matched) -> Score {
             *truth.entry(e).or_default() += (to - from).max(0.0);
         }
     }
+    truth
+}
+
+/// Scores `m` against the part of the drive between the first and the last fix.
+pub fn score(g: &MatchGraph, s: &Sampled, m: &Matched) -> Score {
+    let truth = driven(g, s);
     let mut matched: HashMap<u32, f64> = HashMap::new();
     for seg in &m.segments {
         for p in seg {

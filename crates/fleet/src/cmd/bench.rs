@@ -81,6 +81,10 @@ pub enum BenchWhat {
         /// Candidate roads per fix.
         #[arg(long)]
         candidates: Option<usize>,
+        /// Also write the traces, their truth and the graph's node pairs here, for scoring a
+        /// peer matcher the same way (scripts/peer-match-osrm).
+        #[arg(long, value_name = "DIR")]
+        export: Option<std::path::PathBuf>,
     },
 }
 pub async fn run(config: Config, what: BenchWhat) -> Result<()> {
@@ -112,6 +116,7 @@ pub async fn run(config: Config, what: BenchWhat) -> Result<()> {
             beta,
             uturn,
             candidates,
+            export,
         } => {
             let d = fleet_geo::matching::Params::default();
             let params = fleet_geo::matching::Params {
@@ -129,7 +134,7 @@ pub async fn run(config: Config, what: BenchWhat) -> Result<()> {
                 outlier_rate: outliers,
                 seed,
             };
-            match_bench(extract, plan)
+            match_bench(extract, plan, export)
         }
         BenchWhat::Views {
             vehicles,
@@ -308,6 +313,7 @@ async fn fuel(config: Config, records: usize) -> Result<()> {
 fn match_bench(
     extracts: Vec<std::path::PathBuf>,
     plan: fleet_geo::matching::bench::Plan,
+    export: Option<std::path::PathBuf>,
 ) -> Result<()> {
     use anyhow::Context as _;
     let mut graphs: Vec<(String, Vec<u8>)> =
@@ -328,6 +334,10 @@ fn match_bench(
     for (name, bytes) in graphs {
         let parsed = fleet_geo::osm::parse(&bytes).with_context(|| format!("parsing {name}"))?;
         let g = fleet_geo::matching::MatchGraph::new(&parsed.ways);
+        if let Some(dir) = &export {
+            fleet_geo::matching::bench::export(&name, &parsed.ways, &g, &plan, dir)
+                .with_context(|| format!("writing the traces to {}", dir.display()))?;
+        }
         for r in fleet_geo::matching::bench::run(&name, &g, &plan) {
             println!(
                 "{:<10} {:>5}s {:>5}m {:>9.4} {:>8.4} {:>8.4} {:>7} {:>7} {:>10.0}",
