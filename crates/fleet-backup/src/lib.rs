@@ -198,6 +198,25 @@ pub async fn list(bucket: &Bucket, kind: Option<Kind>) -> Result<Vec<Manifest>, 
     Ok(out)
 }
 
+/// Seconds since the newest complete backup of each kind started (`None`: there is none), as of
+/// `now`; the cron role exports them as `fleet_backup_age_seconds{kind}`.
+pub async fn ages(
+    bucket: &Bucket,
+    now: DateTime<Utc>,
+) -> Result<Vec<(Kind, Option<f64>)>, BackupError> {
+    let all = list(bucket, None).await?;
+    Ok(Kind::ALL
+        .iter()
+        .map(|&k| {
+            let newest = all.iter().rev().find(|m| m.kind == k);
+            (
+                k,
+                newest.map(|m| (now - m.started_at).num_milliseconds() as f64 / 1000.0),
+            )
+        })
+        .collect())
+}
+
 /// The newest complete backup of `kind`.
 pub async fn newest(bucket: &Bucket, kind: Kind) -> Result<Option<Manifest>, BackupError> {
     Ok(list(bucket, Some(kind)).await?.pop())

@@ -151,6 +151,18 @@ async fn a_full_backup_taken_under_writes_restores_exactly_and_verifies_by_repla
         .expect("count");
     assert!(raw_in_manifest > 40 && raw_in_manifest <= raw_now);
 
+    // the ages the cron role exports: the full one just taken, none of the slices yet
+    let ages = fleet_backup::ages(&bucket, chrono::Utc::now())
+        .await
+        .expect("ages");
+    assert_eq!(ages.len(), 3);
+    assert!(
+        matches!(ages[0], (Kind::Full, Some(a)) if (0.0..600.0).contains(&a)),
+        "{ages:?}"
+    );
+    assert_eq!(ages[1], (Kind::Events, None));
+    assert_eq!(ages[2], (Kind::Geo, None));
+
     // listed, found by stamp
     let listed = fleet_backup::list(&bucket, None).await.expect("list");
     assert_eq!(listed, vec![m.clone()]);

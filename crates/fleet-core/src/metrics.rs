@@ -25,6 +25,7 @@ pub const MIRROR_FORWARDED_TOTAL: &str = "fleet_push_mirror_forwarded_total";
 pub const MIRROR_FAILED_TOTAL: &str = "fleet_push_mirror_failed_total";
 pub const MIRROR_DROPPED_TOTAL: &str = "fleet_push_mirror_dropped_total";
 pub const REPLICA_LAG_SECONDS: &str = "fleet_replica_lag_seconds";
+pub const BACKUP_AGE_SECONDS: &str = "fleet_backup_age_seconds";
 pub const READS_ON_REPLICA: &str = "fleet_reads_on_replica";
 
 /// What a metric measures, for its `# HELP` line.
@@ -37,6 +38,11 @@ pub enum Kind {
 
 /// Every metric with its kind and help text (`promtool check metrics` wants HELP on each).
 pub const ALL: &[(&str, Kind, &str)] = &[
+    (
+        BACKUP_AGE_SECONDS,
+        Kind::Gauge,
+        "Seconds since the newest complete backup of each kind (full, events, geo) started, as the cron role last read the backup bucket; +Inf when there is none.",
+    ),
     (
         REPLICA_LAG_SECONDS,
         Kind::Gauge,

@@ -43,6 +43,8 @@ pub enum JobError {
     Store(#[from] fleet_store::StoreError),
     #[error(transparent)]
     Fuel(#[from] fleet_fuel::import::ImportError),
+    #[error(transparent)]
+    Backup(#[from] fleet_backup::BackupError),
     /// Some vendor calls (or the storing of their replies) failed; the others were stored.
     #[error("{stored} stored; {} call(s) failed: {}", .failures.len(), .failures.join("; "))]
     Calls { stored: u64, failures: Vec<String> },
@@ -86,6 +88,8 @@ pub struct Context {
     pub alert_webhook: Option<String>,
     /// The fuel feed's bucket, when configured: its snapshot is reconciled hourly.
     pub fuel: Option<Arc<fleet_s3::Bucket>>,
+    /// The backup bucket, when configured: the age of its newest backups is exported.
+    pub backups: Option<Arc<fleet_s3::Bucket>>,
 }
 
 /// Why the cron role cannot start its jobs.
@@ -93,8 +97,8 @@ pub struct Context {
 pub enum ContextError {
     #[error("the vendor client: {0}")]
     Vendor(#[from] fleet_jimi::client::ClientError),
-    #[error("the fuel bucket: {0}")]
-    Fuel(#[from] fleet_s3::S3Error),
+    #[error("the bucket: {0}")]
+    Bucket(#[from] fleet_s3::S3Error),
 }
 
 impl Context {
@@ -133,10 +137,15 @@ impl Context {
             }
             None => None,
         };
+        let backups = match &config.backup {
+            Some(b) => Some(Arc::new(fleet_s3::Bucket::new(b.bucket.clone())?)),
+            None => None,
+        };
         Ok(Self {
             vendor,
             alert_webhook: config.alert_webhook_url.clone(),
             fuel,
+            backups,
         })
     }
 }
@@ -179,6 +188,26 @@ pub fn jobs(ctx: &Context) -> Vec<Job> {
                         .await
                         .map(|r| (r.counts.inserted + r.counts.updated + r.counts.deleted) as u64)
                         .map_err(JobError::from)
+                }
+            },
+        ));
+    }
+    if let Some(bucket) = &ctx.backups {
+        // what Prometheus alerts on (FleetBackupStale): the backup service may be down, the
+        // bucket is the truth
+        let bucket = bucket.clone();
+        jobs.push(Job::new(
+            "backup_age",
+            Duration::from_secs(600),
+            move |_pool| {
+                let bucket = bucket.clone();
+                async move {
+                    let ages = fleet_backup::ages(&bucket, Utc::now()).await?;
+                    for (kind, age) in &ages {
+                        ::metrics::gauge!(fleet_core::metrics::BACKUP_AGE_SECONDS, "kind" => kind.name())
+                            .set(age.unwrap_or(f64::INFINITY));
+                    }
+                    Ok(ages.iter().filter(|(_, a)| a.is_some()).count() as u64)
                 }
             },
         ));
