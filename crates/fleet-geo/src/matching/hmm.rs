@@ -161,7 +161,8 @@ impl Ord for Item {
 pub struct Matcher<'g> {
     g: &'g MatchGraph,
     p: Params,
-    end: Vec<f64>,
+    /// Per edge, the route distance at which the current search entered it.
+    entry: Vec<f64>,
     pred: Vec<u32>,
     stamp: Vec<u32>,
     generation: u32,
@@ -177,7 +178,7 @@ impl<'g> Matcher<'g> {
         Self {
             g,
             p,
-            end: vec![f64::INFINITY; n],
+            entry: vec![f64::INFINITY; n],
             pred: vec![NONE; n],
             stamp: vec![0; n],
             generation: 0,
@@ -239,27 +240,17 @@ impl<'g> Matcher<'g> {
         out.clear();
         out.resize(targets.len(), f64::INFINITY);
         let g = self.g;
-        let tol = self.standstill_m();
         let mut need = 0usize;
         for (k, b) in targets.iter().enumerate() {
-            if !shortcuts {
-                need += 1;
-                continue;
-            }
-            if b.edge == a.edge && b.offset >= a.offset - tol {
-                // jitter around a slow or stopped vehicle moves it back and forth: as far as it moved
-                out[k] = (b.offset - a.offset).abs();
-                continue;
-            }
-            if g.twin(a.edge) == Some(b.edge) {
-                // mid-edge U-turn: B lies behind A on the same road
-                let len = g.edges[a.edge as usize].length_m;
-                let back = a.offset - (len - b.offset);
-                if back >= 0.0 {
-                    out[k] = back + self.p.uturn_penalty_m;
+            match shortcuts.then(|| self.shortcut(a, b)).flatten() {
+                Some((Route::SameEdge, d)) => out[k] = d,
+                // a U-turn mid-edge may still be beaten by a way round
+                Some((_, d)) => {
+                    out[k] = d;
+                    need += 1;
                 }
+                None => need += 1,
             }
-            need += 1;
         }
         if need == 0 {
             return;
@@ -271,16 +262,16 @@ impl<'g> Matcher<'g> {
         }
         let stamp_now = self.generation;
         self.heap.clear();
-        // keyed by the distance at which an edge is entered (`self.end` holds it): a bound on
-        // it is a bound on every route through the edge, whatever its length
+        // keyed by the distance at which an edge is entered (`self.entry`): a bound on it is a
+        // bound on every route through the edge, whatever its length
         let leave_a = g.edges[a.edge as usize].length_m - a.offset;
         self.stamp[a.edge as usize] = stamp_now;
-        self.end[a.edge as usize] = -a.offset;
+        self.entry[a.edge as usize] = -a.offset;
         self.pred[a.edge as usize] = NONE;
         self.relax(a.edge, leave_a, stamp_now);
         let mut settled_targets = 0usize;
         while let Some(Item(entry, e)) = self.heap.pop() {
-            if entry > self.end[e as usize] {
+            if entry > self.entry[e as usize] {
                 continue;
             }
             if entry > bound {
@@ -314,31 +305,43 @@ impl<'g> Matcher<'g> {
                 leave
             };
             let fi = f as usize;
-            if self.stamp[fi] != stamp_now || entry < self.end[fi] {
+            if self.stamp[fi] != stamp_now || entry < self.entry[fi] {
                 self.stamp[fi] = stamp_now;
-                self.end[fi] = entry;
+                self.entry[fi] = entry;
                 self.pred[fi] = e;
                 self.heap.push(Item(entry, f));
             }
         }
     }
 
-    /// How the chosen transition from `a` to `b` goes.
-    fn route_edges(&mut self, a: &Cand, b: &Cand) -> Route {
-        let tol = self.standstill_m();
-        if b.edge == a.edge && b.offset >= a.offset - tol {
-            return Route::SameEdge;
+    /// The route from `a` to `b` that needs no search, and its length: `b` ahead on the same
+    /// edge (or behind within the standstill allowance: jitter around a slow or stopped vehicle
+    /// moves it back and forth, as far as it moved), or `b` behind `a` on the twin edge (a U-turn
+    /// mid-edge, at its cost).
+    fn shortcut(&self, a: &Cand, b: &Cand) -> Option<(Route, f64)> {
+        if b.edge == a.edge && b.offset >= a.offset - self.standstill_m() {
+            return Some((Route::SameEdge, (b.offset - a.offset).abs()));
         }
-        let mut uturn = f64::INFINITY;
         if self.g.twin(a.edge) == Some(b.edge) {
             let len = self.g.edges[a.edge as usize].length_m;
             let back = a.offset - (len - b.offset);
             if back >= 0.0 {
-                uturn = back + self.p.uturn_penalty_m;
+                return Some((Route::MidEdgeUturn, back + self.p.uturn_penalty_m));
             }
         }
+        None
+    }
+
+    /// How the chosen transition from `a` to `b` goes.
+    fn route_edges(&mut self, a: &Cand, b: &Cand) -> Route {
+        let uturn = match self.shortcut(a, b) {
+            Some((Route::SameEdge, _)) => return Route::SameEdge,
+            Some((_, d)) => d,
+            None => f64::INFINITY,
+        };
         let mut d = Vec::new();
         self.search(a, std::slice::from_ref(b), f64::INFINITY, false, &mut d);
+        // (no way round at all: the transition was chosen for its U-turn)
         if uturn <= d[0] || !d[0].is_finite() {
             return Route::MidEdgeUturn;
         }
@@ -398,51 +401,45 @@ impl<'g> Matcher<'g> {
                 i += 1;
                 continue;
             };
-            let (pi, pc, ps) = (*pi, pc.clone(), ps.clone());
-            let prev = fixes[pi];
+            let prev = fixes[*pi];
             let dt = f.time - prev.time;
             let step = if dt > self.p.max_gap_s {
                 None
             } else {
-                self.step(&prev, &pc, &ps, &f, &cands, dt, &mut routes)
+                self.step(&prev, pc, ps, &f, &cands, dt, &mut routes)
             };
+            // no route here: an outlier if the next fix can be reached from the previous one
+            let mut outlier = false;
+            if step.is_none()
+                && dt <= self.p.max_gap_s
+                && let Some(j) = next_valid(fixes, i + 1, f.time)
+            {
+                let nc = self.candidates(fixes[j].at);
+                let ndt = fixes[j].time - prev.time;
+                if !nc.is_empty() && ndt <= self.p.max_gap_s {
+                    outlier = self
+                        .step(&prev, pc, ps, &fixes[j], &nc, ndt, &mut routes)
+                        .is_some();
+                }
+                lookahead = Some((j, nc));
+            }
             match step {
-                Some((scores, back)) => {
-                    steps.push((i, cands, scores, back));
-                    last_time = Some(f.time);
+                Some((scores, back)) => steps.push((i, cands, scores, back)),
+                None if outlier => {
+                    m.skipped.push((i, Skip::Outlier));
                     i += 1;
+                    continue;
                 }
                 None => {
-                    // an outlier if the next fix can be reached from the previous one
-                    let mut outlier = false;
-                    if dt <= self.p.max_gap_s
-                        && let Some(j) = next_valid(fixes, i + 1, f.time)
-                    {
-                        {
-                            let nc = self.candidates(fixes[j].at);
-                            let ndt = fixes[j].time - prev.time;
-                            if !nc.is_empty() && ndt <= self.p.max_gap_s {
-                                outlier = self
-                                    .step(&prev, &pc, &ps, &fixes[j], &nc, ndt, &mut routes)
-                                    .is_some();
-                            }
-                            lookahead = Some((j, nc));
-                        }
-                    }
-                    if outlier {
-                        m.skipped.push((i, Skip::Outlier));
-                        i += 1;
-                    } else {
-                        self.finish(fixes, &mut steps, &mut m);
-                        m.breaks.push(i);
-                        // the fix starts the next segment
-                        let scores = cands.iter().map(|c| c.emission).collect();
-                        steps.push((i, cands, scores, Vec::new()));
-                        last_time = Some(f.time);
-                        i += 1;
-                    }
+                    self.finish(fixes, &mut steps, &mut m);
+                    m.breaks.push(i);
+                    // the fix starts the next segment
+                    let scores = cands.iter().map(|c| c.emission).collect();
+                    steps.push((i, cands, scores, Vec::new()));
                 }
             }
+            last_time = Some(f.time);
+            i += 1;
         }
         self.finish(fixes, &mut steps, &mut m);
         m.skipped.sort_by_key(|(i, _)| *i);
