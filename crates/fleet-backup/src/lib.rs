@@ -66,6 +66,15 @@ impl Kind {
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|k| k.name() == s)
     }
+
+    /// How many backups of this kind retention keeps (`FLEET_BACKUP_KEEP_*`).
+    pub fn kept(self, cfg: &fleet_core::config::BackupConfig) -> u32 {
+        match self {
+            Self::Full => cfg.keep_full,
+            Self::Events => cfg.keep_events,
+            Self::Geo => cfg.keep_geo,
+        }
+    }
 }
 
 impl std::fmt::Display for Kind {

@@ -148,6 +148,7 @@ async fn tick(
     status: &mut Status,
 ) -> Result<(), BackupError> {
     let all = list(bucket, None).await?;
+    let mut newest_full = all.iter().rev().find(|m| m.kind == Kind::Full).cloned();
     retry_after.retain(|(_, t)| *t > now);
     status.newest.clear();
     for kind in Kind::ALL {
@@ -164,12 +165,10 @@ async fn tick(
             Ok(m) => {
                 status.newest.retain(|(k, _, _)| *k != kind);
                 status.newest.push((kind, m.key.clone(), m.started_at));
-                let keep = match kind {
-                    Kind::Full => cfg.keep_full,
-                    Kind::Events => cfg.keep_events,
-                    Kind::Geo => cfg.keep_geo,
-                };
-                let gone = prune(bucket, kind, keep).await?;
+                if kind == Kind::Full {
+                    newest_full = Some(m);
+                }
+                let gone = prune(bucket, kind, kind.kept(cfg)).await?;
                 if !gone.is_empty() {
                     tracing::info!(kind = %kind, deleted = gone.len(), "backup retention");
                 }
@@ -191,8 +190,7 @@ async fn tick(
                 .ok()
         })
         .map(|t| Utc.from_utc_datetime(&t));
-    let full = list(bucket, Some(Kind::Full)).await?.pop();
-    if let Some(full) = full
+    if let Some(full) = newest_full
         && due(Kind::Events, last_verified, now, cfg.hour_utc)
         && !retry_after.iter().any(|(k, _)| *k == Kind::Full)
     {

@@ -191,11 +191,7 @@ pub async fn run(config: Config, args: BackupArgs) -> Result<()> {
         }
         Some(BackupAction::Prune) => {
             for kind in Kind::ALL {
-                let keep = match kind {
-                    Kind::Full => cfg.keep_full,
-                    Kind::Events => cfg.keep_events,
-                    Kind::Geo => cfg.keep_geo,
-                };
+                let keep = kind.kept(cfg);
                 let gone = fleet_backup::prune(&bucket, kind, keep).await?;
                 println!("{kind}: kept the newest {keep}, deleted {}", gone.len());
             }
