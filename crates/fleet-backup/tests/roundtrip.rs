@@ -27,16 +27,7 @@ async fn push(pool: &PgPool, device: usize, minute: usize) {
                 "gpsSpeed": format!("{}", 10 * i), "acc": "1"})
         })
         .collect();
-    let body = serde_urlencoded::to_string([
-        ("token", "t"),
-        ("data_list", &serde_json::Value::Array(list).to_string()),
-    ])
-    .expect("form");
-    sqlx::query("INSERT INTO events.raw (source, kind, body, verified, verification) VALUES ('jimi_push', 'pushgps', $1, true, 'token')")
-        .bind(body.into_bytes())
-        .execute(pool)
-        .await
-        .expect("insert raw");
+    fleet_testkit::store_pushgps(pool, &serde_json::Value::Array(list)).await;
 }
 
 async fn drain(pool: &PgPool) {
@@ -75,6 +66,33 @@ fn staging() -> PathBuf {
     dir
 }
 
+/// A bucket on a loopback S3 server (the server, to reach its files) and a staging folder.
+async fn store() -> (S3Server, Bucket, PathBuf) {
+    let s3 = S3Server::start("backups", "fleet").await;
+    let bucket = Bucket::new(s3.config.clone()).expect("bucket");
+    (s3, bucket, staging())
+}
+
+/// Dumps of `db`, staged in `stage`, with the tools found as in production.
+fn source<'a>(db: &'a TestDb, stage: &'a std::path::Path) -> dump::Source<'a> {
+    dump::Source {
+        url: &db.url,
+        staging: stage,
+        bindir: None,
+    }
+}
+
+/// A verification with the replay, on the server of `admin`, its scratch database dropped.
+fn verifying<'a>(admin: &'a str, stage: &'a std::path::Path) -> verify::Options<'a> {
+    verify::Options {
+        server_url: admin,
+        staging: stage,
+        bindir: None,
+        replay: true,
+        keep: false,
+    }
+}
+
 /// An empty database beside the test's, dropped at the end of the test process's server use.
 async fn empty_database() -> TestDb {
     TestDb::empty().await
@@ -94,14 +112,8 @@ async fn fingerprints(pool: &PgPool) -> Vec<(String, (i64, String))> {
 #[tokio::test]
 async fn a_full_backup_taken_under_writes_restores_exactly_and_verifies_by_replay() {
     let db = populated().await;
-    let s3 = S3Server::start("backups", "fleet").await;
-    let bucket = Bucket::new(s3.config.clone()).expect("bucket");
-    let stage = staging();
-    let source = dump::Source {
-        url: &db.url,
-        staging: &stage,
-        bindir: None,
-    };
+    let (s3, bucket, stage) = store().await;
+    let source = source(&db, &stage);
 
     // ingest goes on while the dump runs: the manifest's counts are of the dump's own snapshot
     let writer_pool = db.pool.clone();
@@ -195,13 +207,7 @@ async fn a_full_backup_taken_under_writes_restores_exactly_and_verifies_by_repla
 
     // verification: counts, migration, and a replay of every state table equal to the backup
     let admin = fleet_testkit::server_admin_url();
-    let o = verify::Options {
-        server_url: &admin,
-        staging: &stage,
-        bindir: None,
-        replay: true,
-        keep: false,
-    };
+    let o = verifying(&admin, &stage);
     let report = verify::verify(&bucket, &m, &o).await.expect("verify");
     assert!(report.ok, "{report:#?}");
     assert_eq!(report.replayed.len(), fleet_ingest::project::tables().len());
@@ -251,14 +257,8 @@ async fn a_full_backup_taken_under_writes_restores_exactly_and_verifies_by_repla
 #[tokio::test]
 async fn an_events_slice_restores_into_a_migrated_database_and_replays_to_the_same_state() {
     let db = populated().await;
-    let s3 = S3Server::start("backups", "fleet").await;
-    let bucket = Bucket::new(s3.config.clone()).expect("bucket");
-    let stage = staging();
-    let source = dump::Source {
-        url: &db.url,
-        staging: &stage,
-        bindir: None,
-    };
+    let (_s3, bucket, stage) = store().await;
+    let source = source(&db, &stage);
     let m = dump::take(&bucket, &source, Kind::Events)
         .await
         .expect("events slice");
@@ -306,14 +306,8 @@ async fn an_events_slice_restores_into_a_migrated_database_and_replays_to_the_sa
 #[tokio::test]
 async fn retention_keeps_the_newest_and_removes_interrupted_runs() {
     let db = TestDb::new().await;
-    let s3 = S3Server::start("backups", "fleet").await;
-    let bucket = Bucket::new(s3.config.clone()).expect("bucket");
-    let stage = staging();
-    let source = dump::Source {
-        url: &db.url,
-        staging: &stage,
-        bindir: None,
-    };
+    let (_s3, bucket, stage) = store().await;
+    let source = source(&db, &stage);
     let mut taken = Vec::new();
     for _ in 0..3 {
         taken.push(
@@ -355,25 +349,13 @@ async fn verification_fails_when_the_state_is_not_what_the_log_replays_to() {
         .expect("tamper")
         .rows_affected();
     assert!(changed > 0);
-    let s3 = S3Server::start("backups", "fleet").await;
-    let bucket = Bucket::new(s3.config.clone()).expect("bucket");
-    let stage = staging();
-    let source = dump::Source {
-        url: &db.url,
-        staging: &stage,
-        bindir: None,
-    };
+    let (_s3, bucket, stage) = store().await;
+    let source = source(&db, &stage);
     let m = dump::take(&bucket, &source, Kind::Full)
         .await
         .expect("backup");
     let admin = fleet_testkit::server_admin_url();
-    let o = verify::Options {
-        server_url: &admin,
-        staging: &stage,
-        bindir: None,
-        replay: true,
-        keep: false,
-    };
+    let o = verifying(&admin, &stage);
     let report = verify::verify(&bucket, &m, &o).await.expect("verify runs");
     assert!(!report.ok);
     assert_eq!(report.count_differences, vec![], "the counts are right");

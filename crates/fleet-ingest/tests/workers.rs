@@ -17,16 +17,7 @@ async fn insert_push(pool: &PgPool, n: usize) {
                                "lat": -1.0 - (i as f64) / 1000.0, "lng": 36.8, "gpsSpeed": "10"})
         })
         .collect();
-    let body = serde_urlencoded::to_string([
-        ("token", "t"),
-        ("data_list", &serde_json::Value::Array(list).to_string()),
-    ])
-    .expect("form");
-    sqlx::query("INSERT INTO events.raw (source, kind, body, verified, verification) VALUES ('jimi_push', 'pushgps', $1, true, 'token')")
-        .bind(body.into_bytes())
-        .execute(pool)
-        .await
-        .expect("insert raw");
+    fleet_testkit::store_pushgps(pool, &serde_json::Value::Array(list)).await;
 }
 
 async fn counts(pool: &PgPool) -> (i64, i64, i64, i64) {

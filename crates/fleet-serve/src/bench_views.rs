@@ -13,7 +13,6 @@
 use std::time::{Duration, Instant};
 
 use crate::auth::{Auth, AuthConfig};
-use crate::limit::RateLimits;
 use serde_json::json;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
@@ -21,7 +20,6 @@ use tokio_util::sync::CancellationToken;
 
 use crate::bench::{Percentiles, percentiles};
 use crate::gateway::{GatewayConfig, areas};
-use crate::push::PushConfig;
 
 /// Benchmark parameters.
 #[derive(Debug, Clone)]
@@ -141,26 +139,7 @@ pub async fn run(
     .execute(&pool)
     .await?;
     let token = Auth::new(pool.clone(), cfg.clone()).issue("bench", &["read:fleet".to_string()])?;
-    let routes = areas(
-        pool.clone(),
-        GatewayConfig {
-            push: PushConfig {
-                jimi_token: None,
-                secrets: Vec::new(),
-                max_bytes: 1 << 20,
-                mirror_url: None,
-            },
-            auth: cfg,
-            limits: RateLimits {
-                dashboard: 0,
-                routes: 0,
-                push: 0,
-                login: 0,
-            },
-            cors_origins: Vec::new(),
-            pages: Default::default(),
-        },
-    );
+    let routes = areas(pool.clone(), GatewayConfig::reads_only(cfg));
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     let stop = CancellationToken::new();

@@ -29,6 +29,24 @@ pub struct GatewayConfig {
 pub struct NoJwtSecret;
 
 impl GatewayConfig {
+    /// A gateway that signs tokens with `auth` and has nothing else configured: no push secrets
+    /// (the shared push token refused), no rate limits, same-origin only, the default pages (the
+    /// read benchmark and the tests of one area build it).
+    pub fn reads_only(auth: AuthConfig) -> Self {
+        Self {
+            push: PushConfig {
+                jimi_token: None,
+                secrets: Vec::new(),
+                max_bytes: 1 << 20,
+                mirror_url: None,
+            },
+            auth,
+            limits: RateLimits::OFF,
+            cors_origins: Vec::new(),
+            pages: Default::default(),
+        }
+    }
+
     /// The gateway's settings from the process configuration.
     pub fn from_config(config: &fleet_core::Config) -> Result<Self, NoJwtSecret> {
         let secret = config.jwt_secret.as_ref().ok_or(NoJwtSecret)?;

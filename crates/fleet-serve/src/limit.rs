@@ -34,6 +34,16 @@ pub struct RateLimits {
     pub login: u32,
 }
 
+impl RateLimits {
+    /// Every limit off (benchmarks and tests that measure or exercise something else).
+    pub const OFF: Self = Self {
+        dashboard: 0,
+        routes: 0,
+        push: 0,
+        login: 0,
+    };
+}
+
 impl Default for RateLimits {
     fn default() -> Self {
         Self {

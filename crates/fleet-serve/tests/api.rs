@@ -61,15 +61,6 @@ async fn gateway(pool: &PgPool, limits: RateLimits, cors: &[&str]) -> Gw {
     Gw { base }
 }
 
-fn unlimited() -> RateLimits {
-    RateLimits {
-        dashboard: 0,
-        routes: 0,
-        push: 0,
-        login: 0,
-    }
-}
-
 /// An account with `scopes` and a valid token for it (the hash is never checked: no login).
 async fn token(pool: &PgPool, user: &str, scopes: &[&str]) -> String {
     sqlx::query(
@@ -217,7 +208,7 @@ fn plates(live: &Value) -> Vec<String> {
 #[tokio::test]
 async fn every_endpoint_needs_a_valid_token_with_its_scope() {
     let db = TestDb::new().await;
-    let gw = gateway(&db.pool, unlimited(), &[]).await;
+    let gw = gateway(&db.pool, RateLimits::OFF, &[]).await;
     let reader = token(&db.pool, "reader", &["read:fleet"]).await;
     let operator = token(&db.pool, "operator", &["write:ops"]).await;
     let expired = sign(&claims("reader", &["read:fleet"], -120), SECRET);
@@ -306,7 +297,7 @@ async fn the_live_view_shows_each_vehicle_once_with_its_state_from_the_threshold
     let db = TestDb::new().await;
     let pool = &db.pool;
     import_registry(pool).await;
-    let gw = gateway(pool, unlimited(), &[]).await;
+    let gw = gateway(pool, RateLimits::OFF, &[]).await;
     let t = token(pool, "reader", &["read:fleet"]).await;
     // Two trackers on KCA 542Q: the fresher one speaks for the vehicle.
     fix(pool, "862798050000001", 300, 0.0, -1.30, 36.80).await;
@@ -539,7 +530,7 @@ async fn history_and_analytics_count_each_vehicle_once_in_eat_days() {
     let db = TestDb::new().await;
     let pool = &db.pool;
     import_registry(pool).await;
-    let gw = gateway(pool, unlimited(), &[]).await;
+    let gw = gateway(pool, RateLimits::OFF, &[]).await;
     let t = token(pool, "reader", &["read:fleet"]).await;
     // KCA 542Q carries two trackers that both report the same trips; the one with more fixes in
     // the range speaks for the vehicle, so nothing is counted twice.
@@ -703,7 +694,7 @@ async fn operator_actions_are_events_legal_only_and_audited() {
     let db = TestDb::new().await;
     let pool = db.pool.clone();
     import_registry(&pool).await;
-    let gw = gateway(&pool, unlimited(), &[]).await;
+    let gw = gateway(&pool, RateLimits::OFF, &[]).await;
     let admin = token(&pool, "alice", &["read:fleet", "write:ops", "admin:fleet"]).await;
 
     // A tracker whose clock runs ahead is named in the device list; an honest one is not.
@@ -1025,7 +1016,7 @@ async fn fuel_mappings_and_reviews_are_operator_actions_that_apply_at_once() {
     let db = TestDb::new().await;
     let pool = db.pool.clone();
     import_registry(&pool).await;
-    let gw = gateway(&pool, unlimited(), &[]).await;
+    let gw = gateway(&pool, RateLimits::OFF, &[]).await;
     let ops = token(&pool, "olive", &["read:fleet", "write:ops"]).await;
     let stop = CancellationToken::new();
     let w = tokio::spawn(worker::run(pool.clone(), worker::liveness(), stop.clone()));
@@ -1436,7 +1427,7 @@ fn the_openapi_document_matches_its_snapshot() {
 #[tokio::test]
 async fn the_api_document_and_its_docs_page_are_public() {
     let db = TestDb::new().await;
-    let gw = gateway(&db.pool, unlimited(), &[]).await;
+    let gw = gateway(&db.pool, RateLimits::OFF, &[]).await;
     let (status, doc) = gw.call("GET", "/api/openapi.json", None, None).await;
     assert_eq!(status, 200);
     assert_eq!(doc["info"]["title"], "Fleet Platform API");
@@ -1529,7 +1520,7 @@ async fn view_helpers_are_inlined_not_called_per_row() {
 #[tokio::test]
 async fn pages_and_their_assets_are_served_with_types_and_etags_and_tiles_are_checked() {
     let db = TestDb::new().await;
-    let gw = gateway(&db.pool, unlimited(), &[]).await;
+    let gw = gateway(&db.pool, RateLimits::OFF, &[]).await;
     let http = fleet_testkit::http();
     for (page, script) in [
         ("/", "/static/live.js"),

@@ -9,8 +9,6 @@ use fleet_geo::matching::{MatchGraph, truth};
 use fleet_serve::Health;
 use fleet_serve::auth::{Auth, AuthConfig};
 use fleet_serve::gateway::{GatewayConfig, areas};
-use fleet_serve::limit::RateLimits;
-use fleet_serve::push::PushConfig;
 use fleet_testkit::TestDb;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -31,26 +29,7 @@ async fn gateway(db: &TestDb) -> (String, String) {
     let token = Auth::new(db.pool.clone(), auth.clone())
         .issue("reader", &["read:fleet".to_string()])
         .expect("token");
-    let routes = areas(
-        db.pool.clone(),
-        GatewayConfig {
-            push: PushConfig {
-                jimi_token: None,
-                secrets: Vec::new(),
-                max_bytes: 1 << 20,
-                mirror_url: None,
-            },
-            auth,
-            limits: RateLimits {
-                dashboard: 0,
-                routes: 0,
-                push: 0,
-                login: 0,
-            },
-            cors_origins: Vec::new(),
-            pages: Default::default(),
-        },
-    );
+    let routes = areas(db.pool.clone(), GatewayConfig::reads_only(auth));
     let live = Liveness::new("gateway", Duration::from_secs(30));
     live.tick();
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");

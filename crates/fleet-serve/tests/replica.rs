@@ -11,8 +11,6 @@ use fleet_ingest::{registry, worker};
 use fleet_serve::Health;
 use fleet_serve::auth::{Auth, AuthConfig};
 use fleet_serve::gateway::{GatewayConfig, areas_reading};
-use fleet_serve::limit::RateLimits;
-use fleet_serve::push::PushConfig;
 use fleet_serve::reads::{Reads, Source};
 use fleet_testkit::TestDb;
 use fleet_testkit::standby::Standby;
@@ -26,13 +24,7 @@ const SECRET: &[u8] = b"replica-test-secret-replica-test-secret";
 async fn push(pool: &PgPool, imei: &str, lat: f64) {
     let list = serde_json::json!([{"deviceImei": imei, "gpsTime": chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string(),
         "lat": lat, "lng": 36.82, "gpsSpeed": "20", "acc": "1"}]);
-    let body = serde_urlencoded::to_string([("token", "t"), ("data_list", &list.to_string())])
-        .expect("form");
-    sqlx::query("INSERT INTO events.raw (source, kind, body, verified, verification) VALUES ('jimi_push', 'pushgps', $1, true, 'token')")
-        .bind(body.into_bytes())
-        .execute(pool)
-        .await
-        .expect("raw");
+    fleet_testkit::store_pushgps(pool, &list).await;
     while worker::drain_once(pool, worker::BATCH)
         .await
         .expect("drain")
@@ -117,36 +109,20 @@ async fn views_read_from_a_streaming_standby_and_fall_back_to_the_primary() {
     let routes = areas_reading(
         db.pool.clone(),
         reads.clone(),
-        GatewayConfig {
-            push: PushConfig {
-                jimi_token: None,
-                secrets: Vec::new(),
-                max_bytes: 1 << 20,
-                mirror_url: None,
-            },
-            auth,
-            limits: RateLimits {
-                dashboard: 0,
-                routes: 0,
-                push: 0,
-                login: 0,
-            },
-            cors_origins: Vec::new(),
-            pages: Default::default(),
-        },
+        GatewayConfig::reads_only(auth),
     );
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let cancel = CancellationToken::new();
+    let monitor = CancellationToken::new();
     tokio::spawn(fleet_serve::serve(
         listener,
         fleet_serve::gateway_router(
             Health::new(db.pool.clone(), vec![live_role.clone()]),
             routes,
         ),
-        cancel.clone(),
+        CancellationToken::new(),
     ));
-    tokio::spawn(reads.clone().monitor(live_role.clone(), cancel.clone()));
+    tokio::spawn(reads.clone().monitor(live_role.clone(), monitor.clone()));
 
     // tokens are checked on the primary: only the views read from the replica
     let (from, body) = live(&base, &token).await;
@@ -225,39 +201,7 @@ async fn views_read_from_a_streaming_standby_and_fall_back_to_the_primary() {
 
     // the standby goes away: a read already routed to it is answered by the primary, and the
     // next check sends every read there
-    cancel.cancel(); // no monitor racing the assertions below
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let routes = areas_reading(
-        db.pool.clone(),
-        reads.clone(),
-        GatewayConfig {
-            push: PushConfig {
-                jimi_token: None,
-                secrets: Vec::new(),
-                max_bytes: 1 << 20,
-                mirror_url: None,
-            },
-            auth: AuthConfig {
-                secret: SECRET.to_vec(),
-                access_ttl: Duration::from_secs(900),
-                refresh_ttl: Duration::from_secs(900),
-            },
-            limits: RateLimits {
-                dashboard: 0,
-                routes: 0,
-                push: 0,
-                login: 0,
-            },
-            cors_origins: Vec::new(),
-            pages: Default::default(),
-        },
-    );
-    tokio::spawn(fleet_serve::serve(
-        listener,
-        fleet_serve::gateway_router(Health::new(db.pool.clone(), vec![live_role]), routes),
-        CancellationToken::new(),
-    ));
+    monitor.cancel(); // no monitor racing the assertions below
     standby.stop();
     assert_eq!(reads.choose().1, Source::Replica, "not noticed yet");
     let (from, body) = live(&base, &token).await;

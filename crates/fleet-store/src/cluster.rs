@@ -489,16 +489,7 @@ impl LocalCluster {
     }
 
     fn pg_command(&self, prog: &str) -> Command {
-        let path = self.install.bin(prog);
-        if self.as_postgres_user {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(path);
-            // The server's cwd must be readable by its user.
-            c.current_dir("/");
-            c
-        } else {
-            Command::new(path)
-        }
+        server_user_command(&self.install.bin(prog), self.as_postgres_user)
     }
 
     /// Deletes the whole cluster folder (stop it first). Used by throwaway test clusters.
@@ -524,6 +515,20 @@ impl LocalCluster {
         v.push(self.data_dir().display().to_string());
         v.extend(["-m", "immediate"].map(String::from));
         v
+    }
+}
+
+/// A command running `program` as the server's user: through `runuser -u postgres` when
+/// `as_postgres` (root may not run the server's programs on its data), else directly.
+pub fn server_user_command(program: &Path, as_postgres: bool) -> Command {
+    if as_postgres {
+        let mut c = Command::new("runuser");
+        c.args(["-u", "postgres", "--"]).arg(program);
+        // The server's cwd must be readable by its user.
+        c.current_dir("/");
+        c
+    } else {
+        Command::new(program)
     }
 }
 

@@ -256,3 +256,18 @@ pub fn http() -> reqwest::Client {
         .build()
         .expect("an HTTP client")
 }
+
+/// Stores one vendor `pushgps` with `fixes` (the `data_list` array) in `events.raw` as the
+/// gateway would after checking its token, for tests that start at the event log.
+pub async fn store_pushgps(pool: &PgPool, fixes: &serde_json::Value) {
+    let body = serde_urlencoded::to_string([("token", "t"), ("data_list", &fixes.to_string())])
+        .expect("form");
+    sqlx::query(
+        "INSERT INTO events.raw (source, kind, body, verified, verification)
+         VALUES ('jimi_push', 'pushgps', $1, true, 'token')",
+    )
+    .bind(body.into_bytes())
+    .execute(pool)
+    .await
+    .expect("store a raw pushgps");
+}

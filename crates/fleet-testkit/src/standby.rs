@@ -19,13 +19,7 @@ pub struct Standby {
 }
 
 fn command(prog: &std::path::Path) -> Command {
-    if running_as_root() {
-        let mut c = Command::new("runuser");
-        c.args(["-u", "postgres", "--"]).arg(prog).current_dir("/");
-        c
-    } else {
-        Command::new(prog)
-    }
+    fleet_store::cluster::server_user_command(prog, running_as_root())
 }
 
 fn run(mut c: Command, what: &str) {

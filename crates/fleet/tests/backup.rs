@@ -2,14 +2,13 @@
 //! a real S3 server on loopback and real Postgres: take, list, restore into an empty database,
 //! refuse a non-empty one, verify, and the schedule service taking its first backups on start.
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use fleet_testkit::TestDb;
 use fleet_testkit::s3::S3Server;
 
 mod common;
-use common::{BIN, Proc};
+use common::Proc;
 
 fn bucket_env(s3: &S3Server) -> Vec<(&'static str, String)> {
     vec![
@@ -25,25 +24,14 @@ fn bucket_env(s3: &S3Server) -> Vec<(&'static str, String)> {
 
 /// Runs `fleet ARGS` (off the runtime's threads, so the in-process S3 server keeps serving).
 async fn fleet(db_url: &str, env: &[(&str, String)], args: &[&str]) -> (bool, String, String) {
-    let mut cmd = Command::new(BIN);
-    cmd.args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", db_url)
-        .env("FLEET_LOG", "warn")
-        .current_dir(std::env::temp_dir())
-        .stdin(Stdio::null());
+    let mut cmd = common::one_shot(db_url, args);
     for (k, v) in env {
         cmd.env(k, v);
     }
     let out = tokio::task::spawn_blocking(move || cmd.output().expect("run fleet"))
         .await
         .expect("join");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).to_string(),
-        String::from_utf8_lossy(&out.stderr).to_string(),
-    )
+    common::outcome(out)
 }
 
 async fn seed(db: &TestDb) {

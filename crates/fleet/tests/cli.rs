@@ -11,13 +11,7 @@ use common::{BIN, Proc};
 
 /// Runs a one-shot command against `db_url`, feeding `stdin`; returns (success, stdout, stderr).
 fn run_once(db_url: &str, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
-    let mut child = Command::new(BIN)
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", db_url)
-        .env("FLEET_LOG", "warn")
-        .current_dir(std::env::temp_dir())
+    let mut child = common::one_shot(db_url, args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -32,12 +26,7 @@ fn run_once(db_url: &str, args: &[&str], stdin: Option<&str>) -> (bool, String, 
             .write_all(input.as_bytes())
             .expect("write");
     }
-    let out = child.wait_with_output().expect("wait");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).to_string(),
-        String::from_utf8_lossy(&out.stderr).to_string(),
-    )
+    common::outcome(child.wait_with_output().expect("wait"))
 }
 
 async fn health(addr: &str, role: &str) -> (u16, serde_json::Value) {

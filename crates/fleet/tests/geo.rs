@@ -1,29 +1,12 @@
 //! `fleet geo match` as a user runs it: a CSV trace matched against roads inserted into geo.ways
 //! by hand with SQL (no OSM load), bad rows listed, an empty graph named.
 
-use std::process::{Command, Stdio};
-
 use fleet_testkit::TestDb;
 
 mod common;
-use common::BIN;
 
 fn fleet(db_url: &str, args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(BIN)
-        .args(args)
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DATABASE_URL", db_url)
-        .env("FLEET_LOG", "warn")
-        .current_dir(std::env::temp_dir())
-        .stdin(Stdio::null())
-        .output()
-        .expect("run fleet");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stdout).to_string(),
-        String::from_utf8_lossy(&out.stderr).to_string(),
-    )
+    common::outcome(common::one_shot(db_url, args).output().expect("run fleet"))
 }
 
 #[tokio::test]

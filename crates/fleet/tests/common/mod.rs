@@ -126,3 +126,26 @@ pub fn free_port() -> u16 {
         .expect("a free port")
         .port()
 }
+
+/// A one-shot `fleet ARGS` against `db_url` in a clean environment (PATH only, warnings only),
+/// its standard streams null; callers add variables or pipes.
+pub fn one_shot(db_url: &str, args: &[&str]) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DATABASE_URL", db_url)
+        .env("FLEET_LOG", "warn")
+        .current_dir(std::env::temp_dir())
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// A finished command as (success, stdout, stderr).
+pub fn outcome(out: std::process::Output) -> (bool, String, String) {
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
