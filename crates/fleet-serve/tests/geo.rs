@@ -7,28 +7,19 @@ use fleet_core::health::Liveness;
 use fleet_core::rng::Rng;
 use fleet_geo::matching::{MatchGraph, truth};
 use fleet_serve::Health;
-use fleet_serve::auth::{Auth, AuthConfig};
 use fleet_serve::gateway::{GatewayConfig, areas};
 use fleet_testkit::TestDb;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+mod common;
+
 const SECRET: &[u8] = b"geo-test-secret-geo-test-secret-geo-test";
 
 async fn gateway(db: &TestDb) -> (String, String) {
-    let auth = AuthConfig {
-        secret: SECRET.to_vec(),
-        access_ttl: Duration::from_secs(900),
-        refresh_ttl: Duration::from_secs(900),
-    };
-    sqlx::query("INSERT INTO auth.accounts (username, password_hash, scopes) VALUES ('reader', '!', ARRAY['read:fleet'])")
-        .execute(&db.pool)
-        .await
-        .expect("account");
-    let token = Auth::new(db.pool.clone(), auth.clone())
-        .issue("reader", &["read:fleet".to_string()])
-        .expect("token");
+    let auth = common::auth_config(SECRET);
+    let token = common::reader_token(&db.pool, &auth).await;
     let routes = areas(db.pool.clone(), GatewayConfig::reads_only(auth));
     let live = Liveness::new("gateway", Duration::from_secs(30));
     live.tick();

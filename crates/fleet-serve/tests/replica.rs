@@ -9,7 +9,6 @@ use std::time::Duration;
 use fleet_core::health::Liveness;
 use fleet_ingest::{registry, worker};
 use fleet_serve::Health;
-use fleet_serve::auth::{Auth, AuthConfig};
 use fleet_serve::gateway::{GatewayConfig, areas_reading};
 use fleet_serve::reads::{Reads, Source};
 use fleet_testkit::TestDb;
@@ -18,6 +17,8 @@ use serde_json::Value;
 use sqlx::PgPool;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+
+mod common;
 
 const SECRET: &[u8] = b"replica-test-secret-replica-test-secret";
 
@@ -94,18 +95,8 @@ async fn views_read_from_a_streaming_standby_and_fall_back_to_the_primary() {
 
     let live_role = Liveness::new("gateway", Duration::from_secs(30));
     live_role.tick();
-    let auth = AuthConfig {
-        secret: SECRET.to_vec(),
-        access_ttl: Duration::from_secs(900),
-        refresh_ttl: Duration::from_secs(900),
-    };
-    sqlx::query("INSERT INTO auth.accounts (username, password_hash, scopes) VALUES ('reader', '!', ARRAY['read:fleet'])")
-        .execute(&db.pool)
-        .await
-        .expect("account");
-    let token = Auth::new(db.pool.clone(), auth.clone())
-        .issue("reader", &["read:fleet".to_string()])
-        .expect("token");
+    let auth = common::auth_config(SECRET);
+    let token = common::reader_token(&db.pool, &auth).await;
     let routes = areas_reading(
         db.pool.clone(),
         reads.clone(),

@@ -113,39 +113,28 @@ impl MatchGraph {
                 forward: None,
                 backward: None,
             };
-            let speed = |cost: f64| {
-                if cost > 0.0 {
-                    (r.length_m / cost).clamp(0.5, 60.0)
-                } else {
-                    13.9
-                }
+            // a direction the row allows (cost ≥ 0) is a directed edge at the row's speed
+            let mut direct = |forward: bool, cost: f64, from: u32, to: u32| {
+                (cost >= 0.0).then(|| {
+                    edges.push(DirEdge {
+                        gid: r.gid,
+                        forward,
+                        from,
+                        to,
+                        length_m,
+                        speed_mps: if cost > 0.0 {
+                            (r.length_m / cost).clamp(0.5, 60.0)
+                        } else {
+                            13.9
+                        },
+                        way: w,
+                    });
+                    twin.push(NO_TWIN);
+                    edges.len() as u32 - 1
+                })
             };
-            if r.cost >= 0.0 {
-                geom.forward = Some(edges.len() as u32);
-                edges.push(DirEdge {
-                    gid: r.gid,
-                    forward: true,
-                    from: a,
-                    to: b,
-                    length_m,
-                    speed_mps: speed(r.cost),
-                    way: w,
-                });
-                twin.push(NO_TWIN);
-            }
-            if r.reverse_cost >= 0.0 {
-                geom.backward = Some(edges.len() as u32);
-                edges.push(DirEdge {
-                    gid: r.gid,
-                    forward: false,
-                    from: b,
-                    to: a,
-                    length_m,
-                    speed_mps: speed(r.reverse_cost),
-                    way: w,
-                });
-                twin.push(NO_TWIN);
-            }
+            geom.forward = direct(true, r.cost, a, b);
+            geom.backward = direct(false, r.reverse_cost, b, a);
             if let (Some(f), Some(b)) = (geom.forward, geom.backward) {
                 twin[f as usize] = b;
                 twin[b as usize] = f;
