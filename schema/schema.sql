@@ -696,6 +696,42 @@ COMMENT ON FUNCTION fuel.vanished(record_ids text[]) IS 'The live records a full
 
 
 --
+-- Name: match_bucket(timestamp with time zone); Type: FUNCTION; Schema: geo; Owner: -
+--
+
+CREATE FUNCTION geo.match_bucket(t timestamp with time zone) RETURNS timestamp with time zone
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT date_bin(geo.match_bucket_width(), t, timestamptz '2000-01-01 00:00:00+00')
+$$;
+
+
+--
+-- Name: FUNCTION match_bucket(t timestamp with time zone); Type: COMMENT; Schema: geo; Owner: -
+--
+
+COMMENT ON FUNCTION geo.match_bucket(t timestamp with time zone) IS 'The start of the 5-minute map-matching bucket holding t.';
+
+
+--
+-- Name: match_bucket_width(); Type: FUNCTION; Schema: geo; Owner: -
+--
+
+CREATE FUNCTION geo.match_bucket_width() RETURNS interval
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT interval '5 minutes'
+$$;
+
+
+--
+-- Name: FUNCTION match_bucket_width(); Type: COMMENT; Schema: geo; Owner: -
+--
+
+COMMENT ON FUNCTION geo.match_bucket_width() IS 'The length of a map-matching bucket.';
+
+
+--
 -- Name: road_min_zoom(text); Type: FUNCTION; Schema: geo; Owner: -
 --
 
@@ -894,7 +930,7 @@ CREATE FUNCTION serve.check_filters(filters jsonb) RETURNS jsonb
     LANGUAGE plpgsql IMMUTABLE
     AS $_$
 DECLARE
-    known text[] := ARRAY['cost_centres', 'cities', 'vehicles', 'accounts', 'states', 'departments', 'from', 'to', 'zoom', 'period_days'];
+    known text[] := ARRAY['cost_centres', 'cities', 'vehicles', 'accounts', 'states', 'departments', 'from', 'to', 'zoom', 'period_days', 'track'];
     k text;
 BEGIN
     IF filters IS NULL OR filters = 'null'::jsonb THEN
@@ -920,6 +956,10 @@ BEGIN
         IF k = 'period_days' AND (jsonb_typeof(filters -> k) <> 'number' OR (filters ->> k) !~ '^[0-9]+$'
                                   OR (filters ->> k)::numeric NOT BETWEEN 1 AND 3660) THEN
             RAISE EXCEPTION 'filter "period_days" must be a whole number of days from 1 to 3660, e.g. {"period_days": 30}'
+                  USING ERRCODE = '22023';
+        END IF;
+        IF k = 'track' AND coalesce(filters ->> k, '') NOT IN ('raw', 'matched') THEN
+            RAISE EXCEPTION 'filter "track" is "raw" (the fixes as received) or "matched" (snapped to the roads), e.g. {"track": "matched"}'
                   USING ERRCODE = '22023';
         END IF;
         IF k IN ('from', 'to') AND jsonb_typeof(filters -> k) <> 'string' THEN
@@ -1618,8 +1658,10 @@ BEGIN
           FROM r, generate_series(serve.local_day(lower(r.during)),
                                   serve.local_day(upper(r.during) - interval '1 microsecond'), interval '1 day') d),
     -- One line per vehicle and EAT day, each read in index order (no sort of the whole range).
+    -- With "track": "matched", the map-matched path of each 5-minute bucket the matcher has
+    -- done (geo.matched_tracks) and the raw fixes after the last of them (not matched yet).
     tracks AS (
-        SELECT u.unit_key, u.vehicle_number, days.day, t.*
+        SELECT u.unit_key, u.vehicle_number, days.day, t.*, mt.mline, mt.matched_fixes, tail.tline
           FROM u CROSS JOIN days
           CROSS JOIN LATERAL (
               SELECT count(*) AS fixes, min(s.fix_time) AS first_fix, max(s.fix_time) AS last_fix, ST_MakeLine(s.pt) AS line
@@ -1627,13 +1669,30 @@ BEGIN
                         FROM state.position_history h
                        WHERE h.imei = u.imei AND h.fix_time >= days.lo AND h.fix_time < days.hi
                        ORDER BY h.fix_time) s) t
+          LEFT JOIN LATERAL (
+              SELECT ST_Collect(d.geom) AS mline, sum(m.matched) AS matched_fixes,
+                     max(m.bucket) + geo.match_bucket_width() AS covered_to
+                FROM geo.matched_tracks m CROSS JOIN LATERAL ST_Dump(m.geom) d
+               WHERE m.imei = u.imei AND m.bucket >= days.lo AND m.bucket < days.hi) mt
+            ON (SELECT f.f ->> 'track' FROM f) = 'matched'
+          LEFT JOIN LATERAL (
+              SELECT CASE WHEN count(*) >= 2 THEN ST_MakeLine(s.pt) END AS tline
+                FROM (SELECT ST_MakePoint(h.lng, h.lat) AS pt
+                        FROM state.position_history h
+                       WHERE h.imei = u.imei AND h.fix_time >= greatest(days.lo, mt.covered_to - interval '1 microsecond') AND h.fix_time < days.hi
+                       ORDER BY h.fix_time) s) tail ON mt.mline IS NOT NULL
          WHERE t.fixes > 0),
+    drawn AS (
+        SELECT tr.*, CASE WHEN tr.mline IS NULL THEN tr.line
+                          WHEN tr.tline IS NULL THEN tr.mline
+                          ELSE ST_CollectionExtract(ST_Collect(tr.mline, tr.tline), 2) END AS path
+          FROM tracks tr),
     lines AS (
-        SELECT tr.*, ST_Simplify(tr.line, r.tol, true) AS simple,
+        SELECT tr.*, ST_Simplify(tr.path, r.tol, true) AS simple,
                -- GPS distance on a local flat projection (within a fraction of a percent over a
                -- city, several times cheaper than geography on 8,640 points a day)
-               ST_Length(ST_Scale(tr.line, cos(radians(ST_Y(ST_StartPoint(tr.line)))), 1)) * 111.195 AS track_km
-          FROM tracks tr, r)
+               ST_Length(ST_Scale(tr.path, cos(radians(ST_Y(ST_StartPoint(tr.line)))), 1)) * 111.195 AS track_km
+          FROM drawn tr, r)
     SELECT json_build_object(
         'summary', json_build_object(
             'vehicles', serve.at_most((SELECT count(*) FROM u), 50,
@@ -1662,6 +1721,7 @@ BEGIN
                     'properties', json_build_object('kind', 'track', 'style_class', 'track',
                         'vehicle_number', l.vehicle_number, 'unit', l.unit_key, 'day', l.day, 'fixes', l.fixes,
                         'points', ST_NPoints(l.simple), 'track_km', round(l.track_km::numeric, 2),
+                        'matched', l.mline IS NOT NULL, 'matched_fixes', coalesce(l.matched_fixes, 0),
                         'start_local', serve.local_time(l.first_fix), 'end_local', serve.local_time(l.last_fix))) AS feat
                   FROM lines l
                 UNION ALL
@@ -1703,7 +1763,7 @@ END $$;
 -- Name: FUNCTION fn_history_view(filters jsonb); Type: COMMENT; Schema: serve; Owner: -
 --
 
-COMMENT ON FUNCTION serve.fn_history_view(filters jsonb) IS 'GET /api/views/history: per vehicle (serve.range_units) the track per EAT day simplified for the zoom, trips, stops, alarms, and totals.';
+COMMENT ON FUNCTION serve.fn_history_view(filters jsonb) IS 'GET /api/views/history: per vehicle (serve.range_units) the track per EAT day simplified for the zoom (raw fixes, or with "track": "matched" the map-matched path), trips, stops, alarms, and totals.';
 
 
 --
@@ -3811,6 +3871,85 @@ COMMENT ON VIEW fuel.v_reconciliation IS 'Each fill against telematics: the near
 
 
 --
+-- Name: band_dirty; Type: TABLE; Schema: geo; Owner: -
+--
+
+CREATE TABLE geo.band_dirty (
+    segment_id bigint NOT NULL,
+    forward boolean NOT NULL
+);
+
+
+--
+-- Name: TABLE band_dirty; Type: COMMENT; Schema: geo; Owner: -
+--
+
+COMMENT ON TABLE geo.band_dirty IS 'Segment directions whose speed bands are to be recomputed. Writer: the map matcher; consumed by the band refresh.';
+
+
+--
+-- Name: match_queue; Type: TABLE; Schema: geo; Owner: -
+--
+
+CREATE TABLE geo.match_queue (
+    imei text NOT NULL,
+    bucket timestamp with time zone NOT NULL,
+    queued_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+
+--
+-- Name: TABLE match_queue; Type: COMMENT; Schema: geo; Owner: -
+--
+
+COMMENT ON TABLE geo.match_queue IS 'Device buckets (geo.match_bucket) with fixes not yet map-matched. Writer: the positions projector; the matcher deletes what it matched.';
+
+
+--
+-- Name: matched_tracks; Type: TABLE; Schema: geo; Owner: -
+--
+
+CREATE TABLE geo.matched_tracks (
+    imei text NOT NULL,
+    bucket timestamp with time zone NOT NULL,
+    started_at timestamp with time zone NOT NULL,
+    ended_at timestamp with time zone NOT NULL,
+    fixes integer NOT NULL,
+    matched integer NOT NULL,
+    breaks integer DEFAULT 0 NOT NULL,
+    geom public.geometry(MultiLineString,4326),
+    CONSTRAINT matched_tracks_fixes_check CHECK ((fixes >= 0)),
+    CONSTRAINT matched_tracks_matched_check CHECK ((matched >= 0))
+)
+PARTITION BY RANGE (bucket);
+
+
+--
+-- Name: TABLE matched_tracks; Type: COMMENT; Schema: geo; Owner: -
+--
+
+COMMENT ON TABLE geo.matched_tracks IS 'The matched path of a device per 5-minute bucket (from the fix before the bucket to its last fix), for history ?track=matched. Writer: the map matcher.';
+
+
+--
+-- Name: matched_tracks_default; Type: TABLE; Schema: geo; Owner: -
+--
+
+CREATE TABLE geo.matched_tracks_default (
+    imei text NOT NULL,
+    bucket timestamp with time zone NOT NULL,
+    started_at timestamp with time zone NOT NULL,
+    ended_at timestamp with time zone NOT NULL,
+    fixes integer NOT NULL,
+    matched integer NOT NULL,
+    breaks integer DEFAULT 0 NOT NULL,
+    geom public.geometry(MultiLineString,4326),
+    CONSTRAINT matched_tracks_fixes_check CHECK ((fixes >= 0)),
+    CONSTRAINT matched_tracks_matched_check CHECK ((matched >= 0))
+);
+
+
+--
 -- Name: pois_poi_id_seq; Type: SEQUENCE; Schema: geo; Owner: -
 --
 
@@ -3829,20 +3968,30 @@ ALTER TABLE geo.pois ALTER COLUMN poi_id ADD GENERATED ALWAYS AS IDENTITY (
 --
 
 CREATE TABLE geo.segment_observations (
-    way_gid bigint NOT NULL,
-    observed_at timestamp with time zone NOT NULL,
     imei text NOT NULL,
+    segment_id bigint NOT NULL,
+    forward boolean NOT NULL,
+    entered_at timestamp with time zone NOT NULL,
+    left_at timestamp with time zone NOT NULL,
+    length_m real NOT NULL,
     speed_kmh real NOT NULL,
+    dow smallint NOT NULL,
+    hod smallint NOT NULL,
+    bucket timestamp with time zone NOT NULL,
+    CONSTRAINT segment_observations_check CHECK ((left_at >= entered_at)),
+    CONSTRAINT segment_observations_dow_check CHECK (((dow >= 0) AND (dow <= 6))),
+    CONSTRAINT segment_observations_hod_check CHECK (((hod >= 0) AND (hod <= 23))),
+    CONSTRAINT segment_observations_length_m_check CHECK ((length_m > (0)::double precision)),
     CONSTRAINT segment_observations_speed_kmh_check CHECK ((speed_kmh >= (0)::double precision))
 )
-PARTITION BY RANGE (observed_at);
+PARTITION BY RANGE (entered_at);
 
 
 --
 -- Name: TABLE segment_observations; Type: COMMENT; Schema: geo; Owner: -
 --
 
-COMMENT ON TABLE geo.segment_observations IS 'Fixes map-matched to a road segment within 30 m. Writer: the map-matcher.';
+COMMENT ON TABLE geo.segment_observations IS 'Whole traversals of a road segment (geo.ways.gid, stable across loads) by a device, times interpolated along the matched path. Writer: the map matcher.';
 
 
 --
@@ -3850,10 +3999,20 @@ COMMENT ON TABLE geo.segment_observations IS 'Fixes map-matched to a road segmen
 --
 
 CREATE TABLE geo.segment_observations_default (
-    way_gid bigint NOT NULL,
-    observed_at timestamp with time zone NOT NULL,
     imei text NOT NULL,
+    segment_id bigint NOT NULL,
+    forward boolean NOT NULL,
+    entered_at timestamp with time zone NOT NULL,
+    left_at timestamp with time zone NOT NULL,
+    length_m real NOT NULL,
     speed_kmh real NOT NULL,
+    dow smallint NOT NULL,
+    hod smallint NOT NULL,
+    bucket timestamp with time zone NOT NULL,
+    CONSTRAINT segment_observations_check CHECK ((left_at >= entered_at)),
+    CONSTRAINT segment_observations_dow_check CHECK (((dow >= 0) AND (dow <= 6))),
+    CONSTRAINT segment_observations_hod_check CHECK (((hod >= 0) AND (hod <= 23))),
+    CONSTRAINT segment_observations_length_m_check CHECK ((length_m > (0)::double precision)),
     CONSTRAINT segment_observations_speed_kmh_check CHECK ((speed_kmh >= (0)::double precision))
 );
 
@@ -3863,16 +4022,22 @@ CREATE TABLE geo.segment_observations_default (
 --
 
 CREATE TABLE geo.segment_speed_band (
-    way_gid bigint NOT NULL,
+    segment_id bigint NOT NULL,
+    forward boolean NOT NULL,
     dow smallint NOT NULL,
     hod smallint NOT NULL,
-    speed_kmh real NOT NULL,
     samples integer NOT NULL,
+    mean_kmh real NOT NULL,
+    median_kmh real NOT NULL,
+    p85_kmh real NOT NULL,
     refreshed_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT segment_speed_band_dow_check CHECK (((dow >= 0) AND (dow <= 6))),
-    CONSTRAINT segment_speed_band_hod_check CHECK (((hod >= 0) AND (hod <= 23))),
-    CONSTRAINT segment_speed_band_samples_check CHECK ((samples > 0)),
-    CONSTRAINT segment_speed_band_speed_kmh_check CHECK ((speed_kmh > (0)::double precision))
+    CONSTRAINT segment_speed_band_check CHECK (((dow = '-1'::integer) = (hod = '-1'::integer))),
+    CONSTRAINT segment_speed_band_dow_check CHECK (((dow >= '-1'::integer) AND (dow <= 6))),
+    CONSTRAINT segment_speed_band_hod_check CHECK (((hod >= '-1'::integer) AND (hod <= 23))),
+    CONSTRAINT segment_speed_band_mean_kmh_check CHECK ((mean_kmh > (0)::double precision)),
+    CONSTRAINT segment_speed_band_median_kmh_check CHECK ((median_kmh > (0)::double precision)),
+    CONSTRAINT segment_speed_band_p85_kmh_check CHECK ((p85_kmh > (0)::double precision)),
+    CONSTRAINT segment_speed_band_samples_check CHECK ((samples > 0))
 );
 
 
@@ -3880,7 +4045,7 @@ CREATE TABLE geo.segment_speed_band (
 -- Name: TABLE segment_speed_band; Type: COMMENT; Schema: geo; Owner: -
 --
 
-COMMENT ON TABLE geo.segment_speed_band IS 'Observed speed per segment, local day of week (0 = Sunday) and hour; routing cost source.';
+COMMENT ON TABLE geo.segment_speed_band IS 'Observed traversal speeds per segment, direction, EAT day of week and hour (dow = hod = -1: all hours) over the band window; plausible traversals only. Writer: the band refresh (fleet_geo::matching::project).';
 
 
 --
@@ -4854,6 +5019,13 @@ ALTER TABLE ONLY events.raw ATTACH PARTITION events.raw_default DEFAULT;
 
 
 --
+-- Name: matched_tracks_default; Type: TABLE ATTACH; Schema: geo; Owner: -
+--
+
+ALTER TABLE ONLY geo.matched_tracks ATTACH PARTITION geo.matched_tracks_default DEFAULT;
+
+
+--
 -- Name: segment_observations_default; Type: TABLE ATTACH; Schema: geo; Owner: -
 --
 
@@ -5164,6 +5336,38 @@ ALTER TABLE ONLY fuel.records
 
 
 --
+-- Name: band_dirty band_dirty_pkey; Type: CONSTRAINT; Schema: geo; Owner: -
+--
+
+ALTER TABLE ONLY geo.band_dirty
+    ADD CONSTRAINT band_dirty_pkey PRIMARY KEY (segment_id, forward);
+
+
+--
+-- Name: match_queue match_queue_pkey; Type: CONSTRAINT; Schema: geo; Owner: -
+--
+
+ALTER TABLE ONLY geo.match_queue
+    ADD CONSTRAINT match_queue_pkey PRIMARY KEY (imei, bucket);
+
+
+--
+-- Name: matched_tracks matched_tracks_pkey; Type: CONSTRAINT; Schema: geo; Owner: -
+--
+
+ALTER TABLE ONLY geo.matched_tracks
+    ADD CONSTRAINT matched_tracks_pkey PRIMARY KEY (imei, bucket);
+
+
+--
+-- Name: matched_tracks_default matched_tracks_default_pkey; Type: CONSTRAINT; Schema: geo; Owner: -
+--
+
+ALTER TABLE ONLY geo.matched_tracks_default
+    ADD CONSTRAINT matched_tracks_default_pkey PRIMARY KEY (imei, bucket);
+
+
+--
 -- Name: pois pois_osm_type_osm_id_key; Type: CONSTRAINT; Schema: geo; Owner: -
 --
 
@@ -5184,7 +5388,7 @@ ALTER TABLE ONLY geo.pois
 --
 
 ALTER TABLE ONLY geo.segment_observations
-    ADD CONSTRAINT segment_observations_pkey PRIMARY KEY (imei, observed_at);
+    ADD CONSTRAINT segment_observations_pkey PRIMARY KEY (imei, entered_at, segment_id, forward);
 
 
 --
@@ -5192,7 +5396,7 @@ ALTER TABLE ONLY geo.segment_observations
 --
 
 ALTER TABLE ONLY geo.segment_observations_default
-    ADD CONSTRAINT segment_observations_default_pkey PRIMARY KEY (imei, observed_at);
+    ADD CONSTRAINT segment_observations_default_pkey PRIMARY KEY (imei, entered_at, segment_id, forward);
 
 
 --
@@ -5200,7 +5404,7 @@ ALTER TABLE ONLY geo.segment_observations_default
 --
 
 ALTER TABLE ONLY geo.segment_speed_band
-    ADD CONSTRAINT segment_speed_band_pkey PRIMARY KEY (way_gid, dow, hod);
+    ADD CONSTRAINT segment_speed_band_pkey PRIMARY KEY (segment_id, forward, dow, hod);
 
 
 --
@@ -5700,6 +5904,13 @@ CREATE INDEX fuel_records_warnings_idx ON fuel.records USING btree (record_id) W
 
 
 --
+-- Name: match_queue_bucket_idx; Type: INDEX; Schema: geo; Owner: -
+--
+
+CREATE INDEX match_queue_bucket_idx ON geo.match_queue USING btree (bucket);
+
+
+--
 -- Name: pois_geom_idx; Type: INDEX; Schema: geo; Owner: -
 --
 
@@ -5714,17 +5925,17 @@ CREATE INDEX pois_kind_idx ON geo.pois USING btree (kind);
 
 
 --
--- Name: segment_observations_way_idx; Type: INDEX; Schema: geo; Owner: -
+-- Name: segment_observations_segment_idx; Type: INDEX; Schema: geo; Owner: -
 --
 
-CREATE INDEX segment_observations_way_idx ON ONLY geo.segment_observations USING btree (way_gid, observed_at);
+CREATE INDEX segment_observations_segment_idx ON ONLY geo.segment_observations USING btree (segment_id, forward, dow, hod);
 
 
 --
--- Name: segment_observations_default_way_gid_observed_at_idx; Type: INDEX; Schema: geo; Owner: -
+-- Name: segment_observations_default_segment_id_forward_dow_hod_idx; Type: INDEX; Schema: geo; Owner: -
 --
 
-CREATE INDEX segment_observations_default_way_gid_observed_at_idx ON geo.segment_observations_default USING btree (way_gid, observed_at);
+CREATE INDEX segment_observations_default_segment_id_forward_dow_hod_idx ON geo.segment_observations_default USING btree (segment_id, forward, dow, hod);
 
 
 --
@@ -5903,6 +6114,13 @@ ALTER INDEX events.raw_source_kind_idx ATTACH PARTITION events.raw_default_sourc
 
 
 --
+-- Name: matched_tracks_default_pkey; Type: INDEX ATTACH; Schema: geo; Owner: -
+--
+
+ALTER INDEX geo.matched_tracks_pkey ATTACH PARTITION geo.matched_tracks_default_pkey;
+
+
+--
 -- Name: segment_observations_default_pkey; Type: INDEX ATTACH; Schema: geo; Owner: -
 --
 
@@ -5910,10 +6128,10 @@ ALTER INDEX geo.segment_observations_pkey ATTACH PARTITION geo.segment_observati
 
 
 --
--- Name: segment_observations_default_way_gid_observed_at_idx; Type: INDEX ATTACH; Schema: geo; Owner: -
+-- Name: segment_observations_default_segment_id_forward_dow_hod_idx; Type: INDEX ATTACH; Schema: geo; Owner: -
 --
 
-ALTER INDEX geo.segment_observations_way_idx ATTACH PARTITION geo.segment_observations_default_way_gid_observed_at_idx;
+ALTER INDEX geo.segment_observations_segment_idx ATTACH PARTITION geo.segment_observations_default_segment_id_forward_dow_hod_idx;
 
 
 --

@@ -4,7 +4,7 @@
 -- ---------------------------------------------------------------------------------------------
 CREATE OR REPLACE FUNCTION serve.check_filters(filters jsonb) RETURNS jsonb LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
-    known text[] := ARRAY['cost_centres', 'cities', 'vehicles', 'accounts', 'states', 'departments', 'from', 'to', 'zoom', 'period_days'];
+    known text[] := ARRAY['cost_centres', 'cities', 'vehicles', 'accounts', 'states', 'departments', 'from', 'to', 'zoom', 'period_days', 'track'];
     k text;
 BEGIN
     IF filters IS NULL OR filters = 'null'::jsonb THEN
@@ -30,6 +30,10 @@ BEGIN
         IF k = 'period_days' AND (jsonb_typeof(filters -> k) <> 'number' OR (filters ->> k) !~ '^[0-9]+$'
                                   OR (filters ->> k)::numeric NOT BETWEEN 1 AND 3660) THEN
             RAISE EXCEPTION 'filter "period_days" must be a whole number of days from 1 to 3660, e.g. {"period_days": 30}'
+                  USING ERRCODE = '22023';
+        END IF;
+        IF k = 'track' AND coalesce(filters ->> k, '') NOT IN ('raw', 'matched') THEN
+            RAISE EXCEPTION 'filter "track" is "raw" (the fixes as received) or "matched" (snapped to the roads), e.g. {"track": "matched"}'
                   USING ERRCODE = '22023';
         END IF;
         IF k IN ('from', 'to') AND jsonb_typeof(filters -> k) <> 'string' THEN

@@ -29,8 +29,10 @@ BEGIN
           FROM r, generate_series(serve.local_day(lower(r.during)),
                                   serve.local_day(upper(r.during) - interval '1 microsecond'), interval '1 day') d),
     -- One line per vehicle and EAT day, each read in index order (no sort of the whole range).
+    -- With "track": "matched", the map-matched path of each 5-minute bucket the matcher has
+    -- done (geo.matched_tracks) and the raw fixes after the last of them (not matched yet).
     tracks AS (
-        SELECT u.unit_key, u.vehicle_number, days.day, t.*
+        SELECT u.unit_key, u.vehicle_number, days.day, t.*, mt.mline, mt.matched_fixes, tail.tline
           FROM u CROSS JOIN days
           CROSS JOIN LATERAL (
               SELECT count(*) AS fixes, min(s.fix_time) AS first_fix, max(s.fix_time) AS last_fix, ST_MakeLine(s.pt) AS line
@@ -38,13 +40,30 @@ BEGIN
                         FROM state.position_history h
                        WHERE h.imei = u.imei AND h.fix_time >= days.lo AND h.fix_time < days.hi
                        ORDER BY h.fix_time) s) t
+          LEFT JOIN LATERAL (
+              SELECT ST_Collect(d.geom) AS mline, sum(m.matched) AS matched_fixes,
+                     max(m.bucket) + geo.match_bucket_width() AS covered_to
+                FROM geo.matched_tracks m CROSS JOIN LATERAL ST_Dump(m.geom) d
+               WHERE m.imei = u.imei AND m.bucket >= days.lo AND m.bucket < days.hi) mt
+            ON (SELECT f.f ->> 'track' FROM f) = 'matched'
+          LEFT JOIN LATERAL (
+              SELECT CASE WHEN count(*) >= 2 THEN ST_MakeLine(s.pt) END AS tline
+                FROM (SELECT ST_MakePoint(h.lng, h.lat) AS pt
+                        FROM state.position_history h
+                       WHERE h.imei = u.imei AND h.fix_time >= greatest(days.lo, mt.covered_to - interval '1 microsecond') AND h.fix_time < days.hi
+                       ORDER BY h.fix_time) s) tail ON mt.mline IS NOT NULL
          WHERE t.fixes > 0),
+    drawn AS (
+        SELECT tr.*, CASE WHEN tr.mline IS NULL THEN tr.line
+                          WHEN tr.tline IS NULL THEN tr.mline
+                          ELSE ST_CollectionExtract(ST_Collect(tr.mline, tr.tline), 2) END AS path
+          FROM tracks tr),
     lines AS (
-        SELECT tr.*, ST_Simplify(tr.line, r.tol, true) AS simple,
+        SELECT tr.*, ST_Simplify(tr.path, r.tol, true) AS simple,
                -- GPS distance on a local flat projection (within a fraction of a percent over a
                -- city, several times cheaper than geography on 8,640 points a day)
-               ST_Length(ST_Scale(tr.line, cos(radians(ST_Y(ST_StartPoint(tr.line)))), 1)) * 111.195 AS track_km
-          FROM tracks tr, r)
+               ST_Length(ST_Scale(tr.path, cos(radians(ST_Y(ST_StartPoint(tr.line)))), 1)) * 111.195 AS track_km
+          FROM drawn tr, r)
     SELECT json_build_object(
         'summary', json_build_object(
             'vehicles', serve.at_most((SELECT count(*) FROM u), 50,
@@ -73,6 +92,7 @@ BEGIN
                     'properties', json_build_object('kind', 'track', 'style_class', 'track',
                         'vehicle_number', l.vehicle_number, 'unit', l.unit_key, 'day', l.day, 'fixes', l.fixes,
                         'points', ST_NPoints(l.simple), 'track_km', round(l.track_km::numeric, 2),
+                        'matched', l.mline IS NOT NULL, 'matched_fixes', coalesce(l.matched_fixes, 0),
                         'start_local', serve.local_time(l.first_fix), 'end_local', serve.local_time(l.last_fix))) AS feat
                   FROM lines l
                 UNION ALL
@@ -109,4 +129,4 @@ BEGIN
     );
 END $$;
 COMMENT ON FUNCTION serve.fn_history_view(jsonb) IS
-    'GET /api/views/history: per vehicle (serve.range_units) the track per EAT day simplified for the zoom, trips, stops, alarms, and totals.';
+    'GET /api/views/history: per vehicle (serve.range_units) the track per EAT day simplified for the zoom (raw fixes, or with "track": "matched" the map-matched path), trips, stops, alarms, and totals.';

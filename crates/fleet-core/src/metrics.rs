@@ -27,6 +27,9 @@ pub const MIRROR_DROPPED_TOTAL: &str = "fleet_push_mirror_dropped_total";
 pub const REPLICA_LAG_SECONDS: &str = "fleet_replica_lag_seconds";
 pub const BACKUP_AGE_SECONDS: &str = "fleet_backup_age_seconds";
 pub const READS_ON_REPLICA: &str = "fleet_reads_on_replica";
+pub const MATCH_FIXES_TOTAL: &str = "fleet_match_fixes_total";
+pub const MATCH_PENDING: &str = "fleet_match_pending";
+pub const MATCH_LAG_SECONDS: &str = "fleet_match_lag_seconds";
 
 /// What a metric measures, for its `# HELP` line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +41,21 @@ pub enum Kind {
 
 /// Every metric with its kind and help text (`promtool check metrics` wants HELP on each).
 pub const ALL: &[(&str, Kind, &str)] = &[
+    (
+        MATCH_FIXES_TOTAL,
+        Kind::Counter,
+        "Fixes the map matcher has matched (a bucket matched again counts again).",
+    ),
+    (
+        MATCH_PENDING,
+        Kind::Gauge,
+        "Device buckets waiting for the map matcher (geo.match_queue), open ones included.",
+    ),
+    (
+        MATCH_LAG_SECONDS,
+        Kind::Gauge,
+        "Seconds the oldest closed bucket has waited for the map matcher; 0 when none waits.",
+    ),
     (
         BACKUP_AGE_SECONDS,
         Kind::Gauge,

@@ -146,7 +146,28 @@ async fn every_slo_is_measured_from_the_data_it_describes() {
             .bind(started).bind(outcome).execute(pool).await.expect("contract run");
     }
 
-    assert_eq!(measure_at(pool, at).await.expect("measure"), 5);
+    // Map matching: a bucket closed (5 min + 30 s settle) 100 s ago waits; one re-queued by a
+    // late fix 40 s ago counts from then; an open one does not count.
+    let bucket_closed_ago = |s: f64| at - secs(s) - Duration::seconds(330);
+    for (bucket, queued) in [
+        (bucket_closed_ago(100.0), at - secs(400.0)),
+        (bucket_closed_ago(4000.0), at - secs(40.0)),
+        (at - Duration::minutes(2), at - secs(1.0)),
+    ] {
+        sqlx::query("INSERT INTO geo.match_queue (imei, bucket, queued_at) VALUES ('m', $1, $2)")
+            .bind(bucket)
+            .bind(queued)
+            .execute(pool)
+            .await
+            .expect("queue");
+    }
+
+    assert_eq!(measure_at(pool, at).await.expect("measure"), 6);
+    close(
+        value(pool, "match_lag_sec", at).await,
+        100.0,
+        "map-matching lag",
+    );
     close(
         value(pool, "fix_freshness_pct_60s", at).await,
         100.0 * fresh as f64 / active as f64,
@@ -207,7 +228,7 @@ async fn no_data_is_null_not_zero() {
             .fetch_all(&db.pool)
             .await
             .expect("status");
-    assert_eq!(rows.len(), 5);
+    assert_eq!(rows.len(), 6);
     for (metric, value, status) in rows {
         assert_eq!((value, status.as_str()), (None, "no_data"), "{metric}");
     }

@@ -89,13 +89,14 @@ fn views_doc() -> OpenApi {
                     .parameter_in(ParameterIn::Query)
                     .required(Required::False)
                     .description(Some(
-                        "One JSON object: cost_centres, cities, vehicles (plates in any spelling or IMEIs), accounts, states (live view and current-state analytics), departments (fuel), from/to (EAT days, inclusive, or timestamps), period_days, zoom (history). Unknown keys are a 400.",
+                        "One JSON object: cost_centres, cities, vehicles (plates in any spelling or IMEIs), accounts, states (live view and current-state analytics), departments (fuel), from/to (EAT days, inclusive, or timestamps), period_days, zoom and track (history: raw or matched). Unknown keys are a 400.",
                     ))
                     .schema(Some(ObjectBuilder::new().schema_type(Type::String))),
             )
             .parameter(shorthand("period", "Shorthand for period_days: 90d or 90."))
             .parameter(shorthand("department", "Shorthand for departments: comma-separated, any spelling."))
             .parameter(shorthand("vehicle", "Shorthand for vehicles: comma-separated plates in any spelling."))
+            .parameter(shorthand("track", "Shorthand for track (history): matched draws the map-matched path, raw the fixes as received."))
             .response(
                 "200",
                 ResponseBuilder::new()

@@ -38,7 +38,7 @@ pub const VIEWS: &[View] = &[
     View {
         path: "/api/views/history",
         sql: "SELECT serve.fn_history_view($1)::text",
-        summary: "History of a vehicle set over a date range: tracks per EAT day simplified for `zoom`, trips, stops, alarms, totals. At most 31 days and 50 vehicles.",
+        summary: "History of a vehicle set over a date range: tracks per EAT day simplified for `zoom` (`track=matched`: the map-matched path, raw fixes after the last matched bucket), trips, stops, alarms, totals. At most 31 days and 50 vehicles.",
     },
     View {
         path: "/api/analytics/fleet-today",
@@ -133,6 +133,8 @@ pub struct ViewQuery {
     pub department: Option<String>,
     /// Shorthand for `vehicles`: one or several plates, comma-separated.
     pub vehicle: Option<String>,
+    /// Shorthand for `track`: `matched` (history drawn on the roads) or `raw`.
+    pub track: Option<String>,
 }
 
 /// Every view's `GET` route (to be put behind the auth guard by the caller), reading where
@@ -157,7 +159,7 @@ pub fn router(reads: Reads) -> Router {
 const LIVE: &str = "/api/views/live";
 
 /// Parses `?filters=` (absent or empty is `{}`) and merges the shorthands `period`,
-/// `department` and `vehicle` into it.
+/// `department`, `vehicle` and `track` into it.
 pub fn filters_of(q: &ViewQuery) -> Result<serde_json::Value, ApiError> {
     let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "bad_filters", m);
     let mut filters = match q.filters.as_deref().map(str::trim) {
@@ -191,6 +193,9 @@ pub fn filters_of(q: &ViewQuery) -> Result<serde_json::Value, ApiError> {
     }
     if let Some(v) = q.vehicle.as_deref() {
         obj.insert("vehicles".into(), list(v));
+    }
+    if let Some(t) = q.track.as_deref().map(str::trim) {
+        obj.insert("track".into(), t.into());
     }
     Ok(filters)
 }

@@ -525,6 +525,128 @@ async fn alarm(pool: &PgPool, imei: &str, at: DateTime<Utc>, kind: &str, name: &
     .expect("alarm");
 }
 
+/// `track=matched`: the history line is the map matcher's path, on the roads, not the fixes.
+#[tokio::test]
+async fn history_draws_the_matched_track_on_the_roads() {
+    use fleet_geo::matching::{Params, project, truth};
+    let db = TestDb::new().await;
+    let pool = &db.pool;
+    import_registry(pool).await;
+    fleet_geo::osm::load(pool, fleet_geo::MONACO_PBF)
+        .await
+        .expect("Monaco");
+    let gw = gateway(pool, RateLimits::OFF, &[]).await;
+    let t = token(pool, "reader", &["read:fleet"]).await;
+    let mut st = project::State::new(Params::default());
+    assert!(st.refresh_graph(pool).await.expect("graph"));
+    let mut rng = fleet_core::rng::Rng(11);
+    let drive = truth::drive(st.graph(), &mut rng, 3_000.0).expect("drive");
+    let sampled = truth::sample(
+        st.graph(),
+        drive,
+        truth::Sampling {
+            interval_s: 10.0,
+            noise_m: 10.0,
+            outlier_rate: 0.0,
+        },
+        &mut rng,
+    );
+    let start = eat(2026, 11, 2, 8, 0);
+    let (times, lats, lngs): (Vec<DateTime<Utc>>, Vec<f64>, Vec<f64>) = sampled
+        .fixes
+        .iter()
+        .map(|f| {
+            (
+                start + chrono::Duration::milliseconds((f.time * 1000.0) as i64),
+                f.at.lat,
+                f.at.lng,
+            )
+        })
+        .fold((vec![], vec![], vec![]), |mut acc, (t, a, b)| {
+            acc.0.push(t);
+            acc.1.push(a);
+            acc.2.push(b);
+            acc
+        });
+    sqlx::query(
+        "INSERT INTO state.position_history (imei, fix_time, received_at, lat, lng, speed_kmh, source, raw_id)
+         SELECT '862798050000001', t, t, lat, lng, 30, 'test', 0 FROM unnest($1::timestamptz[], $2::float8[], $3::float8[]) AS x(t, lat, lng)",
+    )
+    .bind(&times)
+    .bind(&lats)
+    .bind(&lngs)
+    .execute(pool)
+    .await
+    .expect("fixes");
+    let range = |track: &str| json!({"vehicles": ["KCA 542Q"], "from": "2026-11-02", "to": "2026-11-02", "zoom": 22, "track": track});
+    let track_of = |h: &Value| -> Value {
+        h["geojson"]["features"]
+            .as_array()
+            .expect("features")
+            .iter()
+            .find(|f| f["properties"]["kind"] == "track")
+            .cloned()
+            .expect("a track")
+    };
+    // furthest a point of the drawn line is from a road, m
+    let off_road = |geometry: &Value| {
+        let g = geometry.to_string();
+        async move {
+            sqlx::query_scalar::<_, f64>(
+                "SELECT max((SELECT min(ST_Distance(d.geom::geography, w.the_geom::geography))
+                               FROM geo.ways w WHERE ST_DWithin(w.the_geom, d.geom, 0.001)))
+                   FROM ST_DumpPoints(ST_SetSRID(ST_GeomFromGeoJSON($1), 4326)) d",
+            )
+            .bind(g)
+            .fetch_one(pool)
+            .await
+            .expect("distance")
+        }
+    };
+    let (status, raw) = gw.view("/api/views/history", &t, range("raw")).await;
+    assert_eq!(status, 200, "{raw}");
+    let raw_track = track_of(&raw);
+    assert_eq!(raw_track["properties"]["matched"], false);
+    assert!(off_road(&raw_track["geometry"]).await > 5.0, "10 m noise");
+    // nothing matched yet: the matched view is the raw line
+    let (_, early) = gw.view("/api/views/history", &t, range("matched")).await;
+    assert_eq!(track_of(&early)["properties"]["matched"], false);
+
+    project::rematch_all(pool).await.expect("queue");
+    while project::pass(pool, &st, Utc::now(), 100)
+        .await
+        .expect("pass")
+        .buckets
+        > 0
+    {}
+    let (status, m) = gw.view("/api/views/history", &t, range("matched")).await;
+    assert_eq!(status, 200, "{m}");
+    let track = track_of(&m);
+    assert_eq!(track["properties"]["matched"], true, "{track}");
+    assert_eq!(
+        track["properties"]["matched_fixes"].as_i64(),
+        Some(times.len() as i64)
+    );
+    let d = off_road(&track["geometry"]).await;
+    assert!(d < 0.5, "the matched line is on the roads: {d} m off");
+    assert_eq!(m["summary"]["fixes"], times.len() as i64);
+    // the shorthand says the same, and a bad value names the choices
+    let q = serde_urlencoded::to_string([
+        (
+            "filters",
+            json!({"vehicles": ["KCA 542Q"], "from": "2026-11-02", "to": "2026-11-02"}).to_string(),
+        ),
+        ("track", "snapped".to_string()),
+    ])
+    .expect("query");
+    let (status, e) = gw
+        .call("GET", &format!("/api/views/history?{q}"), Some(&t), None)
+        .await;
+    assert_eq!(status, 400);
+    let message = e["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("\"matched\""), "{e}");
+}
+
 #[tokio::test]
 async fn history_and_analytics_count_each_vehicle_once_in_eat_days() {
     let db = TestDb::new().await;

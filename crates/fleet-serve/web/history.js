@@ -24,7 +24,7 @@ $('vehicle-find').addEventListener('input', () => {
 
 const colour = { track: '#1565c0', trip: '#2e7d32', stop: '#ef6c00', parking: '#ef6c00', idle: '#f9a825', alarm: '#c62828' };
 const layers = [
-  { id: 'history-lines', type: 'line', filter: ['==', ['geometry-type'], 'LineString'],
+  { id: 'history-lines', type: 'line', filter: ['in', ['geometry-type'], ['literal', ['LineString', 'MultiLineString']]],
     paint: { 'line-color': ['match', ['get', 'kind'], 'trip', colour.trip, colour.track], 'line-width': 3, 'line-opacity': 0.8 } },
   { id: 'history-points', type: 'circle', filter: ['==', ['geometry-type'], 'Point'],
     paint: { 'circle-radius': 6, 'circle-color': ['match', ['get', 'kind'], 'alarm', colour.alarm, 'idle', colour.idle, colour.stop],
@@ -35,7 +35,7 @@ const when = (p) => p.start_local || p.time_local || p.alarm_time_local || p.fix
 function describe(p) {
   const bits = [p.vehicle_number];
   if (p.distance_km !== undefined) bits.push(`${fc.fmtNum(p.distance_km, 1)} km`);
-  if (p.track_km !== undefined && p.kind === 'track') bits.push(`${fc.fmtNum(p.track_km, 1)} km`);
+  if (p.track_km !== undefined && p.kind === 'track') bits.push(`${fc.fmtNum(p.track_km, 1)} km${p.matched ? ' on roads' : ''}`);
   if (p.duration_s !== undefined) bits.push(fc.fmtDuration(p.duration_s));
   if (p.alarm_type || p.type) bits.push(p.alarm_type || p.type);
   return bits.filter(Boolean).map(fc.esc).join(' · ');
@@ -46,8 +46,9 @@ async function run() {
   if (!vehicles.length) { fc.status('Pick at least one vehicle', true); return; }
   fc.status('Loading…');
   try {
-    // zoom 15: tracks simplified to about 5 m, street-level detail
-    const view = await fc.api('/api/views/history', { filters: { vehicles, from: $('from').value, to: $('to').value, zoom: 15 } });
+    // zoom 15: tracks simplified to about 5 m, street-level detail; "matched": on the roads
+    const track = $('matched').checked ? 'matched' : 'raw';
+    const view = await fc.api('/api/views/history', { filters: { vehicles, from: $('from').value, to: $('to').value, zoom: 15, track } });
     const s = view.summary || {};
     fc.renderView(view, { map, sourceId: 'history', layers, kpiEl: $('kpis'), kpiItems: () => [
       ['trips', fc.fmtNum(s.trips)], ['km (GPS track)', fc.fmtNum(s.track_km, 1)], ['driving', fc.fmtDuration(s.driving_s)],

@@ -146,6 +146,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "replica_lag",
         sql: include_str!("../../../migrations/0021_replica_lag.sql"),
     },
+    Migration {
+        version: 22,
+        name: "matching",
+        sql: include_str!("../../../migrations/0022_matching.sql"),
+    },
 ];
 
 /// The checksums migrations had before issue 16 moved their functions, views and triggers into

@@ -70,6 +70,8 @@ pub const OBJECTS: &[SqlObject] = &[
     object!("fuel/mapped.sql"),
     object!("fuel/norm_plate.sql"),
     object!("fuel/canon_fuel_type.sql"),
+    object!("geo/match_bucket_width.sql"),
+    object!("geo/match_bucket.sql"),
     object!("geo/road_min_zoom.sql"),
     object!("geo/tile.sql"),
     object!("serve/fn_contract_checks.sql"),

@@ -40,6 +40,14 @@ route AS (
      WHERE r.requested_at > $1 - (SELECT span FROM w WHERE metric = 'route_p95_ms')
        AND r.requested_at <= $1
 ),
+matcher AS (
+    -- the oldest closed bucket of fixes waiting for the map matcher (fleet_geo::matching::project)
+    SELECT count(*) FILTER (WHERE q.bucket + geo.match_bucket_width() + st.settle <= $1) AS n,
+           coalesce(max(extract(epoch FROM $1 - greatest(q.bucket + geo.match_bucket_width() + st.settle, q.queued_at)))
+                        FILTER (WHERE q.bucket + geo.match_bucket_width() + st.settle <= $1), 0) AS lag_s
+      FROM geo.match_queue q
+     RIGHT JOIN (SELECT make_interval(secs => coalesce((SELECT threshold FROM slo.targets WHERE metric = 'match_settle_sec'), 30)) AS settle) st ON true
+),
 contract AS (
     SELECT count(*) AS n,
            max(finished_at) FILTER (WHERE outcome = 'clean') AS last_clean,
@@ -62,6 +70,14 @@ SELECT m.metric, $1, m.value, m.samples, m.details
     SELECT 'trip_lag_p95_sec', t.p95, t.n::int, '{}'::jsonb FROM trip t
     UNION ALL
     SELECT 'route_p95_ms', r.p95, r.n::int, '{}'::jsonb FROM route r
+    UNION ALL
+    -- nothing waiting is a lag of 0 while fixes arrive, no data while none do
+    SELECT 'match_lag_sec',
+           CASE WHEN mt.n > 0 OR EXISTS (SELECT 1 FROM state.live_positions l
+                                          WHERE l.received_at > $1 - (SELECT span FROM w WHERE metric = 'match_lag_sec')
+                                            AND l.received_at <= $1)
+                THEN mt.lag_s END,
+           mt.n::int, jsonb_build_object('waiting_buckets', mt.n) FROM matcher mt
     UNION ALL
     SELECT 'contract_drift_days',
            -- Never verified counts from one window before the first check, so a first check

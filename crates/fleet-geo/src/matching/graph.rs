@@ -300,4 +300,31 @@ impl MatchGraph {
             lng: a.lng + t * (b.lng - a.lng),
         }
     }
+
+    /// Appends to `out` the points of row `way` from `from_m` to `to_m` along it (metres from its
+    /// source; backward when `from_m > to_m`), leaving out a point equal to the last one there.
+    pub fn polyline(&self, way: u32, from_m: f64, to_m: f64, out: &mut Vec<Point>) {
+        let geom = &self.ways[way as usize];
+        let (first, last) = (geom.first as usize, (geom.first + geom.count - 1) as usize);
+        let mut push = |p: Point| {
+            if out.last() != Some(&p) {
+                out.push(p);
+            }
+        };
+        push(self.point_at(way, from_m));
+        if from_m <= to_m {
+            for i in first..=last {
+                if self.cum[i] > from_m && self.cum[i] < to_m {
+                    push(self.points[i]);
+                }
+            }
+        } else {
+            for i in (first..=last).rev() {
+                if self.cum[i] < from_m && self.cum[i] > to_m {
+                    push(self.points[i]);
+                }
+            }
+        }
+        push(self.point_at(way, to_m));
+    }
 }

@@ -108,6 +108,9 @@ pub struct PathEdge {
     pub forward: bool,
     pub entered: f64,
     pub left: f64,
+    /// Where driving on it began, m along the edge in its direction of travel (0 but for the
+    /// first edge of a segment).
+    pub from_m: f64,
     /// The part of the edge driven, m (less than its length for the first and last).
     pub driven_m: f64,
 }
@@ -576,6 +579,7 @@ impl<'g> Matcher<'g> {
                 forward: edge.forward,
                 entered: time_at(&fix_at, r),
                 left: time_at(&fix_at, r + driven),
+                from_m: from,
                 driven_m: driven,
             });
             r += driven;

@@ -5,12 +5,15 @@
 //!   `geo.ways` rows ([`load`]) or straight from an extract.
 //! - [`hmm`]: the HMM matcher (Newson & Krumm 2009) and its parameters.
 //! - [`trace`]: traces from CSV or GPX, as people export them.
+//! - [`project`]: the matching projector the worker runs: fixes → segment traversals, matched
+//!   tracks and speed bands.
 //! - [`truth`]: traces with known true paths (driven on the graph, sampled, with noise and
 //!   outliers) and the scores of a match against them; `fleet bench match` runs them.
 
 pub mod bench;
 pub mod graph;
 pub mod hmm;
+pub mod project;
 pub mod trace;
 pub mod truth;
 

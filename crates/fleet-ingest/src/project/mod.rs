@@ -53,6 +53,12 @@ pub const PROJECTORS: &[Projector] = &[
         from_log: false,
     },
     Projector {
+        kind: "position_fix",
+        table: "geo.match_queue",
+        sql: include_str!("match_queue.sql"),
+        from_log: false,
+    },
+    Projector {
         kind: "alarm",
         table: "state.alarms",
         sql: include_str!("alarms.sql"),

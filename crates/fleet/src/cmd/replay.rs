@@ -6,6 +6,9 @@ use fleet_core::Config;
 
 use super::with_current_db;
 
+/// What `--rebuild` calls the map matcher's tables.
+const MATCHING: &str = "matching";
+
 #[derive(Args)]
 pub struct ReplayArgs {
     /// Re-parse the raw rows received in [--from, --to) with the current parser (then project them).
@@ -21,6 +24,8 @@ pub struct ReplayArgs {
     #[arg(long, value_name = "VERSION")]
     only_parser_version: Option<i32>,
     /// Truncate this state table and re-project it from events.parsed; repeat, or `all`.
+    /// `matching` empties what the map matcher wrote (segment observations, matched tracks,
+    /// speed bands) and has the worker match every fix again.
     #[arg(long, value_name = "TABLE")]
     rebuild: Vec<String>,
 }
@@ -29,7 +34,7 @@ pub async fn run(config: Config, args: ReplayArgs) -> Result<()> {
     use fleet_ingest::{project, replay};
     if !args.reparse && args.rebuild.is_empty() {
         bail!(
-            "say what to replay: --reparse (with --from/--to) and/or --rebuild TABLE (one of: {}, or all)",
+            "say what to replay: --reparse (with --from/--to) and/or --rebuild TABLE (one of: {}, {MATCHING}, or all)",
             project::tables().join(", ")
         );
     }
@@ -42,15 +47,17 @@ pub async fn run(config: Config, args: ReplayArgs) -> Result<()> {
         parse_bound("--from", args.from)?,
         parse_bound("--to", args.to)?,
     );
-    let tables: Vec<String> = if args.rebuild.iter().any(|t| t == "all") {
+    let all = args.rebuild.iter().any(|t| t == "all");
+    let rematch = all || args.rebuild.iter().any(|t| t == MATCHING);
+    let tables: Vec<String> = if all {
         project::tables().into_iter().map(String::from).collect()
     } else {
-        args.rebuild
+        args.rebuild.into_iter().filter(|t| t != MATCHING).collect()
     };
     for t in &tables {
         if !project::tables().contains(&t.as_str()) {
             bail!(
-                "--rebuild {t:?} is not a projected state table; choose one of: {}, or all",
+                "--rebuild {t:?} is not a projected state table; choose one of: {}, {MATCHING}, or all",
                 project::tables().join(", ")
             );
         }
@@ -84,6 +91,13 @@ pub async fn run(config: Config, args: ReplayArgs) -> Result<()> {
             println!(
                 "rebuilt {t} from {n} events in {secs:.1} s ({:.0} events/s)",
                 n as f64 / secs.max(1e-6)
+            );
+        }
+        // after state.position_history, which it matches
+        if rematch {
+            let n = fleet_geo::matching::project::rematch_all(&pool).await?;
+            println!(
+                "queued {n} device buckets for the map matcher: the worker matches them again (watch fleet_match_pending)"
             );
         }
         Ok(())

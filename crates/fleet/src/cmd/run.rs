@@ -130,6 +130,13 @@ pub async fn run_roles(
             Role::Worker => {
                 let live = fleet_ingest::worker::liveness();
                 lives.push(live.clone());
+                // the map matcher beside the parser and projectors: it only reports in the
+                // worker's health facts, and ingest never waits for it
+                let (pool, matcher_live, token) = (db.pool.clone(), live.clone(), shutdown.clone());
+                tasks.spawn(async move {
+                    fleet_geo::matching::project::run(pool, matcher_live, token).await;
+                    ("map matcher", Ok(()))
+                });
                 let (pool, token) = (db.pool.clone(), shutdown.clone());
                 tasks.spawn(async move {
                     ("worker", fleet_ingest::worker::run(pool, live, token).await)
