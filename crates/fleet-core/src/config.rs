@@ -42,6 +42,8 @@ pub const KNOWN_VARS: &[&str] = &[
     "FLEET_LOG_FORMAT",
     "FLEET_MAP_STYLE_URL",
     "FLEET_MIGRATION_WAIT_SECS",
+    "FLEET_OSM_FILE",
+    "FLEET_OSM_URL",
     "FLEET_PG_BINDIR",
     "FLEET_PUSH_MAX_BYTES",
     "FLEET_PUSH_MIRROR_URL",
@@ -173,6 +175,9 @@ pub struct Config {
     pub backup: Option<BackupConfig>,
     /// `FLEET_ALERT_WEBHOOK_URL`: where alerts (contract drift) are POSTed as JSON; optional.
     pub alert_webhook_url: Option<String>,
+    /// `FLEET_OSM_FILE` or `FLEET_OSM_URL`: the OpenStreetMap extract the cron role loads into
+    /// `geo.*` at its first start and every 30 days after; `None` = loaded by hand only.
+    pub osm_source: Option<OsmSource>,
     /// `FLEET_JWT_SECRET`: the key access tokens are signed with (required by the gateway;
     /// `fleet up` makes one per run when unset).
     pub jwt_secret: Option<Secret>,
@@ -405,6 +410,24 @@ impl Config {
                 get("FLEET_ALERT_WEBHOOK_URL"),
                 "a URL such as https://hooks.example/fleet",
             )?,
+            osm_source: match (get("FLEET_OSM_FILE"), get("FLEET_OSM_URL")) {
+                (Some(f), Some(_)) => {
+                    return Err(ConfigError {
+                        var: "FLEET_OSM_URL",
+                        value: "(set)".into(),
+                        reason: format!(
+                            "FLEET_OSM_FILE is set too ({f}): set one of them, the file or the URL of the extract"
+                        ),
+                    });
+                }
+                (Some(f), None) => Some(OsmSource::File(std::path::PathBuf::from(f))),
+                (None, u) => http_url(
+                    "FLEET_OSM_URL",
+                    u,
+                    "the URL of an .osm.pbf extract, such as https://download.geofabrik.de/africa/kenya-latest.osm.pbf",
+                )?
+                .map(OsmSource::Url),
+            },
             cors_origins: parse_origins(get("FLEET_CORS_ORIGINS"))?,
             map_style_url: http_url(
                 "FLEET_MAP_STYLE_URL",
@@ -606,6 +629,13 @@ fn http_url(
         }),
         u => Ok(u),
     }
+}
+
+/// Where the monthly OSM load reads its extract.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OsmSource {
+    File(std::path::PathBuf),
+    Url(String),
 }
 
 /// A bucket, when its endpoint variable is set; then both keys must be too.
@@ -966,6 +996,23 @@ mod tests {
         assert_eq!(c.db_max_connections, 25);
         assert_eq!(c.log_format, LogFormat::Json);
         assert_eq!(c.log_filter, "debug");
+    }
+
+    #[test]
+    fn the_osm_extract_is_a_file_or_a_url_not_both() {
+        assert_eq!(cfg(&[]).expect("defaults").osm_source, None);
+        let c = cfg(&[("FLEET_OSM_FILE", "/data/kenya.osm.pbf")]).expect("file");
+        assert_eq!(
+            c.osm_source,
+            Some(OsmSource::File("/data/kenya.osm.pbf".into()))
+        );
+        let u = "https://download.example/kenya-latest.osm.pbf";
+        let c = cfg(&[("FLEET_OSM_URL", u)]).expect("url");
+        assert_eq!(c.osm_source, Some(OsmSource::Url(u.into())));
+        let e = cfg(&[("FLEET_OSM_URL", "kenya.osm.pbf")]).expect_err("not a URL");
+        assert!(e.reason.contains("URL"), "{e}");
+        let e = cfg(&[("FLEET_OSM_FILE", "/a.pbf"), ("FLEET_OSM_URL", u)]).expect_err("both");
+        assert!(e.reason.contains("one of them"), "{e}");
     }
 
     #[test]

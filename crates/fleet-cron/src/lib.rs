@@ -80,6 +80,36 @@ impl Job {
     }
 }
 
+/// The monthly road graph reload (issue 18): the extract is read (or downloaded) and loaded
+/// through the checked, atomic swap of [`fleet_geo::osm::load`], whose stable segment ids keep
+/// the observations of unchanged roads; a refused load (a truncated download, an extract a
+/// tenth of the loaded graph) fails the run and keeps the graph. The matcher and router see the
+/// new graph at their next check. Rows: the road segments loaded.
+pub fn osm_reload(source: fleet_core::config::OsmSource) -> Job {
+    Job::new(
+        "osm_reload",
+        Duration::from_secs(30 * 86_400),
+        move |pool| {
+            let source = source.clone();
+            async move {
+                let bytes = fleet_geo::osm::fetch(&source)
+                    .await
+                    .map_err(|e| JobError::Other(e.to_string()))?;
+                let r = fleet_geo::osm::load(&pool, &bytes)
+                    .await
+                    .map_err(|e| JobError::Other(e.to_string()))?;
+                tracing::info!(
+                    ways = r.ways,
+                    vertices = r.vertices,
+                    pois = r.pois,
+                    "road graph reloaded"
+                );
+                Ok(r.ways as u64)
+            }
+        },
+    )
+}
+
 /// What the jobs need besides the database: the vendor account (when polling is configured)
 /// and where alerts go.
 #[derive(Clone, Default)]
@@ -90,6 +120,8 @@ pub struct Context {
     pub fuel: Option<Arc<fleet_s3::Bucket>>,
     /// The backup bucket, when configured: the age of its newest backups is exported.
     pub backups: Option<Arc<fleet_s3::Bucket>>,
+    /// The OSM extract to load at first start and every 30 days, when configured.
+    pub osm: Option<fleet_core::config::OsmSource>,
 }
 
 /// Why the cron role cannot start its jobs.
@@ -146,6 +178,7 @@ impl Context {
             alert_webhook: config.alert_webhook_url.clone(),
             fuel,
             backups,
+            osm: config.osm_source.clone(),
         })
     }
 }
@@ -191,6 +224,9 @@ pub fn jobs(ctx: &Context) -> Vec<Job> {
                 }
             },
         ));
+    }
+    if let Some(source) = &ctx.osm {
+        jobs.push(osm_reload(source.clone()));
     }
     if let Some(bucket) = &ctx.backups {
         // what Prometheus alerts on (FleetBackupStale): the backup service may be down, the

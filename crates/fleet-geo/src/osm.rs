@@ -317,6 +317,30 @@ pub struct LoadOptions {
     pub allow_shrink: bool,
 }
 
+/// Reads the extract `source` names: the file, or the URL downloaded (up to 30 minutes).
+pub async fn fetch(source: &fleet_core::config::OsmSource) -> Result<Vec<u8>, OsmError> {
+    use fleet_core::config::OsmSource;
+    match source {
+        OsmSource::File(path) => tokio::fs::read(path)
+            .await
+            .map_err(|e| OsmError::Read(format!("{}: {e}", path.display()))),
+        OsmSource::Url(url) => {
+            let fail = |e: String| OsmError::Read(format!("downloading {url}: {e}"));
+            let res = fleet_core::http::client(std::time::Duration::from_secs(1800))
+                .build()
+                .map_err(|e| fail(e.to_string()))?
+                .get(url)
+                .send()
+                .await
+                .map_err(|e| fail(e.to_string()))?;
+            if !res.status().is_success() {
+                return Err(fail(format!("HTTP {}", res.status())));
+            }
+            Ok(res.bytes().await.map_err(|e| fail(e.to_string()))?.to_vec())
+        }
+    }
+}
+
 /// Loads `pbf` into `pool`'s geo tables (see [`load_with`]).
 pub async fn load(pool: &PgPool, pbf: &[u8]) -> Result<OsmReport, OsmError> {
     load_with(pool, pbf, LoadOptions::default()).await
