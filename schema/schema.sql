@@ -732,6 +732,32 @@ COMMENT ON FUNCTION geo.match_bucket_width() IS 'The length of a map-matching bu
 
 
 --
+-- Name: observed_speed(bigint, boolean, integer, integer); Type: FUNCTION; Schema: geo; Owner: -
+--
+
+CREATE FUNCTION geo.observed_speed(p_segment bigint, p_forward boolean, p_dow integer, p_hod integer, OUT speed_kmh real, OUT basis text) RETURNS record
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    SELECT coalesce(b.median_kmh, a.median_kmh),
+           CASE WHEN b.median_kmh IS NOT NULL THEN 'band' WHEN a.median_kmh IS NOT NULL THEN 'all_hours' END
+      FROM (SELECT coalesce((SELECT threshold FROM slo.targets WHERE metric = 'band_min_samples'), 5) AS least) t
+      LEFT JOIN geo.segment_speed_band b
+             ON b.segment_id = p_segment AND b.forward = p_forward AND b.dow = p_dow AND b.hod = p_hod
+            AND b.samples >= t.least
+      LEFT JOIN geo.segment_speed_band a
+             ON a.segment_id = p_segment AND a.forward = p_forward AND a.dow = -1 AND a.hod = -1
+            AND a.samples >= t.least
+$$;
+
+
+--
+-- Name: FUNCTION observed_speed(p_segment bigint, p_forward boolean, p_dow integer, p_hod integer, OUT speed_kmh real, OUT basis text); Type: COMMENT; Schema: geo; Owner: -
+--
+
+COMMENT ON FUNCTION geo.observed_speed(p_segment bigint, p_forward boolean, p_dow integer, p_hod integer, OUT speed_kmh real, OUT basis text) IS 'Observed km/h of a segment direction at an EAT day of week and hour (band, else all hours, with band_min_samples), and which it was.';
+
+
+--
 -- Name: road_min_zoom(text); Type: FUNCTION; Schema: geo; Owner: -
 --
 

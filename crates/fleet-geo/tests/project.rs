@@ -372,6 +372,29 @@ async fn speed_bands_count_plausible_traversals_per_hour_and_over_all_hours() {
     assert!((eight.5 - 52.5).abs() < 0.01, "p85 {}", eight.5);
     assert_eq!(band(1, 9).map(|b| b.2), Some(2));
     assert_eq!(bands.len(), 3);
+    // what routing reads: the band with enough traversals, else all hours, else nothing
+    let observed = |dow: i32, hod: i32, segment: i64| async move {
+        sqlx::query_as::<_, (Option<f32>, Option<String>)>(
+            "SELECT speed_kmh, basis FROM geo.observed_speed($1, true, $2, $3)",
+        )
+        .bind(segment)
+        .bind(dow)
+        .bind(hod)
+        .fetch_one(pool)
+        .await
+        .expect("observed speed")
+    };
+    assert_eq!(observed(1, 8, gid).await, (Some(35.0), Some("band".into())));
+    assert_eq!(
+        observed(1, 9, gid).await,
+        (Some(all.4), Some("all_hours".into()))
+    );
+    assert_eq!(observed(1, 8, gid + 1).await, (None, None));
+    sqlx::query("UPDATE slo.targets SET threshold = 9 WHERE metric = 'band_min_samples'")
+        .execute(pool)
+        .await
+        .expect("update");
+    assert_eq!(observed(1, 8, gid).await, (None, None));
     let dirty: i64 = sqlx::query_scalar("SELECT count(*) FROM geo.band_dirty")
         .fetch_one(pool)
         .await

@@ -186,13 +186,19 @@ pub fn latest_version() -> i32 {
     MIGRATIONS.last().map(|m| m.version).unwrap_or(0)
 }
 
-/// A stable fingerprint of the embedded migration set (FNV-1a over names and texts), used by the
-/// test harness to name its template database.
+/// A stable fingerprint of the embedded schema (FNV-1a over the migrations' names and texts and
+/// the SQL objects' paths and texts), used by the test harness to name its template database: a
+/// changed function makes a new template as a new migration does.
 pub fn fingerprint() -> String {
     let h = fleet_core::fnv1a(
         MIGRATIONS
             .iter()
-            .flat_map(|m| m.name.bytes().chain(m.sql.bytes())),
+            .flat_map(|m| m.name.bytes().chain(m.sql.bytes()))
+            .chain(
+                crate::objects::OBJECTS
+                    .iter()
+                    .flat_map(|o| o.path.bytes().chain(o.sql.bytes())),
+            ),
     );
     format!("{h:016x}")
 }
