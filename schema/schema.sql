@@ -1685,7 +1685,8 @@ BEGIN
                                   serve.local_day(upper(r.during) - interval '1 microsecond'), interval '1 day') d),
     -- One line per vehicle and EAT day, each read in index order (no sort of the whole range).
     -- With "track": "matched", the map-matched path of each 5-minute bucket the matcher has
-    -- done (geo.matched_tracks) and the raw fixes after the last of them (not matched yet).
+    -- done (geo.matched_tracks) and the raw fixes from the last fix it matched on (not matched
+    -- yet: the current bucket, or fixes that came late).
     tracks AS (
         SELECT u.unit_key, u.vehicle_number, days.day, t.*, mt.mline, mt.matched_fixes, tail.tline
           FROM u CROSS JOIN days
@@ -1696,8 +1697,9 @@ BEGIN
                        WHERE h.imei = u.imei AND h.fix_time >= days.lo AND h.fix_time < days.hi
                        ORDER BY h.fix_time) s) t
           LEFT JOIN LATERAL (
-              SELECT ST_Collect(d.geom) AS mline, sum(m.matched) AS matched_fixes,
-                     max(m.bucket) + geo.match_bucket_width() AS covered_to
+              -- SRID 0 like the raw lines it joins
+              SELECT ST_SetSRID(ST_Collect(d.geom ORDER BY m.bucket, d.path), 0) AS mline,
+                     sum(m.matched) AS matched_fixes, max(m.ended_at) AS covered_to
                 FROM geo.matched_tracks m CROSS JOIN LATERAL ST_Dump(m.geom) d
                WHERE m.imei = u.imei AND m.bucket >= days.lo AND m.bucket < days.hi) mt
             ON (SELECT f.f ->> 'track' FROM f) = 'matched'
@@ -1705,7 +1707,7 @@ BEGIN
               SELECT CASE WHEN count(*) >= 2 THEN ST_MakeLine(s.pt) END AS tline
                 FROM (SELECT ST_MakePoint(h.lng, h.lat) AS pt
                         FROM state.position_history h
-                       WHERE h.imei = u.imei AND h.fix_time >= greatest(days.lo, mt.covered_to - interval '1 microsecond') AND h.fix_time < days.hi
+                       WHERE h.imei = u.imei AND h.fix_time >= greatest(days.lo, mt.covered_to) AND h.fix_time < days.hi
                        ORDER BY h.fix_time) s) tail ON mt.mline IS NOT NULL
          WHERE t.fixes > 0),
     drawn AS (

@@ -401,26 +401,35 @@ pub async fn load_with(
     pbf: &[u8],
     opts: LoadOptions,
 ) -> Result<OsmReport, OsmError> {
+    load_parsed(pool, parse(pbf)?, opts).await
+}
+
+/// [`load_with`] of an extract already parsed (the load benchmark builds large ones).
+pub async fn load_parsed(
+    pool: &PgPool,
+    parsed: Parsed,
+    opts: LoadOptions,
+) -> Result<OsmReport, OsmError> {
     let Parsed {
         ways,
         vertices,
         pois: poi_rows,
-    } = parse(pbf)?;
-    let edges: Vec<Value> = ways
-        .iter()
-        .map(|w| {
-            json!({
-                "gid": w.gid, "osm_id": w.osm_id, "source": w.source, "target": w.target,
-                "name": w.name, "highway": w.highway, "length_m": w.length_m, "maxspeed_kmh": w.maxspeed_kmh,
-                "one_way": w.one_way, "cost": w.cost, "reverse_cost": w.reverse_cost,
-                "wkt": format!("LINESTRING({})", w.points.iter().map(|p| format!("{} {}", p.lng, p.lat)).collect::<Vec<_>>().join(",")),
+    } = parsed;
+    // rows become JSON a chunk at a time: a country's roads never sit in memory twice
+    let edge_rows = |chunk: &[WayRow]| -> Vec<Value> {
+        chunk
+            .iter()
+            .map(|w| {
+                json!({
+                    "gid": w.gid, "osm_id": w.osm_id, "source": w.source, "target": w.target,
+                    "name": w.name, "highway": w.highway, "length_m": w.length_m, "maxspeed_kmh": w.maxspeed_kmh,
+                    "one_way": w.one_way, "cost": w.cost, "reverse_cost": w.reverse_cost,
+                    "wkt": format!("LINESTRING({})", w.points.iter().map(|p| format!("{} {}", p.lng, p.lat)).collect::<Vec<_>>().join(",")),
+                })
             })
-        })
-        .collect();
-    let vertex_rows: Vec<Value> = vertices
-        .iter()
-        .map(|(id, p)| json!({"id": id, "lat": p.lat, "lng": p.lng}))
-        .collect();
+            .collect()
+    };
+    let vertex_list: Vec<(i64, Point)> = vertices.into_iter().collect();
 
     let mut tx = pool.begin().await?;
     // the next graph is built beside the live one: readers keep the live graph, unblocked,
@@ -432,7 +441,7 @@ pub async fn load_with(
     )
     .execute(&mut *tx)
     .await?;
-    for chunk in edges.chunks(5_000) {
+    for chunk in ways.chunks(5_000) {
         sqlx::query(
             "INSERT INTO geo.ways_next (gid, osm_id, source, target, name, highway, length_m, maxspeed_kmh, one_way,
                                    cost, reverse_cost, x1, y1, x2, y2, the_geom)
@@ -443,17 +452,22 @@ pub async fn load_with(
                     reverse_cost float8, wkt text),
                     LATERAL (SELECT ST_GeomFromText(x.wkt, 4326) AS g) l",
         )
-        .bind(Value::Array(chunk.to_vec()))
+        .bind(Value::Array(edge_rows(chunk)))
         .execute(&mut *tx)
         .await?;
     }
-    for chunk in vertex_rows.chunks(10_000) {
+    for chunk in vertex_list.chunks(10_000) {
         sqlx::query(
             "INSERT INTO geo.ways_vertices_pgr_next (id, osm_node_id, the_geom)
              SELECT id, id, ST_SetSRID(ST_MakePoint(lng, lat), 4326)
                FROM jsonb_to_recordset($1) AS x(id bigint, lat float8, lng float8)",
         )
-        .bind(Value::Array(chunk.to_vec()))
+        .bind(Value::Array(
+            chunk
+                .iter()
+                .map(|(id, p)| json!({"id": id, "lat": p.lat, "lng": p.lng}))
+                .collect(),
+        ))
         .execute(&mut *tx)
         .await?;
     }
@@ -500,8 +514,71 @@ pub async fn load_with(
     }
     tx.commit().await?;
     Ok(OsmReport {
-        ways: edges.len(),
-        vertices: vertex_rows.len(),
+        ways: ways.len(),
+        vertices: vertex_list.len(),
         pois: poi_rows.len(),
     })
+}
+
+/// `copies` of a parsed extract side by side on a grid (each shifted by the extract's own
+/// extent, its ids offset by `k · 2⁵³`), joined into one network by a two-way road from each
+/// copy's first junction to the next one's: a country-sized graph for the load benchmark
+/// (`fleet bench osm`) from a real extract. Points of interest are left out.
+pub fn tiled(p: &Parsed, copies: usize) -> Parsed {
+    let (mut lat0, mut lat1, mut lng0, mut lng1) = (90.0f64, -90.0f64, 180.0f64, -180.0f64);
+    for v in p.vertices.values() {
+        (lat0, lat1) = (lat0.min(v.lat), lat1.max(v.lat));
+        (lng0, lng1) = (lng0.min(v.lng), lng1.max(v.lng));
+    }
+    let (dlat, dlng) = ((lat1 - lat0) * 1.1 + 0.01, (lng1 - lng0) * 1.1 + 0.01);
+    let cols = (copies as f64).sqrt().ceil() as usize;
+    let shift = |k: usize, pt: Point| Point {
+        lat: (pt.lat + (k / cols) as f64 * dlat).min(89.0),
+        lng: ((pt.lng + (k % cols) as f64 * dlng + 180.0).rem_euclid(360.0)) - 180.0,
+    };
+    let id = |k: usize, v: i64| (k as i64) << 53 | v;
+    let mut ways = Vec::with_capacity(p.ways.len() * copies + copies);
+    let mut vertices = HashMap::with_capacity(p.vertices.len() * copies);
+    let hub = p.ways.first().map(|w| w.source);
+    for k in 0..copies {
+        for w in &p.ways {
+            let mut w = w.clone();
+            w.gid = id(k, w.gid);
+            w.osm_id = id(k, w.osm_id);
+            w.source = id(k, w.source);
+            w.target = id(k, w.target);
+            w.points = w.points.iter().map(|&pt| shift(k, pt)).collect();
+            w.nodes = w.nodes.iter().map(|&n| id(k, n)).collect();
+            ways.push(w);
+        }
+        for (&v, &pt) in &p.vertices {
+            vertices.insert(id(k, v), shift(k, pt));
+        }
+        if let (Some(h), true) = (hub, k > 0)
+            && let (Some(&a), Some(&b)) = (p.vertices.get(&h), p.vertices.get(&h))
+        {
+            let (from, to) = (shift(k - 1, a), shift(k, b));
+            let length_m = haversine_m(from, to);
+            ways.push(WayRow {
+                gid: id(k, (1 << 53) - 1),
+                osm_id: 0,
+                source: id(k - 1, h),
+                target: id(k, h),
+                name: Some("connector".into()),
+                highway: "trunk".into(),
+                length_m,
+                maxspeed_kmh: None,
+                one_way: false,
+                cost: length_m / 20.0,
+                reverse_cost: length_m / 20.0,
+                points: vec![from, to],
+                nodes: Vec::new(),
+            });
+        }
+    }
+    Parsed {
+        ways,
+        vertices,
+        pois: Vec::new(),
+    }
 }

@@ -568,16 +568,24 @@ async fn history_draws_the_matched_track_on_the_roads() {
             acc.2.push(b);
             acc
         });
-    sqlx::query(
-        "INSERT INTO state.position_history (imei, fix_time, received_at, lat, lng, speed_kmh, source, raw_id)
-         SELECT '862798050000001', t, t, lat, lng, 30, 'test', 0 FROM unnest($1::timestamptz[], $2::float8[], $3::float8[]) AS x(t, lat, lng)",
-    )
-    .bind(&times)
-    .bind(&lats)
-    .bind(&lngs)
-    .execute(pool)
-    .await
-    .expect("fixes");
+    let store = |from: usize, to: usize| {
+        let (t, a, b) = (&times[from..to], &lats[from..to], &lngs[from..to]);
+        async move {
+            sqlx::query(
+                "INSERT INTO state.position_history (imei, fix_time, received_at, lat, lng, speed_kmh, source, raw_id)
+                 SELECT '862798050000001', t, t, lat, lng, 30, 'test', 0 FROM unnest($1::timestamptz[], $2::float8[], $3::float8[]) AS x(t, lat, lng)",
+            )
+            .bind(t)
+            .bind(a)
+            .bind(b)
+            .execute(pool)
+            .await
+            .expect("fixes");
+        }
+    };
+    // the last 10 fixes come after the matcher's pass: drawn raw after the matched path
+    let tail = times.len() - 10;
+    store(0, tail).await;
     let range = |track: &str| json!({"vehicles": ["KCA 542Q"], "from": "2026-11-02", "to": "2026-11-02", "zoom": 22, "track": track});
     let track_of = |h: &Value| -> Value {
         h["geojson"]["features"]
@@ -625,11 +633,32 @@ async fn history_draws_the_matched_track_on_the_roads() {
     assert_eq!(track["properties"]["matched"], true, "{track}");
     assert_eq!(
         track["properties"]["matched_fixes"].as_i64(),
-        Some(times.len() as i64)
+        Some(tail as i64)
     );
     let d = off_road(&track["geometry"]).await;
     assert!(d < 0.5, "the matched line is on the roads: {d} m off");
+    assert_eq!(m["summary"]["fixes"], tail as i64);
+    store(tail, times.len()).await;
+    let (status, m) = gw.view("/api/views/history", &t, range("matched")).await;
+    assert_eq!(status, 200, "{m}");
+    let track = track_of(&m);
+    assert_eq!(
+        track["properties"]["matched_fixes"].as_i64(),
+        Some(tail as i64)
+    );
     assert_eq!(m["summary"]["fixes"], times.len() as i64);
+    let lines = track["geometry"]["coordinates"].as_array().expect("lines");
+    assert_eq!(track["geometry"]["type"], "MultiLineString");
+    let last = lines
+        .last()
+        .and_then(|l| l.as_array()?.last())
+        .expect("a last point");
+    let (x, y) = (lngs[times.len() - 1], lats[times.len() - 1]);
+    assert!(
+        (last[0].as_f64().unwrap_or_default() - x).abs() < 1e-5
+            && (last[1].as_f64().unwrap_or_default() - y).abs() < 1e-5,
+        "the line ends at the newest fix, not matched yet: {last:?} vs {x} {y}"
+    );
     // the shorthand says the same, and a bad value names the choices
     let q = serde_urlencoded::to_string([
         (

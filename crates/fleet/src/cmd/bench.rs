@@ -86,6 +86,16 @@ pub enum BenchWhat {
         #[arg(long, value_name = "DIR")]
         export: Option<std::path::PathBuf>,
     },
+    /// The OSM load (parse, build beside the live graph, check, swap) of a country-sized graph:
+    /// `--copies` of a real extract side by side, joined into one network.
+    Osm {
+        /// The extract to tile (default: the built-in Monaco).
+        #[arg(long, value_name = "FILE.osm.pbf")]
+        extract: Option<std::path::PathBuf>,
+        /// Copies side by side (150 Andorras ≈ the 250 MB of Kenya and Uganda).
+        #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1_000))]
+        copies: u64,
+    },
     /// The map-matching projector end to end (read fixes, match, write traversals, tracks and
     /// band marks) over a fleet of 10-s trackers driving the built-in Monaco roads.
     Projector {
@@ -149,6 +159,7 @@ pub async fn run(config: Config, what: BenchWhat) -> Result<()> {
             };
             match_bench(extract, plan, export)
         }
+        BenchWhat::Osm { extract, copies } => osm(config, extract, copies as usize).await,
         BenchWhat::Projector {
             vehicles,
             minutes,
@@ -324,6 +335,64 @@ async fn fuel(config: Config, records: usize) -> Result<()> {
         r.deletes,
         r.edited_s,
         verdict(r.edited_s < 10.0)
+    );
+    Ok(())
+}
+
+/// `fleet bench osm`: the load of `copies` of an extract side by side.
+async fn osm(config: Config, extract: Option<std::path::PathBuf>, copies: usize) -> Result<()> {
+    use anyhow::Context as _;
+    let bytes = match &extract {
+        Some(path) => std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
+        None => fleet_geo::MONACO_PBF.to_vec(),
+    };
+    let started = std::time::Instant::now();
+    let parsed = fleet_geo::osm::parse(&bytes)?;
+    let parse_s = started.elapsed().as_secs_f64();
+    let one = parsed.ways.len();
+    let tiled = fleet_geo::osm::tiled(&parsed, copies);
+    drop(parsed);
+    let (ways, vertices) = (tiled.ways.len(), tiled.vertices.len());
+    let (load_s, table_mb) = with_scratch_db(&config, |pool| async move {
+        let started = std::time::Instant::now();
+        fleet_geo::osm::load_parsed(&pool, tiled, Default::default()).await?;
+        let load_s = started.elapsed().as_secs_f64();
+        let mb: i64 = fleet_store::sqlx::query_scalar(
+            "SELECT (pg_total_relation_size('geo.ways') + pg_total_relation_size('geo.ways_vertices_pgr')) / 1000000",
+        )
+        .fetch_one(&pool)
+        .await?;
+        Ok((load_s, mb))
+    })
+    .await?;
+    let mb = bytes.len() as f64 / 1e6;
+    let peak_mb = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1000.0);
+    println!(
+        "fleet bench osm ({} cores, Postgres on this machine)",
+        cores()
+    );
+    println!(
+        "  parse: {mb:.1} MB extract, {one} road segments in {parse_s:.2} s ({:.1} MB/s; {:.0} s for {:.0} MB)",
+        mb / parse_s.max(1e-9),
+        parse_s * copies as f64,
+        mb * copies as f64
+    );
+    println!(
+        "  load of {copies} copies: {ways} road segments, {vertices} junctions in {load_s:.1} s ({:.0} segments/s), {table_mb} MB in Postgres, peak memory of this process {peak_mb:.0} MB",
+        ways as f64 / load_s.max(1e-9)
+    );
+    println!(
+        "  parse + load of {:.0} MB of extract: about {:.0} s   target a few minutes in 24 GB: {}",
+        mb * copies as f64,
+        parse_s * copies as f64 + load_s,
+        verdict(parse_s * copies as f64 + load_s < 600.0 && peak_mb < 24_000.0)
     );
     Ok(())
 }
