@@ -29,34 +29,42 @@ use crate::osm::WayRow;
 /// with at least `gid, source, target, length_m, cost, reverse_cost, the_geom`).
 pub async fn load(pool: &PgPool) -> Result<MatchGraph, sqlx::Error> {
     type Row = (i64, Option<i64>, Option<i64>, f64, f64, f64, String);
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT gid, source, target, length_m, cost, reverse_cost, ST_AsText(the_geom) FROM geo.ways",
-    )
-    .fetch_all(pool)
-    .await?;
-    let ways = rows
-        .into_iter()
-        .filter_map(|(gid, source, target, length_m, cost, reverse_cost, wkt)| {
-            let points = parse_linestring(&wkt)?;
-            // a row without topology (inserted by hand) joins others where their ends meet
-            let (first, last) = (*points.first()?, *points.last()?);
-            Some(WayRow {
-                gid,
-                osm_id: 0,
-                source: source.unwrap_or_else(|| end_key(first)),
-                target: target.unwrap_or_else(|| end_key(last)),
-                name: None,
-                highway: String::new(),
-                length_m,
-                maxspeed_kmh: None,
-                one_way: reverse_cost < 0.0,
-                cost,
-                reverse_cost,
-                points,
-                nodes: Vec::new(),
-            })
-        })
-        .collect::<Vec<_>>();
+    let mut ways = Vec::new();
+    let mut after = i64::MIN;
+    // in pages, so a country's rows are never all in memory as text at once
+    loop {
+        let rows: Vec<Row> = sqlx::query_as(
+            "SELECT gid, source, target, length_m, cost, reverse_cost, ST_AsText(the_geom) FROM geo.ways
+              WHERE gid > $1 ORDER BY gid LIMIT 100000",
+        )
+        .bind(after)
+        .fetch_all(pool)
+        .await?;
+        let Some(last) = rows.last() else { break };
+        after = last.0;
+        ways.extend(rows.into_iter().filter_map(
+            |(gid, source, target, length_m, cost, reverse_cost, wkt)| {
+                let points = parse_linestring(&wkt)?;
+                // a row without topology (inserted by hand) joins others where their ends meet
+                let (first, last) = (*points.first()?, *points.last()?);
+                Some(WayRow {
+                    gid,
+                    osm_id: 0,
+                    source: source.unwrap_or_else(|| end_key(first)),
+                    target: target.unwrap_or_else(|| end_key(last)),
+                    name: None,
+                    highway: String::new(),
+                    length_m,
+                    maxspeed_kmh: None,
+                    one_way: reverse_cost < 0.0,
+                    cost,
+                    reverse_cost,
+                    points,
+                    nodes: Vec::new(),
+                })
+            },
+        ));
+    }
     Ok(MatchGraph::new(&ways))
 }
 

@@ -362,9 +362,13 @@ async fn osm(config: Config, extract: Option<std::path::PathBuf>, copies: usize)
         )
         .fetch_one(&pool)
         .await?;
-        Ok((load_s, mb))
+        // what the worker's matcher does after a swap
+        let started = std::time::Instant::now();
+        let g = fleet_geo::matching::load(&pool).await?;
+        Ok((load_s, (mb, g.edges.len(), started.elapsed().as_secs_f64())))
     })
     .await?;
+    let (load_s, table_mb, graph_edges, graph_s) = (load_s, table_mb.0, table_mb.1, table_mb.2);
     let mb = bytes.len() as f64 / 1e6;
     let peak_mb = std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -387,6 +391,9 @@ async fn osm(config: Config, extract: Option<std::path::PathBuf>, copies: usize)
     println!(
         "  load of {copies} copies: {ways} road segments, {vertices} junctions in {load_s:.1} s ({:.0} segments/s), {table_mb} MB in Postgres, peak memory of this process {peak_mb:.0} MB",
         ways as f64 / load_s.max(1e-9)
+    );
+    println!(
+        "  the matcher's graph from geo.ways (as the worker reloads it after a swap): {graph_edges} directed edges in {graph_s:.1} s"
     );
     println!(
         "  parse + load of {:.0} MB of extract: about {:.0} s   target a few minutes in 24 GB: {}",
