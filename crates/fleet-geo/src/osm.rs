@@ -522,7 +522,7 @@ pub async fn load_parsed(
 
 /// `copies` of a parsed extract side by side on a grid (each shifted by the extract's own
 /// extent, its ids offset by `k · 2⁵³`), joined into one network by a two-way road from each
-/// copy's first junction to the next one's: a country-sized graph for the load benchmark
+/// copy's first junction to the same junction of its left (or upper) neighbour: a country-sized graph for the load benchmark
 /// (`fleet bench osm`) from a real extract. Points of interest are left out.
 pub fn tiled(p: &Parsed, copies: usize) -> Parsed {
     let (mut lat0, mut lat1, mut lng0, mut lng1) = (90.0f64, -90.0f64, 180.0f64, -180.0f64);
@@ -554,15 +554,21 @@ pub fn tiled(p: &Parsed, copies: usize) -> Parsed {
         for (&v, &pt) in &p.vertices {
             vertices.insert(id(k, v), shift(k, pt));
         }
+        // joined to the copy on its left, or the first of a row to the one above: short roads
+        let before = if k % cols > 0 {
+            k - 1
+        } else {
+            k.saturating_sub(cols)
+        };
         if let (Some(h), true) = (hub, k > 0)
-            && let (Some(&a), Some(&b)) = (p.vertices.get(&h), p.vertices.get(&h))
+            && let Some(&a) = p.vertices.get(&h)
         {
-            let (from, to) = (shift(k - 1, a), shift(k, b));
+            let (from, to) = (shift(before, a), shift(k, a));
             let length_m = haversine_m(from, to);
             ways.push(WayRow {
                 gid: id(k, (1 << 53) - 1),
                 osm_id: 0,
-                source: id(k - 1, h),
+                source: id(before, h),
                 target: id(k, h),
                 name: Some("connector".into()),
                 highway: "trunk".into(),

@@ -278,3 +278,24 @@ fn driven_ground_truth_on_monaco_is_matched_closely() {
         total.fix_share()
     );
 }
+
+#[test]
+fn a_long_diagonal_road_is_found_along_it_and_fills_only_the_cells_it_crosses() {
+    // 20 km north-east between two nodes (a desert road): about 200 cells of 100 m along it,
+    // not the 20,000 of its bounding box
+    let g = MatchGraph::new(&[way(1, 1, 2, &[(0.0, 0.0), (14_142.0, 14_142.0)], false)]);
+    assert!(g.grid_cells() < 1_000, "{} cells", g.grid_cells());
+    let mut near = Vec::new();
+    for k in 1..10 {
+        let d = 1_414.2 * k as f64;
+        g.near(at(d + 20.0, d - 20.0), 50.0, &mut near);
+        assert_eq!(near.len(), 1, "found {k} tenths along");
+        assert!(
+            (near[0].distance_m - 28.3).abs() < 1.0,
+            "{}",
+            near[0].distance_m
+        );
+    }
+    g.near(at(7_000.0, 7_300.0), 50.0, &mut near);
+    assert!(near.is_empty(), "200 m off the road");
+}

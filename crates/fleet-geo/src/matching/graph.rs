@@ -171,21 +171,42 @@ impl MatchGraph {
             cell_lat,
             cell_lng,
         };
+        let mut grid: HashMap<(i32, i32), Vec<(u32, u32)>> = HashMap::new();
         for (w, geom) in g.ways.iter().enumerate() {
             for s in 0..geom.count - 1 {
                 let (p, q) = (
                     g.points[(geom.first + s) as usize],
                     g.points[(geom.first + s + 1) as usize],
                 );
-                let (x0, x1) = (g.cell_x(p.lng.min(q.lng)), g.cell_x(p.lng.max(q.lng)));
-                let (y0, y1) = (g.cell_y(p.lat.min(q.lat)), g.cell_y(p.lat.max(q.lat)));
-                for x in x0..=x1 {
-                    for y in y0..=y1 {
-                        g.grid.entry((x, y)).or_default().push((w as u32, s));
+                // the cells along the piece, not its bounding box: a long diagonal road (50 km
+                // across the desert between two nodes) would otherwise fill a square of cells
+                let steps = ((q.lng - p.lng).abs() / g.cell_lng)
+                    .max((q.lat - p.lat).abs() / g.cell_lat)
+                    .ceil()
+                    .max(1.0) as usize;
+                let at = |k: usize| {
+                    let t = k as f64 / steps as f64;
+                    (
+                        g.cell_x(p.lng + t * (q.lng - p.lng)),
+                        g.cell_y(p.lat + t * (q.lat - p.lat)),
+                    )
+                };
+                let mut prev = at(0);
+                for k in 0..=steps {
+                    let cur = at(k);
+                    for x in prev.0.min(cur.0)..=prev.0.max(cur.0) {
+                        for y in prev.1.min(cur.1)..=prev.1.max(cur.1) {
+                            let cell = grid.entry((x, y)).or_default();
+                            if cell.last() != Some(&(w as u32, s)) {
+                                cell.push((w as u32, s));
+                            }
+                        }
                     }
+                    prev = cur;
                 }
             }
         }
+        g.grid = grid;
         g
     }
 
@@ -195,6 +216,11 @@ impl MatchGraph {
 
     fn cell_y(&self, lat: f64) -> i32 {
         (lat / self.cell_lat).floor() as i32
+    }
+
+    /// How many cells of the candidate grid hold a piece of road (its memory grows with this).
+    pub fn grid_cells(&self) -> usize {
+        self.grid.len()
     }
 
     pub fn is_empty(&self) -> bool {

@@ -357,6 +357,7 @@ async fn osm(config: Config, extract: Option<std::path::PathBuf>, copies: usize)
         let started = std::time::Instant::now();
         fleet_geo::osm::load_parsed(&pool, tiled, Default::default()).await?;
         let load_s = started.elapsed().as_secs_f64();
+        let load_peak = peak_memory_mb();
         let mb: i64 = fleet_store::sqlx::query_scalar(
             "SELECT (pg_total_relation_size('geo.ways') + pg_total_relation_size('geo.ways_vertices_pgr')) / 1000000",
         )
@@ -365,19 +366,13 @@ async fn osm(config: Config, extract: Option<std::path::PathBuf>, copies: usize)
         // what the worker's matcher does after a swap
         let started = std::time::Instant::now();
         let g = fleet_geo::matching::load(&pool).await?;
-        Ok((load_s, (mb, g.edges.len(), started.elapsed().as_secs_f64())))
+        Ok((load_s, (mb, g.edges.len(), started.elapsed().as_secs_f64(), load_peak)))
     })
     .await?;
-    let (load_s, table_mb, graph_edges, graph_s) = (load_s, table_mb.0, table_mb.1, table_mb.2);
+    let (load_s, table_mb, graph_edges, graph_s, load_peak) =
+        (load_s, table_mb.0, table_mb.1, table_mb.2, table_mb.3);
     let mb = bytes.len() as f64 / 1e6;
-    let peak_mb = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| kb / 1000.0);
+    let peak_mb = peak_memory_mb();
     println!(
         "fleet bench osm ({} cores, Postgres on this machine)",
         cores()
@@ -389,11 +384,11 @@ async fn osm(config: Config, extract: Option<std::path::PathBuf>, copies: usize)
         mb * copies as f64
     );
     println!(
-        "  load of {copies} copies: {ways} road segments, {vertices} junctions in {load_s:.1} s ({:.0} segments/s), {table_mb} MB in Postgres, peak memory of this process {peak_mb:.0} MB",
+        "  load of {copies} copies: {ways} road segments, {vertices} junctions in {load_s:.1} s ({:.0} segments/s), {table_mb} MB in Postgres, peak memory of this process {load_peak:.0} MB",
         ways as f64 / load_s.max(1e-9)
     );
     println!(
-        "  the matcher's graph from geo.ways (as the worker reloads it after a swap): {graph_edges} directed edges in {graph_s:.1} s"
+        "  the matcher's graph from geo.ways (as the worker reloads it after a swap): {graph_edges} directed edges in {graph_s:.1} s; peak memory now {peak_mb:.0} MB"
     );
     println!(
         "  parse + load of {:.0} MB of extract: about {:.0} s   target a few minutes in 24 GB: {}",
@@ -402,6 +397,18 @@ async fn osm(config: Config, extract: Option<std::path::PathBuf>, copies: usize)
         verdict(parse_s * copies as f64 + load_s < 600.0 && peak_mb < 24_000.0)
     );
     Ok(())
+}
+
+/// The peak resident memory of this process so far (Linux), MB.
+fn peak_memory_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1000.0)
 }
 
 /// `fleet bench projector`: the matching projector's end-to-end rate against the 1,000
