@@ -400,12 +400,18 @@ async fn speed_bands_count_plausible_traversals_per_hour_and_over_all_hours() {
         .await
         .expect("dirty");
     assert_eq!(dirty, 0);
-    // a day later the bands are recomputed even without new traversals
+    // once a day, bands over a day old are marked and then recomputed
     let next = now + chrono::Duration::days(2);
-    assert_eq!(
-        project::refresh_bands(pool, next, 100)
+    let refresh = |at| async move {
+        project::refresh_bands(pool, at, 100)
             .await
-            .expect("refresh"),
+            .expect("refresh")
+    };
+    assert_eq!(refresh(next).await, 0);
+    assert_eq!(project::mark_stale_bands(pool, now).await.expect("mark"), 0);
+    assert_eq!(
+        project::mark_stale_bands(pool, next).await.expect("mark"),
         1
     );
+    assert_eq!(refresh(next).await, 1);
 }

@@ -26,8 +26,8 @@
 //!   graph it matches nothing and the queue waits (the lag SLO says so).
 //! - **Bands** ([`refresh_bands`]): the matcher marks the segment directions it changed in
 //!   `geo.band_dirty`; the refresh recomputes their bands per EAT day of week and hour (and
-//!   all hours) from the plausible traversals of the band window. Bands older than a day are
-//!   marked again, so traversals leaving the window leave the bands too.
+//!   all hours) from the plausible traversals of the band window. Once a day, bands older than a
+//!   day are marked again ([`mark_stale_bands`]), so traversals leaving the window leave them too.
 //! - The graph is `geo.ways` in memory, reloaded when the table changes (a load swaps in a new
 //!   table; an edit by SQL changes its row count or statistics).
 
@@ -381,16 +381,11 @@ async fn write(
     Ok(())
 }
 
-/// Recomputes the speed bands of up to `limit` segment directions marked in `geo.band_dirty`
-/// (and first marks those whose bands are over a day old), as of `now`. Returns the segment
-/// directions recomputed.
-pub async fn refresh_bands(
-    pool: &PgPool,
-    now: DateTime<Utc>,
-    limit: i64,
-) -> Result<usize, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    sqlx::query(
+/// Marks for a refresh the segment directions whose bands are over a day old as of `now`, so
+/// traversals leaving the band window leave the bands (a scan of the bands: the matcher runs it
+/// once a day). Returns how many were marked.
+pub async fn mark_stale_bands(pool: &PgPool, now: DateTime<Utc>) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
         "INSERT INTO geo.band_dirty (segment_id, forward)
          SELECT segment_id, forward FROM geo.segment_speed_band
           WHERE dow = -1 AND refreshed_at < $1 - interval '1 day'
@@ -398,8 +393,19 @@ pub async fn refresh_bands(
          ON CONFLICT DO NOTHING",
     )
     .bind(now)
-    .execute(&mut *tx)
-    .await?;
+    .execute(pool)
+    .await?
+    .rows_affected())
+}
+
+/// Recomputes the speed bands of up to `limit` segment directions marked in `geo.band_dirty`,
+/// as of `now`. Returns the segment directions recomputed.
+pub async fn refresh_bands(
+    pool: &PgPool,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<usize, sqlx::Error> {
+    let mut tx = pool.begin().await?;
     let keys: Vec<(i64, bool)> = sqlx::query_as(
         "DELETE FROM geo.band_dirty d
           WHERE (d.segment_id, d.forward) IN (SELECT segment_id, forward FROM geo.band_dirty
@@ -464,6 +470,9 @@ pub async fn backlog(pool: &PgPool, now: DateTime<Utc>) -> Result<(i64, f64), sq
 /// Every this often the graph is checked for a reload and the bands are refreshed.
 const HOUSEKEEPING: Duration = Duration::from_secs(30);
 
+/// How often bands not refreshed for a day are marked for a refresh.
+const STALE_BANDS: Duration = Duration::from_secs(86_400);
+
 /// How often the queue is looked at when it is empty: buckets close by the clock.
 const TICK: Duration = Duration::from_secs(2);
 
@@ -478,6 +487,7 @@ pub async fn run(
     let mut st = State::new(Params::default());
     let mut roads = false;
     let mut housekeeping: Option<Instant> = None;
+    let mut stale_marked: Option<Instant> = None;
     let mut warned = false;
     while !shutdown.is_cancelled() {
         if housekeeping.is_none_or(|t| t.elapsed() >= HOUSEKEEPING) {
@@ -492,6 +502,12 @@ pub async fn run(
                 );
             }
             warned = !roads;
+            if stale_marked.is_none_or(|t| t.elapsed() >= STALE_BANDS) {
+                stale_marked = Some(Instant::now());
+                if let Err(e) = mark_stale_bands(&pool, Utc::now()).await {
+                    tracing::warn!(error = %e, "map matcher: marking stale speed bands");
+                }
+            }
             loop {
                 match refresh_bands(&pool, Utc::now(), BANDS_PER_PASS).await {
                     Ok(0) => break,
