@@ -8,10 +8,10 @@
 //!   simulator (`fleet_jimi::sim`) drives its fleet on.
 //! - [`point`]: points, great-circle distances and bearings.
 //! - [`matching`]: the HMM map matcher over `geo.ways`, trace readers, ground truth and its
-//!   benchmark (`fleet geo match`, `fleet bench match`).
-//! - Homes the geo issues fill, empty today: [`speeds`] (observed speed bands per road and
-//!   hour), [`routing`] (routes and ETAs over observed speeds), [`geocode`] (addresses from the
-//!   loaded OSM data).
+//!   benchmark (`fleet geo match`, `fleet bench match`), and the projector the worker runs.
+//! - [`speeds`]: observed speed bands per segment, direction, EAT day and hour.
+//! - Homes the geo issues fill, empty today: [`routing`] (routes and ETAs over observed
+//!   speeds), [`geocode`] (addresses from the loaded OSM data).
 //!
 //! **May depend on** `fleet-core` only (and `fleet-store`'s pool type through `sqlx`); it knows
 //! nothing of HTTP, the vendor or the event log. Its SQL functions live in `sql/geo/`, one per

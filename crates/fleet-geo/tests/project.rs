@@ -350,7 +350,7 @@ async fn speed_bands_count_plausible_traversals_per_hour_and_over_all_hours() {
         .await
         .expect("dirty");
     assert_eq!(
-        project::refresh_bands(pool, now, 100)
+        fleet_geo::speeds::refresh_bands(pool, now, 100)
             .await
             .expect("refresh"),
         1
@@ -403,14 +403,21 @@ async fn speed_bands_count_plausible_traversals_per_hour_and_over_all_hours() {
     // once a day, bands over a day old are marked and then recomputed
     let next = now + chrono::Duration::days(2);
     let refresh = |at| async move {
-        project::refresh_bands(pool, at, 100)
+        fleet_geo::speeds::refresh_bands(pool, at, 100)
             .await
             .expect("refresh")
     };
     assert_eq!(refresh(next).await, 0);
-    assert_eq!(project::mark_stale_bands(pool, now).await.expect("mark"), 0);
     assert_eq!(
-        project::mark_stale_bands(pool, next).await.expect("mark"),
+        fleet_geo::speeds::mark_stale_bands(pool, now)
+            .await
+            .expect("mark"),
+        0
+    );
+    assert_eq!(
+        fleet_geo::speeds::mark_stale_bands(pool, next)
+            .await
+            .expect("mark"),
         1
     );
     assert_eq!(refresh(next).await, 1);

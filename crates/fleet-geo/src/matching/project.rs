@@ -24,10 +24,10 @@
 //! - **Falling behind is allowed.** Ingest waits for the matcher only on a late fix for a bucket
 //!   being matched at that moment; the matcher's lag is the SLO `match_lag_sec`. Without a road
 //!   graph it matches nothing and the queue waits (the lag SLO says so).
-//! - **Bands** ([`refresh_bands`]): the matcher marks the segment directions it changed in
+//! - **Bands** ([`crate::speeds`]): the matcher marks the segment directions it changed in
 //!   `geo.band_dirty`; the refresh recomputes their bands per EAT day of week and hour (and
 //!   all hours) from the plausible traversals of the band window. Once a day, bands older than a
-//!   day are marked again ([`mark_stale_bands`]), so traversals leaving the window leave them too.
+//!   day are marked again ([`crate::speeds::mark_stale_bands`]), so traversals leaving the window leave them too.
 //! - The graph is `geo.ways` in memory, reloaded when the table changes (a load swaps in a new
 //!   table; an edit by SQL changes its row count or statistics).
 
@@ -45,7 +45,7 @@ use crate::Point;
 pub const BUCKETS_PER_PASS: i64 = 500;
 
 /// Segment directions whose bands one refresh transaction recomputes.
-pub const BANDS_PER_PASS: i64 = 2_000;
+const BANDS_PER_PASS: i64 = 2_000;
 
 /// The matcher's graph and parameters, kept across passes.
 pub struct State {
@@ -381,62 +381,6 @@ async fn write(
     Ok(())
 }
 
-/// Marks for a refresh the segment directions whose bands are over a day old as of `now`, so
-/// traversals leaving the band window leave the bands (a scan of the bands: the matcher runs it
-/// once a day). Returns how many were marked.
-pub async fn mark_stale_bands(pool: &PgPool, now: DateTime<Utc>) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query(
-        "INSERT INTO geo.band_dirty (segment_id, forward)
-         SELECT segment_id, forward FROM geo.segment_speed_band
-          WHERE dow = -1 AND refreshed_at < $1 - interval '1 day'
-          ORDER BY 1, 2
-         ON CONFLICT DO NOTHING",
-    )
-    .bind(now)
-    .execute(pool)
-    .await?
-    .rows_affected())
-}
-
-/// Recomputes the speed bands of up to `limit` segment directions marked in `geo.band_dirty`,
-/// as of `now`. Returns the segment directions recomputed.
-pub async fn refresh_bands(
-    pool: &PgPool,
-    now: DateTime<Utc>,
-    limit: i64,
-) -> Result<usize, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    let keys: Vec<(i64, bool)> = sqlx::query_as(
-        "DELETE FROM geo.band_dirty d
-          WHERE (d.segment_id, d.forward) IN (SELECT segment_id, forward FROM geo.band_dirty
-                                               ORDER BY 1, 2 LIMIT $1 FOR UPDATE SKIP LOCKED)
-         RETURNING d.segment_id, d.forward",
-    )
-    .bind(limit)
-    .fetch_all(&mut *tx)
-    .await?;
-    if keys.is_empty() {
-        return Ok(0);
-    }
-    let (seg, fwd): (Vec<i64>, Vec<bool>) = keys.iter().copied().unzip();
-    sqlx::query(
-        "DELETE FROM geo.segment_speed_band b USING unnest($1::int8[], $2::bool[]) AS k(segment_id, forward)
-          WHERE b.segment_id = k.segment_id AND b.forward = k.forward",
-    )
-    .bind(&seg)
-    .bind(&fwd)
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(include_str!("sql/bands_refresh.sql"))
-        .bind(&seg)
-        .bind(&fwd)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-    tx.commit().await?;
-    Ok(keys.len())
-}
-
 /// Empties everything the matcher wrote and queues every bucket of `state.position_history`
 /// again, in one transaction: the worker then matches them all as for the first time (`fleet
 /// replay --rebuild matching`). Returns the buckets queued.
@@ -504,12 +448,12 @@ pub async fn run(
             warned = !roads;
             if stale_marked.is_none_or(|t| t.elapsed() >= STALE_BANDS) {
                 stale_marked = Some(Instant::now());
-                if let Err(e) = mark_stale_bands(&pool, Utc::now()).await {
+                if let Err(e) = crate::speeds::mark_stale_bands(&pool, Utc::now()).await {
                     tracing::warn!(error = %e, "map matcher: marking stale speed bands");
                 }
             }
             loop {
-                match refresh_bands(&pool, Utc::now(), BANDS_PER_PASS).await {
+                match crate::speeds::refresh_bands(&pool, Utc::now(), BANDS_PER_PASS).await {
                     Ok(0) => break,
                     Ok(_) => {}
                     Err(e) => {
