@@ -10,8 +10,9 @@
 //! - [`matching`]: the HMM map matcher over `geo.ways`, trace readers, ground truth and its
 //!   benchmark (`fleet geo match`, `fleet bench match`), and the projector the worker runs.
 //! - [`speeds`]: observed speed bands per segment, direction, EAT day and hour.
-//! - Homes the geo issues fill, empty today: [`routing`] (routes and ETAs over observed
-//!   speeds), [`geocode`] (addresses from the loaded OSM data).
+//! - [`routing`]: time-dependent fastest routes over the observed speeds (the router; its API
+//!   and page are issue 19's next steps).
+//! - A home the geo issues fill, empty today: [`geocode`] (addresses from the loaded OSM data).
 //!
 //! **May depend on** `fleet-core` only (and `fleet-store`'s pool type through `sqlx`); it knows
 //! nothing of HTTP, the vendor or the event log. Its SQL functions live in `sql/geo/`, one per
