@@ -17,7 +17,6 @@
 //! - The answer says how much of the route, by length and by time, came from observed speeds,
 //!   speed limits and class defaults (`observed_basis`).
 
-use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
@@ -25,6 +24,7 @@ use sqlx::PgPool;
 
 use crate::Point;
 use crate::matching::MatchGraph;
+use crate::matching::hmm::Item;
 
 /// How far from a road a point may be and still be routed from or to, m.
 pub const SNAP_M: f64 = 500.0;
@@ -97,20 +97,6 @@ enum End {
     Node(u32),
     /// A directed edge and the metres along it.
     Along(u32, f64),
-}
-
-#[derive(Clone, Copy, PartialEq)]
-struct Item(f64, u32);
-impl Eq for Item {}
-impl PartialOrd for Item {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for Item {
-    fn cmp(&self, o: &Self) -> Ordering {
-        o.0.total_cmp(&self.0).then(o.1.cmp(&self.1))
-    }
 }
 
 /// The EAT hour of the week (0 = Sunday 00:00) of epoch second `t` (EAT is UTC+3, whole hours,

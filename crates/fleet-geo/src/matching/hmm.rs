@@ -146,8 +146,10 @@ struct Cand {
     emission: f64,
 }
 
+/// A search heap entry (a distance or time, and an edge or node), smallest first in a
+/// `BinaryHeap`; the router's searches use it too.
 #[derive(Clone, Copy, PartialEq)]
-struct Item(f64, u32);
+pub(crate) struct Item(pub(crate) f64, pub(crate) u32);
 impl Eq for Item {}
 impl PartialOrd for Item {
     fn partial_cmp(&self, o: &Self) -> Option<Ordering> {

@@ -102,7 +102,7 @@ impl State {
     }
 }
 
-/// Epoch seconds (the matcher's clock) of a time, and back.
+/// Epoch seconds (the matcher's clock) of a time.
 fn secs(t: DateTime<Utc>) -> f64 {
     t.timestamp_micros() as f64 / 1e6
 }

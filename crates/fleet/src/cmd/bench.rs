@@ -353,7 +353,7 @@ async fn osm(config: Config, extract: Option<std::path::PathBuf>, copies: usize)
     let tiled = fleet_geo::osm::tiled(&parsed, copies);
     drop(parsed);
     let (ways, vertices) = (tiled.ways.len(), tiled.vertices.len());
-    let (load_s, table_mb) = with_scratch_db(&config, |pool| async move {
+    let (load_s, table_mb, graph_edges, graph_s, load_peak) = with_scratch_db(&config, |pool| async move {
         let started = std::time::Instant::now();
         fleet_geo::osm::load_parsed(&pool, tiled, Default::default()).await?;
         let load_s = started.elapsed().as_secs_f64();
@@ -366,11 +366,9 @@ async fn osm(config: Config, extract: Option<std::path::PathBuf>, copies: usize)
         // what the worker's matcher does after a swap
         let started = std::time::Instant::now();
         let g = fleet_geo::matching::load(&pool).await?;
-        Ok((load_s, (mb, g.edges.len(), started.elapsed().as_secs_f64(), load_peak)))
+        Ok((load_s, mb, g.edges.len(), started.elapsed().as_secs_f64(), load_peak))
     })
     .await?;
-    let (load_s, table_mb, graph_edges, graph_s, load_peak) =
-        (load_s, table_mb.0, table_mb.1, table_mb.2, table_mb.3);
     let mb = bytes.len() as f64 / 1e6;
     let peak_mb = peak_memory_mb();
     println!(
