@@ -184,6 +184,22 @@ async fn on_real_roads_the_cost_is_pgroutings_on_the_same_weights() {
             },
             depart,
         );
+        // a junction of an island of the graph snaps to the main network instead: not the
+        // same pair any more
+        let pa = fleet_geo::Point {
+            lat: alat,
+            lng: alng,
+        };
+        let pb = fleet_geo::Point {
+            lat: blat,
+            lng: blng,
+        };
+        if let Ok(route) = &ours
+            && (fleet_geo::haversine_m(route.snapped.0, pa) > 0.1
+                || fleet_geo::haversine_m(route.snapped.1, pb) > 0.1)
+        {
+            continue;
+        }
         match (pgr, ours) {
             (Some(cost), Ok(route)) => {
                 assert!(
@@ -240,4 +256,300 @@ async fn on_real_roads_the_cost_is_pgroutings_on_the_same_weights() {
             mps * 3.6
         );
     }
+}
+
+/// A plain time-dependent Dijkstra over every node, written apart from the router: the
+/// arrival time at `to` leaving `from` at `t0`, with the router's speeds per hour.
+fn reference_arrival(r: &Router, from: u32, to: u32, t0: f64) -> Option<f64> {
+    let g = r.graph();
+    let drive = |e: u32, mut metres: f64, mut t: f64| {
+        while metres > 1e-9 {
+            let v = r.speed(e, hour_of_week(t)).0;
+            let end = ((t / 3600.0).floor() + 1.0) * 3600.0;
+            if v * (end - t) >= metres {
+                return t + metres / v;
+            }
+            metres -= v * (end - t);
+            t = end;
+        }
+        t
+    };
+    let mut arrive = vec![f64::INFINITY; g.node_count()];
+    let mut done = vec![false; g.node_count()];
+    arrive[from as usize] = t0;
+    let mut heap = std::collections::BinaryHeap::new();
+    heap.push(std::cmp::Reverse((ordered(t0), from)));
+    while let Some(std::cmp::Reverse((_, v))) = heap.pop() {
+        if std::mem::replace(&mut done[v as usize], true) {
+            continue;
+        }
+        for &e in g.out(v) {
+            let edge = g.edges[e as usize];
+            let t = drive(e, edge.length_m, arrive[v as usize]);
+            if t < arrive[edge.to as usize] {
+                arrive[edge.to as usize] = t;
+                heap.push(std::cmp::Reverse((ordered(t), edge.to)));
+            }
+        }
+    }
+    arrive[to as usize]
+        .is_finite()
+        .then_some(arrive[to as usize])
+}
+
+fn ordered(t: f64) -> u64 {
+    (t * 1e6) as u64
+}
+
+/// The start point of edge `e`'s polyline in its direction of travel.
+fn node_point(r: &Router, e: u32) -> fleet_geo::Point {
+    let g = r.graph();
+    let edge = g.edges[e as usize];
+    let w = &g.ways[edge.way as usize];
+    let i = if edge.forward {
+        w.first
+    } else {
+        w.first + w.count - 1
+    };
+    g.points[i as usize]
+}
+
+#[test]
+fn the_landmark_search_finds_the_fastest_route_at_every_hour() {
+    let parsed = osm::parse(MONACO_PBF).expect("Monaco");
+    let limits: HashSet<i64> = parsed
+        .ways
+        .iter()
+        .filter(|w| w.maxspeed_kmh.is_some())
+        .map(|w| w.gid)
+        .collect();
+    let mut r = Router::new(MatchGraph::new(&parsed.ways), &limits);
+    assert!(r.landmarks().len() >= 2, "{:?}", r.landmarks());
+    // rush hours on a third of the roads: speeds from 4 to 3 × free flow, per hour
+    let mut rng = fleet_core::rng::Rng(7);
+    let mut rows = Vec::new();
+    for e in r.graph().edges.iter().step_by(3) {
+        for h in 0..168 {
+            let kmh = (e.speed_mps * 3.6 * (0.1 + 2.9 * rng.unit())) as f32;
+            rows.push((e.gid, e.forward, Some(h), kmh.max(4.0)));
+        }
+    }
+    for e in r.graph().edges.iter().skip(1).step_by(5) {
+        rows.push((e.gid, e.forward, None, 12.0));
+    }
+    r.set_observed(rows);
+    let edges = r.graph().edges.len() as u32;
+    let (mut compared, mut settled, mut nodes) = (0, 0, 0);
+    for i in 0..60 {
+        let (a, b) = (
+            rng.below(edges as usize) as u32,
+            rng.below(edges as usize) as u32,
+        );
+        let (pa, pb) = (node_point(&r, a), node_point(&r, b));
+        let depart = Utc
+            .with_ymd_and_hms(2026, 11, 30, 0, 0, 0)
+            .single()
+            .expect("time")
+            + chrono::Duration::seconds(rng.below(7 * 86_400) as i64);
+        let t0 = depart.timestamp() as f64;
+        let ours = r.route_stats(pa, pb, depart);
+        // only pairs whose points snap to the junctions themselves (not a bridge over them)
+        let Ok((route, stats)) = &ours else {
+            continue;
+        };
+        if fleet_geo::haversine_m(route.snapped.0, pa) > 0.1
+            || fleet_geo::haversine_m(route.snapped.1, pb) > 0.1
+        {
+            continue;
+        }
+        let (from, to) = (
+            r.graph().edges[a as usize].from,
+            r.graph().edges[b as usize].from,
+        );
+        let want = reference_arrival(&r, from, to, t0).expect("reachable");
+        assert!(
+            (route.eta_s - (want - t0)).abs() < 1e-3,
+            "pair {i}: ours {} s, reference {} s",
+            route.eta_s,
+            want - t0
+        );
+        // the pieces join up in time and space
+        for w in route.pieces.windows(2) {
+            assert!((w[0].left - w[1].entered).abs() < 1e-9);
+            assert_eq!(
+                r.graph().edges[w[0].edge as usize].to,
+                r.graph().edges[w[1].edge as usize].from
+            );
+        }
+        compared += 1;
+        settled += stats.settled;
+        nodes += r.graph().node_count();
+    }
+    assert!(compared >= 30, "{compared} compared");
+    // the bounds steer: far fewer labels than a search of the whole graph
+    assert!(
+        settled * 2 < nodes,
+        "{settled} labels settled for {compared} routes of {} nodes each",
+        r.graph().node_count()
+    );
+}
+
+/// A 3 × 3 grid of 1-km two-way streets, named by row ("Row 0" …) and column ("Col 0" …).
+fn grid() -> Router {
+    let mut rows = Vec::new();
+    let id = |x: i64, y: i64| y * 3 + x + 1;
+    let mut gid = 1;
+    for y in 0..3 {
+        for x in 0..2 {
+            rows.push(way(
+                gid,
+                id(x, y),
+                id(x + 1, y),
+                &[
+                    (x as f64 * 1000.0, y as f64 * 1000.0),
+                    ((x + 1) as f64 * 1000.0, y as f64 * 1000.0),
+                ],
+                false,
+            ));
+            gid += 1;
+        }
+    }
+    for x in 0..3 {
+        for y in 0..2 {
+            rows.push(way(
+                gid,
+                id(x, y),
+                id(x, y + 1),
+                &[
+                    (x as f64 * 1000.0, y as f64 * 1000.0),
+                    (x as f64 * 1000.0, (y + 1) as f64 * 1000.0),
+                ],
+                false,
+            ));
+            gid += 1;
+        }
+    }
+    let mut r = Router::new(MatchGraph::new(&rows), &HashSet::new());
+    r.set_names(
+        (1..=6)
+            .map(|g| (g, format!("Row {}", (g - 1) / 2)))
+            .chain((7..=12).map(|g| (g, format!("Col {}", (g - 7) / 2)))),
+    );
+    r
+}
+
+#[test]
+fn steps_follow_street_names_with_the_turns_between_them() {
+    let r = grid();
+    let depart = Utc
+        .with_ymd_and_hms(2026, 11, 30, 6, 0, 0)
+        .single()
+        .expect("time");
+    // from the middle of Row 0's first block east, then north up Col 2 to its middle
+    let route = r
+        .route(at(500.0, 0.0), at(2000.0, 1500.0), depart)
+        .expect("route");
+    let steps = r.steps(&route);
+    let names: Vec<Option<&str>> = steps.iter().map(|s| s.name.as_deref()).collect();
+    assert_eq!(
+        names,
+        [Some("Row 0"), Some("Col 2"), Some("Col 2")],
+        "{steps:?}"
+    );
+    let kinds: Vec<(&str, Option<&str>)> = steps
+        .iter()
+        .map(|s| (s.maneuver.kind, s.maneuver.modifier))
+        .collect();
+    assert_eq!(
+        kinds,
+        [("depart", None), ("turn", Some("left")), ("arrive", None)]
+    );
+    assert!((steps[0].distance_m - 1500.0).abs() < 3.0, "{steps:?}");
+    assert!((steps[1].distance_m - 1500.0).abs() < 3.0, "{steps:?}");
+    let total: f64 = steps.iter().map(|s| s.eta_sec).sum();
+    assert!((total - route.eta_s).abs() < 1e-6);
+    assert_eq!(steps[1].maneuver.bearing_before.map(f64::round), Some(90.0));
+    assert_eq!(steps[1].maneuver.bearing_after.map(f64::round), Some(0.0));
+}
+
+#[test]
+fn stops_are_visited_in_order_and_alternatives_differ() {
+    let r = grid();
+    let depart = Utc
+        .with_ymd_and_hms(2026, 11, 30, 6, 0, 0)
+        .single()
+        .expect("time");
+    // (0,0) → (2,0) by way of (1,2): up and back down, each leg leaving when the last arrives
+    let legs = r
+        .route_via(&[at(0.0, 0.0), at(1000.0, 2000.0), at(2000.0, 0.0)], depart)
+        .expect("legs");
+    assert_eq!(legs.len(), 2);
+    assert!(
+        (legs[0].distance_m - 3000.0).abs() < 5.0,
+        "{}",
+        legs[0].distance_m
+    );
+    assert!(
+        (legs[1].distance_m - 3000.0).abs() < 5.0,
+        "{}",
+        legs[1].distance_m
+    );
+    assert!((legs[1].depart - (legs[0].depart + legs[0].eta_s)).abs() < 1e-3);
+    // corner to corner there are several equally short ways: alternatives share little
+    let alts = r
+        .alternatives(at(0.0, 0.0), at(2000.0, 2000.0), depart, 2)
+        .expect("routes");
+    assert_eq!(alts.len(), 3, "{alts:?}");
+    for a in &alts {
+        assert!((a.distance_m - 4000.0).abs() < 5.0, "{}", a.distance_m);
+    }
+    let sets: Vec<HashSet<i64>> = alts
+        .iter()
+        .map(|a| a.pieces.iter().map(|p| p.gid).collect())
+        .collect();
+    assert_ne!(sets[0], sets[1]);
+    assert_ne!(sets[1], sets[2]);
+    assert_ne!(sets[0], sets[2]);
+    // a stop at sea is named as the stop
+    assert_eq!(
+        r.route_via(
+            &[at(0.0, 0.0), at(1000.0, 50_000.0), at(2000.0, 0.0)],
+            depart
+        ),
+        Err(RouteError::NoRoad("stop"))
+    );
+}
+
+#[test]
+fn a_point_by_a_cut_off_road_snaps_to_the_network_beside_it() {
+    // the grid, and 40 m south of its corner a 200-m road that joins nothing (a car park)
+    let mut rows = Vec::new();
+    for (gid, a, b, pts) in [
+        (1, 1, 2, [(0.0, 0.0), (1000.0, 0.0)]),
+        (2, 2, 3, [(1000.0, 0.0), (1000.0, 1000.0)]),
+        (3, 3, 1, [(1000.0, 1000.0), (0.0, 0.0)]),
+        (4, 8, 9, [(100.0, -40.0), (300.0, -40.0)]),
+        (5, 10, 11, [(100.0, -2000.0), (300.0, -2000.0)]),
+    ] {
+        rows.push(way(gid, a, b, &pts, false));
+    }
+    let r = Router::new(MatchGraph::new(&rows), &HashSet::new());
+    let depart = Utc
+        .with_ymd_and_hms(2026, 11, 30, 6, 0, 0)
+        .single()
+        .expect("time");
+    // 35 m from the car park, 75 m from the road: routed from the road
+    let route = r.route(at(200.0, -75.0), at(1000.0, 500.0), depart);
+    let route = route.expect("routed from the main network");
+    assert!(
+        fleet_geo::haversine_m(route.snapped.0, at(200.0, 0.0)) < 1.0,
+        "{:?}",
+        route.snapped
+    );
+    // with only a cut-off road near, it is that road (and no way out of it)
+    assert_eq!(
+        r.route(at(200.0, -2010.0), at(1000.0, 500.0), depart)
+            .map(|r| r.distance_m),
+        Err(RouteError::Unreachable)
+    );
 }

@@ -89,7 +89,13 @@ pub fn areas_reading(pool: PgPool, reads: Reads, cfg: GatewayConfig) -> Router {
     let api = auth::require(reads, auth.clone(), auth::READ_FLEET)
         .merge(crate::actions::router(pool.clone(), auth.clone()))
         .merge(crate::fuel_actions::router(pool.clone(), auth.clone()))
-        .merge(crate::geo::router(pool.clone(), auth.clone()));
+        .merge(crate::geo::router(pool.clone(), auth.clone()))
+        .merge(crate::routes::router(
+            pool.clone(),
+            auth.clone(),
+            Limiter::new("routes", cfg.limits.routes),
+            crate::routes::RouterCache::new(pool.clone()),
+        ));
     let pool_for_tiles = pool.clone();
     let areas = limit(
         push::router(pool, cfg.push),
@@ -112,5 +118,6 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut actions = crate::actions::ActionsDoc::openapi();
     actions.merge(crate::fuel_actions::FuelActionsDoc::openapi());
     actions.merge(crate::geo::GeoDoc::openapi());
+    actions.merge(crate::routes::RoutesDoc::openapi());
     crate::openapi::document(actions)
 }

@@ -20,6 +20,7 @@
 pub mod actions;
 pub mod auth;
 pub mod bench;
+pub mod bench_routes;
 pub mod bench_views;
 pub mod error;
 pub mod fuel_actions;
@@ -33,6 +34,7 @@ pub mod openapi;
 pub mod pages;
 pub mod push;
 pub mod reads;
+pub mod routes;
 pub mod slo;
 pub mod views;
 

@@ -1530,6 +1530,31 @@ async fn rate_limits_answer_429_with_retry_after_and_cors_follows_the_config() {
     assert!(other.headers().get("access-control-allow-origin").is_none());
 }
 
+#[tokio::test]
+async fn route_requests_have_their_own_rate_limit() {
+    let db = TestDb::new().await;
+    let limits = RateLimits {
+        dashboard: 0,
+        routes: 2,
+        push: 0,
+        login: 0,
+    };
+    let gw = gateway(&db.pool, limits, &[]).await;
+    let a = token(&db.pool, "a", &["read:fleet"]).await;
+    let body = json!({"origin": [36.82, -1.28], "destination": [36.83, -1.29]});
+    // no roads loaded: answered (409) and counted
+    for _ in 0..2 {
+        let (status, _) = gw.call("POST", "/api/routes", Some(&a), Some(body.clone())).await;
+        assert_eq!(status, 409);
+    }
+    let (status, e) = gw.call("GET", "/api/routes/nearest?to=36.82,-1.28", Some(&a), None).await;
+    assert_eq!((status, e["error"]["code"].as_str()), (429, Some("rate_limited")), "{e}");
+    // the other reads are another class
+    assert_eq!(gw.call("GET", "/api/slo", Some(&a), None).await.0, 200);
+    // and without a token a route is 401 before any limit
+    assert_eq!(gw.call("POST", "/api/routes", None, Some(body)).await.0, 401);
+}
+
 /// The checked-in OpenAPI document (`docs/openapi.json`) is what the code generates: a change
 /// to the API shows in review. `make openapi` rewrites it.
 #[test]
@@ -1564,6 +1589,8 @@ fn the_openapi_document_matches_its_snapshot() {
         ("/api/alarms/ack", "post", "write:ops"),
         ("/api/vehicles/{plate}/service", "post", "write:ops"),
         ("/api/slo", "get", "read:fleet"),
+        ("/api/routes", "post", "read:fleet"),
+        ("/api/routes/nearest", "get", "read:fleet"),
     ] {
         assert_eq!(
             v["paths"][path][method]["security"][0]["bearer"],

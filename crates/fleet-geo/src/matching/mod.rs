@@ -65,7 +65,24 @@ pub async fn load(pool: &PgPool) -> Result<MatchGraph, sqlx::Error> {
             },
         ));
     }
+    // rows come by gid, which is a hash: in space order instead, so that nodes near each other
+    // are near each other in memory (a search reads its neighbourhood; measured on a
+    // 2-million-edge graph, in gid order routes took twice as long)
+    ways.sort_by_cached_key(|w| w.points.first().map_or(0, |&p| z_order(p)));
     Ok(MatchGraph::new(&ways))
+}
+
+/// The Z-order (Morton) key of a point on a 2¹⁶ × 2¹⁶ grid of the world.
+fn z_order(p: Point) -> u64 {
+    let q = |x: f64, span: f64| (((x + span / 2.0) / span).clamp(0.0, 1.0) * 65535.0) as u64;
+    let spread = |mut v: u64| {
+        v &= 0xffff;
+        v = (v | (v << 8)) & 0x00ff_00ff;
+        v = (v | (v << 4)) & 0x0f0f_0f0f;
+        v = (v | (v << 2)) & 0x3333_3333;
+        (v | (v << 1)) & 0x5555_5555
+    };
+    spread(q(p.lng, 360.0)) | (spread(q(p.lat, 180.0)) << 1)
 }
 
 /// The JSON answer of a match (`fleet geo match` prints it, `POST /api/geo/match` answers it):

@@ -96,6 +96,25 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1_000))]
         copies: u64,
     },
+    /// Routes: random pairs on an extract's roads in process and over HTTP (with the token
+    /// check), and on a country-sized graph (copies of the extract side by side, joined):
+    /// p50/p95 per route, the graph's load time and memory.
+    Routes {
+        /// The extract (default: the built-in Monaco).
+        #[arg(long, value_name = "FILE.osm.pbf")]
+        extract: Option<std::path::PathBuf>,
+        /// Directed edges at least in the large graph; 0 leaves it out.
+        #[arg(long, default_value_t = 2_000_000, value_parser = clap::value_parser!(u64).range(0..=50_000_000))]
+        edges: u64,
+        /// Random pairs routed in process (a fifth as many on the large graph, at least 50).
+        #[arg(long, default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=1_000_000))]
+        pairs: u64,
+        /// Requests over HTTP.
+        #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(0..=100_000))]
+        requests: u64,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
     /// The map-matching projector end to end (read fixes, match, write traversals, tracks and
     /// band marks) over a fleet of 10-s trackers driving the built-in Monaco roads.
     Projector {
@@ -160,6 +179,23 @@ pub async fn run(config: Config, what: BenchWhat) -> Result<()> {
             match_bench(extract, plan, export)
         }
         BenchWhat::Osm { extract, copies } => osm(config, extract, copies as usize).await,
+        BenchWhat::Routes {
+            extract,
+            edges,
+            pairs,
+            requests,
+            seed,
+        } => {
+            routes(
+                config,
+                extract,
+                edges as usize,
+                pairs as usize,
+                requests as usize,
+                seed,
+            )
+            .await
+        }
         BenchWhat::Projector {
             vehicles,
             minutes,
@@ -395,6 +431,130 @@ async fn osm(config: Config, extract: Option<std::path::PathBuf>, copies: usize)
         verdict(parse_s * copies as f64 + load_s < 600.0 && peak_mb < 24_000.0)
     );
     Ok(())
+}
+
+/// `fleet bench routes`.
+async fn routes(
+    config: Config,
+    extract: Option<std::path::PathBuf>,
+    edges: usize,
+    pairs: usize,
+    requests: usize,
+    seed: u64,
+) -> Result<()> {
+    use anyhow::Context as _;
+    let bytes = match &extract {
+        Some(path) => std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
+        None => fleet_geo::MONACO_PBF.to_vec(),
+    };
+    let name = extract
+        .as_ref()
+        .and_then(|p| {
+            p.file_name()?
+                .to_str()
+                .map(|n| n.trim_end_matches(".osm.pbf").to_string())
+        })
+        .unwrap_or_else(|| "monaco".into());
+    println!(
+        "fleet bench routes ({} cores, Postgres on this machine)",
+        cores()
+    );
+    let parsed = fleet_geo::osm::parse(&bytes)?;
+    let (small, http) = with_scratch_db(&config, |pool| async move {
+        fleet_geo::osm::load_parsed(&pool, parsed, Default::default()).await?;
+        let started = std::time::Instant::now();
+        let r = fleet_geo::routing::Router::load(&pool).await?;
+        let load_s = started.elapsed().as_secs_f64();
+        let edges = r.graph().edges.len();
+        let b =
+            tokio::task::spawn_blocking(move || fleet_geo::routing::bench(&r, pairs, seed)).await?;
+        let http = if requests > 0 {
+            Some(
+                fleet_serve::bench_routes::run(pool.clone(), requests, seed)
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?,
+            )
+        } else {
+            None
+        };
+        Ok(((edges, load_s, b), http))
+    })
+    .await?;
+    let (e, load_s, b) = small;
+    println!(
+        "  {name}: {e} directed edges, router built in {load_s:.2} s; {} random pairs in process ({} unreachable, {:.1} km and {:.0} labels on average): p50 {:.2} ms, p95 {:.2} ms, max {:.1} ms   target p95 < 10 ms: {}",
+        b.routes,
+        b.unreachable,
+        b.mean_km,
+        b.settled,
+        b.p50_ms,
+        b.p95_ms,
+        b.max_ms,
+        verdict(b.p95_ms < 10.0)
+    );
+    if let Some(h) = http {
+        println!(
+            "  {name} over HTTP (POST /api/routes with a bearer token, one client): {} requests, {} not 200: p50 {:.2} ms, p95 {:.2} ms   target p95 < 25 ms: {}",
+            h.requests,
+            h.failed,
+            h.p50_ms,
+            h.p95_ms,
+            verdict(h.p95_ms < 25.0)
+        );
+    }
+    if edges == 0 {
+        return Ok(());
+    }
+    let parsed = fleet_geo::osm::parse(&bytes)?;
+    let one = fleet_geo::matching::MatchGraph::new(&parsed.ways)
+        .edges
+        .len()
+        .max(1);
+    let copies = edges.div_ceil(one);
+    let tiled = fleet_geo::osm::tiled(&parsed, copies);
+    drop(parsed);
+    let big_pairs = (pairs / 5).max(50);
+    let (e, load_s, mb, b) = with_scratch_db(&config, |pool| async move {
+        fleet_geo::osm::load_parsed(&pool, tiled, Default::default()).await?;
+        let before = rss_mb();
+        let started = std::time::Instant::now();
+        let r = fleet_geo::routing::Router::load(&pool).await?;
+        let load_s = started.elapsed().as_secs_f64();
+        let mb = rss_mb() - before;
+        let edges = r.graph().edges.len();
+        let b = tokio::task::spawn_blocking(move || fleet_geo::routing::bench(&r, big_pairs, seed))
+            .await?;
+        Ok((edges, load_s, mb, b))
+    })
+    .await?;
+    println!(
+        "  {copies} × {name} joined: {e} directed edges; router loaded from geo.ways in {load_s:.1} s, {mb:.0} MB   target < 60 s and < 4 GB: {}",
+        verdict(load_s < 60.0 && mb < 4000.0)
+    );
+    println!(
+        "  {} random pairs in process ({} unreachable, {:.1} km and {:.0} labels on average): p50 {:.1} ms, p95 {:.1} ms, max {:.0} ms   target p95 < 100 ms: {}",
+        b.routes,
+        b.unreachable,
+        b.mean_km,
+        b.settled,
+        b.p50_ms,
+        b.p95_ms,
+        b.max_ms,
+        verdict(b.p95_ms < 100.0)
+    );
+    Ok(())
+}
+
+/// The resident memory of this process now (Linux), MB.
+fn rss_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1000.0)
 }
 
 /// The peak resident memory of this process so far (Linux), MB.
