@@ -1,4 +1,4 @@
-//! The dashboards (issue 7): `/live` (also `/`), `/history`, `/fuel` and `/ops`, and their assets
+//! The dashboards (issue 7): `/live` (also `/`), `/history`, `/routes`, `/fuel` and `/ops`, and their assets
 //! under `/static/`, embedded in the binary. Vanilla ES modules, no bundler; the pages log in
 //! with the token API and read the same `/api` endpoints as any client.
 //!
@@ -48,6 +48,7 @@ static ASSETS: &[Asset] = &[
     asset!("fleet-core.js", JS),
     asset!("live.js", JS),
     asset!("history.js", JS),
+    asset!("routes.js", JS),
     asset!("fuel.js", JS),
     asset!("ops.js", JS),
     asset!("fleet.css", CSS),
@@ -88,6 +89,13 @@ static PAGES: &[Page] = &[
         module: "history.js",
         styles: &[MAP_CSS],
         main: include_str!("../web/history.main.html"),
+    },
+    Page {
+        routes: &["/routes"],
+        title: "Routes",
+        module: "routes.js",
+        styles: &[MAP_CSS],
+        main: include_str!("../web/routes.main.html"),
     },
     Page {
         routes: &["/fuel"],

@@ -1544,15 +1544,26 @@ async fn route_requests_have_their_own_rate_limit() {
     let body = json!({"origin": [36.82, -1.28], "destination": [36.83, -1.29]});
     // no roads loaded: answered (409) and counted
     for _ in 0..2 {
-        let (status, _) = gw.call("POST", "/api/routes", Some(&a), Some(body.clone())).await;
+        let (status, _) = gw
+            .call("POST", "/api/routes", Some(&a), Some(body.clone()))
+            .await;
         assert_eq!(status, 409);
     }
-    let (status, e) = gw.call("GET", "/api/routes/nearest?to=36.82,-1.28", Some(&a), None).await;
-    assert_eq!((status, e["error"]["code"].as_str()), (429, Some("rate_limited")), "{e}");
+    let (status, e) = gw
+        .call("GET", "/api/routes/nearest?to=36.82,-1.28", Some(&a), None)
+        .await;
+    assert_eq!(
+        (status, e["error"]["code"].as_str()),
+        (429, Some("rate_limited")),
+        "{e}"
+    );
     // the other reads are another class
     assert_eq!(gw.call("GET", "/api/slo", Some(&a), None).await.0, 200);
     // and without a token a route is 401 before any limit
-    assert_eq!(gw.call("POST", "/api/routes", None, Some(body)).await.0, 401);
+    assert_eq!(
+        gw.call("POST", "/api/routes", None, Some(body)).await.0,
+        401
+    );
 }
 
 /// The checked-in OpenAPI document (`docs/openapi.json`) is what the code generates: a change

@@ -144,7 +144,7 @@ export function showLogin() {
 // ---------------------------------------------------------------------------------------------
 // Page frame
 // ---------------------------------------------------------------------------------------------
-const NAV = [['/live', 'Live'], ['/history', 'History'], ['/fuel', 'Fuel log'], ['/ops', 'Operations']];
+const NAV = [['/live', 'Live'], ['/history', 'History'], ['/routes', 'Routes'], ['/fuel', 'Fuel log'], ['/ops', 'Operations']];
 
 function renderUser() {
   const u = document.getElementById('user');

@@ -1,7 +1,8 @@
 //! The dashboards end to end: `fleet up` with its simulated fleet, driven in headless Chromium
 //! through WebDriver (Debian's `chromium` and `chromium-driver`, installed by
 //! `scripts/bootstrap test`). Log in (a wrong password first), watch vehicles move on the live
-//! map, filter, open a vehicle, run a history query, open the fuel log's chart and tables, and
+//! map, filter, open a vehicle, run a history query, route from a vehicle and see the nearest
+//! vehicles, open the fuel log's chart and tables, and
 //! the operations page; no page logs a console error, and none overflows a phone's width.
 //!
 //! Each page's screenshot is left in `target/screenshots/`.
@@ -400,6 +401,68 @@ async fn the_pages_show_the_fleet_history_fuel_and_operations_in_a_real_browser(
     b.screenshot("history").await;
     b.page_is_clean("history").await;
 
+    // Routes: from a vehicle (its plate) to a point in Monaco, then nearest vehicles to it.
+    b.goto(&format!("{site}/routes")).await;
+    let plate = b
+        .until(
+            "the vehicles to route from",
+            Duration::from_secs(20),
+            "return document.querySelector('#vehicle-list option')?.value",
+        )
+        .await;
+    let plate = plate.as_str().expect("a plate").to_string();
+    b.type_into("#origin", &plate).await;
+    b.type_into("#destination", "7.4275,43.7398").await;
+    b.click("#run").await;
+    b.until(
+        "the route's steps",
+        Duration::from_secs(30),
+        "return document.querySelectorAll('#steps li').length >= 2 && document.querySelector('#kpis').textContent.includes('ETA')",
+    )
+    .await;
+    b.until(
+        "the route drawn on the map",
+        Duration::from_secs(20),
+        "return fleet.map.queryRenderedFeatures({layers: ['route-lines']}).length",
+    )
+    .await;
+    let status = b
+        .js(
+            "return document.querySelector('#status').textContent",
+            json!([]),
+        )
+        .await;
+    assert!(
+        status.as_str().is_some_and(|s| s.contains("arrives")),
+        "{status}"
+    );
+    b.until(
+        "the nearest vehicles",
+        Duration::from_secs(30),
+        "return document.querySelectorAll('#nearest li strong').length >= 1",
+    )
+    .await;
+    b.screenshot("routes").await;
+    b.page_is_clean("routes").await;
+    // at sea: the page says why, and still logs no error of its own
+    b.type_into("#destination", "7.50,43.60").await;
+    b.click("#run").await;
+    let said = b
+        .until(
+            "the reason there is no route",
+            Duration::from_secs(20),
+            "const s = document.querySelector('#status'); return s.classList.contains('error') && s.textContent",
+        )
+        .await;
+    assert!(
+        said.as_str().is_some_and(|s| s.contains("no road")),
+        "{said}"
+    );
+    // the browser logs the refused request; that is the only error allowed
+    for e in b.console_errors().await {
+        assert!(e.contains("/api/routes") && e.contains("422"), "{e}");
+    }
+
     // Fuel log: the demo month (imported once the first poll registered the fleet).
     let fills = fleet_testkit::eventually(Duration::from_secs(120), || async {
         let n: i64 = sqlx::query_scalar("SELECT count(*) FROM fuel.records")
@@ -634,14 +697,16 @@ async fn the_pages_show_the_fleet_history_fuel_and_operations_in_a_real_browser(
     // A phone-sized screen: nothing wider than the screen.
     b.call("POST", "/window/rect", json!({"width": 390, "height": 844}))
         .await;
-    for page in ["live", "fuel"] {
+    for (page, ready) in [
+        ("live", "return document.querySelectorAll('.kpi').length"),
+        ("fuel", "return document.querySelectorAll('.kpi').length"),
+        (
+            "routes",
+            "return document.querySelectorAll('#vehicle-list option').length",
+        ),
+    ] {
         b.goto(&format!("{site}/{page}")).await;
-        b.until(
-            "the page",
-            Duration::from_secs(30),
-            "return document.querySelectorAll('.kpi').length",
-        )
-        .await;
+        b.until("the page", Duration::from_secs(30), ready).await;
         let overflow = b
             .js(
                 "return document.documentElement.scrollWidth - window.innerWidth",
