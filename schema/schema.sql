@@ -758,6 +758,70 @@ COMMENT ON FUNCTION geo.observed_speed(p_segment bigint, p_forward boolean, p_do
 
 
 --
+-- Name: reverse_geocode(double precision, double precision); Type: FUNCTION; Schema: geo; Owner: -
+--
+
+CREATE FUNCTION geo.reverse_geocode(p_lat double precision, p_lng double precision, OUT address text, OUT parts jsonb) RETURNS record
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    WITH pt AS (SELECT ST_SetSRID(ST_MakePoint(p_lng, p_lat), 4326) AS g),
+    house AS (
+        SELECT a.housenumber, coalesce(a.street, a.place) AS street, d
+          FROM pt, LATERAL (SELECT * FROM geo.addresses x ORDER BY x.geom <-> pt.g LIMIT 4) a,
+               LATERAL (SELECT ST_Distance(a.geom::geography, pt.g::geography) AS d) dd
+         WHERE d <= 40 AND coalesce(a.street, a.place) IS NOT NULL
+         ORDER BY d LIMIT 1),
+    street AS (
+        SELECT w.name, d
+          FROM pt, LATERAL (SELECT name, the_geom FROM geo.ways x WHERE x.name IS NOT NULL
+                             ORDER BY x.the_geom <-> pt.g LIMIT 8) w,
+               LATERAL (SELECT ST_Distance(w.the_geom::geography, pt.g::geography) AS d) dd
+         WHERE d <= 600
+         ORDER BY d LIMIT 1),
+    near_places AS (
+        SELECT p.place, p.name, d
+          FROM pt, LATERAL (SELECT * FROM geo.places x ORDER BY x.geom <-> pt.g LIMIT 32) p,
+               LATERAL (SELECT ST_Distance(p.geom::geography, pt.g::geography) AS d) dd),
+    suburb AS (
+        SELECT name, d FROM near_places
+         WHERE place IN ('suburb', 'quarter', 'neighbourhood', 'city_block', 'locality', 'hamlet', 'isolated_dwelling')
+           AND d <= 2500
+         ORDER BY d LIMIT 1),
+    town AS (
+        SELECT name, place, d FROM near_places
+          JOIN (VALUES ('city', 20000.0), ('municipality', 15000.0), ('town', 10000.0), ('village', 4000.0)) s(kind, span)
+            ON s.kind = near_places.place
+         WHERE d <= span
+         ORDER BY d / span LIMIT 1),
+    parts AS (
+        SELECT (SELECT housenumber FROM house) AS housenumber,
+               coalesce((SELECT street FROM house), (SELECT name FROM street)) AS street,
+               (SELECT name FROM suburb) AS suburb,
+               (SELECT name FROM town) AS town,
+               (SELECT place FROM town) AS town_kind,
+               coalesce((SELECT d FROM house), (SELECT d FROM street)) AS street_m,
+               (SELECT d FROM town) AS town_m)
+    SELECT nullif(concat_ws(', ',
+                  nullif(concat_ws(' ', p.housenumber, p.street), ''),
+                  -- a suburb named like its town (or the street) is said once
+                  CASE WHEN p.suburb IS DISTINCT FROM p.town AND p.suburb IS DISTINCT FROM p.street THEN p.suburb END,
+                  p.town), ''),
+           jsonb_strip_nulls(jsonb_build_object(
+               'housenumber', p.housenumber, 'street', p.street, 'suburb', p.suburb, 'town', p.town,
+               'town_kind', p.town_kind, 'street_m', round(p.street_m::numeric, 1), 'town_m', round(p.town_m::numeric),
+               'source', 'osm'))
+      FROM parts p
+$$;
+
+
+--
+-- Name: FUNCTION reverse_geocode(p_lat double precision, p_lng double precision, OUT address text, OUT parts jsonb); Type: COMMENT; Schema: geo; Owner: -
+--
+
+COMMENT ON FUNCTION geo.reverse_geocode(p_lat double precision, p_lng double precision, OUT address text, OUT parts jsonb) IS 'The address of a position from the loaded extract: house number and street (40 m), else the nearest named street (600 m); suburb and town from place nodes.';
+
+
+--
 -- Name: road_min_zoom(text); Type: FUNCTION; Schema: geo; Owner: -
 --
 
@@ -3899,6 +3963,27 @@ COMMENT ON VIEW fuel.v_reconciliation IS 'Each fill against telematics: the near
 
 
 --
+-- Name: addresses; Type: TABLE; Schema: geo; Owner: -
+--
+
+CREATE TABLE geo.addresses (
+    osm_type text NOT NULL,
+    osm_id bigint NOT NULL,
+    housenumber text NOT NULL,
+    street text,
+    place text,
+    geom public.geometry(Point,4326) NOT NULL
+);
+
+
+--
+-- Name: TABLE addresses; Type: COMMENT; Schema: geo; Owner: -
+--
+
+COMMENT ON TABLE geo.addresses IS 'House numbers of the OSM extract (addr:housenumber on nodes and buildings, as points). Writer: the OSM load.';
+
+
+--
 -- Name: band_dirty; Type: TABLE; Schema: geo; Owner: -
 --
 
@@ -3975,6 +4060,26 @@ CREATE TABLE geo.matched_tracks_default (
     CONSTRAINT matched_tracks_fixes_check CHECK ((fixes >= 0)),
     CONSTRAINT matched_tracks_matched_check CHECK ((matched >= 0))
 );
+
+
+--
+-- Name: places; Type: TABLE; Schema: geo; Owner: -
+--
+
+CREATE TABLE geo.places (
+    osm_type text NOT NULL,
+    osm_id bigint NOT NULL,
+    place text NOT NULL,
+    name text NOT NULL,
+    geom public.geometry(Point,4326) NOT NULL
+);
+
+
+--
+-- Name: TABLE places; Type: COMMENT; Schema: geo; Owner: -
+--
+
+COMMENT ON TABLE geo.places IS 'Named places of the OSM extract (place=* nodes and areas as points). Writer: the OSM load.';
 
 
 --
@@ -4807,7 +4912,8 @@ CREATE TABLE state.geocoded_positions (
     lng_e5 integer NOT NULL,
     address text,
     provider text NOT NULL,
-    geocoded_at timestamp with time zone DEFAULT now() NOT NULL
+    geocoded_at timestamp with time zone DEFAULT now() NOT NULL,
+    parts jsonb DEFAULT '{}'::jsonb NOT NULL
 );
 
 
@@ -4815,7 +4921,7 @@ CREATE TABLE state.geocoded_positions (
 -- Name: TABLE geocoded_positions; Type: COMMENT; Schema: state; Owner: -
 --
 
-COMMENT ON TABLE state.geocoded_positions IS 'Reverse-geocoded addresses keyed by position rounded to 1e-5 degrees (~1 m). Writer: the geocoder (asynchronous enrichment).';
+COMMENT ON TABLE state.geocoded_positions IS 'Reverse-geocoded addresses keyed by position rounded to 1e-4 degrees (about 11 m), stored in units of 1e-5. Writer: the geocoder (asynchronous enrichment, replayable).';
 
 
 --
@@ -5364,6 +5470,14 @@ ALTER TABLE ONLY fuel.records
 
 
 --
+-- Name: addresses addresses_pkey; Type: CONSTRAINT; Schema: geo; Owner: -
+--
+
+ALTER TABLE ONLY geo.addresses
+    ADD CONSTRAINT addresses_pkey PRIMARY KEY (osm_type, osm_id);
+
+
+--
 -- Name: band_dirty band_dirty_pkey; Type: CONSTRAINT; Schema: geo; Owner: -
 --
 
@@ -5393,6 +5507,14 @@ ALTER TABLE ONLY geo.matched_tracks
 
 ALTER TABLE ONLY geo.matched_tracks_default
     ADD CONSTRAINT matched_tracks_default_pkey PRIMARY KEY (imei, bucket);
+
+
+--
+-- Name: places places_pkey; Type: CONSTRAINT; Schema: geo; Owner: -
+--
+
+ALTER TABLE ONLY geo.places
+    ADD CONSTRAINT places_pkey PRIMARY KEY (osm_type, osm_id);
 
 
 --
@@ -5932,10 +6054,24 @@ CREATE INDEX fuel_records_warnings_idx ON fuel.records USING btree (record_id) W
 
 
 --
+-- Name: addresses_geom_idx; Type: INDEX; Schema: geo; Owner: -
+--
+
+CREATE INDEX addresses_geom_idx ON geo.addresses USING gist (geom);
+
+
+--
 -- Name: match_queue_bucket_idx; Type: INDEX; Schema: geo; Owner: -
 --
 
 CREATE INDEX match_queue_bucket_idx ON geo.match_queue USING btree (bucket);
+
+
+--
+-- Name: places_geom_idx; Type: INDEX; Schema: geo; Owner: -
+--
+
+CREATE INDEX places_geom_idx ON geo.places USING gist (geom);
 
 
 --

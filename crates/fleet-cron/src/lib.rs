@@ -102,6 +102,8 @@ pub fn osm_reload(source: fleet_core::config::OsmSource) -> Job {
                     ways = r.ways,
                     vertices = r.vertices,
                     pois = r.pois,
+                    places = r.places,
+                    addresses = r.addresses,
                     "road graph reloaded"
                 );
                 Ok(r.ways as u64)

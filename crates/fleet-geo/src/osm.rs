@@ -1,7 +1,9 @@
 //! Loads an OpenStreetMap extract (`.osm.pbf`) into PostGIS: the drivable roads into `geo.ways`
 //! (split at junctions, pgRouting's edge table: cost in seconds, one-way streets with a negative
-//! reverse cost) with their vertices in `geo.ways_vertices_pgr`, and points of interest into
-//! `geo.pois` (`kind` = the `amenity` value, e.g. `fuel`; station areas become their centroid).
+//! reverse cost) with their vertices in `geo.ways_vertices_pgr`, points of interest into
+//! `geo.pois` (`kind` = the `amenity` value, e.g. `fuel`; station areas become their centroid),
+//! and what addresses are made of: named places (`place=*`) into `geo.places` and house numbers
+//! (`addr:housenumber`, on nodes and buildings) into `geo.addresses`.
 //! The pages' offline basemap (`geo.tile`) and the fuel reconciliation read them.
 //!
 //! A load builds the new graph beside the live one (`geo.ways_next`), checks it (it has roads, is
@@ -25,6 +27,8 @@ pub struct OsmReport {
     pub ways: usize,
     pub vertices: usize,
     pub pois: usize,
+    pub places: usize,
+    pub addresses: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -60,32 +64,87 @@ struct Way {
     one_way: bool,
 }
 
-struct Poi {
-    osm_type: &'static str,
-    id: i64,
-    kind: String,
-    name: Option<String>,
-    brand: Option<String>,
+/// Where a tagged element other than a road goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Table {
+    Poi,
+    Place,
+    Address,
+}
+
+/// A point of interest, a named place or a house number: its row without a position yet (a
+/// node's own, or the centroid of a way's nodes once they are all read).
+struct Extra {
+    table: Table,
+    row: serde_json::Map<String, Value>,
     at: Option<Point>,
     refs: Vec<i64>,
 }
 
-fn poi_of<'a>(
-    osm_type: &'static str,
-    id: i64,
-    tags: impl Iterator<Item = (&'a str, &'a str)>,
-) -> Option<Poi> {
-    let tags: HashMap<&str, &str> = tags.collect();
-    let kind = tags.get("amenity").filter(|a| AMENITIES.contains(a))?;
-    Some(Poi {
-        osm_type,
-        id,
-        kind: (*kind).to_string(),
-        name: tags.get("name").map(|s| s.to_string()),
-        brand: tags.get("brand").map(|s| s.to_string()),
-        at: None,
-        refs: Vec::new(),
-    })
+/// The kinds of `place=*` an address is made of (Nominatim's address ranks 16–25).
+const PLACES: &[&str] = &[
+    "city",
+    "town",
+    "village",
+    "hamlet",
+    "suburb",
+    "quarter",
+    "neighbourhood",
+    "city_block",
+    "locality",
+    "isolated_dwelling",
+    "municipality",
+    "county",
+];
+
+fn extras_of(osm_type: &'static str, id: i64, tags: &HashMap<&str, &str>) -> Vec<Extra> {
+    let mut out = Vec::new();
+    let base = || {
+        let mut m = serde_json::Map::new();
+        m.insert("osm_type".into(), json!(osm_type));
+        m.insert("osm_id".into(), json!(id));
+        m
+    };
+    let text = |k: &str| tags.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
+    if let Some(kind) = tags.get("amenity").filter(|a| AMENITIES.contains(a)) {
+        let mut row = base();
+        row.insert("kind".into(), json!(kind));
+        row.insert("name".into(), json!(text("name")));
+        row.insert("brand".into(), json!(text("brand")));
+        out.push(Extra {
+            table: Table::Poi,
+            row,
+            at: None,
+            refs: Vec::new(),
+        });
+    }
+    if let (Some(place), Some(name)) = (
+        tags.get("place").filter(|p| PLACES.contains(p)),
+        text("name"),
+    ) {
+        let mut row = base();
+        row.insert("place".into(), json!(place));
+        row.insert("name".into(), json!(name));
+        out.push(Extra {
+            table: Table::Place,
+            row,
+            at: None,
+            refs: Vec::new(),
+        });
+    }
+    if let Some(number) = text("addr:housenumber") {
+        let mut row = base();
+        row.insert("housenumber".into(), json!(number));
+        row.insert("street".into(), json!(text("addr:street")));
+        row.insert("place".into(), json!(text("addr:place")));
+        out.push(Extra {
+            table: Table::Address,
+            row,
+            at: None,
+            refs: Vec::new(),
+        });
+    }
+    out
 }
 
 /// One road segment between junctions, as `geo.ways` holds it (pgRouting's edge table).
@@ -152,26 +211,38 @@ mod tests {
     }
 }
 
-/// An extract, parsed: road segments, their end vertices, and POI rows.
+/// An extract, parsed: road segments, their end vertices, and the rows of POIs, named places
+/// and house numbers.
 pub struct Parsed {
     pub ways: Vec<WayRow>,
     pub vertices: HashMap<i64, Point>,
     pois: Vec<Value>,
+    places: Vec<Value>,
+    addresses: Vec<Value>,
+}
+
+impl Parsed {
+    /// (POIs, named places, house numbers) read.
+    pub fn extras(&self) -> (usize, usize, usize) {
+        (self.pois.len(), self.places.len(), self.addresses.len())
+    }
 }
 
 /// Parses `pbf` into road segments split at junctions (and POIs), without a database.
 pub fn parse(pbf: &[u8]) -> Result<Parsed, OsmError> {
     let mut coords: HashMap<i64, Point> = HashMap::new();
     let mut ways: Vec<Way> = Vec::new();
-    let mut pois: Vec<Poi> = Vec::new();
-    let mut node = |id: i64, p: Point, poi: Option<Poi>| {
+    let mut extras: Vec<Extra> = Vec::new();
+    let mut node = |id: i64, p: Point, tags: HashMap<&str, &str>| {
         coords.insert(id, p);
-        if let Some(mut poi) = poi {
-            poi.at = Some(p);
-            pois.push(poi);
+        if !tags.is_empty() {
+            for mut x in extras_of("node", id, &tags) {
+                x.at = Some(p);
+                extras.push(x);
+            }
         }
     };
-    let mut way_pois = Vec::new();
+    let mut way_extras = Vec::new();
     ElementReader::new(std::io::Cursor::new(pbf))
         .for_each(|el| match el {
             Element::DenseNode(n) => node(
@@ -180,7 +251,7 @@ pub fn parse(pbf: &[u8]) -> Result<Parsed, OsmError> {
                     lat: n.lat(),
                     lng: n.lon(),
                 },
-                poi_of("node", n.id(), n.tags()),
+                n.tags().collect(),
             ),
             Element::Node(n) => node(
                 n.id(),
@@ -188,14 +259,14 @@ pub fn parse(pbf: &[u8]) -> Result<Parsed, OsmError> {
                     lat: n.lat(),
                     lng: n.lon(),
                 },
-                poi_of("node", n.id(), n.tags()),
+                n.tags().collect(),
             ),
             Element::Way(w) => {
-                if let Some(mut poi) = poi_of("way", w.id(), w.tags()) {
-                    poi.refs = w.refs().collect();
-                    way_pois.push(poi);
-                }
                 let tags: HashMap<&str, &str> = w.tags().collect();
+                for mut x in extras_of("way", w.id(), &tags) {
+                    x.refs = w.refs().collect();
+                    way_extras.push(x);
+                }
                 let Some(highway) = tags.get("highway") else {
                     return;
                 };
@@ -228,7 +299,7 @@ pub fn parse(pbf: &[u8]) -> Result<Parsed, OsmError> {
             _ => {}
         })
         .map_err(|e| OsmError::Read(e.to_string()))?;
-    pois.extend(way_pois);
+    extras.extend(way_extras);
 
     // Junctions: a node two roads share (or a road's own ends) splits it into edges.
     let mut uses: HashMap<i64, u32> = HashMap::new();
@@ -282,30 +353,36 @@ pub fn parse(pbf: &[u8]) -> Result<Parsed, OsmError> {
     if edges.is_empty() {
         return Err(OsmError::Empty);
     }
-    let poi_rows: Vec<Value> = pois
-        .iter()
-        .filter_map(|p| {
-            let at = p.at.or_else(|| {
-                let pts: Vec<Point> = p
-                    .refs
-                    .iter()
-                    .filter_map(|r| coords.get(r).copied())
-                    .collect();
-                (!pts.is_empty()).then(|| Point {
-                    lat: pts.iter().map(|q| q.lat).sum::<f64>() / pts.len() as f64,
-                    lng: pts.iter().map(|q| q.lng).sum::<f64>() / pts.len() as f64,
-                })
-            })?;
-            Some(
-                json!({"osm_type": p.osm_type, "osm_id": p.id, "kind": p.kind, "name": p.name,
-                        "brand": p.brand, "lat": at.lat, "lng": at.lng}),
-            )
-        })
-        .collect();
+    let (mut pois, mut places, mut addresses) = (Vec::new(), Vec::new(), Vec::new());
+    for x in extras {
+        let Some(at) = x.at.or_else(|| {
+            let pts: Vec<Point> = x
+                .refs
+                .iter()
+                .filter_map(|r| coords.get(r).copied())
+                .collect();
+            (!pts.is_empty()).then(|| Point {
+                lat: pts.iter().map(|q| q.lat).sum::<f64>() / pts.len() as f64,
+                lng: pts.iter().map(|q| q.lng).sum::<f64>() / pts.len() as f64,
+            })
+        }) else {
+            continue;
+        };
+        let mut row = x.row;
+        row.insert("lat".into(), json!(at.lat));
+        row.insert("lng".into(), json!(at.lng));
+        match x.table {
+            Table::Poi => pois.push(Value::Object(row)),
+            Table::Place => places.push(Value::Object(row)),
+            Table::Address => addresses.push(Value::Object(row)),
+        }
+    }
     Ok(Parsed {
         ways: edges,
         vertices,
-        pois: poi_rows,
+        pois,
+        places,
+        addresses,
     })
 }
 
@@ -414,6 +491,8 @@ pub async fn load_parsed(
         ways,
         vertices,
         pois: poi_rows,
+        places,
+        addresses,
     } = parsed;
     // rows become JSON a chunk at a time: a country's roads never sit in memory twice
     let edge_rows = |chunk: &[WayRow]| -> Vec<Value> {
@@ -512,11 +591,43 @@ pub async fn load_parsed(
         .execute(&mut *tx)
         .await?;
     }
+    // the parts of addresses are the extract's, like its roads: replaced with them
+    sqlx::raw_sql("DELETE FROM geo.places; DELETE FROM geo.addresses;")
+        .execute(&mut *tx)
+        .await?;
+    for chunk in places.chunks(5_000) {
+        sqlx::query(
+            "INSERT INTO geo.places (osm_type, osm_id, place, name, geom)
+             SELECT osm_type, osm_id, place, name, ST_SetSRID(ST_MakePoint(lng, lat), 4326)
+               FROM jsonb_to_recordset($1) AS x(osm_type text, osm_id bigint, place text, name text, lat float8, lng float8)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(Value::Array(chunk.to_vec()))
+        .execute(&mut *tx)
+        .await?;
+    }
+    for chunk in addresses.chunks(5_000) {
+        sqlx::query(
+            "INSERT INTO geo.addresses (osm_type, osm_id, housenumber, street, place, geom)
+             SELECT osm_type, osm_id, housenumber, street, place, ST_SetSRID(ST_MakePoint(lng, lat), 4326)
+               FROM jsonb_to_recordset($1) AS x(osm_type text, osm_id bigint, housenumber text, street text,
+                    place text, lat float8, lng float8)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(Value::Array(chunk.to_vec()))
+        .execute(&mut *tx)
+        .await?;
+    }
+    sqlx::raw_sql("ANALYZE geo.places; ANALYZE geo.addresses;")
+        .execute(&mut *tx)
+        .await?;
     tx.commit().await?;
     Ok(OsmReport {
         ways: ways.len(),
         vertices: vertex_list.len(),
         pois: poi_rows.len(),
+        places: places.len(),
+        addresses: addresses.len(),
     })
 }
 
@@ -586,5 +697,7 @@ pub fn tiled(p: &Parsed, copies: usize) -> Parsed {
         ways,
         vertices,
         pois: Vec::new(),
+        places: Vec::new(),
+        addresses: Vec::new(),
     }
 }

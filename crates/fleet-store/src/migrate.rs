@@ -151,6 +151,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "matching",
         sql: include_str!("../../../migrations/0022_matching.sql"),
     },
+    Migration {
+        version: 23,
+        name: "geocoding",
+        sql: include_str!("../../../migrations/0023_geocoding.sql"),
+    },
 ];
 
 /// The checksums migrations had before issue 16 moved their functions, views and triggers into

@@ -115,6 +115,18 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
+    /// Reverse geocoding from the offline extract: positions near its roads, in batches on two
+    /// connections.
+    Geocode {
+        /// The extract (default: the built-in Monaco).
+        #[arg(long, value_name = "FILE.osm.pbf")]
+        extract: Option<std::path::PathBuf>,
+        /// Positions to geocode.
+        #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+        positions: u64,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+    },
     /// The map-matching projector end to end (read fixes, match, write traversals, tracks and
     /// band marks) over a fleet of 10-s trackers driving the built-in Monaco roads.
     Projector {
@@ -196,6 +208,11 @@ pub async fn run(config: Config, what: BenchWhat) -> Result<()> {
             )
             .await
         }
+        BenchWhat::Geocode {
+            extract,
+            positions,
+            seed,
+        } => geocode(config, extract, positions as usize, seed).await,
         BenchWhat::Projector {
             vehicles,
             minutes,
@@ -541,6 +558,43 @@ async fn routes(
         b.p95_ms,
         b.max_ms,
         verdict(b.p95_ms < 100.0)
+    );
+    Ok(())
+}
+
+/// `fleet bench geocode`.
+async fn geocode(
+    config: Config,
+    extract: Option<std::path::PathBuf>,
+    positions: usize,
+    seed: u64,
+) -> Result<()> {
+    use anyhow::Context as _;
+    let bytes = match &extract {
+        Some(path) => std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
+        None => fleet_geo::MONACO_PBF.to_vec(),
+    };
+    let (r, load) = with_scratch_db(&config, |pool| async move {
+        let load = fleet_geo::osm::load(&pool, &bytes).await?;
+        let r = fleet_geo::geocode::bench(&pool, positions, 2, seed).await?;
+        Ok((r, load))
+    })
+    .await?;
+    let rate = r.positions as f64 / r.seconds.max(1e-9);
+    let share = |n: usize| 100.0 * n as f64 / r.positions.max(1) as f64;
+    println!("fleet bench geocode ({} cores, Postgres on this machine)", cores());
+    println!(
+        "  extract: {} road segments, {} named places, {} house numbers",
+        load.ways, load.places, load.addresses
+    );
+    println!(
+        "  {} positions within 300 m of a junction in {:.2} s: {rate:.0} positions/s; {:.0} % with a street, {:.0} % a house number, {:.0} % a town   target >= 2,000/s: {}",
+        r.positions,
+        r.seconds,
+        share(r.with_street),
+        share(r.with_house),
+        share(r.with_town),
+        verdict(rate >= 2000.0)
     );
     Ok(())
 }

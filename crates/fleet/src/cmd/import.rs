@@ -273,8 +273,8 @@ async fn osm(config: Config, file: Option<&std::path::Path>, replace_smaller: bo
     .await
     .with_context(|| format!("loading {name}"))?;
     println!(
-        "loaded {name}: {} road segments, {} junctions, {} points of interest",
-        r.ways, r.vertices, r.pois
+        "loaded {name}: {} road segments, {} junctions, {} points of interest, {} named places, {} house numbers",
+        r.ways, r.vertices, r.pois, r.places, r.addresses
     );
     Ok(())
 }

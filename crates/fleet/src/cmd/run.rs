@@ -96,6 +96,8 @@ pub async fn run_roles(
             tracing::info!(
                 ways = r.ways,
                 pois = r.pois,
+                places = r.places,
+                addresses = r.addresses,
                 "loaded the built-in Monaco extract for the offline basemap"
             );
         }

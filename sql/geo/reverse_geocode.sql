@@ -1,0 +1,60 @@
+-- The address of a position from the loaded OSM extract, the way Nominatim's reverse search
+-- builds one: the house number nearest the point (within 40 m) with its street; else the
+-- nearest named street within 600 m; then the suburb (nearest suburb, quarter, neighbourhood,
+-- locality or hamlet within 2.5 km) and the town (the nearest city, town or village, each kind
+-- within the distance such a place spans: 20, 10 and 4 km, nearest relative to its kind's
+-- span). parts has each part, the distances, and what the address is made of; address is NULL
+-- when nothing is near.
+CREATE OR REPLACE FUNCTION geo.reverse_geocode(p_lat double precision, p_lng double precision,
+                                               OUT address text, OUT parts jsonb)
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    WITH pt AS (SELECT ST_SetSRID(ST_MakePoint(p_lng, p_lat), 4326) AS g),
+    house AS (
+        SELECT a.housenumber, coalesce(a.street, a.place) AS street, d
+          FROM pt, LATERAL (SELECT * FROM geo.addresses x ORDER BY x.geom <-> pt.g LIMIT 4) a,
+               LATERAL (SELECT ST_Distance(a.geom::geography, pt.g::geography) AS d) dd
+         WHERE d <= 40 AND coalesce(a.street, a.place) IS NOT NULL
+         ORDER BY d LIMIT 1),
+    street AS (
+        SELECT w.name, d
+          FROM pt, LATERAL (SELECT name, the_geom FROM geo.ways x WHERE x.name IS NOT NULL
+                             ORDER BY x.the_geom <-> pt.g LIMIT 8) w,
+               LATERAL (SELECT ST_Distance(w.the_geom::geography, pt.g::geography) AS d) dd
+         WHERE d <= 600
+         ORDER BY d LIMIT 1),
+    near_places AS (
+        SELECT p.place, p.name, d
+          FROM pt, LATERAL (SELECT * FROM geo.places x ORDER BY x.geom <-> pt.g LIMIT 32) p,
+               LATERAL (SELECT ST_Distance(p.geom::geography, pt.g::geography) AS d) dd),
+    suburb AS (
+        SELECT name, d FROM near_places
+         WHERE place IN ('suburb', 'quarter', 'neighbourhood', 'city_block', 'locality', 'hamlet', 'isolated_dwelling')
+           AND d <= 2500
+         ORDER BY d LIMIT 1),
+    town AS (
+        SELECT name, place, d FROM near_places
+          JOIN (VALUES ('city', 20000.0), ('municipality', 15000.0), ('town', 10000.0), ('village', 4000.0)) s(kind, span)
+            ON s.kind = near_places.place
+         WHERE d <= span
+         ORDER BY d / span LIMIT 1),
+    parts AS (
+        SELECT (SELECT housenumber FROM house) AS housenumber,
+               coalesce((SELECT street FROM house), (SELECT name FROM street)) AS street,
+               (SELECT name FROM suburb) AS suburb,
+               (SELECT name FROM town) AS town,
+               (SELECT place FROM town) AS town_kind,
+               coalesce((SELECT d FROM house), (SELECT d FROM street)) AS street_m,
+               (SELECT d FROM town) AS town_m)
+    SELECT nullif(concat_ws(', ',
+                  nullif(concat_ws(' ', p.housenumber, p.street), ''),
+                  -- a suburb named like its town (or the street) is said once
+                  CASE WHEN p.suburb IS DISTINCT FROM p.town AND p.suburb IS DISTINCT FROM p.street THEN p.suburb END,
+                  p.town), ''),
+           jsonb_strip_nulls(jsonb_build_object(
+               'housenumber', p.housenumber, 'street', p.street, 'suburb', p.suburb, 'town', p.town,
+               'town_kind', p.town_kind, 'street_m', round(p.street_m::numeric, 1), 'town_m', round(p.town_m::numeric),
+               'source', 'osm'))
+      FROM parts p
+$$;
+COMMENT ON FUNCTION geo.reverse_geocode(double precision, double precision) IS
+    'The address of a position from the loaded extract: house number and street (40 m), else the nearest named street (600 m); suburb and town from place nodes.';
