@@ -696,6 +696,24 @@ COMMENT ON FUNCTION fuel.vanished(record_ids text[]) IS 'The live records a full
 
 
 --
+-- Name: geocode_key(double precision); Type: FUNCTION; Schema: geo; Owner: -
+--
+
+CREATE FUNCTION geo.geocode_key(x double precision) RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+    SELECT (round(x * 1e4) * 10)::integer
+$$;
+
+
+--
+-- Name: FUNCTION geocode_key(x double precision); Type: COMMENT; Schema: geo; Owner: -
+--
+
+COMMENT ON FUNCTION geo.geocode_key(x double precision) IS 'A coordinate rounded to 1e-4 degrees, in units of 1e-5: the geocoder''s cache key.';
+
+
+--
 -- Name: match_bucket(timestamp with time zone); Type: FUNCTION; Schema: geo; Owner: -
 --
 
@@ -966,6 +984,25 @@ CREATE FUNCTION ops.partition_name(parent regclass, granularity text, bound time
     SELECT parent::text || '_p' || to_char(bound AT TIME ZONE 'UTC',
         CASE granularity WHEN 'day' THEN 'YYYYMMDD' ELSE 'YYYYMM' END)
 $$;
+
+
+--
+-- Name: address_at(double precision, double precision); Type: FUNCTION; Schema: serve; Owner: -
+--
+
+CREATE FUNCTION serve.address_at(p_lat double precision, p_lng double precision) RETURNS text
+    LANGUAGE sql STABLE PARALLEL SAFE
+    AS $$
+    SELECT g.address FROM state.geocoded_positions g
+     WHERE g.lat_e5 = geo.geocode_key(p_lat) AND g.lng_e5 = geo.geocode_key(p_lng)
+$$;
+
+
+--
+-- Name: FUNCTION address_at(p_lat double precision, p_lng double precision); Type: COMMENT; Schema: serve; Owner: -
+--
+
+COMMENT ON FUNCTION serve.address_at(p_lat double precision, p_lng double precision) IS 'The geocoder''s cached address of a position (rounded to about 11 m), or NULL.';
 
 
 --
@@ -1825,7 +1862,9 @@ BEGIN
                         'start_time', tr.start_time, 'end_time', tr.end_time,
                         'start_local', serve.local_time(tr.start_time), 'end_local', serve.local_time(tr.end_time),
                         'distance_km', round(tr.distance_m::numeric / 1000, 2), 'duration_s', tr.duration_s,
-                        'avg_speed_kmh', tr.avg_speed_kmh, 'max_speed_kmh', tr.max_speed_kmh))
+                        'avg_speed_kmh', tr.avg_speed_kmh, 'max_speed_kmh', tr.max_speed_kmh,
+                        'start_address', serve.address_at(tr.start_lat, tr.start_lng),
+                        'end_address', serve.address_at(tr.end_lat, tr.end_lng)))
                   FROM trips tr
                 UNION ALL
                 SELECT s.start_time, 2, json_build_object('type', 'Feature',
@@ -1833,7 +1872,7 @@ BEGIN
                     'properties', json_build_object('kind', s.kind, 'style_class', 'stop-' || s.kind,
                         'vehicle_number', s.vehicle_number, 'unit', s.unit_key, 'imei', s.imei,
                         'start_local', serve.local_time(s.start_time), 'end_local', serve.local_time(s.end_time),
-                        'duration_s', s.duration_s, 'address', s.address))
+                        'duration_s', s.duration_s, 'address', coalesce(s.address, serve.address_at(s.lat, s.lng))))
                   FROM stops s
                 UNION ALL
                 SELECT a.alarm_time, 3, json_build_object('type', 'Feature',
@@ -1843,7 +1882,7 @@ BEGIN
                         'alarm_type', a.alarm_type, 'alarm_name', a.alarm_name, 'alarm_time', a.alarm_time,
                         'time_local', serve.local_time(a.alarm_time), 'speed_kmh', a.speed_kmh,
                         'ended_local', serve.local_time(a.ended_at), 'acked', a.acked_at IS NOT NULL,
-                        'acked_by', a.acked_by))
+                        'acked_by', a.acked_by, 'address', serve.address_at(a.lat, a.lng)))
                   FROM alarms a) feats)),
         'slo_status', json_build_object('slos', serve.slo_status(), 'badges', '[]'::json))
       FROM r
@@ -1958,6 +1997,7 @@ BEGIN
                         serve.local_time(p.fix_time) AS fix_time_local,
                         floor(p.age_s)::integer AS age_s,
                         coalesce(p.below_fresh, false) AS below_freshness,
+                        serve.address_at(p.lat, p.lng) AS address,
                         p.vehicle_id IS NOT NULL AS assigned) props), '[]'::json)),
         'slo_status', json_build_object(
             'slos', serve.slo_status(),

@@ -50,11 +50,17 @@ pub struct GeocodeBench {
 
 /// Reverse-geocodes `n` positions near the loaded roads (a random junction moved up to 300 m),
 /// in batches of 500 on `connections` connections at once.
-pub async fn bench(pool: &PgPool, n: usize, connections: usize, seed: u64) -> Result<GeocodeBench, sqlx::Error> {
+pub async fn bench(
+    pool: &PgPool,
+    n: usize,
+    connections: usize,
+    seed: u64,
+) -> Result<GeocodeBench, sqlx::Error> {
     let mut rng = fleet_core::rng::Rng(seed);
-    let vs: Vec<(f64, f64)> = sqlx::query_as("SELECT ST_Y(the_geom), ST_X(the_geom) FROM geo.ways_vertices_pgr")
-        .fetch_all(pool)
-        .await?;
+    let vs: Vec<(f64, f64)> =
+        sqlx::query_as("SELECT ST_Y(the_geom), ST_X(the_geom) FROM geo.ways_vertices_pgr")
+            .fetch_all(pool)
+            .await?;
     if vs.is_empty() {
         return Ok(GeocodeBench::default());
     }
@@ -84,7 +90,10 @@ pub async fn bench(pool: &PgPool, n: usize, connections: usize, seed: u64) -> Re
     }
     let mut all = Vec::new();
     for t in tasks {
-        all.extend(t.await.map_err(|e| sqlx::Error::Protocol(e.to_string()))??);
+        all.extend(
+            t.await
+                .map_err(|e| sqlx::Error::Protocol(e.to_string()))??,
+        );
     }
     let seconds = started.elapsed().as_secs_f64();
     let has = |k: &str| all.iter().filter(|a| a.parts.get(k).is_some()).count();
@@ -95,4 +104,90 @@ pub async fn bench(pool: &PgPool, n: usize, connections: usize, seed: u64) -> Re
         with_house: has("housenumber"),
         with_town: has("town"),
     })
+}
+
+/// Positions geocoded per pass at most.
+pub const PER_PASS: i64 = 2_000;
+
+/// How far back trips, stops and alarms are geocoded by the running geocoder (older ones by
+/// `fleet replay --rebuild geocoding`).
+pub const WINDOW: chrono::Duration = chrono::Duration::days(7);
+
+/// One pass: up to `limit` shown positions without a cached address (live positions; trips,
+/// stops and alarms since `since`) geocoded and cached. Returns how many.
+pub async fn pass(
+    pool: &PgPool,
+    since: chrono::DateTime<chrono::Utc>,
+    limit: i64,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(include_str!("sql/geocode_pass.sql"))
+        .bind(since)
+        .bind(limit)
+        .fetch_one(pool)
+        .await
+}
+
+/// Forgets every cached address of the extract (after a new extract is loaded, or for a
+/// rebuild) so they are made again.
+pub async fn forget(pool: &PgPool) -> Result<u64, sqlx::Error> {
+    Ok(
+        sqlx::query("DELETE FROM state.geocoded_positions WHERE provider = 'osm'")
+            .execute(pool)
+            .await?
+            .rows_affected(),
+    )
+}
+
+/// Geocodes everything shown, however old, until nothing is left (the rebuild).
+pub async fn rebuild(pool: &PgPool) -> Result<i64, sqlx::Error> {
+    forget(pool).await?;
+    let mut total = 0;
+    loop {
+        // before anything a tracker could have reported
+        let n = pass(pool, chrono::DateTime::UNIX_EPOCH, 10_000).await?;
+        total += n;
+        if n == 0 {
+            return Ok(total);
+        }
+    }
+}
+
+/// The geocoder the worker runs: a pass every 5 s (at once again while passes are full), beside
+/// ingest and never in its way — it only reads state and writes its cache, so it may fall
+/// behind and catch up. Does nothing while no roads are loaded.
+pub async fn run(
+    pool: PgPool,
+    live: std::sync::Arc<fleet_core::health::Liveness>,
+    shutdown: tokio_util::sync::CancellationToken,
+) {
+    let mut total: i64 = 0;
+    while !shutdown.is_cancelled() {
+        let roads: Result<bool, _> =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM geo.ways WHERE name IS NOT NULL) OR EXISTS (SELECT 1 FROM geo.places)")
+                .fetch_one(&pool)
+                .await;
+        let mut full = false;
+        match roads {
+            Ok(true) => match pass(&pool, chrono::Utc::now() - WINDOW, PER_PASS).await {
+                Ok(n) => {
+                    total += n;
+                    full = n >= PER_PASS;
+                    metrics::counter!("fleet_geocoded_total").increment(n as u64);
+                    live.set_fact("geocoder", serde_json::json!({"geocoded": total}));
+                }
+                Err(e) => tracing::warn!(error = %e, "geocoder: a pass failed; retrying"),
+            },
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "geocoder: reading geo.ways"),
+        }
+        let wait = if full {
+            std::time::Duration::from_millis(50)
+        } else {
+            std::time::Duration::from_secs(5)
+        };
+        tokio::select! {
+            _ = shutdown.cancelled() => break,
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
 }

@@ -592,9 +592,13 @@ pub async fn load_parsed(
         .await?;
     }
     // the parts of addresses are the extract's, like its roads: replaced with them
-    sqlx::raw_sql("DELETE FROM geo.places; DELETE FROM geo.addresses;")
-        .execute(&mut *tx)
-        .await?;
+    // and the addresses made from the old ones are made again by the geocoder
+    sqlx::raw_sql(
+        "DELETE FROM geo.places; DELETE FROM geo.addresses;
+         DELETE FROM state.geocoded_positions WHERE provider = 'osm';",
+    )
+    .execute(&mut *tx)
+    .await?;
     for chunk in places.chunks(5_000) {
         sqlx::query(
             "INSERT INTO geo.places (osm_type, osm_id, place, name, geom)

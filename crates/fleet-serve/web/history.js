@@ -38,6 +38,9 @@ function describe(p) {
   if (p.track_km !== undefined && p.kind === 'track') bits.push(`${fc.fmtNum(p.track_km, 1)} km${p.matched ? ' on roads' : ''}`);
   if (p.duration_s !== undefined) bits.push(fc.fmtDuration(p.duration_s));
   if (p.alarm_type || p.type) bits.push(p.alarm_type || p.type);
+  // addresses from the geocoder (blank until it has been there)
+  if (p.start_address || p.end_address) bits.push(`${p.start_address || '?'} → ${p.end_address || '?'}`);
+  else if (p.address) bits.push(p.address);
   return bits.filter(Boolean).map(fc.esc).join(' · ');
 }
 

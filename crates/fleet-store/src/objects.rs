@@ -53,6 +53,8 @@ pub const OBJECTS: &[SqlObject] = &[
     object!("serve/unit_label.sql"),
     object!("serve/fleet_units.sql"),
     object!("serve/slo_status.sql"),
+    object!("geo/geocode_key.sql"),
+    object!("serve/address_at.sql"),
     object!("serve/fn_live_view.sql"),
     object!("serve/range_units.sql"),
     object!("serve/fn_history_view.sql"),

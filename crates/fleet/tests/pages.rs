@@ -401,6 +401,21 @@ async fn the_pages_show_the_fleet_history_fuel_and_operations_in_a_real_browser(
     b.screenshot("history").await;
     b.page_is_clean("history").await;
 
+    // Addresses: the worker's geocoder gives the live positions theirs from the Monaco extract,
+    // and the live view carries them.
+    let addressed = fleet_testkit::eventually(Duration::from_secs(60), || async {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM json_array_elements(serve.fn_live_view('{}'::jsonb)->'geojson'->'features') f
+              WHERE f->'properties'->>'address' IS NOT NULL",
+        )
+        .fetch_one(&db.pool)
+        .await
+        .ok()?;
+        (n >= 5).then_some(n)
+    })
+    .await;
+    assert!(addressed.is_some(), "the live positions have no addresses");
+
     // Routes: from a vehicle (its plate) to a point in Monaco, then nearest vehicles to it.
     b.goto(&format!("{site}/routes")).await;
     let plate = b

@@ -582,7 +582,10 @@ async fn geocode(
     .await?;
     let rate = r.positions as f64 / r.seconds.max(1e-9);
     let share = |n: usize| 100.0 * n as f64 / r.positions.max(1) as f64;
-    println!("fleet bench geocode ({} cores, Postgres on this machine)", cores());
+    println!(
+        "fleet bench geocode ({} cores, Postgres on this machine)",
+        cores()
+    );
     println!(
         "  extract: {} road segments, {} named places, {} house numbers",
         load.ways, load.places, load.addresses

@@ -8,6 +8,8 @@ use super::with_current_db;
 
 /// What `--rebuild` calls the map matcher's tables.
 const MATCHING: &str = "matching";
+/// What `--rebuild` calls the geocoder's cache.
+const GEOCODING: &str = "geocoding";
 
 #[derive(Args)]
 pub struct ReplayArgs {
@@ -25,7 +27,8 @@ pub struct ReplayArgs {
     only_parser_version: Option<i32>,
     /// Truncate this state table and re-project it from events.parsed; repeat, or `all`.
     /// `matching` empties what the map matcher wrote (segment observations, matched tracks,
-    /// speed bands) and has the worker match every fix again.
+    /// speed bands) and has the worker match every fix again; `geocoding` forgets the cached
+    /// addresses and makes them again from the loaded extract.
     #[arg(long, value_name = "TABLE")]
     rebuild: Vec<String>,
 }
@@ -34,7 +37,7 @@ pub async fn run(config: Config, args: ReplayArgs) -> Result<()> {
     use fleet_ingest::{project, replay};
     if !args.reparse && args.rebuild.is_empty() {
         bail!(
-            "say what to replay: --reparse (with --from/--to) and/or --rebuild TABLE (one of: {}, {MATCHING}, or all)",
+            "say what to replay: --reparse (with --from/--to) and/or --rebuild TABLE (one of: {}, {MATCHING}, {GEOCODING}, or all)",
             project::tables().join(", ")
         );
     }
@@ -49,15 +52,19 @@ pub async fn run(config: Config, args: ReplayArgs) -> Result<()> {
     );
     let all = args.rebuild.iter().any(|t| t == "all");
     let rematch = all || args.rebuild.iter().any(|t| t == MATCHING);
+    let regeocode = all || args.rebuild.iter().any(|t| t == GEOCODING);
     let tables: Vec<String> = if all {
         project::tables().into_iter().map(String::from).collect()
     } else {
-        args.rebuild.into_iter().filter(|t| t != MATCHING).collect()
+        args.rebuild
+            .into_iter()
+            .filter(|t| t != MATCHING && t != GEOCODING)
+            .collect()
     };
     for t in &tables {
         if !project::tables().contains(&t.as_str()) {
             bail!(
-                "--rebuild {t:?} is not a projected state table; choose one of: {}, {MATCHING}, or all",
+                "--rebuild {t:?} is not a projected state table; choose one of: {}, {MATCHING}, {GEOCODING}, or all",
                 project::tables().join(", ")
             );
         }
@@ -98,6 +105,15 @@ pub async fn run(config: Config, args: ReplayArgs) -> Result<()> {
             let n = fleet_geo::matching::project::rematch_all(&pool).await?;
             println!(
                 "queued {n} device buckets for the map matcher: the worker matches them again (watch fleet_match_pending)"
+            );
+        }
+        // after the trips, stops and alarms it gives addresses to
+        if regeocode {
+            let started = std::time::Instant::now();
+            let n = fleet_geo::geocode::rebuild(&pool).await?;
+            println!(
+                "geocoded {n} positions in {:.1} s",
+                started.elapsed().as_secs_f64()
             );
         }
         Ok(())

@@ -139,6 +139,12 @@ pub async fn run_roles(
                     fleet_geo::matching::project::run(pool, matcher_live, token).await;
                     ("map matcher", Ok(()))
                 });
+                // the geocoder likewise: addresses for what the views show, allowed to fall behind
+                let (pool, geo_live, token) = (db.pool.clone(), live.clone(), shutdown.clone());
+                tasks.spawn(async move {
+                    fleet_geo::geocode::run(pool, geo_live, token).await;
+                    ("geocoder", Ok(()))
+                });
                 let (pool, token) = (db.pool.clone(), shutdown.clone());
                 tasks.spawn(async move {
                     ("worker", fleet_ingest::worker::run(pool, live, token).await)
