@@ -170,6 +170,20 @@ COMMENT ON EXTENSION fuzzystrmatch IS 'determine similarities and distance betwe
 
 
 --
+-- Name: pg_trgm; Type: EXTENSION; Schema: -; Owner: -
+--
+
+CREATE EXTENSION IF NOT EXISTS pg_trgm WITH SCHEMA public;
+
+
+--
+-- Name: EXTENSION pg_trgm; Type: COMMENT; Schema: -; Owner: -
+--
+
+COMMENT ON EXTENSION pg_trgm IS 'text similarity measurement and index searching based on trigrams';
+
+
+--
 -- Name: postgis; Type: EXTENSION; Schema: -; Owner: -
 --
 
@@ -852,6 +866,46 @@ CREATE FUNCTION geo.road_min_zoom(highway text) RETURNS integer
         WHEN highway IN ('secondary', 'secondary_link', 'tertiary', 'tertiary_link') THEN 10
         ELSE 13 END
 $$;
+
+
+--
+-- Name: search(text, integer, public.geometry); Type: FUNCTION; Schema: geo; Owner: -
+--
+
+CREATE FUNCTION geo.search(p_q text, p_limit integer, p_near public.geometry DEFAULT NULL::public.geometry) RETURNS TABLE(kind text, name text, detail text, ref text, lng double precision, lat double precision, score real)
+    LANGUAGE sql STABLE
+    AS $$
+    WITH q AS (SELECT lower(btrim(p_q)) AS q, serve.normalize_plate(p_q) AS plate),
+    found AS (
+        SELECT 'vehicle'::text AS kind, v.vehicle_number AS name, v.assigned_city AS detail, v.vehicle_number AS ref,
+               NULL::float8 AS lng, NULL::float8 AS lat,
+               (CASE WHEN v.plate_key = q.plate THEN 3.0 WHEN v.plate_key LIKE q.plate || '%' THEN 2.5 ELSE 2.0 END)::real AS score,
+               0 AS rank, NULL::geometry AS geom
+          FROM q, domain.vehicles v
+         WHERE length(q.plate) >= 2 AND v.plate_key LIKE '%' || q.plate || '%'
+        UNION ALL
+        SELECT s.kind, s.name, s.detail, s.ref, ST_X(s.geom), ST_Y(s.geom),
+               (CASE WHEN lower(s.name) = q.q THEN 1.5
+                     WHEN lower(s.name) LIKE q.q || '%' THEN 1.2
+                     WHEN lower(s.name) LIKE '% ' || q.q || '%' THEN 1.0
+                     WHEN lower(s.name) LIKE '%' || q.q || '%' THEN 0.6
+                     ELSE 0 END + similarity(lower(s.name), q.q))::real,
+               CASE s.kind WHEN 'place' THEN 1 WHEN 'poi' THEN 2 ELSE 3 END, s.geom
+          FROM q, geo.search_names s
+         WHERE lower(s.name) LIKE '%' || q.q || '%' OR lower(s.name) % q.q
+    )
+    SELECT f.kind, f.name, f.detail, f.ref, f.lng, f.lat, f.score
+      FROM found f
+     ORDER BY f.score DESC, f.rank, CASE WHEN p_near IS NOT NULL AND f.geom IS NOT NULL THEN f.geom <-> p_near END NULLS LAST, f.name
+     LIMIT p_limit
+$$;
+
+
+--
+-- Name: FUNCTION search(p_q text, p_limit integer, p_near public.geometry); Type: COMMENT; Schema: geo; Owner: -
+--
+
+COMMENT ON FUNCTION geo.search(p_q text, p_limit integer, p_near public.geometry) IS 'GET /api/geo/search: plates, places, POIs and streets of the extract by prefix, word and trigram similarity, best first.';
 
 
 --
@@ -1863,8 +1917,8 @@ BEGIN
                         'start_local', serve.local_time(tr.start_time), 'end_local', serve.local_time(tr.end_time),
                         'distance_km', round(tr.distance_m::numeric / 1000, 2), 'duration_s', tr.duration_s,
                         'avg_speed_kmh', tr.avg_speed_kmh, 'max_speed_kmh', tr.max_speed_kmh,
-                        'start_address', serve.address_at(tr.start_lat, tr.start_lng),
-                        'end_address', serve.address_at(tr.end_lat, tr.end_lng)))
+                        'start_address', (SELECT g.address FROM state.geocoded_positions g WHERE g.lat_e5 = geo.geocode_key(tr.start_lat) AND g.lng_e5 = geo.geocode_key(tr.start_lng)),
+                        'end_address', (SELECT g.address FROM state.geocoded_positions g WHERE g.lat_e5 = geo.geocode_key(tr.end_lat) AND g.lng_e5 = geo.geocode_key(tr.end_lng))))
                   FROM trips tr
                 UNION ALL
                 SELECT s.start_time, 2, json_build_object('type', 'Feature',
@@ -1872,7 +1926,7 @@ BEGIN
                     'properties', json_build_object('kind', s.kind, 'style_class', 'stop-' || s.kind,
                         'vehicle_number', s.vehicle_number, 'unit', s.unit_key, 'imei', s.imei,
                         'start_local', serve.local_time(s.start_time), 'end_local', serve.local_time(s.end_time),
-                        'duration_s', s.duration_s, 'address', coalesce(s.address, serve.address_at(s.lat, s.lng))))
+                        'duration_s', s.duration_s, 'address', coalesce(s.address, (SELECT g.address FROM state.geocoded_positions g WHERE g.lat_e5 = geo.geocode_key(s.lat) AND g.lng_e5 = geo.geocode_key(s.lng)))))
                   FROM stops s
                 UNION ALL
                 SELECT a.alarm_time, 3, json_build_object('type', 'Feature',
@@ -1882,7 +1936,7 @@ BEGIN
                         'alarm_type', a.alarm_type, 'alarm_name', a.alarm_name, 'alarm_time', a.alarm_time,
                         'time_local', serve.local_time(a.alarm_time), 'speed_kmh', a.speed_kmh,
                         'ended_local', serve.local_time(a.ended_at), 'acked', a.acked_at IS NOT NULL,
-                        'acked_by', a.acked_by, 'address', serve.address_at(a.lat, a.lng)))
+                        'acked_by', a.acked_by, 'address', (SELECT g.address FROM state.geocoded_positions g WHERE g.lat_e5 = geo.geocode_key(a.lat) AND g.lng_e5 = geo.geocode_key(a.lng))))
                   FROM alarms a) feats)),
         'slo_status', json_build_object('slos', serve.slo_status(), 'badges', '[]'::json))
       FROM r
@@ -1997,7 +2051,7 @@ BEGIN
                         serve.local_time(p.fix_time) AS fix_time_local,
                         floor(p.age_s)::integer AS age_s,
                         coalesce(p.below_fresh, false) AS below_freshness,
-                        serve.address_at(p.lat, p.lng) AS address,
+                        (SELECT g.address FROM state.geocoded_positions g WHERE g.lat_e5 = geo.geocode_key(p.lat) AND g.lng_e5 = geo.geocode_key(p.lng)) AS address,
                         p.vehicle_id IS NOT NULL AS assigned) props), '[]'::json)),
         'slo_status', json_build_object(
             'slos', serve.slo_status(),
@@ -4137,6 +4191,42 @@ ALTER TABLE geo.pois ALTER COLUMN poi_id ADD GENERATED ALWAYS AS IDENTITY (
 
 
 --
+-- Name: search_names; Type: TABLE; Schema: geo; Owner: -
+--
+
+CREATE TABLE geo.search_names (
+    id bigint NOT NULL,
+    kind text NOT NULL,
+    name text NOT NULL,
+    detail text,
+    ref text,
+    geom public.geometry(Point,4326) NOT NULL,
+    CONSTRAINT search_names_kind_check CHECK ((kind = ANY (ARRAY['poi'::text, 'place'::text, 'street'::text])))
+);
+
+
+--
+-- Name: TABLE search_names; Type: COMMENT; Schema: geo; Owner: -
+--
+
+COMMENT ON TABLE geo.search_names IS 'Names of the loaded extract for GET /api/geo/search: POIs, places, and streets (one row per name and area). Writer: the OSM load.';
+
+
+--
+-- Name: search_names_id_seq; Type: SEQUENCE; Schema: geo; Owner: -
+--
+
+ALTER TABLE geo.search_names ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME geo.search_names_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+
+--
 -- Name: segment_observations; Type: TABLE; Schema: geo; Owner: -
 --
 
@@ -5574,6 +5664,14 @@ ALTER TABLE ONLY geo.pois
 
 
 --
+-- Name: search_names search_names_pkey; Type: CONSTRAINT; Schema: geo; Owner: -
+--
+
+ALTER TABLE ONLY geo.search_names
+    ADD CONSTRAINT search_names_pkey PRIMARY KEY (id);
+
+
+--
 -- Name: segment_observations segment_observations_pkey; Type: CONSTRAINT; Schema: geo; Owner: -
 --
 
@@ -6126,6 +6224,13 @@ CREATE INDEX pois_geom_idx ON geo.pois USING gist (geom);
 --
 
 CREATE INDEX pois_kind_idx ON geo.pois USING btree (kind);
+
+
+--
+-- Name: search_names_trgm_idx; Type: INDEX; Schema: geo; Owner: -
+--
+
+CREATE INDEX search_names_trgm_idx ON geo.search_names USING gin (lower(name) public.gin_trgm_ops);
 
 
 --

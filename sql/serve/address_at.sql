@@ -1,5 +1,6 @@
 -- The cached address of a position (state.geocoded_positions, written by the geocoder), NULL
--- until the geocoder has been there. The key is the position rounded to 1e-4 degrees (about
+-- until the geocoder has been there. (The views join the cache themselves: a function that reads a
+-- table is not inlined, and they must not call one per row.) The key is the position rounded to 1e-4 degrees (about
 -- 11 m), in units of 1e-5 (geo.geocode_key).
 CREATE OR REPLACE FUNCTION serve.address_at(p_lat double precision, p_lng double precision)
 RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS $$

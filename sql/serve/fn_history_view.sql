@@ -107,8 +107,8 @@ BEGIN
                         'start_local', serve.local_time(tr.start_time), 'end_local', serve.local_time(tr.end_time),
                         'distance_km', round(tr.distance_m::numeric / 1000, 2), 'duration_s', tr.duration_s,
                         'avg_speed_kmh', tr.avg_speed_kmh, 'max_speed_kmh', tr.max_speed_kmh,
-                        'start_address', serve.address_at(tr.start_lat, tr.start_lng),
-                        'end_address', serve.address_at(tr.end_lat, tr.end_lng)))
+                        'start_address', (SELECT g.address FROM state.geocoded_positions g WHERE g.lat_e5 = geo.geocode_key(tr.start_lat) AND g.lng_e5 = geo.geocode_key(tr.start_lng)),
+                        'end_address', (SELECT g.address FROM state.geocoded_positions g WHERE g.lat_e5 = geo.geocode_key(tr.end_lat) AND g.lng_e5 = geo.geocode_key(tr.end_lng))))
                   FROM trips tr
                 UNION ALL
                 SELECT s.start_time, 2, json_build_object('type', 'Feature',
@@ -116,7 +116,7 @@ BEGIN
                     'properties', json_build_object('kind', s.kind, 'style_class', 'stop-' || s.kind,
                         'vehicle_number', s.vehicle_number, 'unit', s.unit_key, 'imei', s.imei,
                         'start_local', serve.local_time(s.start_time), 'end_local', serve.local_time(s.end_time),
-                        'duration_s', s.duration_s, 'address', coalesce(s.address, serve.address_at(s.lat, s.lng))))
+                        'duration_s', s.duration_s, 'address', coalesce(s.address, (SELECT g.address FROM state.geocoded_positions g WHERE g.lat_e5 = geo.geocode_key(s.lat) AND g.lng_e5 = geo.geocode_key(s.lng)))))
                   FROM stops s
                 UNION ALL
                 SELECT a.alarm_time, 3, json_build_object('type', 'Feature',
@@ -126,7 +126,7 @@ BEGIN
                         'alarm_type', a.alarm_type, 'alarm_name', a.alarm_name, 'alarm_time', a.alarm_time,
                         'time_local', serve.local_time(a.alarm_time), 'speed_kmh', a.speed_kmh,
                         'ended_local', serve.local_time(a.ended_at), 'acked', a.acked_at IS NOT NULL,
-                        'acked_by', a.acked_by, 'address', serve.address_at(a.lat, a.lng)))
+                        'acked_by', a.acked_by, 'address', (SELECT g.address FROM state.geocoded_positions g WHERE g.lat_e5 = geo.geocode_key(a.lat) AND g.lng_e5 = geo.geocode_key(a.lng))))
                   FROM alarms a) feats)),
         'slo_status', json_build_object('slos', serve.slo_status(), 'badges', '[]'::json))
       FROM r

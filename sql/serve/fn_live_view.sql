@@ -55,7 +55,7 @@ BEGIN
                         serve.local_time(p.fix_time) AS fix_time_local,
                         floor(p.age_s)::integer AS age_s,
                         coalesce(p.below_fresh, false) AS below_freshness,
-                        serve.address_at(p.lat, p.lng) AS address,
+                        (SELECT g.address FROM state.geocoded_positions g WHERE g.lat_e5 = geo.geocode_key(p.lat) AND g.lng_e5 = geo.geocode_key(p.lng)) AS address,
                         p.vehicle_id IS NOT NULL AS assigned) props), '[]'::json)),
         'slo_status', json_build_object(
             'slos', serve.slo_status(),

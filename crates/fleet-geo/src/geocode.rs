@@ -191,3 +191,44 @@ pub async fn run(
         }
     }
 }
+
+/// `GET /api/geo/search`'s query timed: `n` searches, one after another, each for the start
+/// (3–8 characters) of a random name of the extract, a third of them with one letter changed
+/// (a typo). Returns (p50 ms, p95 ms, share with an answer).
+pub async fn bench_search(
+    pool: &PgPool,
+    n: usize,
+    seed: u64,
+) -> Result<(f64, f64, f64), sqlx::Error> {
+    let mut rng = fleet_core::rng::Rng(seed);
+    let names: Vec<String> = sqlx::query_scalar("SELECT name FROM geo.search_names")
+        .fetch_all(pool)
+        .await?;
+    if names.is_empty() {
+        return Ok((0.0, 0.0, 0.0));
+    }
+    let mut ms = Vec::with_capacity(n);
+    let mut answered = 0;
+    for i in 0..n {
+        let name: Vec<char> = rng.pick(&names).chars().collect();
+        let len = (3 + rng.below(6)).min(name.len());
+        let mut q: Vec<char> = name[..len].to_vec();
+        if i % 3 == 0 && q.len() > 3 {
+            let at = 1 + rng.below(q.len() - 1);
+            q[at] = if q[at] == 'e' { 'a' } else { 'e' };
+        }
+        let q: String = q.into_iter().collect();
+        let started = std::time::Instant::now();
+        let rows: Vec<(String,)> = sqlx::query_as("SELECT name FROM geo.search($1, 10)")
+            .bind(&q)
+            .fetch_all(pool)
+            .await?;
+        ms.push(started.elapsed().as_secs_f64() * 1e3);
+        if !rows.is_empty() {
+            answered += 1;
+        }
+    }
+    ms.sort_by(f64::total_cmp);
+    let at = |p: f64| ms[((ms.len() - 1) as f64 * p).round() as usize];
+    Ok((at(0.5), at(0.95), answered as f64 / n as f64))
+}

@@ -622,7 +622,24 @@ pub async fn load_parsed(
         .execute(&mut *tx)
         .await?;
     }
-    sqlx::raw_sql("ANALYZE geo.places; ANALYZE geo.addresses;")
+    // what search finds: POIs, places, and each street name once per area of about 5 km
+    sqlx::raw_sql(
+        "DELETE FROM geo.search_names;
+         INSERT INTO geo.search_names (kind, name, detail, ref, geom)
+         SELECT 'poi', coalesce(name, brand), kind, 'poi:' || poi_id, geom FROM geo.pois
+          WHERE coalesce(name, brand) IS NOT NULL;
+         INSERT INTO geo.search_names (kind, name, detail, geom)
+         SELECT 'place', name, place, geom FROM geo.places;
+         INSERT INTO geo.search_names (kind, name, detail, geom)
+         SELECT 'street', name, NULL, ST_ClosestPoint(ST_Collect(the_geom), ST_Centroid(ST_Collect(the_geom)))
+           FROM geo.ways WHERE name IS NOT NULL AND btrim(name) <> ''
+          GROUP BY name, floor(ST_X(ST_StartPoint(the_geom)) / 0.05), floor(ST_Y(ST_StartPoint(the_geom)) / 0.05);
+         UPDATE geo.search_names s
+            SET detail = (SELECT p.name FROM geo.places p WHERE p.place IN ('city', 'town', 'village', 'suburb')
+                           ORDER BY p.geom <-> s.geom LIMIT 1)
+          WHERE s.kind = 'street';
+         ANALYZE geo.places; ANALYZE geo.addresses; ANALYZE geo.search_names;",
+    )
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;

@@ -1,5 +1,7 @@
 //! `POST /api/geo/match` (read:fleet): a trace as GeoJSON matched to the roads of `geo.ways`,
-//! answered as `fleet geo match` prints it ([`fleet_geo::matching::report`]).
+//! answered as `fleet geo match` prints it ([`fleet_geo::matching::report`]); and
+//! `GET /api/geo/search` (read:fleet): plates, places, points of interest and streets by name
+//! (`geo.search`).
 //!
 //! The road graph is built in memory on first use and kept; it is built again when `geo.ways`
 //! changes (checked at most every 30 s, at every request while it is empty: row count and
@@ -14,7 +16,7 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use fleet_geo::matching::{self, MatchGraph, Matcher, Params};
 use serde::Deserialize;
 use sqlx::PgPool;
@@ -30,7 +32,7 @@ pub const MAX_FIXES: usize = 20_000;
 
 /// The OpenAPI path of the matcher.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(match_trace))]
+#[openapi(paths(match_trace, search))]
 pub struct GeoDoc;
 
 type Version = (i64, i64);
@@ -80,6 +82,7 @@ impl Geo {
 pub fn router(pool: PgPool, auth: Auth) -> Router {
     let r = Router::new()
         .route("/api/geo/match", post(match_trace))
+        .route("/api/geo/search", get(search))
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(Geo {
             pool,
@@ -181,5 +184,84 @@ async fn match_trace(
             "the trace could not be matched; try again",
         )
         .into_response(),
+    }
+}
+
+/// The query of `search`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct SearchQuery {
+    /// What to look for: a plate (any spelling), or a name or the start of one (typos allowed).
+    pub q: Option<String>,
+    /// How many answers (default 10, at most 50).
+    pub limit: Option<i64>,
+    /// `lng,lat`: on a tie, nearer first.
+    pub near: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/geo/search", tag = "geo",
+    summary = "Plates, places, points of interest and streets of the loaded extract by name: prefix, word and fuzzy (trigram) matches, best first",
+    params(SearchQuery),
+    security(("bearer" = ["read:fleet"])),
+    responses(
+        (status = 200, description = "`{q, results: [{kind: vehicle/place/poi/street, name, detail, ref, point: [lng, lat] | null, score}]}`; `ref` (a plate, or `poi:ID`) or `point` is what `POST /api/routes` takes", body = Object),
+        (status = 400, description = "No query, or a parameter out of range", body = crate::openapi::ErrorBody),
+    ))]
+async fn search(State(geo): State<Geo>, Query(q): Query<SearchQuery>) -> Response {
+    let bad = |m: String| ApiError::new(StatusCode::BAD_REQUEST, "bad_request", m).into_response();
+    let text = q.q.as_deref().map(str::trim).unwrap_or("");
+    if text.is_empty() {
+        return bad(
+            "q: say what to look for (a plate, a place, a street or a point of interest)".into(),
+        );
+    }
+    if text.chars().count() > 100 {
+        return bad("q: at most 100 characters".into());
+    }
+    let limit = q.limit.unwrap_or(10);
+    if !(1..=50).contains(&limit) {
+        return bad(format!("limit: expected 1 to 50, got {limit}"));
+    }
+    let near = match q.near.as_deref() {
+        None | Some("") => None,
+        Some(s) => {
+            let xy: Vec<f64> = s.split(',').filter_map(|v| v.trim().parse().ok()).collect();
+            match xy[..] {
+                [lng, lat] if (-180.0..=180.0).contains(&lng) && (-90.0..=90.0).contains(&lat) => {
+                    Some((lng, lat))
+                }
+                _ => return bad(format!("near: expected lng,lat, got {s:?}")),
+            }
+        }
+    };
+    type Row = (
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<f64>,
+        Option<f64>,
+        f32,
+    );
+    let rows: Result<Vec<Row>, _> = sqlx::query_as(
+        "SELECT kind, name, detail, ref, lng, lat, score FROM geo.search($1, $2::int,
+                CASE WHEN $3::float8 IS NULL THEN NULL ELSE ST_SetSRID(ST_MakePoint($3, $4), 4326) END)",
+    )
+    .bind(text)
+    .bind(limit)
+    .bind(near.map(|n| n.0))
+    .bind(near.map(|n| n.1))
+    .fetch_all(&geo.pool)
+    .await;
+    match rows {
+        Ok(rows) => axum::Json(serde_json::json!({
+            "q": text,
+            "results": rows.into_iter().map(|(kind, name, detail, r, lng, lat, score)| serde_json::json!({
+                "kind": kind, "name": name, "detail": detail, "ref": r,
+                "point": lng.zip(lat).map(|(x, y)| [x, y]),
+                "score": (f64::from(score) * 1000.0).round() / 1000.0,
+            })).collect::<Vec<_>>(),
+        }))
+        .into_response(),
+        Err(e) => ApiError::unavailable("searching", e, "search is unavailable right now; try again shortly").into_response(),
     }
 }

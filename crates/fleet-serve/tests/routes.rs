@@ -506,3 +506,107 @@ async fn a_new_road_is_routed_on_without_a_failed_request_meanwhile() {
         "the new road is used: {seen:?}"
     );
 }
+
+#[tokio::test]
+async fn search_finds_plates_places_and_streets_by_prefix_word_and_typo() {
+    let db = TestDb::new().await;
+    let pool = &db.pool;
+    let auth = common::auth_config(SECRET);
+    let token = common::reader_token(pool, &auth).await;
+    let base = serve(&db, areas(pool.clone(), GatewayConfig::reads_only(auth))).await;
+    fleet_geo::osm::load(pool, fleet_geo::MONACO_PBF)
+        .await
+        .expect("Monaco");
+    vehicle(pool, "KDA 123A", "861000000000021", 43.7311, 7.4197, 20).await;
+    let search = |q: &str| {
+        let (base, token) = (base.clone(), token.clone());
+        let q = q.to_string();
+        async move {
+            let url = format!(
+                "{base}/api/geo/search?{}",
+                serde_urlencoded::to_string([("q", q.as_str())]).expect("query")
+            );
+            let res = fleet_testkit::http()
+                .get(url)
+                .bearer_auth(&token)
+                .send()
+                .await
+                .expect("search");
+            let status = res.status().as_u16();
+            (status, res.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let first = |v: &Value| v["results"][0].clone();
+    // a plate in another spelling, and its start
+    let (status, r) = search("kda123a").await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(
+        (first(&r)["kind"].as_str(), first(&r)["ref"].as_str()),
+        (Some("vehicle"), Some("KDA 123A")),
+        "{r}"
+    );
+    let (_, r) = search("KDA 1").await;
+    assert_eq!(first(&r)["name"], "KDA 123A", "{r}");
+    // a street by the start of one of its words, and with a typo
+    let street: String = sqlx::query_scalar(
+        "SELECT name FROM geo.search_names WHERE kind = 'street' AND name LIKE 'Boulevard %' ORDER BY length(name) DESC LIMIT 1",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("a Monaco boulevard");
+    let last_word = street.rsplit(' ').next().unwrap_or("").to_lowercase();
+    let (_, r) = search(&last_word[..last_word.len().min(5)]).await;
+    assert!(
+        r["results"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|x| x["kind"] == "street")),
+        "{last_word}: {r}"
+    );
+    let typo: String = street.replacen("Boulevard", "Bulevard", 1);
+    let (_, r) = search(&typo).await;
+    assert_eq!(first(&r)["name"], street.as_str(), "{typo}: {r}");
+    assert!(first(&r)["point"].is_array());
+    // a place of the extract; the fuel station as a POI with what routes take
+    let place: String =
+        sqlx::query_scalar("SELECT name FROM geo.places ORDER BY length(name) DESC LIMIT 1")
+            .fetch_one(pool)
+            .await
+            .expect("a place");
+    let (_, r) = search(&place).await;
+    assert_eq!(
+        (first(&r)["kind"].as_str(), first(&r)["name"].as_str()),
+        (Some("place"), Some(place.as_str())),
+        "{r}"
+    );
+    let poi: Option<(i64, String)> = sqlx::query_as(
+        "SELECT poi_id, coalesce(name, brand) FROM geo.pois WHERE coalesce(name, brand) IS NOT NULL ORDER BY poi_id LIMIT 1",
+    )
+    .fetch_optional(pool)
+    .await
+    .expect("POIs");
+    if let Some((id, name)) = poi {
+        let (_, r) = search(&name).await;
+        let hit = r["results"]
+            .as_array()
+            .and_then(|a| a.iter().find(|x| x["kind"] == "poi").cloned())
+            .expect("the POI");
+        assert_eq!(hit["ref"], format!("poi:{id}"));
+        // and it routes to
+        let (status, route) = post(
+            &base,
+            Some(&token),
+            &json!({"origin": "KDA 123A", "destination": hit["ref"]}),
+        )
+        .await;
+        assert_eq!(status, 200, "{route}");
+    }
+    // nothing like it: empty; no query: 400
+    let (status, r) = search("zzqqxxw").await;
+    assert_eq!(
+        (status, r["results"].as_array().map(Vec::len)),
+        (200, Some(0)),
+        "{r}"
+    );
+    let (status, _) = search("  ").await;
+    assert_eq!(status, 400);
+}

@@ -12,7 +12,30 @@ $('legend').innerHTML = Object.values(BASIS).map(([c, t]) =>
   `<span class="badge" style="border-left:6px solid ${c}">${fc.esc(t)}</span>`).join('');
 
 const filters = await fc.api('/api/filters');
-$('vehicle-list').innerHTML = (filters.vehicles || []).map((v) => `<option value="${fc.esc(v.vehicle_number)}"></option>`).join('');
+const vehicleOptions = (filters.vehicles || []).map((v) => `<option value="${fc.esc(v.vehicle_number)}"></option>`).join('');
+$('vehicle-list').innerHTML = $('destination-list').innerHTML = vehicleOptions;
+
+// search as you type: places, streets, points of interest and plates of the loaded extract
+for (const [input, list] of [['origin', 'vehicle-list'], ['destination', 'destination-list']]) {
+  let timer;
+  $(input).addEventListener('input', () => {
+    clearTimeout(timer);
+    const q = $(input).value.trim();
+    if (q.length < 2 || /^-?\d/.test(q) || q.startsWith('poi:')) return;
+    timer = setTimeout(async () => {
+      try {
+        const r = await fc.api('/api/geo/search', { q, limit: 8 });
+        $(list).innerHTML = r.results.map((x) => {
+          const value = x.ref || (x.point ? fmtPoint(x.point) : x.name);
+          const label = [x.name, x.kind === 'vehicle' ? 'vehicle' : x.detail || x.kind].filter(Boolean).join(' · ');
+          return `<option value="${fc.esc(value)}" label="${fc.esc(label)}"></option>`;
+        }).join('') || vehicleOptions;
+      } catch (e) {
+        fc.status(`Search failed: ${e.message}`, true);
+      }
+    }, 200);
+  });
+}
 
 // a point typed as "lng,lat" is sent as numbers; anything else (a plate, poi:ID) as text
 function point(text) {

@@ -156,6 +156,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "geocoding",
         sql: include_str!("../../../migrations/0023_geocoding.sql"),
     },
+    Migration {
+        version: 24,
+        name: "search",
+        sql: include_str!("../../../migrations/0024_search.sql"),
+    },
 ];
 
 /// The checksums migrations had before issue 16 moved their functions, views and triggers into

@@ -76,6 +76,7 @@ pub const OBJECTS: &[SqlObject] = &[
     object!("geo/match_bucket.sql"),
     object!("geo/observed_speed.sql"),
     object!("geo/reverse_geocode.sql"),
+    object!("geo/search.sql"),
     object!("geo/road_min_zoom.sql"),
     object!("geo/tile.sql"),
     object!("serve/fn_contract_checks.sql"),

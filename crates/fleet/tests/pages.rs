@@ -459,6 +459,19 @@ async fn the_pages_show_the_fleet_history_fuel_and_operations_in_a_real_browser(
     .await;
     b.screenshot("routes").await;
     b.page_is_clean("routes").await;
+    // search as you type: a Monaco boulevard is offered for the destination
+    b.type_into("#destination", "boulevard").await;
+    let offered = b
+        .until(
+            "search results for the destination",
+            Duration::from_secs(20),
+            "const o = [...document.querySelectorAll('#destination-list option')].map(o => o.label); return o.some(l => /boulevard/i.test(l)) && o",
+        )
+        .await;
+    assert!(
+        offered.as_array().is_some_and(|o| !o.is_empty()),
+        "{offered}"
+    );
     // at sea: the page says why, and still logs no error of its own
     b.type_into("#destination", "7.50,43.60").await;
     b.click("#run").await;
