@@ -6,11 +6,6 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 use sqlx::PgPool;
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
-
-use crate::auth::{Auth, AuthConfig};
-use crate::gateway::{GatewayConfig, areas};
 
 /// What the HTTP part measured.
 #[derive(Debug, Clone, Default)]
@@ -38,25 +33,8 @@ pub async fn run(
     if points.len() < 2 {
         return Err("no roads are loaded".into());
     }
-    let secret = crate::auth::random_token(32)?.into_bytes();
-    let cfg = AuthConfig {
-        secret,
-        access_ttl: Duration::from_secs(3600),
-        refresh_ttl: Duration::from_secs(3600),
-    };
-    sqlx::query(
-        "INSERT INTO auth.accounts (username, password_hash, scopes) VALUES ('bench-routes', '!', ARRAY['read:fleet'])
-         ON CONFLICT DO NOTHING",
-    )
-    .execute(&pool)
-    .await?;
-    let token =
-        Auth::new(pool.clone(), cfg.clone()).issue("bench-routes", &["read:fleet".to_string()])?;
-    let routes = areas(pool.clone(), GatewayConfig::reads_only(cfg));
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}/api/routes", listener.local_addr()?);
-    let stop = CancellationToken::new();
-    let server = tokio::spawn(crate::serve(listener, routes, stop.clone()));
+    let gw = crate::bench_views::Gateway::start(&pool, "bench-routes").await?;
+    let (token, url) = (gw.token.clone(), format!("{}/api/routes", gw.base));
     let client = fleet_core::http::client(Duration::from_secs(120)).build()?;
     let mut times = Vec::with_capacity(requests);
     let mut failed = 0;
@@ -81,8 +59,8 @@ pub async fn run(
         }
         times.push(ms);
     }
-    stop.cancel();
-    let _ = server.await;
+    gw.stop.cancel();
+    let _ = gw.server.await;
     let p = crate::bench::percentiles(times);
     Ok(HttpRoutes {
         requests,

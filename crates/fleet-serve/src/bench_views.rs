@@ -127,23 +127,12 @@ pub async fn run(
     .fetch_one(&pool)
     .await?;
 
-    let secret = crate::auth::random_token(32)?.into_bytes();
-    let cfg = AuthConfig {
-        secret,
-        access_ttl: Duration::from_secs(3600),
-        refresh_ttl: Duration::from_secs(3600),
-    };
-    sqlx::query(
-        "INSERT INTO auth.accounts (username, password_hash, scopes) VALUES ('bench', '!', ARRAY['read:fleet'])",
-    )
-    .execute(&pool)
-    .await?;
-    let token = Auth::new(pool.clone(), cfg.clone()).issue("bench", &["read:fleet".to_string()])?;
-    let routes = areas(pool.clone(), GatewayConfig::reads_only(cfg));
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let stop = CancellationToken::new();
-    let server = tokio::spawn(crate::serve(listener, routes, stop.clone()));
+    let Gateway {
+        base,
+        token,
+        stop,
+        server,
+    } = Gateway::start(&pool, "bench").await?;
     let client = fleet_core::http::client(Duration::from_secs(60)).build()?;
 
     let live_url = format!("{base}/api/views/live");
@@ -172,6 +161,48 @@ pub async fn run(
         history_points,
         history_bytes,
     })
+}
+
+/// The gateway's routes on loopback against the scratch database, with a `read:fleet` token of
+/// account `user` (the rate limits off): what the HTTP benchmarks measure through.
+pub(crate) struct Gateway {
+    pub base: String,
+    pub token: String,
+    pub stop: CancellationToken,
+    pub server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Gateway {
+    pub async fn start(
+        pool: &PgPool,
+        user: &str,
+    ) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        let cfg = AuthConfig {
+            secret: crate::auth::random_token(32)?.into_bytes(),
+            access_ttl: Duration::from_secs(3600),
+            refresh_ttl: Duration::from_secs(3600),
+        };
+        sqlx::query(
+            "INSERT INTO auth.accounts (username, password_hash, scopes) VALUES ($1, '!', ARRAY['read:fleet'])
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(user)
+        .execute(pool)
+        .await?;
+        let token =
+            Auth::new(pool.clone(), cfg.clone()).issue(user, &["read:fleet".to_string()])?;
+        let routes = areas(pool.clone(), GatewayConfig::reads_only(cfg));
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let base = format!("http://{}", listener.local_addr()?);
+        let stop = CancellationToken::new();
+        let server = tokio::spawn(crate::serve(listener, routes, stop.clone()));
+        Ok(Self {
+            base,
+            token,
+            stop,
+            server,
+        })
+    }
 }
 
 /// Latencies of `n` sequential GETs after 3 warm-ups; the size and body of the last answer.

@@ -321,7 +321,7 @@ fn depart_at(v: Option<&Value>, now: DateTime<Utc>) -> Result<DateTime<Utc>, Api
                     ))
                 })?;
             naive
-                .and_local_timezone(eat())
+                .and_local_timezone(EAT)
                 .single()
                 .map(|t| t.with_timezone(&Utc))
                 .ok_or_else(|| bad(format!("depart_at: \"{s}\" is not a time")))?
@@ -354,12 +354,8 @@ const EAT: FixedOffset = match FixedOffset::east_opt(3 * 3600) {
     None => panic!("UTC+3 is a valid offset"),
 };
 
-fn eat() -> FixedOffset {
-    EAT
-}
-
 fn eat_time(t: DateTime<Utc>) -> String {
-    t.with_timezone(&eat())
+    t.with_timezone(&EAT)
         .format("%Y-%m-%d %H:%M EAT")
         .to_string()
 }

@@ -394,11 +394,7 @@ async fn fuel(config: Config, records: usize) -> Result<()> {
 
 /// `fleet bench osm`: the load of `copies` of an extract side by side.
 async fn osm(config: Config, extract: Option<std::path::PathBuf>, copies: usize) -> Result<()> {
-    use anyhow::Context as _;
-    let bytes = match &extract {
-        Some(path) => std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
-        None => fleet_geo::MONACO_PBF.to_vec(),
-    };
+    let bytes = extract_bytes(extract.as_deref())?;
     let started = std::time::Instant::now();
     let parsed = fleet_geo::osm::parse(&bytes)?;
     let parse_s = started.elapsed().as_secs_f64();
@@ -459,11 +455,7 @@ async fn routes(
     requests: usize,
     seed: u64,
 ) -> Result<()> {
-    use anyhow::Context as _;
-    let bytes = match &extract {
-        Some(path) => std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
-        None => fleet_geo::MONACO_PBF.to_vec(),
-    };
+    let bytes = extract_bytes(extract.as_deref())?;
     let name = extract
         .as_ref()
         .and_then(|p| {
@@ -569,11 +561,7 @@ async fn geocode(
     positions: usize,
     seed: u64,
 ) -> Result<()> {
-    use anyhow::Context as _;
-    let bytes = match &extract {
-        Some(path) => std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
-        None => fleet_geo::MONACO_PBF.to_vec(),
-    };
+    let bytes = extract_bytes(extract.as_deref())?;
     let (r, load) = with_scratch_db(&config, |pool| async move {
         let load = fleet_geo::osm::load(&pool, &bytes).await?;
         let r = fleet_geo::geocode::bench(&pool, positions, 2, seed).await?;
@@ -611,26 +599,33 @@ async fn geocode(
 
 /// The resident memory of this process now (Linux), MB.
 fn rss_mb() -> f64 {
+    proc_status_mb("VmRSS:")
+}
+
+/// The peak resident memory of this process so far (Linux), MB.
+fn peak_memory_mb() -> f64 {
+    proc_status_mb("VmHWM:")
+}
+
+/// A memory line of `/proc/self/status` (kB there), MB; NaN where there is none.
+fn proc_status_mb(key: &str) -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
+                .find(|l| l.starts_with(key))
                 .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
         })
         .map_or(f64::NAN, |kb| kb / 1000.0)
 }
 
-/// The peak resident memory of this process so far (Linux), MB.
-fn peak_memory_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| kb / 1000.0)
+/// The extract a benchmark runs on: the file given, or the built-in Monaco.
+fn extract_bytes(extract: Option<&std::path::Path>) -> Result<Vec<u8>> {
+    use anyhow::Context as _;
+    match extract {
+        Some(path) => std::fs::read(path).with_context(|| format!("reading {}", path.display())),
+        None => Ok(fleet_geo::MONACO_PBF.to_vec()),
+    }
 }
 
 /// `fleet bench projector`: the matching projector's end-to-end rate against the 1,000
