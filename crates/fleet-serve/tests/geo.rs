@@ -1,17 +1,11 @@
 //! `POST /api/geo/match` over HTTP: a driven trace on the Monaco roads matched through the
 //! gateway, the answers to no roads, bad GeoJSON, too many fixes and no token.
 
-use std::time::Duration;
-
-use fleet_core::health::Liveness;
 use fleet_core::rng::Rng;
 use fleet_geo::matching::{MatchGraph, truth};
-use fleet_serve::Health;
 use fleet_serve::gateway::{GatewayConfig, areas};
 use fleet_testkit::TestDb;
 use serde_json::{Value, json};
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
 
 mod common;
 
@@ -21,16 +15,7 @@ async fn gateway(db: &TestDb) -> (String, String) {
     let auth = common::auth_config(SECRET);
     let token = common::reader_token(&db.pool, &auth).await;
     let routes = areas(db.pool.clone(), GatewayConfig::reads_only(auth));
-    let live = Liveness::new("gateway", Duration::from_secs(30));
-    live.tick();
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(fleet_serve::serve(
-        listener,
-        fleet_serve::gateway_router(Health::new(db.pool.clone(), vec![live]), routes),
-        CancellationToken::new(),
-    ));
-    (base, token)
+    (common::serve(&db.pool, routes).await, token)
 }
 
 async fn post(base: &str, token: Option<&str>, path: &str, body: &Value) -> (u16, Value) {

@@ -5,30 +5,17 @@
 
 use std::time::{Duration, Instant};
 
-use fleet_core::health::Liveness;
-use fleet_serve::Health;
 use fleet_serve::gateway::{GatewayConfig, areas};
 use fleet_testkit::TestDb;
 use serde_json::{Value, json};
 use sqlx::PgPool;
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
 
 mod common;
 
 const SECRET: &[u8] = b"routes-test-secret-routes-test-secret-rt";
 
 async fn serve(db: &TestDb, routes: axum::Router) -> String {
-    let live = Liveness::new("gateway", Duration::from_secs(30));
-    live.tick();
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(fleet_serve::serve(
-        listener,
-        fleet_serve::gateway_router(Health::new(db.pool.clone(), vec![live]), routes),
-        CancellationToken::new(),
-    ));
-    base
+    common::serve(&db.pool, routes).await
 }
 
 async fn post(base: &str, token: Option<&str>, body: &Value) -> (u16, Value) {

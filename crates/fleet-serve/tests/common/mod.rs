@@ -25,3 +25,19 @@ pub async fn reader_token(pool: &PgPool, auth: &AuthConfig) -> String {
         .issue("reader", &["read:fleet".to_string()])
         .expect("token")
 }
+
+/// `routes` behind the gateway's frame (health, metrics) on a loopback port; its base URL.
+pub async fn serve(pool: &PgPool, routes: axum::Router) -> String {
+    let live = fleet_core::health::Liveness::new("gateway", Duration::from_secs(30));
+    live.tick();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(fleet_serve::serve(
+        listener,
+        fleet_serve::gateway_router(fleet_serve::Health::new(pool.clone(), vec![live]), routes),
+        tokio_util::sync::CancellationToken::new(),
+    ));
+    base
+}
