@@ -810,8 +810,15 @@ CREATE FUNCTION geo.reverse_geocode(p_lat double precision, p_lng double precisi
                LATERAL (SELECT ST_Distance(w.the_geom::geography, pt.g::geography) AS d) dd
          WHERE d <= 600
          ORDER BY d LIMIT 1),
+    admin AS (
+        SELECT DISTINCT ON (b.admin_level) b.admin_level, b.name, b.osm_id
+          FROM pt, geo.boundaries b
+         WHERE ST_Intersects(b.geom, pt.g)
+         ORDER BY b.admin_level, b.osm_id),
+    -- the region the point is in (the shallowest boundary below the country)
+    region AS (SELECT osm_id, name FROM admin WHERE admin_level >= 4 ORDER BY admin_level LIMIT 1),
     near_places AS (
-        SELECT p.place, p.name, d
+        SELECT p.place, p.name, p.geom, d
           FROM pt, LATERAL (SELECT * FROM geo.places x ORDER BY x.geom <-> pt.g LIMIT 32) p,
                LATERAL (SELECT ST_Distance(p.geom::geography, pt.g::geography) AS d) dd),
     suburb AS (
@@ -824,23 +831,32 @@ CREATE FUNCTION geo.reverse_geocode(p_lat double precision, p_lng double precisi
           JOIN (VALUES ('city', 20000.0), ('municipality', 15000.0), ('town', 10000.0), ('village', 4000.0)) s(kind, span)
             ON s.kind = near_places.place
          WHERE d <= span
+           -- a town across a region's border is not the point's town
+           AND (NOT EXISTS (SELECT 1 FROM region)
+                OR EXISTS (SELECT 1 FROM region r JOIN geo.boundaries b ON b.osm_id = r.osm_id
+                            WHERE ST_Intersects(b.geom, near_places.geom)))
          ORDER BY d / span LIMIT 1),
     parts AS (
         SELECT (SELECT housenumber FROM house) AS housenumber,
                coalesce((SELECT street FROM house), (SELECT name FROM street)) AS street,
                (SELECT name FROM suburb) AS suburb,
-               (SELECT name FROM town) AS town,
-               (SELECT place FROM town) AS town_kind,
+               coalesce((SELECT name FROM town),
+                        (SELECT name FROM admin WHERE admin_level BETWEEN 7 AND 8 ORDER BY admin_level DESC LIMIT 1)) AS town,
+               coalesce((SELECT place FROM town),
+                        (SELECT 'boundary' FROM admin WHERE admin_level BETWEEN 7 AND 8 LIMIT 1)) AS town_kind,
+               (SELECT name FROM region) AS region,
+               (SELECT jsonb_agg(jsonb_build_object('level', admin_level, 'name', name) ORDER BY admin_level) FROM admin) AS admin,
                coalesce((SELECT d FROM house), (SELECT d FROM street)) AS street_m,
                (SELECT d FROM town) AS town_m)
     SELECT nullif(concat_ws(', ',
                   nullif(concat_ws(' ', p.housenumber, p.street), ''),
                   -- a suburb named like its town (or the street) is said once
                   CASE WHEN p.suburb IS DISTINCT FROM p.town AND p.suburb IS DISTINCT FROM p.street THEN p.suburb END,
-                  p.town), ''),
+                  p.town,
+                  CASE WHEN p.region IS DISTINCT FROM p.town AND p.region IS DISTINCT FROM p.suburb THEN p.region END), ''),
            jsonb_strip_nulls(jsonb_build_object(
                'housenumber', p.housenumber, 'street', p.street, 'suburb', p.suburb, 'town', p.town,
-               'town_kind', p.town_kind, 'street_m', round(p.street_m::numeric, 1), 'town_m', round(p.town_m::numeric),
+               'town_kind', p.town_kind, 'region', p.region, 'admin', p.admin, 'street_m', round(p.street_m::numeric, 1), 'town_m', round(p.town_m::numeric),
                'source', 'osm'))
       FROM parts p
 $$;
@@ -850,7 +866,7 @@ $$;
 -- Name: FUNCTION reverse_geocode(p_lat double precision, p_lng double precision, OUT address text, OUT parts jsonb); Type: COMMENT; Schema: geo; Owner: -
 --
 
-COMMENT ON FUNCTION geo.reverse_geocode(p_lat double precision, p_lng double precision, OUT address text, OUT parts jsonb) IS 'The address of a position from the loaded extract: house number and street (40 m), else the nearest named street (600 m); suburb and town from place nodes.';
+COMMENT ON FUNCTION geo.reverse_geocode(p_lat double precision, p_lng double precision, OUT address text, OUT parts jsonb) IS 'The address of a position from the loaded extract: house number and street (40 m), else the nearest named street (600 m); suburb and town from place nodes (the town else from a city boundary); the region from the admin boundaries.';
 
 
 --
@@ -1774,6 +1790,9 @@ CREATE FUNCTION serve.fn_fuel_flagged(filters jsonb) RETURNS jsonb
                      'record_id', record_id, 'vehicle_number', vehicle_number, 'department', department,
                      'filled_local', filled_local, 'litres', litres, 'amount_kes', amount_kes, 'verified', verified,
                      'station_name', station_name, 'station_distance_m', station_distance_m,
+                     'address', (SELECT g.address FROM state.fill_positions p
+                                   JOIN state.geocoded_positions g ON g.lat_e5 = geo.geocode_key(p.lat) AND g.lng_e5 = geo.geocode_key(p.lng)
+                                  WHERE p.record_id = flagged.record_id),
                      'nearest_fix_offset_s', fix_offset_s, 'gps_km', gps_km, 'odometer_km_delta', odometer_km_delta,
                      'reasons', to_jsonb(why), 'review', review, 'review_reason', review_reason,
                      'reviewed_by', reviewed_by, 'reviewed_local', serve.local_time(reviewed_at), 'voided', voided)
@@ -2591,7 +2610,12 @@ CREATE FUNCTION serve.fuel_row(f fuel.v_fills) RETURNS jsonb
         'department', f.department, 'cost_centre', f.cost_centre, 'driver', f.driver, 'fuel_type', f.fuel_type,
         'litres', f.litres, 'amount_kes', f.amount_kes, 'amount', f.amount, 'currency', coalesce(f.currency, 'KES'),
         'kes_per_litre', f.kes_per_litre, 'odometer_km', f.odometer_km, 'full_tank', f.full_tank,
-        'station', f.station, 'warnings', to_jsonb(f.warnings), 'review', f.review, 'voided', f.voided)
+        'station', f.station,
+        -- where it happened (the nearest fix, else the reported place) and its address, once the geocoder has them
+        'address', (SELECT g.address FROM state.fill_positions p
+                      JOIN state.geocoded_positions g ON g.lat_e5 = geo.geocode_key(p.lat) AND g.lng_e5 = geo.geocode_key(p.lng)
+                     WHERE p.record_id = f.record_id),
+        'warnings', to_jsonb(f.warnings), 'review', f.review, 'voided', f.voided)
 $$;
 
 
@@ -4095,6 +4119,26 @@ COMMENT ON TABLE geo.band_dirty IS 'Segment directions whose speed bands are to 
 
 
 --
+-- Name: boundaries; Type: TABLE; Schema: geo; Owner: -
+--
+
+CREATE TABLE geo.boundaries (
+    osm_id bigint NOT NULL,
+    piece integer NOT NULL,
+    admin_level smallint NOT NULL,
+    name text NOT NULL,
+    geom public.geometry(Polygon,4326) NOT NULL
+);
+
+
+--
+-- Name: TABLE boundaries; Type: COMMENT; Schema: geo; Owner: -
+--
+
+COMMENT ON TABLE geo.boundaries IS 'Administrative boundaries of the OSM extract (boundary=administrative relations), in pieces of at most 256 points. Writer: the OSM load.';
+
+
+--
 -- Name: match_queue; Type: TABLE; Schema: geo; Owner: -
 --
 
@@ -4309,6 +4353,27 @@ CREATE TABLE geo.segment_speed_band (
 --
 
 COMMENT ON TABLE geo.segment_speed_band IS 'Observed traversal speeds per segment, direction, EAT day of week and hour (dow = hod = -1: all hours) over the band window; plausible traversals only. Writer: the band refresh (fleet_geo::matching::project).';
+
+
+--
+-- Name: turn_restrictions; Type: TABLE; Schema: geo; Owner: -
+--
+
+CREATE TABLE geo.turn_restrictions (
+    osm_id bigint NOT NULL,
+    from_way bigint NOT NULL,
+    via_node bigint NOT NULL,
+    to_way bigint NOT NULL,
+    only_turn boolean NOT NULL,
+    kind text NOT NULL
+);
+
+
+--
+-- Name: TABLE turn_restrictions; Type: COMMENT; Schema: geo; Owner: -
+--
+
+COMMENT ON TABLE geo.turn_restrictions IS 'Turn restrictions of the OSM extract with a via node (no_* bans the turn; only_* bans every other turn from that road). Writer: the OSM load. Reader: the router.';
 
 
 --
@@ -4998,6 +5063,29 @@ COMMENT ON TABLE state.devices IS 'Device registry as the vendor reports it (dev
 
 
 --
+-- Name: fill_positions; Type: TABLE; Schema: state; Owner: -
+--
+
+CREATE TABLE state.fill_positions (
+    record_id text NOT NULL,
+    filled_at timestamp with time zone NOT NULL,
+    imei text,
+    lat double precision NOT NULL,
+    lng double precision NOT NULL,
+    fix_time timestamp with time zone,
+    source text NOT NULL,
+    CONSTRAINT fill_positions_source_check CHECK ((source = ANY (ARRAY['gps'::text, 'reported'::text])))
+);
+
+
+--
+-- Name: TABLE fill_positions; Type: COMMENT; Schema: state; Owner: -
+--
+
+COMMENT ON TABLE state.fill_positions IS 'Where each fuel fill happened (nearest fix, else the reported place), for its address. Writer: the geocoder (derived, replayable).';
+
+
+--
 -- Name: fuel_readings; Type: TABLE; Schema: state; Owner: -
 --
 
@@ -5616,6 +5704,14 @@ ALTER TABLE ONLY geo.band_dirty
 
 
 --
+-- Name: boundaries boundaries_pkey; Type: CONSTRAINT; Schema: geo; Owner: -
+--
+
+ALTER TABLE ONLY geo.boundaries
+    ADD CONSTRAINT boundaries_pkey PRIMARY KEY (osm_id, piece);
+
+
+--
 -- Name: match_queue match_queue_pkey; Type: CONSTRAINT; Schema: geo; Owner: -
 --
 
@@ -5693,6 +5789,14 @@ ALTER TABLE ONLY geo.segment_observations_default
 
 ALTER TABLE ONLY geo.segment_speed_band
     ADD CONSTRAINT segment_speed_band_pkey PRIMARY KEY (segment_id, forward, dow, hod);
+
+
+--
+-- Name: turn_restrictions turn_restrictions_pkey; Type: CONSTRAINT; Schema: geo; Owner: -
+--
+
+ALTER TABLE ONLY geo.turn_restrictions
+    ADD CONSTRAINT turn_restrictions_pkey PRIMARY KEY (osm_id);
 
 
 --
@@ -5893,6 +5997,14 @@ ALTER TABLE ONLY state.device_events_default
 
 ALTER TABLE ONLY state.devices
     ADD CONSTRAINT devices_pkey PRIMARY KEY (imei);
+
+
+--
+-- Name: fill_positions fill_positions_pkey; Type: CONSTRAINT; Schema: state; Owner: -
+--
+
+ALTER TABLE ONLY state.fill_positions
+    ADD CONSTRAINT fill_positions_pkey PRIMARY KEY (record_id);
 
 
 --
@@ -6199,6 +6311,13 @@ CREATE INDEX addresses_geom_idx ON geo.addresses USING gist (geom);
 
 
 --
+-- Name: boundaries_geom_idx; Type: INDEX; Schema: geo; Owner: -
+--
+
+CREATE INDEX boundaries_geom_idx ON geo.boundaries USING gist (geom);
+
+
+--
 -- Name: match_queue_bucket_idx; Type: INDEX; Schema: geo; Owner: -
 --
 
@@ -6329,6 +6448,13 @@ CREATE INDEX alarms_open_idx ON state.alarms USING btree (imei, alarm_type) WHER
 --
 
 CREATE INDEX alarms_time_idx ON state.alarms USING btree (alarm_time);
+
+
+--
+-- Name: fill_positions_filled_idx; Type: INDEX; Schema: state; Owner: -
+--
+
+CREATE INDEX fill_positions_filled_idx ON state.fill_positions USING btree (filled_at);
 
 
 --

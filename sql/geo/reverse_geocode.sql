@@ -3,8 +3,13 @@
 -- nearest named street within 600 m; then the suburb (nearest suburb, quarter, neighbourhood,
 -- locality or hamlet within 2.5 km) and the town (the nearest city, town or village, each kind
 -- within the distance such a place spans: 20, 10 and 4 km, nearest relative to its kind's
--- span). parts has each part, the distances, and what the address is made of; address is NULL
--- when nothing is near.
+-- span); then the admin boundaries the point is in (geo.boundaries): the town falls back to
+-- the deepest city or municipality boundary (admin_level 7-8) where no place node is near (a
+-- place across the border of the point's region is not its town), and
+-- the line ends with the region: the shallowest boundary below the country (admin_level >= 4:
+-- Kenya's and Uganda's counties and districts, a state, an Andorran parish) unless it names the
+-- town. parts has each part, every boundary the point is in (admin: level and name), the
+-- distances, and what the address is made of; address is NULL when nothing is near.
 CREATE OR REPLACE FUNCTION geo.reverse_geocode(p_lat double precision, p_lng double precision,
                                                OUT address text, OUT parts jsonb)
 LANGUAGE sql STABLE PARALLEL SAFE AS $$
@@ -22,8 +27,15 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
                LATERAL (SELECT ST_Distance(w.the_geom::geography, pt.g::geography) AS d) dd
          WHERE d <= 600
          ORDER BY d LIMIT 1),
+    admin AS (
+        SELECT DISTINCT ON (b.admin_level) b.admin_level, b.name, b.osm_id
+          FROM pt, geo.boundaries b
+         WHERE ST_Intersects(b.geom, pt.g)
+         ORDER BY b.admin_level, b.osm_id),
+    -- the region the point is in (the shallowest boundary below the country)
+    region AS (SELECT osm_id, name FROM admin WHERE admin_level >= 4 ORDER BY admin_level LIMIT 1),
     near_places AS (
-        SELECT p.place, p.name, d
+        SELECT p.place, p.name, p.geom, d
           FROM pt, LATERAL (SELECT * FROM geo.places x ORDER BY x.geom <-> pt.g LIMIT 32) p,
                LATERAL (SELECT ST_Distance(p.geom::geography, pt.g::geography) AS d) dd),
     suburb AS (
@@ -36,25 +48,34 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
           JOIN (VALUES ('city', 20000.0), ('municipality', 15000.0), ('town', 10000.0), ('village', 4000.0)) s(kind, span)
             ON s.kind = near_places.place
          WHERE d <= span
+           -- a town across a region's border is not the point's town
+           AND (NOT EXISTS (SELECT 1 FROM region)
+                OR EXISTS (SELECT 1 FROM region r JOIN geo.boundaries b ON b.osm_id = r.osm_id
+                            WHERE ST_Intersects(b.geom, near_places.geom)))
          ORDER BY d / span LIMIT 1),
     parts AS (
         SELECT (SELECT housenumber FROM house) AS housenumber,
                coalesce((SELECT street FROM house), (SELECT name FROM street)) AS street,
                (SELECT name FROM suburb) AS suburb,
-               (SELECT name FROM town) AS town,
-               (SELECT place FROM town) AS town_kind,
+               coalesce((SELECT name FROM town),
+                        (SELECT name FROM admin WHERE admin_level BETWEEN 7 AND 8 ORDER BY admin_level DESC LIMIT 1)) AS town,
+               coalesce((SELECT place FROM town),
+                        (SELECT 'boundary' FROM admin WHERE admin_level BETWEEN 7 AND 8 LIMIT 1)) AS town_kind,
+               (SELECT name FROM region) AS region,
+               (SELECT jsonb_agg(jsonb_build_object('level', admin_level, 'name', name) ORDER BY admin_level) FROM admin) AS admin,
                coalesce((SELECT d FROM house), (SELECT d FROM street)) AS street_m,
                (SELECT d FROM town) AS town_m)
     SELECT nullif(concat_ws(', ',
                   nullif(concat_ws(' ', p.housenumber, p.street), ''),
                   -- a suburb named like its town (or the street) is said once
                   CASE WHEN p.suburb IS DISTINCT FROM p.town AND p.suburb IS DISTINCT FROM p.street THEN p.suburb END,
-                  p.town), ''),
+                  p.town,
+                  CASE WHEN p.region IS DISTINCT FROM p.town AND p.region IS DISTINCT FROM p.suburb THEN p.region END), ''),
            jsonb_strip_nulls(jsonb_build_object(
                'housenumber', p.housenumber, 'street', p.street, 'suburb', p.suburb, 'town', p.town,
-               'town_kind', p.town_kind, 'street_m', round(p.street_m::numeric, 1), 'town_m', round(p.town_m::numeric),
+               'town_kind', p.town_kind, 'region', p.region, 'admin', p.admin, 'street_m', round(p.street_m::numeric, 1), 'town_m', round(p.town_m::numeric),
                'source', 'osm'))
       FROM parts p
 $$;
 COMMENT ON FUNCTION geo.reverse_geocode(double precision, double precision) IS
-    'The address of a position from the loaded extract: house number and street (40 m), else the nearest named street (600 m); suburb and town from place nodes.';
+    'The address of a position from the loaded extract: house number and street (40 m), else the nearest named street (600 m); suburb and town from place nodes (the town else from a city boundary); the region from the admin boundaries.';

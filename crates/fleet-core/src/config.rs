@@ -42,6 +42,7 @@ pub const KNOWN_VARS: &[&str] = &[
     "FLEET_LOG_FORMAT",
     "FLEET_MAP_STYLE_URL",
     "FLEET_MIGRATION_WAIT_SECS",
+    "FLEET_NOMINATIM_URL",
     "FLEET_OSM_FILE",
     "FLEET_OSM_URL",
     "FLEET_PG_BINDIR",
@@ -178,6 +179,9 @@ pub struct Config {
     /// `FLEET_OSM_FILE` or `FLEET_OSM_URL`: the OpenStreetMap extract the cron role loads into
     /// `geo.*` at its first start and every 30 days after; `None` = loaded by hand only.
     pub osm_source: Option<OsmSource>,
+    /// `FLEET_NOMINATIM_URL`: a Nominatim server the geocoder also asks (reverse, at most one
+    /// request a second, each position once); `None` = addresses from the loaded extract only.
+    pub nominatim_url: Option<String>,
     /// `FLEET_JWT_SECRET`: the key access tokens are signed with (required by the gateway;
     /// `fleet up` makes one per run when unset).
     pub jwt_secret: Option<Secret>,
@@ -428,6 +432,11 @@ impl Config {
                 )?
                 .map(OsmSource::Url),
             },
+            nominatim_url: http_url(
+                "FLEET_NOMINATIM_URL",
+                get("FLEET_NOMINATIM_URL"),
+                "the base URL of a Nominatim server, such as https://nominatim.example.org (its /reverse is asked)",
+            )?,
             cors_origins: parse_origins(get("FLEET_CORS_ORIGINS"))?,
             map_style_url: http_url(
                 "FLEET_MAP_STYLE_URL",

@@ -113,16 +113,31 @@ pub const PER_PASS: i64 = 2_000;
 /// `fleet replay --rebuild geocoding`).
 pub const WINDOW: chrono::Duration = chrono::Duration::days(7);
 
-/// One pass: up to `limit` shown positions without a cached address (live positions; trips,
-/// stops and alarms since `since`) geocoded and cached. Returns how many.
+/// One pass: the fills since `since` placed (where the vehicle was, [`place_fills`]), then up
+/// to `limit` shown positions without a cached address (live positions; trips, stops, alarms
+/// and fills since `since`) geocoded and cached. Returns how many were geocoded.
 pub async fn pass(
     pool: &PgPool,
     since: chrono::DateTime<chrono::Utc>,
     limit: i64,
 ) -> Result<i64, sqlx::Error> {
+    place_fills(pool, since).await?;
     sqlx::query_scalar(include_str!("sql/geocode_pass.sql"))
         .bind(since)
         .bind(limit)
+        .fetch_one(pool)
+        .await
+}
+
+/// Places the fuel fills since `since` that have no place yet (or whose time or vehicle
+/// changed): the vehicle's fix nearest the fill time, else the location the feed reported.
+/// Returns how many were (re)placed.
+pub async fn place_fills(
+    pool: &PgPool,
+    since: chrono::DateTime<chrono::Utc>,
+) -> Result<i64, sqlx::Error> {
+    sqlx::query_scalar(include_str!("sql/fill_positions.sql"))
+        .bind(since)
         .fetch_one(pool)
         .await
 }
@@ -141,6 +156,9 @@ pub async fn forget(pool: &PgPool) -> Result<u64, sqlx::Error> {
 /// Geocodes everything shown, however old, until nothing is left (the rebuild).
 pub async fn rebuild(pool: &PgPool) -> Result<i64, sqlx::Error> {
     forget(pool).await?;
+    sqlx::query("DELETE FROM state.fill_positions")
+        .execute(pool)
+        .await?;
     let mut total = 0;
     loop {
         // before anything a tracker could have reported
@@ -154,32 +172,63 @@ pub async fn rebuild(pool: &PgPool) -> Result<i64, sqlx::Error> {
 
 /// The geocoder the worker runs: a pass every 5 s (at once again while passes are full), beside
 /// ingest and never in its way — it only reads state and writes its cache, so it may fall
-/// behind and catch up. Does nothing while no roads are loaded.
+/// behind and catch up. The offline pass does nothing while no roads are loaded; with a
+/// Nominatim server (`FLEET_NOMINATIM_URL`) each round then asks it about a few positions at
+/// its pace ([`crate::nominatim`]).
 pub async fn run(
     pool: PgPool,
     live: std::sync::Arc<fleet_core::health::Liveness>,
     shutdown: tokio_util::sync::CancellationToken,
+    mut nominatim: Option<crate::nominatim::Nominatim>,
 ) {
-    let mut total: i64 = 0;
+    // positions asked of Nominatim per round: a few seconds at its pace
+    const ASK: i64 = 5;
+    let (mut total, mut asked_total): (i64, usize) = (0, 0);
     while !shutdown.is_cancelled() {
         let roads: Result<bool, _> =
             sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM geo.ways WHERE name IS NOT NULL) OR EXISTS (SELECT 1 FROM geo.places)")
                 .fetch_one(&pool)
                 .await;
         let mut full = false;
+        let since = chrono::Utc::now() - WINDOW;
         match roads {
-            Ok(true) => match pass(&pool, chrono::Utc::now() - WINDOW, PER_PASS).await {
+            Ok(true) => match pass(&pool, since, PER_PASS).await {
                 Ok(n) => {
                     total += n;
                     full = n >= PER_PASS;
                     metrics::counter!("fleet_geocoded_total").increment(n as u64);
-                    live.set_fact("geocoder", serde_json::json!({"geocoded": total}));
                 }
                 Err(e) => tracing::warn!(error = %e, "geocoder: a pass failed; retrying"),
             },
-            Ok(false) => {}
+            Ok(false) => {
+                // no extract: the fills still need placing for Nominatim
+                if nominatim.is_some()
+                    && let Err(e) = place_fills(&pool, since).await
+                {
+                    tracing::warn!(error = %e, "geocoder: placing fills failed; retrying");
+                }
+            }
             Err(e) => tracing::warn!(error = %e, "geocoder: reading geo.ways"),
         }
+        if let Some(nm) = nominatim.as_mut() {
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                r = crate::nominatim::pass(&pool, nm, since, ASK) => match r {
+                    Ok(n) => {
+                        asked_total += n;
+                        full |= n as i64 >= ASK;
+                    }
+                    Err(e) => tracing::warn!(error = %e, "geocoder: writing Nominatim's answers failed; retrying"),
+                },
+            }
+        }
+        live.set_fact(
+            "geocoder",
+            match &nominatim {
+                Some(nm) => serde_json::json!({"geocoded": total, "nominatim_asked": asked_total, "nominatim_paused": nm.paused()}),
+                None => serde_json::json!({"geocoded": total}),
+            },
+        );
         let wait = if full {
             std::time::Duration::from_millis(50)
         } else {

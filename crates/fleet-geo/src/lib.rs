@@ -23,6 +23,7 @@
 
 pub mod geocode;
 pub mod matching;
+pub mod nominatim;
 pub mod osm;
 pub mod point;
 pub mod roads;

@@ -3,7 +3,9 @@
 //! reverse cost) with their vertices in `geo.ways_vertices_pgr`, points of interest into
 //! `geo.pois` (`kind` = the `amenity` value, e.g. `fuel`; station areas become their centroid),
 //! and what addresses are made of: named places (`place=*`) into `geo.places` and house numbers
-//! (`addr:housenumber`, on nodes and buildings) into `geo.addresses`.
+//! (`addr:housenumber`, on nodes and buildings) into `geo.addresses`; admin boundaries
+//! (`boundary=administrative` relations, rings assembled from their ways) into `geo.boundaries`
+//! and turn restrictions (`type=restriction` with a via node) into `geo.turn_restrictions`.
 //! The pages' offline basemap (`geo.tile`) and the fuel reconciliation read them.
 //!
 //! A load builds the new graph beside the live one (`geo.ways_next`), checks it (it has roads, is
@@ -29,6 +31,9 @@ pub struct OsmReport {
     pub pois: usize,
     pub places: usize,
     pub addresses: usize,
+    /// Admin boundaries whose outline closed (those cut by the extract's edge do not).
+    pub boundaries: usize,
+    pub turn_restrictions: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -147,6 +152,55 @@ fn extras_of(osm_type: &'static str, id: i64, tags: &HashMap<&str, &str>) -> Vec
     out
 }
 
+/// A `boundary=administrative` relation: its level, name and member ways (outer and inner).
+struct Boundary {
+    id: i64,
+    level: i16,
+    name: String,
+    ways: Vec<i64>,
+}
+
+/// A `type=restriction` relation with a via node, as a `geo.turn_restrictions` row.
+fn restriction_of(r: &osmpbf::Relation) -> Option<Value> {
+    let tags: HashMap<&str, &str> = r.tags().collect();
+    if tags.get("type") != Some(&"restriction") {
+        return None;
+    }
+    let kind = tags
+        .get("restriction:motorcar")
+        .or(tags.get("restriction"))?
+        .trim();
+    let only = kind.starts_with("only_");
+    if !only && !kind.starts_with("no_") {
+        return None;
+    }
+    // a restriction cars are exempt from is not one for the fleet
+    if tags
+        .get("except")
+        .is_some_and(|e| e.split(';').any(|x| x.trim() == "motorcar"))
+    {
+        return None;
+    }
+    let (mut from, mut via, mut to) = (Vec::new(), Vec::new(), Vec::new());
+    for m in r.members() {
+        let role = m.role().unwrap_or("");
+        match (role, m.member_type) {
+            ("from", osmpbf::RelMemberType::Way) => from.push(m.member_id),
+            ("to", osmpbf::RelMemberType::Way) => to.push(m.member_id),
+            ("via", osmpbf::RelMemberType::Node) => via.push(m.member_id),
+            // a via way (a restriction over several junctions) is not read
+            ("via", _) => return None,
+            _ => {}
+        }
+    }
+    let ([f], [v], [t]) = (from.as_slice(), via.as_slice(), to.as_slice()) else {
+        return None;
+    };
+    Some(
+        json!({"osm_id": r.id(), "from_way": f, "via_node": v, "to_way": t, "only_turn": only, "kind": kind}),
+    )
+}
+
 /// One road segment between junctions, as `geo.ways` holds it (pgRouting's edge table).
 #[derive(Debug, Clone, PartialEq)]
 pub struct WayRow {
@@ -219,9 +273,17 @@ pub struct Parsed {
     pois: Vec<Value>,
     places: Vec<Value>,
     addresses: Vec<Value>,
+    /// `{osm_id, admin_level, name, lines}`: each boundary with its member ways' lines.
+    boundaries: Vec<Value>,
+    restrictions: Vec<Value>,
 }
 
 impl Parsed {
+    /// (Admin boundaries, turn restrictions) read.
+    pub fn relations(&self) -> (usize, usize) {
+        (self.boundaries.len(), self.restrictions.len())
+    }
+
     /// (POIs, named places, house numbers) read.
     pub fn extras(&self) -> (usize, usize, usize) {
         (self.pois.len(), self.places.len(), self.addresses.len())
@@ -243,6 +305,8 @@ pub fn parse(pbf: &[u8]) -> Result<Parsed, OsmError> {
         }
     };
     let mut way_extras = Vec::new();
+    let mut boundaries: Vec<Boundary> = Vec::new();
+    let mut restrictions: Vec<Value> = Vec::new();
     ElementReader::new(std::io::Cursor::new(pbf))
         .for_each(|el| match el {
             Element::DenseNode(n) => node(
@@ -296,10 +360,42 @@ pub fn parse(pbf: &[u8]) -> Result<Parsed, OsmError> {
                     one_way: dir != Direction::Both,
                 });
             }
-            _ => {}
+            Element::Relation(r) => {
+                if let Some(row) = restriction_of(&r) {
+                    restrictions.push(row);
+                    return;
+                }
+                let tags: HashMap<&str, &str> = r.tags().collect();
+                if tags.get("boundary") != Some(&"administrative") {
+                    return;
+                }
+                let (Some(level), Some(name)) = (
+                    tags.get("admin_level")
+                        .and_then(|l| l.trim().parse::<i16>().ok()),
+                    tags.get("name").map(|n| n.trim()).filter(|n| !n.is_empty()),
+                ) else {
+                    return;
+                };
+                let ways = r
+                    .members()
+                    .filter(|m| {
+                        m.member_type == osmpbf::RelMemberType::Way
+                            && matches!(m.role(), Ok("outer" | "inner" | ""))
+                    })
+                    .map(|m| m.member_id)
+                    .collect();
+                boundaries.push(Boundary {
+                    id: r.id(),
+                    level,
+                    name: name.to_string(),
+                    ways,
+                });
+            }
         })
         .map_err(|e| OsmError::Read(e.to_string()))?;
     extras.extend(way_extras);
+    // relations come after the ways in an extract: a second read for the boundaries' ways
+    let boundaries = boundary_rows(pbf, boundaries, &coords)?;
 
     // Junctions: a node two roads share (or a road's own ends) splits it into edges.
     let mut uses: HashMap<i64, u32> = HashMap::new();
@@ -383,7 +479,51 @@ pub fn parse(pbf: &[u8]) -> Result<Parsed, OsmError> {
         pois,
         places,
         addresses,
+        boundaries,
+        restrictions,
     })
+}
+
+/// Each boundary as `{osm_id, admin_level, name, lines}` with its member ways' lines as
+/// `[[lng, lat], …]` (the database assembles the rings); member ways the extract lacks are left
+/// out, and the outline then does not close.
+fn boundary_rows(
+    pbf: &[u8],
+    boundaries: Vec<Boundary>,
+    coords: &HashMap<i64, Point>,
+) -> Result<Vec<Value>, OsmError> {
+    if boundaries.is_empty() {
+        return Ok(Vec::new());
+    }
+    let wanted: std::collections::HashSet<i64> = boundaries
+        .iter()
+        .flat_map(|b| b.ways.iter().copied())
+        .collect();
+    let mut lines: HashMap<i64, Vec<[f64; 2]>> = HashMap::new();
+    ElementReader::new(std::io::Cursor::new(pbf))
+        .for_each(|el| {
+            if let Element::Way(w) = el
+                && wanted.contains(&w.id())
+            {
+                let pts: Option<Vec<[f64; 2]>> = w
+                    .refs()
+                    .map(|r| coords.get(&r).map(|p| [p.lng, p.lat]))
+                    .collect();
+                if let Some(pts) = pts.filter(|p| p.len() >= 2) {
+                    lines.insert(w.id(), pts);
+                }
+            }
+        })
+        .map_err(|e| OsmError::Read(e.to_string()))?;
+    Ok(boundaries
+        .into_iter()
+        .filter_map(|b| {
+            let ls: Vec<&Vec<[f64; 2]>> = b.ways.iter().filter_map(|w| lines.get(w)).collect();
+            (!ls.is_empty()).then(
+                || json!({"osm_id": b.id, "admin_level": b.level, "name": b.name, "lines": ls}),
+            )
+        })
+        .collect())
 }
 
 /// How a load may replace the graph.
@@ -493,6 +633,8 @@ pub async fn load_parsed(
         pois: poi_rows,
         places,
         addresses,
+        boundaries,
+        restrictions,
     } = parsed;
     // rows become JSON a chunk at a time: a country's roads never sit in memory twice
     let edge_rows = |chunk: &[WayRow]| -> Vec<Value> {
@@ -594,7 +736,8 @@ pub async fn load_parsed(
     // the parts of addresses are the extract's, like its roads: replaced with them
     // and the addresses made from the old ones are made again by the geocoder
     sqlx::raw_sql(
-        "DELETE FROM geo.places; DELETE FROM geo.addresses;
+        "DELETE FROM geo.places; DELETE FROM geo.addresses; DELETE FROM geo.boundaries;
+         DELETE FROM geo.turn_restrictions;
          DELETE FROM state.geocoded_positions WHERE provider = 'osm';",
     )
     .execute(&mut *tx)
@@ -622,6 +765,40 @@ pub async fn load_parsed(
         .execute(&mut *tx)
         .await?;
     }
+    // the rings are assembled from the member ways (ST_BuildArea: outer and inner rings, a
+    // multipolygon), made valid, and cut into pieces of at most 256 points
+    for chunk in boundaries.chunks(200) {
+        sqlx::query(
+            "INSERT INTO geo.boundaries (osm_id, piece, admin_level, name, geom)
+             SELECT x.osm_id, row_number() OVER (PARTITION BY x.osm_id), x.admin_level, x.name, d.geom
+               FROM jsonb_to_recordset($1) AS x(osm_id bigint, admin_level smallint, name text, lines jsonb),
+                    LATERAL (SELECT ST_CollectionExtract(ST_MakeValid(ST_BuildArea(ST_SetSRID(ST_GeomFromGeoJSON(
+                                 jsonb_build_object('type', 'MultiLineString', 'coordinates', x.lines)), 4326))), 3) AS a) b,
+                    LATERAL (SELECT (ST_Dump(ST_Subdivide(b.a, 256))).geom) d
+              WHERE b.a IS NOT NULL AND NOT ST_IsEmpty(b.a) AND GeometryType(d.geom) = 'POLYGON'
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(Value::Array(chunk.to_vec()))
+        .execute(&mut *tx)
+        .await?;
+    }
+    for chunk in restrictions.chunks(5_000) {
+        sqlx::query(
+            "INSERT INTO geo.turn_restrictions (osm_id, from_way, via_node, to_way, only_turn, kind)
+             SELECT osm_id, from_way, via_node, to_way, only_turn, kind
+               FROM jsonb_to_recordset($1) AS x(osm_id bigint, from_way bigint, via_node bigint, to_way bigint,
+                    only_turn boolean, kind text)
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(Value::Array(chunk.to_vec()))
+        .execute(&mut *tx)
+        .await?;
+    }
+    let (boundaries_loaded, restrictions_loaded): (i64, i64) = sqlx::query_as(
+        "SELECT (SELECT count(DISTINCT osm_id) FROM geo.boundaries), (SELECT count(*) FROM geo.turn_restrictions)",
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     // what search finds: POIs, places, and each street name once per area of about 5 km
     sqlx::raw_sql(
         "DELETE FROM geo.search_names;
@@ -638,7 +815,7 @@ pub async fn load_parsed(
             SET detail = (SELECT p.name FROM geo.places p WHERE p.place IN ('city', 'town', 'village', 'suburb')
                            ORDER BY p.geom <-> s.geom LIMIT 1)
           WHERE s.kind = 'street';
-         ANALYZE geo.places; ANALYZE geo.addresses; ANALYZE geo.search_names;",
+         ANALYZE geo.places; ANALYZE geo.addresses; ANALYZE geo.search_names; ANALYZE geo.boundaries;",
     )
         .execute(&mut *tx)
         .await?;
@@ -649,6 +826,8 @@ pub async fn load_parsed(
         pois: poi_rows.len(),
         places: places.len(),
         addresses: addresses.len(),
+        boundaries: boundaries_loaded as usize,
+        turn_restrictions: restrictions_loaded as usize,
     })
 }
 
@@ -720,5 +899,7 @@ pub fn tiled(p: &Parsed, copies: usize) -> Parsed {
         pois: Vec::new(),
         places: Vec::new(),
         addresses: Vec::new(),
+        boundaries: Vec::new(),
+        restrictions: Vec::new(),
     }
 }

@@ -22,6 +22,13 @@
 //! - **Snapping.** Origin and destination snap to the nearest road within [`SNAP_M`]; a point at
 //!   a junction starts or ends there, a point along a road on either direction of it that may be
 //!   driven.
+//! - **Turn restrictions** (OSM `type=restriction` relations with a via node: `no_*` bans the
+//!   turn, `only_*` every other one from that road) make a node's label depend on the road the
+//!   route came in by. Only at such nodes: each restricted node has one label per road in
+//!   (edge-based there, node-based everywhere else), so the search stays exact — a turn banned
+//!   after the earliest arrival does not hide a later arrival from which it is allowed — without
+//!   doubling the labels of the whole graph. The bounds ignore restrictions (they only remove
+//!   routes, so a lower bound stays one).
 //! - The answer says how much of the route, by length and by time, came from observed speeds,
 //!   speed limits and class defaults (`observed_basis`), and gives its steps by street name.
 
@@ -105,6 +112,24 @@ pub struct Router {
     lm: Landmarks,
     /// How many landmarks a search uses.
     active: usize,
+    /// Per node, [`NONE`], or (restricted) the first of its labels per edge in, after the
+    /// node labels: label `n + turn_base[v] + i` is node `v` entered by its `i`-th edge in.
+    turn_base: Vec<u32>,
+    /// Per extra label: its node and the edge it was entered by.
+    turn_label: Vec<(u32, u32)>,
+    /// Banned turns: (edge in, edge out).
+    banned: HashSet<(u32, u32)>,
+}
+
+/// A turn restriction on directed edges of the graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TurnRestriction {
+    /// `only_*`: from `from`, `to` is the only way on; else (`no_*`) `from` → `to` is banned.
+    pub only: bool,
+    /// The road in: (gid, driven source → target).
+    pub from: (i64, bool),
+    /// The road out.
+    pub to: (i64, bool),
 }
 
 /// One piece of a route: a directed edge, or part of one at the ends.
@@ -198,6 +223,8 @@ pub fn hour_of_week(t: f64) -> usize {
 struct Scratch {
     arrive: Vec<f64>,
     via: Vec<u32>,
+    /// The label the edge of `via` was taken from.
+    prev: Vec<u32>,
     settled: Vec<bool>,
     touched: Vec<u32>,
     heap: BinaryHeap<Item>,
@@ -208,24 +235,27 @@ impl Scratch {
         if self.arrive.len() != n {
             self.arrive = vec![f64::INFINITY; n];
             self.via = vec![NONE; n];
+            self.prev = vec![NONE; n];
             self.settled = vec![false; n];
             self.touched.clear();
         }
         for &v in &self.touched {
             self.arrive[v as usize] = f64::INFINITY;
             self.via[v as usize] = NONE;
+            self.prev[v as usize] = NONE;
             self.settled[v as usize] = false;
         }
         self.touched.clear();
         self.heap.clear();
     }
 
-    fn set(&mut self, v: u32, t: f64, via: u32) {
+    fn set(&mut self, v: u32, t: f64, via: u32, prev: u32) {
         if self.arrive[v as usize].is_infinite() {
             self.touched.push(v);
         }
         self.arrive[v as usize] = t;
         self.via[v as usize] = via;
+        self.prev[v as usize] = prev;
     }
 }
 
@@ -255,9 +285,10 @@ struct Goal {
     xyz: [f64; 3],
 }
 
-/// How the search reached the destination: by a goal (its index), or along the start's own
+/// How the search reached the destination: by a goal (its index, and the label it was reached
+/// at), or along the start's own
 /// edge (edge, from m, to m).
-type Reached = Result<usize, (u32, f64, f64)>;
+type Reached = Result<(usize, u32), (u32, f64, f64)>;
 
 /// A path found: (edge, from m, to m) in order.
 type Path = Vec<(u32, f64, f64)>;
@@ -325,7 +356,104 @@ impl Router {
             vmax: 1.0,
             lm: Landmarks::default(),
             active: ACTIVE_LANDMARKS,
+            turn_base: Vec::new(),
+            turn_label: Vec::new(),
+            banned: HashSet::new(),
         }
+    }
+
+    /// Sets the turn restrictions; those naming a road the graph lacks, or two roads that do
+    /// not meet, are left out. Returns how many were applied.
+    pub fn set_restrictions(&mut self, rows: impl IntoIterator<Item = TurnRestriction>) -> usize {
+        let index: HashMap<i64, u32> = self
+            .g
+            .ways
+            .iter()
+            .enumerate()
+            .map(|(i, w)| (w.gid, i as u32))
+            .collect();
+        let edge = |(gid, forward): (i64, bool)| {
+            let w = &self.g.ways[*index.get(&gid)? as usize];
+            if forward { w.forward } else { w.backward }
+        };
+        let mut banned = HashSet::new();
+        let mut applied = 0;
+        for r in rows {
+            let (Some(a), Some(b)) = (edge(r.from), edge(r.to)) else {
+                continue;
+            };
+            let via = self.g.edges[a as usize].to;
+            if self.g.edges[b as usize].from != via {
+                continue;
+            }
+            applied += 1;
+            if r.only {
+                banned.extend(self.g.out(via).iter().filter(|&&o| o != b).map(|&o| (a, o)));
+            } else {
+                banned.insert((a, b));
+            }
+        }
+        let n = self.g.node_count();
+        self.turn_base = vec![NONE; n];
+        self.turn_label.clear();
+        let mut vias: Vec<u32> = banned
+            .iter()
+            .map(|&(a, _)| self.g.edges[a as usize].to)
+            .collect();
+        vias.sort_unstable();
+        vias.dedup();
+        for v in vias {
+            self.turn_base[v as usize] = self.turn_label.len() as u32;
+            let (s, t) = (self.in_start[v as usize], self.in_start[v as usize + 1]);
+            for &e in &self.in_edges[s as usize..t as usize] {
+                self.turn_label.push((v, e));
+            }
+        }
+        self.banned = banned;
+        applied
+    }
+
+    /// The banned turns as (gid in, gid out) pairs (an `only_*` restriction as the turns it bans).
+    pub fn banned_turns(&self) -> Vec<(i64, i64)> {
+        let mut v: Vec<(i64, i64)> = self
+            .banned
+            .iter()
+            .map(|&(a, b)| (self.g.edges[a as usize].gid, self.g.edges[b as usize].gid))
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// The label of node `v` entered by edge `e`: the node's own unless turns at it are restricted.
+    #[inline]
+    fn label(&self, v: u32, e: u32) -> u32 {
+        match self.turn_base.get(v as usize) {
+            Some(&b) if b != NONE && e != NONE => {
+                let (s, t) = (self.in_start[v as usize], self.in_start[v as usize + 1]);
+                let i = self.in_edges[s as usize..t as usize]
+                    .iter()
+                    .position(|&x| x == e)
+                    .unwrap_or(0);
+                (self.g.node_count() + b as usize + i) as u32
+            }
+            _ => v,
+        }
+    }
+
+    /// The node of a label, and the edge it was entered by where that matters.
+    #[inline]
+    fn of_label(&self, x: u32) -> (u32, u32) {
+        let n = self.g.node_count() as u32;
+        if x < n {
+            (x, NONE)
+        } else {
+            self.turn_label[(x - n) as usize]
+        }
+    }
+
+    #[inline]
+    fn allowed(&self, came_by: u32, out: u32) -> bool {
+        came_by == NONE || !self.banned.contains(&(came_by, out))
     }
 
     /// The router of `geo.ways` and `geo.segment_speed_band` as they are now.
@@ -359,9 +487,34 @@ impl Router {
         )
         .fetch_all(pool)
         .await?;
+        // each restriction on the segments that meet at its via node; one whose road passes
+        // through the via node (tagged against the rules: which way on is meant?) is left out,
+        // except a U-turn ban on one road, which is the segment back the way it came
+        let turns: Vec<(bool, i64, bool, i64, bool)> = sqlx::query_as(
+            "WITH c AS (
+                 SELECT r.only_turn, fw.gid AS fg, fw.target = r.via_node AS ff, tw.gid AS tg,
+                        tw.source = r.via_node AS tf, r.from_way = r.to_way AS same,
+                        count(*) OVER (PARTITION BY r.osm_id) AS n
+                   FROM geo.turn_restrictions r
+                   JOIN geo.ways fw ON r.via_node IN (fw.source, fw.target) AND fw.osm_id = r.from_way
+                   JOIN geo.ways tw ON r.via_node IN (tw.source, tw.target) AND tw.osm_id = r.to_way)
+             SELECT only_turn, fg, ff, tg, tf FROM c
+              WHERE (same AND fg = tg AND ff <> tf) OR (NOT same AND n = 1)",
+        )
+        .fetch_all(pool)
+        .await?;
         // the graph's bounds take seconds on a country: off the async threads
         let r = tokio::task::spawn_blocking(move || {
             let mut r = Self::unprepared(g, &with_limit);
+            r.set_restrictions(
+                turns
+                    .into_iter()
+                    .map(|(only, a, af, b, bf)| TurnRestriction {
+                        only,
+                        from: (a, af),
+                        to: (b, bf),
+                    }),
+            );
             r.set_names(named);
             r.apply_observed(rows.into_iter().map(|(s, f, d, h, v)| {
                 let slot = (d >= 0 && h >= 0).then(|| d as usize * 24 + h as usize);
@@ -971,7 +1124,8 @@ impl Router {
         t0: f64,
         penalty: &HashMap<u32, f64>,
     ) -> Option<(Path, SearchStats)> {
-        let n = self.g.node_count();
+        // labels: one per node, and at restricted nodes one per edge in
+        let n = self.g.node_count() + self.turn_label.len();
         // the nodes the destination is reached from, and the rest of the way from each
         let goal_at: Vec<(u32, Option<(u32, f64)>)> = goals
             .iter()
@@ -990,7 +1144,7 @@ impl Router {
             let mut s = s.borrow_mut();
             s.ready(n);
             let mut stats = SearchStats::default();
-            // a start along an edge reaches its end node after the rest of it
+            // a start along an edge reaches its end node after the rest of it: (label, edge, along)
             let mut start_piece: Vec<(u32, u32, f64)> = Vec::new();
             // the best arrival so far: (time, how: a goal index, or the same edge as a start)
             let mut best: Option<(f64, Reached)> = None;
@@ -998,7 +1152,7 @@ impl Router {
                 match *st {
                     End::Node(v) => {
                         if t0 < s.arrive[v as usize] {
-                            s.set(v, t0, NONE);
+                            s.set(v, t0, NONE, NONE);
                             start_piece.retain(|p| p.0 != v);
                             let key = t0 + self.bound(v, &gb);
                             s.heap.push(Item(key, v));
@@ -1007,12 +1161,13 @@ impl Router {
                     End::Along(e, along) => {
                         let edge = self.g.edges[e as usize];
                         let t = self.cost(e, edge.length_m - along, t0, penalty);
-                        if t < s.arrive[edge.to as usize] {
-                            s.set(edge.to, t, NONE);
-                            start_piece.retain(|p| p.0 != edge.to);
-                            start_piece.push((edge.to, e, along));
+                        let x = self.label(edge.to, e);
+                        if t < s.arrive[x as usize] {
+                            s.set(x, t, NONE, NONE);
+                            start_piece.retain(|p| p.0 != x);
+                            start_piece.push((x, e, along));
                             let key = t + self.bound(edge.to, &gb);
-                            s.heap.push(Item(key, edge.to));
+                            s.heap.push(Item(key, x));
                         }
                         // the destination further along the same edge
                         for g in goals {
@@ -1029,16 +1184,17 @@ impl Router {
                     }
                 }
             }
-            while let Some(Item(key, v)) = s.heap.pop() {
+            while let Some(Item(key, x)) = s.heap.pop() {
                 if best.as_ref().is_some_and(|b| key >= b.0) {
                     break;
                 }
-                // a stale entry: the node was settled from an earlier one (the bounds are
-                // consistent, so the first time a node is taken off the heap is its earliest)
-                if std::mem::replace(&mut s.settled[v as usize], true) {
+                // a stale entry: the label was settled from an earlier one (the bounds are
+                // consistent, so the first time a label is taken off the heap is its earliest)
+                if std::mem::replace(&mut s.settled[x as usize], true) {
                     continue;
                 }
-                let t = s.arrive[v as usize];
+                let t = s.arrive[x as usize];
+                let (v, came_by) = self.of_label(x);
                 stats.settled += 1;
                 for (i, &(gv, rest)) in goal_at.iter().enumerate() {
                     if gv != v {
@@ -1046,19 +1202,24 @@ impl Router {
                     }
                     let ta = match rest {
                         None => t,
+                        Some((e, _)) if !self.allowed(came_by, e) => continue,
                         Some((e, along)) => self.cost(e, along, t, penalty),
                     };
                     if best.as_ref().is_none_or(|b| ta < b.0) {
-                        best = Some((ta, Ok(i)));
+                        best = Some((ta, Ok((i, x))));
                     }
                 }
                 for &e in self.g.out(v) {
+                    if !self.allowed(came_by, e) {
+                        continue;
+                    }
                     let edge = self.g.edges[e as usize];
                     let ta = self.cost(e, edge.length_m, t, penalty);
-                    if ta < s.arrive[edge.to as usize] {
-                        s.set(edge.to, ta, e);
+                    let y = self.label(edge.to, e);
+                    if ta < s.arrive[y as usize] {
+                        s.set(y, ta, e, x);
                         let key = ta + self.bound(edge.to, &gb);
-                        s.heap.push(Item(key, edge.to));
+                        s.heap.push(Item(key, y));
                     }
                 }
             }
@@ -1066,16 +1227,15 @@ impl Router {
             let mut path: Path = Vec::new();
             match how {
                 Err((e, a, b)) => path.push((e, a, b)),
-                Ok(i) => {
-                    let (node, rest) = goal_at[i];
-                    let mut v = node;
+                Ok((i, at)) => {
+                    let (_, rest) = goal_at[i];
+                    let mut x = at;
                     let mut rev: Vec<u32> = Vec::new();
-                    while s.via[v as usize] != NONE {
-                        let e = s.via[v as usize];
-                        rev.push(e);
-                        v = self.g.edges[e as usize].from;
+                    while s.via[x as usize] != NONE {
+                        rev.push(s.via[x as usize]);
+                        x = s.prev[x as usize];
                     }
-                    if let Some(&(_, e, along)) = start_piece.iter().find(|p| p.0 == v) {
+                    if let Some(&(_, e, along)) = start_piece.iter().find(|p| p.0 == x) {
                         path.push((e, along, self.g.edges[e as usize].length_m));
                     }
                     for &e in rev.iter().rev() {

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use chrono::{TimeZone, Utc};
 use fleet_geo::matching::MatchGraph;
-use fleet_geo::routing::{Basis, RouteError, Router, hour_of_week};
+use fleet_geo::routing::{Basis, RouteError, Router, TurnRestriction, hour_of_week};
 use fleet_geo::{MONACO_PBF, osm};
 use fleet_testkit::TestDb;
 
@@ -147,13 +147,30 @@ async fn on_real_roads_the_cost_is_pgroutings_on_the_same_weights() {
     let db = TestDb::new().await;
     let pool = &db.pool;
     osm::load(pool, MONACO_PBF).await.expect("Monaco");
+    // with the extract's turn restrictions (pgr_trsp's cross-check), and without (pgr_dijkstra's)
     let r = Router::load(pool).await.expect("router");
+    let banned = r.banned_turns();
+    assert!(
+        banned.len() >= 10,
+        "Monaco's turn restrictions are read: {} banned turns",
+        banned.len()
+    );
+    let mut free = Router::load(pool).await.expect("router");
+    assert_eq!(free.set_restrictions([]), 0);
+    let restrictions_sql = format!(
+        "SELECT row_number() OVER () AS id, 1e7::float8 AS cost, ARRAY[a, b]::bigint[] AS path FROM (VALUES {}) v(a, b)",
+        banned
+            .iter()
+            .map(|(a, b)| format!("({a}, {b})"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     // junctions with no other road within about 2.5 m (a bridge over one would snap to the bridge)
     let vs: Vec<(i64, f64, f64)> = sqlx::query_as(
         "SELECT v.id, ST_Y(v.the_geom), ST_X(v.the_geom) FROM geo.ways_vertices_pgr v
           WHERE NOT EXISTS (SELECT 1 FROM geo.ways w WHERE ST_DWithin(w.the_geom, v.the_geom, 0.00003)
                                AND w.source <> v.id AND w.target <> v.id)
-          ORDER BY md5(v.id::text) LIMIT 16",
+          ORDER BY md5(v.id::text) LIMIT 40",
     )
     .fetch_all(pool)
     .await
@@ -162,7 +179,7 @@ async fn on_real_roads_the_cost_is_pgroutings_on_the_same_weights() {
         .with_ymd_and_hms(2026, 11, 30, 6, 0, 0)
         .single()
         .expect("time");
-    let (mut compared, mut unreachable) = (0, 0);
+    let (mut compared, mut unreachable, mut differ) = (0, 0, 0);
     for pair in vs.chunks(2) {
         let [(a, alat, alng), (b, blat, blng)] = [pair[0], pair[1]];
         let pgr: Option<f64> = sqlx::query_scalar(
@@ -173,19 +190,15 @@ async fn on_real_roads_the_cost_is_pgroutings_on_the_same_weights() {
         .fetch_one(pool)
         .await
         .expect("pgr_dijkstra");
-        let ours = r.route(
-            fleet_geo::Point {
-                lat: alat,
-                lng: alng,
-            },
-            fleet_geo::Point {
-                lat: blat,
-                lng: blng,
-            },
-            depart,
-        );
-        // a junction of an island of the graph snaps to the main network instead: not the
-        // same pair any more
+        let trsp: Option<f64> = sqlx::query_scalar(
+            "SELECT max(agg_cost) FROM pgr_trsp('SELECT gid AS id, source, target, cost, reverse_cost FROM geo.ways', $3, $1, $2, true)",
+        )
+        .bind(a)
+        .bind(b)
+        .bind(&restrictions_sql)
+        .fetch_one(pool)
+        .await
+        .expect("pgr_trsp");
         let pa = fleet_geo::Point {
             lat: alat,
             lng: alng,
@@ -194,29 +207,39 @@ async fn on_real_roads_the_cost_is_pgroutings_on_the_same_weights() {
             lat: blat,
             lng: blng,
         };
-        if let Ok(route) = &ours
-            && (fleet_geo::haversine_m(route.snapped.0, pa) > 0.1
-                || fleet_geo::haversine_m(route.snapped.1, pb) > 0.1)
-        {
-            continue;
-        }
-        match (pgr, ours) {
-            (Some(cost), Ok(route)) => {
-                assert!(
-                    (route.eta_s - cost).abs() < 0.01 * cost.max(1.0),
-                    "{a} → {b}: ours {} s, pgr_dijkstra {cost} s",
-                    route.eta_s
-                );
-                compared += 1;
+        for (router, want, what) in [(&free, pgr, "pgr_dijkstra"), (&r, trsp, "pgr_trsp")] {
+            let ours = router.route(pa, pb, depart);
+            // a junction of an island of the graph snaps to the main network instead: not the
+            // same pair any more
+            if let Ok(route) = &ours
+                && (fleet_geo::haversine_m(route.snapped.0, pa) > 0.1
+                    || fleet_geo::haversine_m(route.snapped.1, pb) > 0.1)
+            {
+                continue;
             }
-            (None, Err(RouteError::Unreachable)) => unreachable += 1,
-            (p, o) => panic!("{a} → {b}: pgr_dijkstra {p:?}, ours {o:?}"),
+            match (want, ours) {
+                (Some(cost), Ok(route)) => {
+                    assert!(
+                        (route.eta_s - cost).abs() < 0.01 * cost.max(1.0),
+                        "{a} → {b}: ours {} s, {what} {cost} s",
+                        route.eta_s
+                    );
+                    compared += 1;
+                }
+                (None, Err(RouteError::Unreachable)) => unreachable += 1,
+                (p, o) => panic!("{a} → {b}: {what} {p:?}, ours {o:?}"),
+            }
+        }
+        if pgr.zip(trsp).is_some_and(|(x, y)| (x - y).abs() > 0.5) {
+            differ += 1;
         }
     }
     assert!(
-        compared >= 5,
+        compared >= 20,
         "{compared} compared, {unreachable} unreachable"
     );
+    // the restrictions change some of these routes (else the check would check nothing)
+    assert!(differ >= 1, "no route of {compared} met a restriction");
     // observed speeds follow geo.observed_speed: a band with enough traversals, else all hours
     let gid: i64 =
         sqlx::query_scalar("SELECT gid FROM geo.ways WHERE cost > 0 ORDER BY gid LIMIT 1")
@@ -552,4 +575,192 @@ fn a_point_by_a_cut_off_road_snaps_to_the_network_beside_it() {
             .map(|r| r.distance_m),
         Err(RouteError::Unreachable)
     );
+}
+
+/// Row 0's first block east into Col 1 north (a left turn at (1,0)) and Col 0's first block
+/// north into Row 1 east (a right turn at (0,1)), as restrictions on the grid's edges.
+fn ban(only: bool, from: i64, to: i64) -> TurnRestriction {
+    TurnRestriction {
+        only,
+        from: (from, true),
+        to: (to, true),
+    }
+}
+
+#[test]
+fn banned_turns_are_not_taken_and_a_later_arrival_may_turn() {
+    let mut r = grid();
+    let depart = Utc
+        .with_ymd_and_hms(2026, 11, 30, 6, 0, 0)
+        .single()
+        .expect("time");
+    let free = r
+        .route(at(0.0, 0.0), at(1000.0, 1000.0), depart)
+        .expect("route");
+    assert!((free.distance_m - 2000.0).abs() < 5.0);
+    assert_eq!(r.set_restrictions([ban(false, 1, 9), ban(false, 7, 3)]), 2);
+    // both 2-km ways turn where it is banned: 4 km round a block
+    let around = r
+        .route(at(0.0, 0.0), at(1000.0, 1000.0), depart)
+        .expect("route");
+    assert!(
+        (around.distance_m - 4000.0).abs() < 5.0,
+        "{}",
+        around.distance_m
+    );
+    // halfway up Col 1: the earliest arrival at (1,0) (from the west) may not turn north, a
+    // later one (back from (2,0)) may — a search with one label per node would miss it
+    let later = r
+        .route(at(0.0, 0.0), at(1000.0, 500.0), depart)
+        .expect("route");
+    assert!(
+        (later.distance_m - 3500.0).abs() < 5.0,
+        "{}",
+        later.distance_m
+    );
+    let gids: Vec<i64> = later.pieces.iter().map(|p| p.gid).collect();
+    assert_eq!(gids, [1, 2, 2, 9], "{:?}", later.pieces);
+    // a start along the banned road in: on to (2,0) and back
+    let along = r
+        .route(at(500.0, 0.0), at(1000.0, 500.0), depart)
+        .expect("route");
+    assert!(
+        (along.distance_m - 3000.0).abs() < 5.0,
+        "{}",
+        along.distance_m
+    );
+    // only straight on from Row 0 at (1,0): north and the U-turn back are banned too
+    let mut r = grid();
+    assert_eq!(r.set_restrictions([ban(true, 1, 2)]), 1);
+    let only = r
+        .route(at(500.0, 0.0), at(1000.0, 500.0), depart)
+        .expect("route");
+    assert_eq!(
+        only.pieces.iter().map(|p| p.gid).collect::<Vec<_>>(),
+        [1, 2, 2, 9]
+    );
+    // a restriction between roads that do not meet, or on a road not in the graph: left out
+    assert_eq!(r.set_restrictions([ban(false, 1, 4), ban(false, 99, 2)]), 0);
+}
+
+/// An edge-based time-dependent Dijkstra written apart from the router: labels per edge
+/// driven, so a banned pair (in, out) is never taken.
+fn reference_with_bans(
+    r: &Router,
+    from: u32,
+    to: u32,
+    t0: f64,
+    banned: &HashSet<(u32, u32)>,
+) -> Option<f64> {
+    let g = r.graph();
+    let drive = |e: u32, mut metres: f64, mut t: f64| {
+        while metres > 1e-9 {
+            let v = r.speed(e, hour_of_week(t)).0;
+            let end = ((t / 3600.0).floor() + 1.0) * 3600.0;
+            if v * (end - t) >= metres {
+                return t + metres / v;
+            }
+            metres -= v * (end - t);
+            t = end;
+        }
+        t
+    };
+    if from == to {
+        return Some(t0);
+    }
+    let mut arrive = vec![f64::INFINITY; g.edges.len()];
+    let mut done = vec![false; g.edges.len()];
+    let mut heap = std::collections::BinaryHeap::new();
+    for &e in g.out(from) {
+        let t = drive(e, g.edges[e as usize].length_m, t0);
+        if t < arrive[e as usize] {
+            arrive[e as usize] = t;
+            heap.push(std::cmp::Reverse((ordered(t), e)));
+        }
+    }
+    let mut best = f64::INFINITY;
+    while let Some(std::cmp::Reverse((_, e))) = heap.pop() {
+        if std::mem::replace(&mut done[e as usize], true) {
+            continue;
+        }
+        let (v, t) = (g.edges[e as usize].to, arrive[e as usize]);
+        if v == to {
+            best = best.min(t);
+        }
+        for &o in g.out(v) {
+            if banned.contains(&(e, o)) {
+                continue;
+            }
+            let ta = drive(o, g.edges[o as usize].length_m, t);
+            if ta < arrive[o as usize] {
+                arrive[o as usize] = ta;
+                heap.push(std::cmp::Reverse((ordered(ta), o)));
+            }
+        }
+    }
+    best.is_finite().then_some(best)
+}
+
+#[test]
+fn with_turn_restrictions_the_search_is_still_exact() {
+    let parsed = osm::parse(MONACO_PBF).expect("Monaco");
+    let mut r = Router::new(MatchGraph::new(&parsed.ways), &HashSet::new());
+    // a tenth of the turns at junctions banned at random
+    let mut rng = fleet_core::rng::Rng(11);
+    let (mut banned, mut rows) = (HashSet::new(), Vec::new());
+    let g = r.graph();
+    for (a, ea) in g.edges.iter().enumerate() {
+        for &b in g.out(ea.to) {
+            if rng.below(10) == 0 {
+                let eb = g.edges[b as usize];
+                banned.insert((a as u32, b));
+                rows.push(TurnRestriction {
+                    only: false,
+                    from: (ea.gid, ea.forward),
+                    to: (eb.gid, eb.forward),
+                });
+            }
+        }
+    }
+    let applied = r.set_restrictions(rows.clone());
+    assert_eq!(applied, rows.len());
+    let edges = r.graph().edges.len();
+    let mut compared = 0;
+    for i in 0..80 {
+        let (a, b) = (rng.below(edges) as u32, rng.below(edges) as u32);
+        let (pa, pb) = (node_point(&r, a), node_point(&r, b));
+        let depart = Utc
+            .with_ymd_and_hms(2026, 11, 30, 0, 0, 0)
+            .single()
+            .expect("time")
+            + chrono::Duration::seconds(rng.below(7 * 86_400) as i64);
+        let t0 = depart.timestamp() as f64;
+        let Ok(route) = r.route(pa, pb, depart) else {
+            continue;
+        };
+        if fleet_geo::haversine_m(route.snapped.0, pa) > 0.1
+            || fleet_geo::haversine_m(route.snapped.1, pb) > 0.1
+        {
+            continue;
+        }
+        let (from, to) = (
+            r.graph().edges[a as usize].from,
+            r.graph().edges[b as usize].from,
+        );
+        let want = reference_with_bans(&r, from, to, t0, &banned).expect("reachable");
+        assert!(
+            (route.eta_s - (want - t0)).abs() < 1e-3,
+            "pair {i}: ours {} s, reference {} s",
+            route.eta_s,
+            want - t0
+        );
+        for w in route.pieces.windows(2) {
+            assert!(
+                !banned.contains(&(w[0].edge, w[1].edge)),
+                "pair {i} takes a banned turn"
+            );
+        }
+        compared += 1;
+    }
+    assert!(compared >= 30, "{compared} compared");
 }

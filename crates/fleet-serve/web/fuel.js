@@ -85,6 +85,7 @@ async function refresh() {
     fc.table($('flagged'), [
       ['When (EAT)', (r) => fc.esc(r.filled_local || '–')], ['Vehicle', (r) => fc.esc(r.vehicle_number || '–')],
       ['Litres', (r) => fc.fmtNum(r.litres, 1), 'num'], ['KES', (r) => fc.fmtNum(r.amount_kes), 'num'],
+      ['Where', (r) => fc.esc(r.address || r.station_name || '–')],
       ['Why', (r) => fc.esc((r.reasons || []).join('; '))], ['Review', review], ['', reviewButtons],
     ], flagged.rows || [], 'No flagged fills');
     fc.table($('recent'), [
@@ -93,7 +94,7 @@ async function refresh() {
       ['Driver', (r) => fc.esc(r.driver || '–')], ['Fuel', (r) => fc.esc(r.fuel_type || '–')],
       ['Litres', (r) => fc.fmtNum(r.litres, 1), 'num'],
       ['Amount', (r) => (r.currency && r.currency !== 'KES' ? `${fc.esc(r.currency)} ${fc.fmtNum(r.amount)}` : fc.fmtKes(r.amount_kes)), 'num'],
-      ['Station', (r) => fc.esc(r.station || '–')],
+      ['Station', (r) => fc.esc(r.station || '–')], ['Where', (r) => fc.esc(r.address || '–')],
     ], recent.rows || []);
     const sp = spellings.summary || {};
     $('spelling-summary').textContent = `${fc.fmtNum(sp.spellings)} spellings read as ${fc.fmtNum(sp.departments)} departments; `

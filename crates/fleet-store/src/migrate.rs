@@ -161,6 +161,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "search",
         sql: include_str!("../../../migrations/0024_search.sql"),
     },
+    Migration {
+        version: 25,
+        name: "boundaries_turns",
+        sql: include_str!("../../../migrations/0025_boundaries_turns.sql"),
+    },
 ];
 
 /// The checksums migrations had before issue 16 moved their functions, views and triggers into

@@ -141,8 +141,12 @@ pub async fn run_roles(
                 });
                 // the geocoder likewise: addresses for what the views show, allowed to fall behind
                 let (pool, geo_live, token) = (db.pool.clone(), live.clone(), shutdown.clone());
+                let nominatim = config
+                    .nominatim_url
+                    .as_deref()
+                    .map(fleet_geo::nominatim::Nominatim::new);
                 tasks.spawn(async move {
-                    fleet_geo::geocode::run(pool, geo_live, token).await;
+                    fleet_geo::geocode::run(pool, geo_live, token, nominatim).await;
                     ("geocoder", Ok(()))
                 });
                 let (pool, token) = (db.pool.clone(), shutdown.clone());

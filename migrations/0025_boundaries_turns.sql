@@ -1,0 +1,45 @@
+-- Admin boundaries and turn restrictions (issue 19 items 2 and 6), from the OSM extract's
+-- relations. Written by the OSM load, replaced with the roads.
+
+-- boundary=administrative relations, cut into pieces of at most 256 points each (a point is
+-- tested against a few small polygons, never against a county's whole outline)
+CREATE TABLE geo.boundaries (
+    osm_id          bigint NOT NULL,
+    piece           integer NOT NULL,
+    -- OSM's admin_level: 2 country, 4 state/region (Kenya: county), 6 county/district, 8 city/municipality, 10 ward
+    admin_level     smallint NOT NULL,
+    name            text NOT NULL,
+    geom            geometry(Polygon, 4326) NOT NULL,
+    PRIMARY KEY (osm_id, piece)
+);
+COMMENT ON TABLE geo.boundaries IS 'Administrative boundaries of the OSM extract (boundary=administrative relations), in pieces of at most 256 points. Writer: the OSM load.';
+CREATE INDEX boundaries_geom_idx ON geo.boundaries USING gist (geom);
+
+-- type=restriction relations with a via node: from way, via node, to way
+CREATE TABLE geo.turn_restrictions (
+    osm_id          bigint PRIMARY KEY,
+    from_way        bigint NOT NULL,
+    via_node        bigint NOT NULL,
+    to_way          bigint NOT NULL,
+    -- only_*: the only turn allowed from from_way at via_node; else (no_*) this turn is banned
+    only_turn       boolean NOT NULL,
+    -- restriction=* (or restriction:motorcar=*) as tagged
+    kind            text NOT NULL
+);
+COMMENT ON TABLE geo.turn_restrictions IS 'Turn restrictions of the OSM extract with a via node (no_* bans the turn; only_* bans every other turn from that road). Writer: the OSM load. Reader: the router.';
+
+-- Where each fuel fill happened, for its address: the vehicle's fix nearest the fill time
+-- (within the reconciliation window), else the place the feed reported. Written by the
+-- geocoder (asynchronous enrichment, made again when the fill's time or vehicle changes).
+CREATE TABLE state.fill_positions (
+    record_id       text PRIMARY KEY,
+    filled_at       timestamptz NOT NULL,
+    imei            text,
+    lat             double precision NOT NULL,
+    lng             double precision NOT NULL,
+    fix_time        timestamptz,
+    -- gps: the nearest fix; reported: the feed's own location
+    source          text NOT NULL CHECK (source IN ('gps', 'reported'))
+);
+COMMENT ON TABLE state.fill_positions IS 'Where each fuel fill happened (nearest fix, else the reported place), for its address. Writer: the geocoder (derived, replayable).';
+CREATE INDEX fill_positions_filled_idx ON state.fill_positions (filled_at);
