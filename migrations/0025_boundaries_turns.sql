@@ -15,6 +15,11 @@ CREATE TABLE geo.boundaries (
 COMMENT ON TABLE geo.boundaries IS 'Administrative boundaries of the OSM extract (boundary=administrative relations), in pieces of at most 256 points. Writer: the OSM load.';
 CREATE INDEX boundaries_geom_idx ON geo.boundaries USING gist (geom);
 
+-- each named place's region (the shallowest boundary below the country it is in), set by the
+-- load: an address takes no town from across its region's border
+ALTER TABLE geo.places ADD COLUMN region_osm_id bigint;
+COMMENT ON COLUMN geo.places.region_osm_id IS 'The region the place is in: osm_id of the shallowest geo.boundaries row with admin_level >= 4 containing it (NULL: none). Set by the OSM load.';
+
 -- type=restriction relations with a via node: from way, via node, to way
 CREATE TABLE geo.turn_restrictions (
     osm_id          bigint PRIMARY KEY,

@@ -794,6 +794,7 @@ pub async fn load_parsed(
         .execute(&mut *tx)
         .await?;
     }
+    assign_regions(&mut *tx).await?;
     let (boundaries_loaded, restrictions_loaded): (i64, i64) = sqlx::query_as(
         "SELECT (SELECT count(DISTINCT osm_id) FROM geo.boundaries), (SELECT count(*) FROM geo.turn_restrictions)",
     )
@@ -829,6 +830,22 @@ pub async fn load_parsed(
         boundaries: boundaries_loaded as usize,
         turn_restrictions: restrictions_loaded as usize,
     })
+}
+
+/// Sets each named place's region (`geo.places.region_osm_id`): the shallowest admin boundary
+/// below the country (`admin_level >= 4`) it is in. The load does it after the boundaries.
+pub async fn assign_regions(
+    conn: impl sqlx::Executor<'_, Database = sqlx::Postgres>,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "UPDATE geo.places p
+            SET region_osm_id = (SELECT b.osm_id FROM geo.boundaries b
+                                  WHERE b.admin_level >= 4 AND ST_Intersects(b.geom, p.geom)
+                                  ORDER BY b.admin_level, b.osm_id LIMIT 1)",
+    )
+    .execute(conn)
+    .await?
+    .rows_affected())
 }
 
 /// `copies` of a parsed extract side by side on a grid (each shifted by the extract's own

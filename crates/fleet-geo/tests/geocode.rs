@@ -312,6 +312,7 @@ async fn admin_boundaries_name_the_region_and_keep_towns_on_their_side_of_a_bord
     boundary(pool, 12, 4, "Kiambu", 2_500.0, -20_000.0, 40_000.0).await;
     // a municipality inside Kiambu with no place node near its middle
     boundary(pool, 13, 8, "Ruaka", 8_000.0, 8_000.0, 4_000.0).await;
+    osm::assign_regions(pool).await.expect("regions");
     // in the city: the region after the town (the country is not said)
     let (a, parts) = reverse(pool, 305.0, 8.0).await;
     assert_eq!(
