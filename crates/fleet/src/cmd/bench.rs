@@ -112,6 +112,11 @@ pub enum BenchWhat {
         /// Requests over HTTP.
         #[arg(long, default_value_t = 300, value_parser = clap::value_parser!(u64).range(0..=100_000))]
         requests: u64,
+        /// An OSRM server (osrm-routed) on the same extract to time side by side: the same
+        /// pairs, the same client, right after ours (repeat for several, e.g. MLD and CH).
+        /// For measurement only.
+        #[arg(long = "peer-osrm", value_name = "URL")]
+        peers: Vec<String>,
         #[arg(long, default_value_t = 42)]
         seed: u64,
     },
@@ -196,14 +201,15 @@ pub async fn run(config: Config, what: BenchWhat) -> Result<()> {
             edges,
             pairs,
             requests,
+            peers,
             seed,
         } => {
             routes(
                 config,
                 extract,
                 edges as usize,
-                pairs as usize,
-                requests as usize,
+                (pairs as usize, requests as usize),
+                peers,
                 seed,
             )
             .await
@@ -451,8 +457,8 @@ async fn routes(
     config: Config,
     extract: Option<std::path::PathBuf>,
     edges: usize,
-    pairs: usize,
-    requests: usize,
+    (pairs, requests): (usize, usize),
+    peers: Vec<String>,
     seed: u64,
 ) -> Result<()> {
     let bytes = extract_bytes(extract.as_deref())?;
@@ -479,7 +485,7 @@ async fn routes(
             tokio::task::spawn_blocking(move || fleet_geo::routing::bench(&r, pairs, seed)).await?;
         let http = if requests > 0 {
             Some(
-                fleet_serve::bench_routes::run(pool.clone(), requests, seed)
+                fleet_serve::bench_routes::run(pool.clone(), requests, seed, &peers)
                     .await
                     .map_err(|e| anyhow::anyhow!("{e}"))?,
             )
@@ -510,6 +516,22 @@ async fn routes(
             h.p95_ms,
             verdict(h.p95_ms < 25.0)
         );
+        for p in &h.peers {
+            println!(
+                "  OSRM at {} on the same {} pairs, same client (full GeoJSON geometry and steps, as ours carries): {} not routed; p50 {:.2} ms, p95 {:.2} ms; ours / OSRM: p50 {:.2}×, p95 {:.2}×; its bare answer (no geometry, no steps): p50 {:.2} ms, p95 {:.2} ms; distance: median difference {:.1} %, {:.0} % of pairs within 5 %",
+                p.url,
+                h.requests - h.failed,
+                p.failed,
+                p.p50_ms,
+                p.p95_ms,
+                h.p50_ms / p.p50_ms.max(1e-9),
+                h.p95_ms / p.p95_ms.max(1e-9),
+                p.bare_p50_ms,
+                p.bare_p95_ms,
+                p.median_distance_diff * 100.0,
+                p.within_5pct * 100.0
+            );
+        }
     }
     if edges == 0 {
         return Ok(());
