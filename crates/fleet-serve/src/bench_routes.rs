@@ -22,6 +22,9 @@ pub struct HttpRoutes {
     pub peers: Vec<Peer>,
 }
 
+/// A pair we routed: origin and destination `(lng, lat)`, and our route's distance, m.
+type Routed = ((f64, f64), (f64, f64), f64);
+
 /// A peer timed on the same pairs.
 #[derive(Debug, Clone, Default)]
 pub struct Peer {
@@ -61,8 +64,7 @@ pub async fn run(
     let client = fleet_core::http::client(Duration::from_secs(120)).build()?;
     let mut times = Vec::with_capacity(requests);
     let mut failed = 0;
-    // (origin, destination, our distance) of each pair we routed
-    let mut routed: Vec<((f64, f64), (f64, f64), f64)> = Vec::new();
+    let mut routed: Vec<Routed> = Vec::new();
     for (i, pair) in points.chunks_exact(2).take(requests + 3).enumerate() {
         let body = json!({"origin": [pair[0].0, pair[0].1], "destination": [pair[1].0, pair[1].1]});
         let started = Instant::now();
@@ -110,7 +112,7 @@ pub async fn run(
 async fn peer(
     client: &reqwest::Client,
     base: &str,
-    routed: &[((f64, f64), (f64, f64), f64)],
+    routed: &[Routed],
 ) -> Result<Peer, Box<dyn std::error::Error + Send + Sync>> {
     let (mut times, mut diffs, mut failed) = (Vec::new(), Vec::new(), 0);
     for (i, &(a, b, ours)) in routed.iter().take(3).chain(routed).enumerate() {
