@@ -44,7 +44,11 @@ CREATE TABLE state.fill_positions (
     lng             double precision NOT NULL,
     fix_time        timestamptz,
     -- gps: the nearest fix; reported: the feed's own location
-    source          text NOT NULL CHECK (source IN ('gps', 'reported'))
+    source          text NOT NULL CHECK (source IN ('gps', 'reported')),
+    placed_at       timestamptz NOT NULL DEFAULT now()
 );
 COMMENT ON TABLE state.fill_positions IS 'Where each fuel fill happened (nearest fix, else the reported place), for its address. Writer: the geocoder (derived, replayable).';
 CREATE INDEX fill_positions_filled_idx ON state.fill_positions (filled_at);
+CREATE INDEX fill_positions_placed_idx ON state.fill_positions (placed_at);
+-- the geocoder places the fills imported or changed since its last look, however old
+CREATE INDEX fuel_records_updated_idx ON fuel.records (updated_at);

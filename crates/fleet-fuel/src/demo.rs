@@ -1,7 +1,10 @@
 //! The local demo's fuel log (`fleet up`): a month of generated fills for the vehicles the
 //! registry knows (in local mode, the simulator's fleet), imported once through the normal path
 //! — event log, parser, projector — so the Fuel page has a real-looking month to show, its
-//! departments learned from the feed's spellings as on a fresh install.
+//! departments learned from the feed's spellings as on a fresh install. Where the loaded
+//! extract has fuel stations, most fills happen at one of them: the record names the station and
+//! carries the location the driver shared (as a WhatsApp location does), so the demo's fills have
+//! addresses and are verified against the tracker where it was there.
 
 use chrono::Utc;
 use sqlx::PgPool;
@@ -46,7 +49,14 @@ pub async fn seed(pool: &PgPool, seed: u64, days: u32) -> Result<Seeded, ImportE
         end: Utc::now(),
         messy: true,
     };
-    let snapshot = feedgen::generate(&cfg).snapshot(cfg.end);
+    let mut snapshot = feedgen::generate(&cfg).snapshot(cfg.end);
+    let stations: Vec<(String, f64, f64)> = sqlx::query_as(
+        "SELECT coalesce(name, brand, 'Fuel station'), ST_Y(geom), ST_X(geom) FROM geo.pois
+          WHERE kind = 'fuel' ORDER BY poi_id",
+    )
+    .fetch_all(pool)
+    .await?;
+    at_stations(&mut snapshot, &stations, seed);
     let bytes = serde_json::to_vec(&snapshot).map_err(|e| ImportError::Feed(e.to_string()))?;
     let report = import::run(
         pool,
@@ -117,4 +127,25 @@ pub async fn seed_when_registered(
     }
     token.cancelled().await;
     Ok(())
+}
+
+/// Puts about four fills in five at one of `stations` (name, lat, lng): its name as the station
+/// and a shared location within about 20 m of it. The same seed, the same stations.
+pub fn at_stations(snapshot: &mut serde_json::Value, stations: &[(String, f64, f64)], seed: u64) {
+    if stations.is_empty() {
+        return;
+    }
+    let mut rng = fleet_core::rng::Rng(seed ^ 0x5354_4154);
+    let Some(records) = snapshot["records"].as_array_mut() else {
+        return;
+    };
+    for r in records.iter_mut().filter(|r| r.is_object()) {
+        if !rng.chance(0.8) {
+            continue;
+        }
+        let (name, lat, lng) = rng.pick(stations).clone();
+        r["station"] = serde_json::Value::from(name);
+        r["lat"] = serde_json::Value::from(lat + rng.range(-1.5e-4, 1.5e-4));
+        r["lng"] = serde_json::Value::from(lng + rng.range(-1.5e-4, 1.5e-4));
+    }
 }

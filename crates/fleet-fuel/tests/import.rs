@@ -710,10 +710,29 @@ async fn the_demo_fuel_log_fills_an_empty_log_once_for_the_registered_fleet() {
         Seeded::NoVehicles
     ));
     fleet(pool).await;
+    // the roads and fuel stations of the simulator's town
+    fleet_geo::osm::load(pool, fleet_geo::MONACO_PBF)
+        .await
+        .expect("Monaco");
     let Seeded::Imported(report) = demo::seed(pool, 7, 31).await.expect("seed") else {
         panic!("the demo log was not imported");
     };
     assert!(report.applied && report.counts.inserted > 20, "{report:?}");
+    // most fills happened at one of the extract's stations, with the location the driver shared
+    let (fills, at_station): (i64, i64) = sqlx::query_as(
+        "SELECT count(*), count(*) FILTER (WHERE EXISTS (
+                    SELECT 1 FROM geo.pois p WHERE p.kind = 'fuel'
+                       AND ST_DWithin(p.geom::geography, ST_MakePoint(f.reported_lng, f.reported_lat)::geography, 30)
+                       AND coalesce(p.name, p.brand, 'Fuel station') = f.station))
+           FROM fuel.v_fills f",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("stations");
+    assert!(
+        at_station * 10 >= fills * 6 && at_station < fills,
+        "{at_station} of {fills} fills at a station of the extract"
+    );
     // Every registered vehicle has fills, the month is covered, and the departments the feed
     // spells many ways come out as one name per real department, learned with no mappings.
     assert_eq!(

@@ -427,12 +427,14 @@ async fn fuel_fills_get_the_address_of_where_the_vehicle_was() {
     .await
     .expect("fixes");
     // a fill of the vehicle; one of a plate with no tracker that reports where it was; one
-    // with neither
+    // with neither; a month-old one imported just now (an ordinary pass looks at what was
+    // imported lately, however old)
     sqlx::query(
         "INSERT INTO fuel.records (record_id, raw, car, plate_key, litres, amount_kes, filled_at, reported_lat, reported_lng)
          VALUES ('f1', '{}', 'KCA 542Q', $1, 40, 7000, now() - interval '1 hour', NULL, NULL),
                 ('f2', '{}', 'KZZ 999Z', 'KZZ999Z', 30, 5000, now() - interval '2 hours', $2, $3),
-                ('f3', '{}', 'KZZ 998Z', 'KZZ998Z', 30, 5000, now() - interval '3 hours', NULL, NULL)",
+                ('f3', '{}', 'KZZ 998Z', 'KZZ998Z', 30, 5000, now() - interval '3 hours', NULL, NULL),
+                ('f4', '{}', 'KZZ 999Z', 'KZZ999Z', 30, 5000, now() - interval '30 days', $2, $3)",
     )
     .bind(&plate)
     .bind(house.lat)
@@ -440,7 +442,7 @@ async fn fuel_fills_get_the_address_of_where_the_vehicle_was() {
     .execute(pool)
     .await
     .expect("fills");
-    let since = chrono::Utc::now() - fleet_geo::geocode::WINDOW;
+    let since = chrono::Utc::now() - fleet_geo::geocode::RECENT;
     fleet_geo::geocode::pass(pool, since, 1000)
         .await
         .expect("pass");
@@ -453,7 +455,8 @@ async fn fuel_fills_get_the_address_of_where_the_vehicle_was() {
         placed,
         [
             ("f1".into(), "gps".into()),
-            ("f2".into(), "reported".into())
+            ("f2".into(), "reported".into()),
+            ("f4".into(), "reported".into())
         ]
     );
     let recent: Value = sqlx::query_scalar("SELECT serve.fn_fuel_recent('{}')")
@@ -473,6 +476,15 @@ async fn fuel_fills_get_the_address_of_where_the_vehicle_was() {
     );
     assert_eq!(address("f2"), Some(Value::from("12 Moi Avenue, Nairobi")));
     assert_eq!(address("f3"), Some(Value::Null));
+    let old: Option<String> = sqlx::query_scalar(
+        "SELECT g.address FROM state.fill_positions p
+           JOIN state.geocoded_positions g ON g.lat_e5 = geo.geocode_key(p.lat) AND g.lng_e5 = geo.geocode_key(p.lng)
+          WHERE p.record_id = 'f4'",
+    )
+    .fetch_one(pool)
+    .await
+    .expect("old fill");
+    assert_eq!(old.as_deref(), Some("12 Moi Avenue, Nairobi"));
     // the fill's time corrected by the feed: placed again, by the fix nearest the new time
     sqlx::query(
         "UPDATE fuel.records SET filled_at = now() - interval '41 minutes' WHERE record_id = 'f1'",

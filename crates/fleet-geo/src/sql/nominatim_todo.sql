@@ -2,7 +2,7 @@
 -- most important first (fuel fills, stops, trip ends, trip starts, alarms, then live
 -- positions), newest first within each.
 WITH shown AS (
-    SELECT lat, lng, 1 AS rank, filled_at AS at FROM state.fill_positions WHERE filled_at >= $1
+    SELECT lat, lng, 1 AS rank, filled_at AS at FROM state.fill_positions WHERE filled_at >= $1 OR placed_at >= $1
     UNION ALL SELECT lat, lng, 2, start_time FROM state.parking_events WHERE start_time >= $1
     UNION ALL SELECT end_lat, end_lng, 3, start_time FROM state.trips WHERE start_time >= $1
     UNION ALL SELECT start_lat, start_lng, 4, start_time FROM state.trips WHERE start_time >= $1
