@@ -52,3 +52,21 @@ CREATE INDEX fill_positions_filled_idx ON state.fill_positions (filled_at);
 CREATE INDEX fill_positions_placed_idx ON state.fill_positions (placed_at);
 -- the geocoder places the fills imported or changed since its last look, however old
 CREATE INDEX fuel_records_updated_idx ON fuel.records (updated_at);
+
+-- Search at a country's scale (GET /api/geo/search): bounded candidates by index however many
+-- names a short query matches. Names by prefix (C collation: a btree range), each word of each
+-- name by prefix, and the distinct words for typos (trigram similarity over words, not names).
+-- Written by the OSM load with geo.search_names.
+CREATE INDEX search_names_prefix_idx ON geo.search_names ((lower(name) COLLATE "C"));
+CREATE TABLE geo.search_words (
+    word            text COLLATE "C" NOT NULL,
+    id              bigint NOT NULL
+);
+COMMENT ON TABLE geo.search_words IS 'Each word (lower case) of each geo.search_names name, for search by the start of a word. Writer: the OSM load.';
+CREATE INDEX search_words_word_idx ON geo.search_words (word);
+CREATE TABLE geo.search_vocabulary (
+    word            text COLLATE "C" PRIMARY KEY,
+    names           integer NOT NULL
+);
+COMMENT ON TABLE geo.search_vocabulary IS 'The distinct words of geo.search_words with how many names have each, for typos (trigram similarity). Writer: the OSM load.';
+CREATE INDEX search_vocabulary_trgm_idx ON geo.search_vocabulary USING gin (word gin_trgm_ops);

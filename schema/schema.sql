@@ -894,7 +894,9 @@ $$;
 CREATE FUNCTION geo.search(p_q text, p_limit integer, p_near public.geometry DEFAULT NULL::public.geometry) RETURNS TABLE(kind text, name text, detail text, ref text, lng double precision, lat double precision, score real)
     LANGUAGE sql STABLE
     AS $$
-    WITH q AS (SELECT lower(btrim(p_q)) AS q, serve.normalize_plate(p_q) AS plate),
+    WITH q AS (SELECT lower(btrim(p_q)) AS q, serve.normalize_plate(p_q) AS plate,
+                      coalesce(nullif(split_part(regexp_replace(lower(btrim(p_q)), '[^[:alnum:]]+', ' ', 'g'), ' ', 1), ''),
+                               lower(btrim(p_q))) AS first),
     found AS (
         SELECT 'vehicle'::text AS kind, v.vehicle_number AS name, v.assigned_city AS detail, v.vehicle_number AS ref,
                NULL::float8 AS lng, NULL::float8 AS lat,
@@ -908,10 +910,27 @@ CREATE FUNCTION geo.search(p_q text, p_limit integer, p_near public.geometry DEF
                      WHEN lower(s.name) LIKE q.q || '%' THEN 1.2
                      WHEN lower(s.name) LIKE '% ' || q.q || '%' THEN 1.0
                      WHEN lower(s.name) LIKE '%' || q.q || '%' THEN 0.6
-                     ELSE 0 END + similarity(lower(s.name), q.q))::real,
+                     ELSE 0 END + greatest(similarity(lower(s.name), q.q), word_similarity(q.q, lower(s.name))))::real,
                CASE s.kind WHEN 'place' THEN 1 WHEN 'poi' THEN 2 ELSE 3 END, s.geom
           FROM q, geo.search_names s
-         WHERE lower(s.name) LIKE '%' || q.q || '%' OR lower(s.name) % q.q
+         WHERE s.id IN (
+             -- names that start so, in order (a range of the C-collated index: from the query to
+             -- the query followed by the last code point)
+             (SELECT x.id FROM geo.search_names x
+               WHERE (lower(x.name) COLLATE "C") >= (SELECT q FROM q)
+                 AND (lower(x.name) COLLATE "C") < (SELECT q || chr(1114111) FROM q)
+               ORDER BY lower(x.name) COLLATE "C" LIMIT 100)
+             UNION ALL
+             -- names with a word that starts so (the query's first word)
+             (SELECT w.id FROM geo.search_words w
+               WHERE w.word >= (SELECT first FROM q) AND w.word < (SELECT first || chr(1114111) FROM q) LIMIT 200)
+             UNION ALL
+             -- names with a word like it (a typo): the most similar distinct words first
+             (SELECT w.id FROM (SELECT v.word FROM geo.search_vocabulary v
+                                 WHERE v.word % (SELECT first FROM q)
+                                 ORDER BY similarity(v.word, (SELECT first FROM q)) DESC, v.names DESC LIMIT 20) v
+                 JOIN geo.search_words w ON w.word = v.word LIMIT 200))
+           AND (lower(s.name) LIKE '%' || q.q || '%' OR lower(s.name) % q.q OR q.q <% lower(s.name))
     )
     SELECT f.kind, f.name, f.detail, f.ref, f.lng, f.lat, f.score
       FROM found f
@@ -4282,6 +4301,40 @@ ALTER TABLE geo.search_names ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 
 
 --
+-- Name: search_vocabulary; Type: TABLE; Schema: geo; Owner: -
+--
+
+CREATE TABLE geo.search_vocabulary (
+    word text NOT NULL COLLATE pg_catalog."C",
+    names integer NOT NULL
+);
+
+
+--
+-- Name: TABLE search_vocabulary; Type: COMMENT; Schema: geo; Owner: -
+--
+
+COMMENT ON TABLE geo.search_vocabulary IS 'The distinct words of geo.search_words with how many names have each, for typos (trigram similarity). Writer: the OSM load.';
+
+
+--
+-- Name: search_words; Type: TABLE; Schema: geo; Owner: -
+--
+
+CREATE TABLE geo.search_words (
+    word text NOT NULL COLLATE pg_catalog."C",
+    id bigint NOT NULL
+);
+
+
+--
+-- Name: TABLE search_words; Type: COMMENT; Schema: geo; Owner: -
+--
+
+COMMENT ON TABLE geo.search_words IS 'Each word (lower case) of each geo.search_names name, for search by the start of a word. Writer: the OSM load.';
+
+
+--
 -- Name: segment_observations; Type: TABLE; Schema: geo; Owner: -
 --
 
@@ -5780,6 +5833,14 @@ ALTER TABLE ONLY geo.search_names
 
 
 --
+-- Name: search_vocabulary search_vocabulary_pkey; Type: CONSTRAINT; Schema: geo; Owner: -
+--
+
+ALTER TABLE ONLY geo.search_vocabulary
+    ADD CONSTRAINT search_vocabulary_pkey PRIMARY KEY (word);
+
+
+--
 -- Name: segment_observations segment_observations_pkey; Type: CONSTRAINT; Schema: geo; Owner: -
 --
 
@@ -6365,10 +6426,31 @@ CREATE INDEX pois_kind_idx ON geo.pois USING btree (kind);
 
 
 --
+-- Name: search_names_prefix_idx; Type: INDEX; Schema: geo; Owner: -
+--
+
+CREATE INDEX search_names_prefix_idx ON geo.search_names USING btree (lower(name) COLLATE "C");
+
+
+--
 -- Name: search_names_trgm_idx; Type: INDEX; Schema: geo; Owner: -
 --
 
 CREATE INDEX search_names_trgm_idx ON geo.search_names USING gin (lower(name) public.gin_trgm_ops);
+
+
+--
+-- Name: search_vocabulary_trgm_idx; Type: INDEX; Schema: geo; Owner: -
+--
+
+CREATE INDEX search_vocabulary_trgm_idx ON geo.search_vocabulary USING gin (word public.gin_trgm_ops);
+
+
+--
+-- Name: search_words_word_idx; Type: INDEX; Schema: geo; Owner: -
+--
+
+CREATE INDEX search_words_word_idx ON geo.search_words USING btree (word);
 
 
 --

@@ -816,6 +816,11 @@ pub async fn load_parsed(
             SET detail = (SELECT p.name FROM geo.places p WHERE p.place IN ('city', 'town', 'village', 'suburb')
                            ORDER BY p.geom <-> s.geom LIMIT 1)
           WHERE s.kind = 'street';
+         DELETE FROM geo.search_words; DELETE FROM geo.search_vocabulary;
+         INSERT INTO geo.search_words (word, id)
+         SELECT w, s.id FROM geo.search_names s, regexp_split_to_table(lower(s.name), '[^[:alnum:]]+') w WHERE w <> '';
+         INSERT INTO geo.search_vocabulary (word, names) SELECT word, count(*) FROM geo.search_words GROUP BY word;
+         ANALYZE geo.search_words; ANALYZE geo.search_vocabulary;
          ANALYZE geo.places; ANALYZE geo.addresses; ANALYZE geo.search_names; ANALYZE geo.boundaries;",
     )
         .execute(&mut *tx)

@@ -667,3 +667,54 @@ async fn nominatim_is_asked_once_per_position_at_most_once_a_second() {
         (Some("Moi Avenue, Nairobi"), "osm")
     );
 }
+
+#[tokio::test]
+async fn search_finds_the_best_names_among_many_that_start_alike() {
+    let db = TestDb::new().await;
+    let pool = &db.pool;
+    // 3,000 streets that start alike and a place called just so
+    sqlx::query(
+        "INSERT INTO geo.search_names (kind, name, detail, geom)
+         SELECT 'street', 'Moi Avenue Block ' || i, 'Nairobi', ST_SetSRID(ST_MakePoint(36.8, -1.28), 4326)
+           FROM generate_series(1, 3000) i
+         UNION ALL SELECT 'place', 'Moi', 'village', ST_SetSRID(ST_MakePoint(36.9, -1.3), 4326)
+         UNION ALL SELECT 'poi', 'Kenol Kobil Moiben', 'fuel', ST_SetSRID(ST_MakePoint(35.3, 0.8), 4326)",
+    )
+    .execute(pool)
+    .await
+    .expect("names");
+    sqlx::raw_sql(
+        "INSERT INTO geo.search_words (word, id)
+         SELECT w, s.id FROM geo.search_names s, regexp_split_to_table(lower(s.name), '[^[:alnum:]]+') w WHERE w <> '';
+         INSERT INTO geo.search_vocabulary (word, names) SELECT word, count(*) FROM geo.search_words GROUP BY word;",
+    )
+    .execute(pool)
+    .await
+    .expect("words");
+    let search = |q: &'static str| async move {
+        sqlx::query_scalar::<_, String>("SELECT name FROM geo.search($1, 5)")
+            .bind(q)
+            .fetch_all(pool)
+            .await
+            .expect("search")
+    };
+    assert_eq!(search("moi").await.first().map(String::as_str), Some("Moi"));
+    assert_eq!(
+        search("Moi Avenue Block 2717")
+            .await
+            .first()
+            .map(String::as_str),
+        Some("Moi Avenue Block 2717")
+    );
+    // a word inside the name, and a typo in it
+    assert!(
+        search("moibe")
+            .await
+            .contains(&"Kenol Kobil Moiben".to_string())
+    );
+    assert!(
+        search("kobel")
+            .await
+            .contains(&"Kenol Kobil Moiben".to_string())
+    );
+}
