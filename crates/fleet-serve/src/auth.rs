@@ -489,6 +489,32 @@ pub async fn add_account(
     }
 }
 
+/// Removes the admin account a `fleet up` made when that run failed before it could show the
+/// password (no one can log in with it, and the next run makes one it shows).
+pub async fn forget_unshown_admin(pool: &PgPool, username: &str) -> Result<(), AuthError> {
+    let gone = sqlx::query(
+        "DELETE FROM auth.accounts a WHERE a.username = $1
+            AND NOT EXISTS (SELECT 1 FROM auth.refresh_tokens t WHERE t.account_id = a.account_id)",
+    )
+    .bind(username)
+    .execute(pool)
+    .await?
+    .rows_affected();
+    if gone > 0 {
+        audit(
+            pool,
+            "fleet up",
+            "account.remove",
+            Some(username),
+            None,
+            "ok",
+            json!({"why": "fleet up failed at start before showing the password"}),
+        )
+        .await;
+    }
+    Ok(())
+}
+
 /// Every account.
 pub async fn list_accounts(pool: &PgPool) -> Result<Vec<AccountInfo>, sqlx::Error> {
     sqlx::query_as("SELECT username, kind, scopes, disabled_at, created_at FROM auth.accounts ORDER BY username")
@@ -536,17 +562,26 @@ pub enum AccountChange<'a> {
     Scopes(&'a [String]),
 }
 
-/// In local mode: an `admin` account with every scope when no account can administer yet.
-/// Returns the generated password (to be shown once), or `None` when an admin exists.
-pub async fn ensure_local_admin(pool: &PgPool) -> Result<Option<String>, AuthError> {
+/// In local mode: an `admin` account with every scope when no enabled account can administer
+/// (named `admin-2`, … when an operator disabled `admin`). Returns its name and the generated
+/// password (to be shown once), or `None` when an admin exists.
+pub async fn ensure_local_admin(pool: &PgPool) -> Result<Option<(String, String)>, AuthError> {
     let exists: bool = sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM auth.accounts WHERE 'admin:fleet' = ANY (scopes) AND disabled_at IS NULL)")
         .fetch_one(pool)
         .await?;
     if exists {
         return Ok(None);
     }
+    // the name `admin` may be taken by an account an operator disabled (or narrowed): that one
+    // stays as it is, and the new admin takes the first free name after it
+    let name: String = sqlx::query_scalar(
+        "SELECT n FROM (SELECT 'admin' AS n, 0 AS i UNION ALL SELECT 'admin-' || i, i FROM generate_series(2, 1000) i) c
+          WHERE NOT EXISTS (SELECT 1 FROM auth.accounts a WHERE a.username = c.n) ORDER BY i LIMIT 1",
+    )
+    .fetch_one(pool)
+    .await?;
     let password = random_token(12)?;
     let scopes: Vec<String> = SCOPES.iter().map(|s| s.to_string()).collect();
-    add_account(pool, "admin", &password, &scopes, false, "fleet up").await?;
-    Ok(Some(password))
+    add_account(pool, &name, &password, &scopes, false, "fleet up").await?;
+    Ok(Some((name, password)))
 }

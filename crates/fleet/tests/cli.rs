@@ -720,3 +720,92 @@ async fn accounts_are_managed_from_the_cli_and_the_gateway_needs_a_signing_key()
     assert_ne!(p.wait_exit(Duration::from_secs(30)), 0);
     p.wait_for("FLEET_JWT_SECRET", Duration::from_secs(5));
 }
+
+/// A one-shot `fleet` command on the managed cluster under `home`: (success, stdout, stderr).
+fn on_home(home: &std::path::Path, args: &[&str]) -> (bool, String, String) {
+    common::outcome(
+        Command::new(BIN)
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("FLEET_HOME", home)
+            .current_dir(std::env::temp_dir())
+            .output()
+            .expect("run fleet"),
+    )
+}
+
+#[tokio::test]
+async fn up_owns_its_home_keeps_its_postgres_running_and_survives_a_disabled_admin() {
+    let home = std::env::temp_dir().join(format!(
+        "fleet-up-home-{}-{}",
+        std::process::id(),
+        fleet_store::cluster::random_hex(3).expect("random")
+    ));
+    let home_s = home.display().to_string();
+    let env = [
+        ("FLEET_HOME", home_s.as_str()),
+        ("FLEET_LISTEN", "127.0.0.1:0"),
+    ];
+    let mut first = Proc::spawn(&["up"], &env);
+    let addr = first.listen_addr();
+    wait_healthy(&addr, "worker").await;
+    // a second `fleet up` on the same home is refused, and the first goes on
+    let mut second = Proc::spawn(&["up"], &env);
+    assert_ne!(second.wait_exit(Duration::from_secs(30)), 0);
+    second.wait_for("another `fleet up`", Duration::from_secs(1));
+    assert_eq!(health(&addr, "gateway").await.0, 200);
+    // Postgres killed under it: started again, and the roles carry on
+    let pid = std::fs::read_to_string(home.join("pg/data/postmaster.pid")).expect("postmaster.pid");
+    let pid = pid.lines().next().expect("pid").trim().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-9", &pid])
+            .status()
+            .expect("kill")
+            .success()
+    );
+    first.wait_for("starting it again", Duration::from_secs(30));
+    first.wait_for("is running again", Duration::from_secs(60));
+    let mut ok = false;
+    for _ in 0..100 {
+        let (status, body) = health(&addr, "worker").await;
+        if status == 200 && body["database"]["ok"] == true {
+            ok = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    assert!(ok, "the worker is healthy on the restarted database");
+    first.signal("TERM");
+    assert_eq!(first.wait_exit(Duration::from_secs(30)), 0);
+    let (_, status, _) = on_home(&home, &["db", "status"]);
+    assert!(status.starts_with("stopped"), "{status}");
+
+    // an operator disables `admin`
+    let (done, out, err) = on_home(&home, &["users", "disable", "admin"]);
+    assert!(done, "{out}\n{err}");
+    assert!(on_home(&home, &["db", "stop"]).0);
+    // a `fleet up` that fails at start (its address is taken) stops the cluster it started
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let taken_addr = taken.local_addr().expect("addr").to_string();
+    let mut failing = Proc::spawn(
+        &["up"],
+        &[
+            ("FLEET_HOME", home_s.as_str()),
+            ("FLEET_LISTEN", taken_addr.as_str()),
+        ],
+    );
+    assert_ne!(failing.wait_exit(Duration::from_secs(60)), 0);
+    let (_, status, _) = on_home(&home, &["db", "status"]);
+    assert!(status.starts_with("stopped"), "{status}");
+    drop(taken);
+    // and with `admin` disabled, `fleet up` starts with a new admin beside it
+    let mut again = Proc::spawn(&["up"], &env);
+    let login = again.wait_for("login:", Duration::from_secs(60));
+    assert!(login.contains("admin-2 / "), "{login}");
+    again.signal("TERM");
+    assert_eq!(again.wait_exit(Duration::from_secs(30)), 0);
+    let _ = on_home(&home, &["db", "stop"]);
+    let _ = std::fs::remove_dir_all(&home);
+}

@@ -235,7 +235,8 @@ async fn the_pages_show_the_fleet_history_fuel_and_operations_in_a_real_browser(
     let password = fleet_serve::auth::ensure_local_admin(&db.pool)
         .await
         .expect("admin")
-        .expect("a new admin");
+        .expect("a new admin")
+        .1;
     let sim_api = format!("127.0.0.1:{}", free_port());
     let mut up = Proc::spawn(
         &["up"],

@@ -211,6 +211,9 @@ pub async fn run_roles(
     tracing::info!(listen = %local, roles = ?names, "fleet is running");
     if banner {
         print_banner(config, db, local, &names, local_mode.as_ref());
+        if let Some(l) = &local_mode {
+            l.shown.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
     }
     let mut failure: Option<anyhow::Error> = None;
     while let Some(joined) = tasks.join_next().await {
@@ -232,8 +235,10 @@ pub async fn run_roles(
 
 /// What only the local mode (`fleet up`) has.
 pub struct Local {
-    /// The generated admin password, when this run created the admin account.
-    pub admin_password: Option<String>,
+    /// The admin account's name and generated password, when this run created it.
+    pub admin: Option<(String, String)>,
+    /// Set once the banner (with that password) is printed.
+    pub shown: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 fn print_banner(
@@ -282,8 +287,8 @@ fn print_banner(
     } else {
         "off (FLEET_SIM_VEHICLES=0)".to_string()
     };
-    let login = match local.and_then(|l| l.admin_password.as_deref()) {
-        Some(p) => format!("admin / {p}   (created now and shown only this once; `fleet users` manages accounts)"),
+    let login = match local.and_then(|l| l.admin.as_ref()) {
+        Some((name, p)) => format!("{name} / {p}   (created now and shown only this once; `fleet users` manages accounts)"),
         None => "your accounts (`fleet users list`; `fleet users add NAME --scopes read:fleet` adds one)".to_string(),
     };
     println!(
