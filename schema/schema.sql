@@ -930,7 +930,7 @@ CREATE FUNCTION geo.search(p_q text, p_limit integer, p_near public.geometry DEF
                                  WHERE v.word % (SELECT first FROM q)
                                  ORDER BY similarity(v.word, (SELECT first FROM q)) DESC, v.names DESC LIMIT 20) v
                  JOIN geo.search_words w ON w.word = v.word LIMIT 200))
-           AND (lower(s.name) LIKE '%' || q.q || '%' OR lower(s.name) % q.q OR q.q <% lower(s.name))
+           AND (lower(s.name) LIKE '%' || q.q || '%' OR lower(s.name) % q.q OR word_similarity(q.q, lower(s.name)) >= 0.3)
     )
     SELECT f.kind, f.name, f.detail, f.ref, f.lng, f.lat, f.score
       FROM found f
