@@ -816,15 +816,11 @@ pub async fn load_parsed(
             SET detail = (SELECT p.name FROM geo.places p WHERE p.place IN ('city', 'town', 'village', 'suburb')
                            ORDER BY p.geom <-> s.geom LIMIT 1)
           WHERE s.kind = 'street';
-         DELETE FROM geo.search_words; DELETE FROM geo.search_vocabulary;
-         INSERT INTO geo.search_words (word, id)
-         SELECT w, s.id FROM geo.search_names s, regexp_split_to_table(lower(s.name), '[^[:alnum:]]+') w WHERE w <> '';
-         INSERT INTO geo.search_vocabulary (word, names) SELECT word, count(*) FROM geo.search_words GROUP BY word;
-         ANALYZE geo.search_words; ANALYZE geo.search_vocabulary;
          ANALYZE geo.places; ANALYZE geo.addresses; ANALYZE geo.search_names; ANALYZE geo.boundaries;",
     )
         .execute(&mut *tx)
         .await?;
+    index_search_words(&mut *tx).await?;
     tx.commit().await?;
     Ok(OsmReport {
         ways: ways.len(),
@@ -851,6 +847,23 @@ pub async fn assign_regions(
     .execute(conn)
     .await?
     .rows_affected())
+}
+
+/// Rebuilds the word index of `geo.search_names` (every word of every name, and the distinct
+/// words with their counts) that search finds names and typos by. The load does it after the names.
+pub async fn index_search_words(
+    conn: impl sqlx::Executor<'_, Database = sqlx::Postgres>,
+) -> Result<(), sqlx::Error> {
+    sqlx::raw_sql(
+        "DELETE FROM geo.search_words; DELETE FROM geo.search_vocabulary;
+         INSERT INTO geo.search_words (word, id)
+         SELECT w, s.id FROM geo.search_names s, regexp_split_to_table(lower(s.name), '[^[:alnum:]]+') w WHERE w <> '';
+         INSERT INTO geo.search_vocabulary (word, names) SELECT word, count(*) FROM geo.search_words GROUP BY word;
+         ANALYZE geo.search_words; ANALYZE geo.search_vocabulary;",
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// `copies` of a parsed extract side by side on a grid (each shifted by the extract's own

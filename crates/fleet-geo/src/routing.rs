@@ -362,16 +362,30 @@ impl Router {
         }
     }
 
-    /// Sets the turn restrictions; those naming a road the graph lacks, or two roads that do
-    /// not meet, are left out. Returns how many were applied.
-    pub fn set_restrictions(&mut self, rows: impl IntoIterator<Item = TurnRestriction>) -> usize {
-        let index: HashMap<i64, u32> = self
-            .g
+    /// The edges into node `v`.
+    #[inline]
+    fn ins(&self, v: u32) -> &[u32] {
+        let (a, b) = (
+            self.in_start[v as usize] as usize,
+            self.in_start[v as usize + 1] as usize,
+        );
+        &self.in_edges[a..b]
+    }
+
+    /// Per `geo.ways` row (gid), its index in the graph's rows.
+    fn way_index(&self) -> HashMap<i64, u32> {
+        self.g
             .ways
             .iter()
             .enumerate()
             .map(|(i, w)| (w.gid, i as u32))
-            .collect();
+            .collect()
+    }
+
+    /// Sets the turn restrictions; those naming a road the graph lacks, or two roads that do
+    /// not meet, are left out. Returns how many were applied.
+    pub fn set_restrictions(&mut self, rows: impl IntoIterator<Item = TurnRestriction>) -> usize {
+        let index = self.way_index();
         let edge = |(gid, forward): (i64, bool)| {
             let w = &self.g.ways[*index.get(&gid)? as usize];
             if forward { w.forward } else { w.backward }
@@ -404,10 +418,8 @@ impl Router {
         vias.dedup();
         for v in vias {
             self.turn_base[v as usize] = self.turn_label.len() as u32;
-            let (s, t) = (self.in_start[v as usize], self.in_start[v as usize + 1]);
-            for &e in &self.in_edges[s as usize..t as usize] {
-                self.turn_label.push((v, e));
-            }
+            let ins: Vec<u32> = self.ins(v).to_vec();
+            self.turn_label.extend(ins.into_iter().map(|e| (v, e)));
         }
         self.banned = banned;
         applied
@@ -429,11 +441,7 @@ impl Router {
     fn label(&self, v: u32, e: u32) -> u32 {
         match self.turn_base.get(v as usize) {
             Some(&b) if b != NONE && e != NONE => {
-                let (s, t) = (self.in_start[v as usize], self.in_start[v as usize + 1]);
-                let i = self.in_edges[s as usize..t as usize]
-                    .iter()
-                    .position(|&x| x == e)
-                    .unwrap_or(0);
+                let i = self.ins(v).iter().position(|&x| x == e).unwrap_or(0);
                 (self.g.node_count() + b as usize + i) as u32
             }
             _ => v,
@@ -530,13 +538,7 @@ impl Router {
 
     /// Names the rows: (gid, street name).
     pub fn set_names(&mut self, rows: impl IntoIterator<Item = (i64, String)>) {
-        let index: HashMap<i64, u32> = self
-            .g
-            .ways
-            .iter()
-            .enumerate()
-            .map(|(i, w)| (w.gid, i as u32))
-            .collect();
+        let index = self.way_index();
         let mut ids: HashMap<String, u32> = HashMap::new();
         for (gid, name) in rows {
             let Some(&w) = index.get(&gid) else { continue };
@@ -676,13 +678,7 @@ impl Router {
     /// and the largest one.
     fn components(&self) -> (Vec<u32>, u32) {
         let n = self.g.node_count();
-        let ins = |v: u32| {
-            let (a, b) = (
-                self.in_start[v as usize] as usize,
-                self.in_start[v as usize + 1] as usize,
-            );
-            &self.in_edges[a..b]
-        };
+        let ins = |v: u32| self.ins(v);
         // 1. finishing order of a depth-first search on the edges as they run
         let mut seen = vec![false; n];
         let mut order: Vec<u32> = Vec::with_capacity(n);
@@ -747,15 +743,7 @@ impl Router {
             if t as f32 > d[v as usize] {
                 continue;
             }
-            let edges = if forward {
-                self.g.out(v)
-            } else {
-                let (a, b) = (
-                    self.in_start[v as usize] as usize,
-                    self.in_start[v as usize + 1] as usize,
-                );
-                &self.in_edges[a..b]
-            };
+            let edges = if forward { self.g.out(v) } else { self.ins(v) };
             for &e in edges {
                 let edge = self.g.edges[e as usize];
                 let w = if forward { edge.to } else { edge.from };

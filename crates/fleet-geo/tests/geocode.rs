@@ -683,14 +683,7 @@ async fn search_finds_the_best_names_among_many_that_start_alike() {
     .execute(pool)
     .await
     .expect("names");
-    sqlx::raw_sql(
-        "INSERT INTO geo.search_words (word, id)
-         SELECT w, s.id FROM geo.search_names s, regexp_split_to_table(lower(s.name), '[^[:alnum:]]+') w WHERE w <> '';
-         INSERT INTO geo.search_vocabulary (word, names) SELECT word, count(*) FROM geo.search_words GROUP BY word;",
-    )
-    .execute(pool)
-    .await
-    .expect("words");
+    osm::index_search_words(pool).await.expect("words");
     let search = |q: &'static str| async move {
         sqlx::query_scalar::<_, String>("SELECT name FROM geo.search($1, 5)")
             .bind(q)

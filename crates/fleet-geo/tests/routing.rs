@@ -281,22 +281,26 @@ async fn on_real_roads_the_cost_is_pgroutings_on_the_same_weights() {
     }
 }
 
+/// When `metres` of edge `e` entered at `t` are driven at the router's speed of each hour
+/// (written apart from the router, for the reference searches).
+fn drive(r: &Router, e: u32, mut metres: f64, mut t: f64) -> f64 {
+    while metres > 1e-9 {
+        let v = r.speed(e, hour_of_week(t)).0;
+        let end = ((t / 3600.0).floor() + 1.0) * 3600.0;
+        if v * (end - t) >= metres {
+            return t + metres / v;
+        }
+        metres -= v * (end - t);
+        t = end;
+    }
+    t
+}
+
 /// A plain time-dependent Dijkstra over every node, written apart from the router: the
 /// arrival time at `to` leaving `from` at `t0`, with the router's speeds per hour.
 fn reference_arrival(r: &Router, from: u32, to: u32, t0: f64) -> Option<f64> {
     let g = r.graph();
-    let drive = |e: u32, mut metres: f64, mut t: f64| {
-        while metres > 1e-9 {
-            let v = r.speed(e, hour_of_week(t)).0;
-            let end = ((t / 3600.0).floor() + 1.0) * 3600.0;
-            if v * (end - t) >= metres {
-                return t + metres / v;
-            }
-            metres -= v * (end - t);
-            t = end;
-        }
-        t
-    };
+    let drive = |e: u32, metres: f64, t: f64| drive(r, e, metres, t);
     let mut arrive = vec![f64::INFINITY; g.node_count()];
     let mut done = vec![false; g.node_count()];
     arrive[from as usize] = t0;
@@ -653,18 +657,7 @@ fn reference_with_bans(
     banned: &HashSet<(u32, u32)>,
 ) -> Option<f64> {
     let g = r.graph();
-    let drive = |e: u32, mut metres: f64, mut t: f64| {
-        while metres > 1e-9 {
-            let v = r.speed(e, hour_of_week(t)).0;
-            let end = ((t / 3600.0).floor() + 1.0) * 3600.0;
-            if v * (end - t) >= metres {
-                return t + metres / v;
-            }
-            metres -= v * (end - t);
-            t = end;
-        }
-        t
-    };
+    let drive = |e: u32, metres: f64, t: f64| drive(r, e, metres, t);
     if from == to {
         return Some(t0);
     }
