@@ -19,7 +19,9 @@ LANGUAGE sql STABLE AS $$
          WHERE with_errors AND p.action <> 'unchanged'
     ), checked AS (
         SELECT e.record_id, (e.n).errors AS errors, (e.n).warnings AS warnings
-          FROM fuel.normalise_each((SELECT array_agg(record_id) FROM todo), (SELECT array_agg(read) FROM todo)) e
+          -- the arrays beside the call, not subqueries in it, so the function inlines
+          FROM (SELECT array_agg(record_id) AS ids, array_agg(read) AS reads FROM todo) t
+         CROSS JOIN LATERAL fuel.normalise_each(t.ids, t.reads) e
     )
     SELECT p.record_id, p.action,
            -- a deleted record is not a reject: nothing reads it

@@ -335,19 +335,30 @@ async fn import_docs(
             if !changed.is_empty() || !vanished.is_empty() {
                 fleet_ingest::project::departments::refresh_now(pool).await?;
             }
+            // what the projector made of each written record: its verdicts, and whether an
+            // insert came marked deleted
             let written: Vec<&str> = changed.iter().map(String::as_str).collect();
-            let verdicts: HashMap<String, (Vec<String>, Vec<String>)> =
-                sqlx::query_as::<_, (String, Vec<String>, Vec<String>)>(
-                    "SELECT record_id, normalise_errors, warnings FROM fuel.records WHERE record_id = ANY($1) AND deleted_at IS NULL",
+            let mut verdicts: HashMap<String, (bool, Vec<String>, Vec<String>)> =
+                sqlx::query_as::<_, (String, bool, Vec<String>, Vec<String>)>(
+                    "SELECT record_id, deleted_at IS NOT NULL, normalise_errors, warnings FROM fuel.records WHERE record_id = ANY($1)",
                 )
                 .bind(&written)
                 .fetch_all(pool)
                 .await?
                 .into_iter()
-                .map(|(id, e, w)| (id, (e, w)))
+                .map(|(id, d, e, w)| (id, (d, e, w)))
                 .collect();
             for p in plan.iter_mut().filter(|p| changed.contains(&p.record_id)) {
-                (p.errors, p.warnings) = verdicts.get(&p.record_id).cloned().unwrap_or_default();
+                (p.errors, p.warnings) = match verdicts.remove(&p.record_id) {
+                    Some((false, e, w)) => (e, w),
+                    Some((true, ..)) => {
+                        if p.action == "insert" {
+                            p.action = "insert_deleted".into();
+                        }
+                        Default::default()
+                    }
+                    None => Default::default(),
+                };
             }
             if mode == Mode::Changes {
                 report.watermark = Some(key.clone());
@@ -428,9 +439,9 @@ async fn plan(
             )));
         }
     }
-    // Applying, a record the log has never held is an insert (or, marked deleted, an
-    // insert_deleted) whatever it says: only the stored ones need the SQL plan. A dry run
-    // plans every record, for the verdicts of its reading.
+    // Applying, a record the log has never held is an insert whatever it says (one the feed
+    // marks deleted is told apart once projected: `insert_deleted`): only the stored ones need
+    // the SQL plan. A dry run plans every record, for the verdicts of its reading.
     let stored: HashSet<String> = if with_errors {
         HashSet::new()
     } else {
@@ -448,29 +459,28 @@ async fn plan(
         .chunks(latest.len().div_ceil(lanes).max(1))
         .enumerate()
     {
-        // each lane reads its records (the parser's reading, for the plan) on a thread of its own
-        let owned: Vec<(String, String)> = part
+        let (old, new): (Vec<_>, Vec<_>) = part
             .iter()
+            .partition(|(id, _)| with_errors || stored.contains(id));
+        let new: Vec<Planned> = new
+            .into_iter()
+            .map(|(record_id, _)| Planned {
+                record_id: record_id.clone(),
+                action: "insert".into(),
+                errors: Vec::new(),
+                warnings: Vec::new(),
+            })
+            .collect();
+        // each lane reads its stored records (the parser's reading, for the plan) on a thread of its own
+        let old: Vec<(String, String)> = old
+            .into_iter()
             .map(|(id, r)| (id.clone(), r.get().to_string()))
             .collect();
-        let (pool, stored) = (pool.clone(), stored.clone());
+        let pool = pool.clone();
         parts.spawn(async move {
-            let (batch, new) = tokio::task::spawn_blocking(move || {
-                let (old, new): (Vec<_>, Vec<_>) = owned
-                    .into_iter()
-                    .partition(|(id, _)| with_errors || stored.contains(id));
-                let new: Vec<Planned> = new
-                    .into_iter()
-                    .map(|(record_id, r)| {
-                        let record: serde_json::Value = serde_json::from_str(&r).unwrap_or_default();
-                        let action = if fuel::record::deleted(&record) { "insert_deleted" } else { "insert" };
-                        Planned { record_id, action: action.into(), errors: Vec::new(), warnings: Vec::new() }
-                    })
-                    .collect();
-                (batch_json(&old, with_errors), new)
-            })
-            .await
-            .map_err(|e| sqlx::Error::Protocol(format!("planning a lane failed: {e}")))?;
+            let batch = tokio::task::spawn_blocking(move || batch_json(&old, with_errors))
+                .await
+                .map_err(|e| sqlx::Error::Protocol(format!("planning a lane failed: {e}")))?;
             let mut planned = sqlx::query_as::<_, Planned>(
                 "SELECT record_id, action, coalesce(errors, '{}') AS errors, coalesce(warnings, '{}') AS warnings
                    FROM fuel.plan_records($1::text::jsonb, $2)",

@@ -85,8 +85,11 @@ async fn snapshots_and_changes_reconcile_idempotently_and_keep_what_they_cannot_
     deleted["deleted_at"] = json!("2026-11-19T10:00:00Z");
     let mut fixed = incomplete.clone();
     fixed["amount"] = json!("Ksh 4,500/=");
+    // and one the feed already marks deleted when it is first seen
+    let born_deleted = json!({"id": 3, "car": "KCA 542Q", "litres": "30 L", "amount": "3,000",
+                              "record_datetime": "2026-11-08 09:00", "deleted_at": "2026-11-08T12:00:00Z"});
     let records = snap1["records"].as_array_mut().expect("records");
-    records.extend([unusable, incomplete]);
+    records.extend([unusable, incomplete, born_deleted.clone()]);
     let n1 = records.len();
     put(&dir, "fuel_records/latest.json", &snap1);
 
@@ -141,6 +144,25 @@ async fn snapshots_and_changes_reconcile_idempotently_and_keep_what_they_cannot_
         applied.counts, dry.counts,
         "the dry run said what the apply did"
     );
+    // an insert is told apart from one marked deleted after the projector has read it
+    let ids = |r: &import::Report, action: &str| -> Vec<String> {
+        let mut v: Vec<String> = r
+            .samples
+            .get(action)
+            .into_iter()
+            .flatten()
+            .map(|p| p.record_id.clone())
+            .collect();
+        v.sort();
+        v
+    };
+    assert!(
+        ids(&dry, "insert_deleted").contains(&"3".to_string()),
+        "{:?}",
+        dry.samples.get("insert_deleted")
+    );
+    assert_eq!(ids(&applied, "insert_deleted"), ids(&dry, "insert_deleted"));
+    assert!(!ids(&applied, "insert").contains(&"3".to_string()));
     assert_eq!(
         count(pool, "SELECT count(*) FROM fuel.records").await,
         n1 as i64
@@ -233,7 +255,7 @@ async fn snapshots_and_changes_reconcile_idempotently_and_keep_what_they_cannot_
     snap2["records"]
         .as_array_mut()
         .expect("records")
-        .extend([deleted, fixed]);
+        .extend([deleted, fixed, born_deleted]);
     put(&dir, "fuel_records/latest.json", &snap2);
     let agree = import::snapshot(pool, &bucket, true, None)
         .await

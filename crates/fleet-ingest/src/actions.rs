@@ -90,6 +90,7 @@ pub fn parse(kind: &str, body: &[u8]) -> Outcome {
     let imei = body.get("imei").and_then(Value::as_str).map(str::to_string);
     Outcome {
         events: vec![Event {
+            text: None,
             item_index: 0,
             kind: action.event,
             imei,

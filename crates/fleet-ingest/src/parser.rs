@@ -43,6 +43,10 @@ pub struct Event {
     pub imei: Option<String>,
     pub event_time: Option<DateTime<Utc>>,
     pub body: Value,
+    /// The body as the parsed log stores it, when the parser wrote it as JSON text rather than
+    /// as a tree (a fuel record: 100,000 at once, where building, writing and freeing the trees
+    /// cost more than reading them); `body` then holds what projectors read in this process.
+    pub text: Option<String>,
 }
 
 /// Why a body or one item of it could not be read, in words for the operator; kept with the raw
@@ -114,6 +118,7 @@ fn parse_registry(body: &[u8], meta: &Value) -> Outcome {
     let mut out = Outcome::default();
     for row in parsed.rows {
         out.events.push(Event {
+            text: None,
             item_index: i32::try_from(row.line).unwrap_or(i32::MAX),
             kind: "registry_entry",
             imei: Some(row.imei.clone()),
@@ -148,13 +153,28 @@ fn parse_fuel(kind: &str, body: &[u8]) -> Outcome {
                     let read = fuel::record::read(
                         &serde_json::from_str::<Value>(record.get()).unwrap_or(Value::Null),
                     );
+                    // {"record_id", "record" (verbatim, as JSON: the parsed log's jsonb holds it
+                    // once and the projector takes it from there), "read"}
+                    let read_json = serde_json::to_string(&read).unwrap_or_else(|_| "{}".into());
+                    let id_json = Value::String(id).to_string();
+                    let mut text = String::with_capacity(
+                        id_json.len() + record.get().len() + read_json.len() + 36,
+                    );
+                    text.push_str("{\"record_id\":");
+                    text.push_str(&id_json);
+                    text.push_str(",\"record\":");
+                    text.push_str(record.get());
+                    text.push_str(",\"read\":");
+                    text.push_str(&read_json);
+                    text.push('}');
                     Event {
                         item_index: i32::try_from(i).unwrap_or(i32::MAX),
                         kind: "fuel_record",
                         imei: None,
                         event_time: read.filled_at,
-                        // the record verbatim, as text: the projector stores it once as jsonb
-                        body: json!({"record_id": id, "record": record.get(), "read": read}),
+                        // what the worker reads in process: the department, for its spellings
+                        body: json!({"read": {"department": read.department}}),
+                        text: Some(text),
                     }
                 })
                 .collect();
@@ -175,6 +195,7 @@ fn parse_fuel(kind: &str, body: &[u8]) -> Outcome {
                         .into_iter()
                         .enumerate()
                         .map(|(i, id)| Event {
+                            text: None,
                             item_index: i32::try_from(i).unwrap_or(i32::MAX),
                             kind: "fuel_record_vanished",
                             imei: None,
@@ -334,6 +355,7 @@ fn gps(item: Value) -> Result<Event, ItemError> {
         g.lng.get().ok_or("lng is missing")?,
     );
     Ok(Event {
+        text: None,
         item_index: 0,
         kind: "position_fix",
         imei: Some(imei.clone()),
@@ -362,6 +384,7 @@ fn heartbeat(item: Value) -> Result<Event, ItemError> {
     let imei = imei(&h.device_imei)?;
     let t = h.gate_time.0.ok_or("gateTime is missing or unreadable")?;
     Ok(Event {
+        text: None,
         item_index: 0,
         kind: "heartbeat",
         imei: Some(imei.clone()),
@@ -394,6 +417,7 @@ fn alarm(item: Value) -> Result<Event, ItemError> {
         .ok_or("msg.alarmTime is missing or unreadable")?;
     if alert_type == jimi::REMOVE_ALARM {
         return Ok(Event {
+            text: None,
             item_index: 0,
             kind: "alarm_end",
             imei: Some(imei.clone()),
@@ -403,6 +427,7 @@ fn alarm(item: Value) -> Result<Event, ItemError> {
         });
     }
     Ok(Event {
+        text: None,
         item_index: 0,
         kind: "alarm",
         imei: Some(imei.clone()),
@@ -450,6 +475,7 @@ fn device_event(item: Value) -> Result<Event, ItemError> {
     let t = e.gate_time.0.ok_or("gateTime is missing or unreadable")?;
     let kind = e.kind.get().ok_or("type is missing")?.to_ascii_uppercase();
     Ok(Event {
+        text: None,
         item_index: 0,
         kind: "device_event",
         imei: Some(imei.clone()),
@@ -469,6 +495,7 @@ fn lbs(item: Value) -> Result<Event, ItemError> {
         .map(jimi::parse_cells)
         .unwrap_or_default();
     Ok(Event {
+        text: None,
         item_index: 0,
         kind: "lbs",
         imei: Some(imei.clone()),
@@ -527,6 +554,7 @@ fn generic(item: Value, kind: &'static str) -> Result<Event, ItemError> {
         })
         .collect();
     Ok(Event {
+        text: None,
         item_index: 0,
         kind,
         imei: Some(imei.clone()),
@@ -624,6 +652,7 @@ fn parse_alarm_push(body: &[u8]) -> Outcome {
             .to_string();
         let t = d.alarm_time.0.ok_or("alarmTime is missing or unreadable")?;
         Ok(Event {
+            text: None,
             item_index: 0,
             kind: "alarm",
             imei: Some(imei.clone()),

@@ -135,6 +135,7 @@ fn location(item: Value) -> Result<Event, ItemError> {
         "satellites": bounded_int(l.gps_num, 0, 255),
     });
     Ok(Event {
+        text: None,
         item_index: 0,
         kind: "position_fix",
         imei: Some(imei),
@@ -160,6 +161,7 @@ fn track_point(item: Value, meta_imei: Option<String>) -> Result<Event, ItemErro
         "gps_mode": bounded_int(p.gps_mode, 0, 255),
     });
     Ok(Event {
+        text: None,
         item_index: 0,
         kind: "position_fix",
         imei: Some(imei),
@@ -188,6 +190,7 @@ fn polled_alarm(item: Value) -> Result<Event, ItemError> {
         None,
     );
     Ok(Event {
+        text: None,
         item_index: 0,
         kind: "alarm",
         imei: Some(imei),
@@ -220,6 +223,7 @@ fn parking(item: Value, acc_type: Option<String>) -> Result<Event, ItemError> {
         "duration_s": duration, "lat": bounded(p.lat, -90.0, 90.0), "lng": bounded(p.lng, -180.0, 180.0), "address": p.addr.0,
     });
     Ok(Event {
+        text: None,
         item_index: 0,
         kind: "parking",
         imei: Some(imei),
@@ -245,6 +249,7 @@ fn device_info(item: Value, target: Option<String>) -> Result<Event, ItemError> 
         "details": details,
     });
     Ok(Event {
+        text: None,
         item_index: 0,
         kind: "device_info",
         imei: Some(imei),

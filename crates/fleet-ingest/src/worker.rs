@@ -15,6 +15,7 @@
 //! - At start, rows that failed under an older parser version are re-queued, and so are the rows
 //!   of a source whose parser output changed since ([`parser::REPARSE_BELOW`]).
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -262,16 +263,18 @@ async fn claim(conn: &mut PgConnection, limit: i64) -> Result<Vec<RawRow>, sqlx:
     Ok(rows)
 }
 
-/// One `events.parsed` row as the insert reads it.
-#[derive(serde::Serialize)]
-struct ParsedRow<'a> {
-    raw_id: i64,
-    raw_received_at: DateTime<Utc>,
-    item_index: i32,
-    kind: &'static str,
-    imei: Option<&'a str>,
-    event_time: Option<DateTime<Utc>>,
-    body: &'a Value,
+/// The batch's `events.parsed` rows as columns, each body its own JSON text: PostgreSQL reads
+/// every body once, straight into its row (one JSON document of the whole batch was read twice:
+/// into one `jsonb`, then apart into rows; 2.5 times slower for a fuel chunk of 5,000 records).
+#[derive(Default)]
+struct ParsedColumns<'a> {
+    raw_id: Vec<i64>,
+    raw_received_at: Vec<DateTime<Utc>>,
+    item_index: Vec<i32>,
+    kind: Vec<&'static str>,
+    imei: Vec<Option<&'a str>>,
+    event_time: Vec<Option<DateTime<Utc>>>,
+    body: Vec<Cow<'a, str>>,
 }
 
 async fn process(conn: &mut PgConnection, rows: &[RawRow]) -> Result<(), sqlx::Error> {
@@ -288,30 +291,37 @@ async fn process(conn: &mut PgConnection, rows: &[RawRow]) -> Result<(), sqlx::E
     }
     // Serialised straight from the parser's events: a fuel import hands over 100,000 record
     // bodies at once, and copying each into a new JSON tree first cost seconds.
-    let parsed_rows: Vec<ParsedRow> = rows
-        .iter()
-        .zip(&outcomes)
-        .flat_map(|(r, out)| {
-            out.events.iter().map(move |e| ParsedRow {
-                raw_id: r.id,
-                raw_received_at: r.received_at,
-                item_index: e.item_index,
-                kind: e.kind,
-                imei: e.imei.as_deref(),
-                event_time: e.event_time,
-                body: &e.body,
-            })
-        })
-        .collect();
-    if !parsed_rows.is_empty() {
+    let mut parsed = ParsedColumns::default();
+    for (r, out) in rows.iter().zip(&outcomes) {
+        for e in &out.events {
+            parsed.raw_id.push(r.id);
+            parsed.raw_received_at.push(r.received_at);
+            parsed.item_index.push(e.item_index);
+            parsed.kind.push(e.kind);
+            parsed.imei.push(e.imei.as_deref());
+            parsed.event_time.push(e.event_time);
+            parsed.body.push(
+                e.text
+                    .as_deref()
+                    .map_or_else(|| e.body.to_string().into(), Cow::Borrowed),
+            );
+        }
+    }
+    if !parsed.body.is_empty() {
         sqlx::query(
             "INSERT INTO events.parsed (raw_id, raw_received_at, item_index, parser_version, kind, imei, event_time, body)
-             SELECT raw_id, raw_received_at, item_index, $2, kind, imei, event_time, body
-               FROM jsonb_to_recordset($1::jsonb) AS x(raw_id bigint, raw_received_at timestamptz, item_index int,
-                    kind text, imei text, event_time timestamptz, body jsonb)
+             SELECT raw_id, raw_received_at, item_index, $8, kind, imei, event_time, body::jsonb
+               FROM unnest($1::bigint[], $2::timestamptz[], $3::int[], $4::text[], $5::text[], $6::timestamptz[], $7::text[])
+                    AS x(raw_id, raw_received_at, item_index, kind, imei, event_time, body)
              ON CONFLICT (raw_received_at, raw_id, item_index, parser_version) DO NOTHING",
         )
-        .bind(sqlx::types::Json(&parsed_rows))
+        .bind(&parsed.raw_id)
+        .bind(&parsed.raw_received_at)
+        .bind(&parsed.item_index)
+        .bind(&parsed.kind)
+        .bind(&parsed.imei)
+        .bind(&parsed.event_time)
+        .bind(&parsed.body)
         .bind(PARSER_VERSION)
         .execute(&mut *conn)
         .await?;

@@ -268,3 +268,46 @@ async fn bulk_rows_go_one_per_transaction_after_the_small_rows_so_workers_share_
     );
     assert_eq!(transactions, bulk, "one chunk per transaction");
 }
+
+/// The parsed log holds a fuel record as JSON; events parsed before 2026-12-02 hold it as its
+/// text (a JSON string). A replay over either projects the same rows.
+#[tokio::test]
+async fn fuel_records_project_the_same_from_either_shape_of_the_parsed_record() {
+    let db = TestDb::new().await;
+    insert_fuel_chunk(&db.pool, 0, 40).await;
+    drain_all(&db.pool).await;
+    let rows = |pool: PgPool| async move {
+        sqlx::query_as::<_, (String, String, String, Option<f64>, Option<String>, Vec<String>)>(
+            "SELECT record_id, raw::text, raw_md5, litres::float8, plate_key, warnings FROM fuel.records ORDER BY record_id",
+        )
+        .fetch_all(&pool)
+        .await
+        .expect("rows")
+    };
+    let shapes: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT jsonb_typeof(body->'record') FROM events.parsed WHERE kind = 'fuel_record'",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .expect("shapes");
+    assert_eq!(shapes, ["object"], "the parser writes the record as JSON");
+    let as_parsed = rows(db.pool.clone()).await;
+    assert_eq!(as_parsed.len(), 40);
+    assert!(
+        as_parsed
+            .iter()
+            .all(|r| r.3 == Some(40.5) && r.4.as_deref().is_some_and(|p| p.starts_with("KDA")))
+    );
+    // the earlier shape: the record's text as a JSON string
+    sqlx::query(
+        "UPDATE events.parsed SET body = jsonb_set(body, '{record}', to_jsonb((body->'record')::text))
+          WHERE kind = 'fuel_record'",
+    )
+    .execute(&db.pool)
+    .await
+    .expect("old shape");
+    fleet_ingest::replay::rebuild(&db.pool, "fuel.records", 7, &mut |_, _, _| {})
+        .await
+        .expect("rebuild");
+    assert_eq!(rows(db.pool.clone()).await, as_parsed);
+}

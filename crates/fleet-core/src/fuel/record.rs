@@ -91,9 +91,9 @@ impl Serialize for Decimal {
 
 /// A field name without case, spaces or punctuation: "Amount (KES)" is `amountkes`.
 fn key(name: &str) -> String {
-    name.chars()
-        .filter(char::is_ascii_alphanumeric)
-        .flat_map(|c| c.to_lowercase())
+    name.bytes()
+        .filter(u8::is_ascii_alphanumeric)
+        .map(|b| char::from(b.to_ascii_lowercase()))
         .collect()
 }
 
