@@ -51,7 +51,9 @@ pub const KNOWN_VARS: &[&str] = &[
     "FLEET_PUSH_SECRETS",
     "FLEET_RATE_DASHBOARD_PER_MIN",
     "FLEET_RATE_LOGIN_PER_MIN",
+    "FLEET_RATE_PUSH_FAILED_PER_MIN",
     "FLEET_RATE_PUSH_PER_MIN",
+    "FLEET_RATE_PUSH_PER_SOURCE_PER_MIN",
     "FLEET_RATE_ROUTES_PER_MIN",
     "FLEET_REFRESH_TOKEN_TTL_SECS",
     "FLEET_SIM_API_LISTEN",
@@ -199,8 +201,12 @@ pub struct Config {
     pub rate_dashboard_per_min: u32,
     /// `FLEET_RATE_ROUTES_PER_MIN`: route requests per minute per token subject.
     pub rate_routes_per_min: u32,
-    /// `FLEET_RATE_PUSH_PER_MIN`: vendor pushes per minute per sending IP.
-    pub rate_push_per_min: u32,
+    /// `FLEET_RATE_PUSH_PER_SOURCE_PER_MIN`: verified pushes per minute per source credential
+    /// (the vendor's push token, each signed source's secret).
+    pub rate_push_per_source_per_min: u32,
+    /// `FLEET_RATE_PUSH_FAILED_PER_MIN`: pushes that fail verification, per minute per sending IP;
+    /// past it every push from that IP is refused until the bucket refills.
+    pub rate_push_failed_per_min: u32,
     /// `FLEET_RATE_LOGIN_PER_MIN`: token requests per minute per IP.
     pub rate_login_per_min: u32,
 }
@@ -457,12 +463,34 @@ impl Config {
                 0,
                 1_000_000,
             )?,
-            rate_push_per_min: int_in(
-                "FLEET_RATE_PUSH_PER_MIN",
-                get("FLEET_RATE_PUSH_PER_MIN"),
-                1000,
+            rate_push_per_source_per_min: match get("FLEET_RATE_PUSH_PER_MIN") {
+                // per IP until 2026-12-02: a hub sends every device's pushes from a few
+                // addresses, so a per-IP figure would throttle the vendor; refuse it by name
+                Some(v) => {
+                    return Err(ConfigError {
+                        var: "FLEET_RATE_PUSH_PER_MIN",
+                        value: v,
+                        reason: "this per-IP push limit is replaced: set FLEET_RATE_PUSH_PER_SOURCE_PER_MIN \
+                                 (verified pushes per minute per source credential, default 200000) and \
+                                 FLEET_RATE_PUSH_FAILED_PER_MIN (failed attempts per minute per IP, default 30), \
+                                 and remove this one"
+                            .into(),
+                    });
+                }
+                None => int_in(
+                    "FLEET_RATE_PUSH_PER_SOURCE_PER_MIN",
+                    get("FLEET_RATE_PUSH_PER_SOURCE_PER_MIN"),
+                    200_000,
+                    0,
+                    100_000_000,
+                )?,
+            },
+            rate_push_failed_per_min: int_in(
+                "FLEET_RATE_PUSH_FAILED_PER_MIN",
+                get("FLEET_RATE_PUSH_FAILED_PER_MIN"),
+                30,
                 0,
-                10_000_000,
+                1_000_000,
             )?,
             rate_login_per_min: int_in(
                 "FLEET_RATE_LOGIN_PER_MIN",
@@ -1032,10 +1060,20 @@ mod tests {
             (
                 c.rate_dashboard_per_min,
                 c.rate_routes_per_min,
-                c.rate_push_per_min,
+                c.rate_push_per_source_per_min,
+                c.rate_push_failed_per_min,
                 c.rate_login_per_min
             ),
-            (60, 10, 1000, 10)
+            (60, 10, 200_000, 30, 10)
+        );
+        // the per-IP push limit of before is refused by name, with what replaces it
+        let e = cfg(&[("FLEET_RATE_PUSH_PER_MIN", "1000")]).expect_err("replaced");
+        assert_eq!(e.var, "FLEET_RATE_PUSH_PER_MIN");
+        assert!(
+            e.reason.contains("FLEET_RATE_PUSH_PER_SOURCE_PER_MIN")
+                && e.reason.contains("FLEET_RATE_PUSH_FAILED_PER_MIN"),
+            "{}",
+            e.reason
         );
         let c = cfg(&[
             (

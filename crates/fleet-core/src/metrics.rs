@@ -21,6 +21,7 @@ pub const SLO_MET: &str = "fleet_slo_met";
 pub const CONTRACT_DRIFT: &str = "fleet_contract_drift";
 pub const CONTRACT_PROBLEMS: &str = "fleet_contract_problems";
 pub const RATE_LIMITED: &str = "fleet_rate_limited_total";
+pub const RATE_LIMIT_PER_MIN: &str = "fleet_rate_limit_per_min";
 pub const MIRROR_FORWARDED_TOTAL: &str = "fleet_push_mirror_forwarded_total";
 pub const MIRROR_FAILED_TOTAL: &str = "fleet_push_mirror_failed_total";
 pub const MIRROR_DROPPED_TOTAL: &str = "fleet_push_mirror_dropped_total";
@@ -160,6 +161,11 @@ pub const ALL: &[(&str, Kind, &str)] = &[
         RATE_LIMITED,
         Kind::Counter,
         "Requests refused by a rate limit, by limit class.",
+    ),
+    (
+        RATE_LIMIT_PER_MIN,
+        Kind::Gauge,
+        "Each rate limit: requests per minute per client, by limit class (0 = off).",
     ),
     (
         MIRROR_FORWARDED_TOTAL,

@@ -1,5 +1,5 @@
 //! The gateway's routes in one place, so the binary and the tests serve the same thing: vendor
-//! push receivers (per-source secrets, limited per sending IP), `POST /api/auth/token` (limited
+//! push receivers (per-source secrets, limited per credential and, for failed attempts, per IP), `POST /api/auth/token` (limited
 //! per IP), and every `/api/*` read and write behind its scope with a per-subject limit; CORS
 //! for the configured origins over all of it; the OpenAPI document and its docs page. Health and metrics are added by
 //! `crate::gateway_router` and are never limited.
@@ -65,7 +65,8 @@ impl GatewayConfig {
             limits: RateLimits {
                 dashboard: config.rate_dashboard_per_min,
                 routes: config.rate_routes_per_min,
-                push: config.rate_push_per_min,
+                push_source: config.rate_push_per_source_per_min,
+                push_failed: config.rate_push_failed_per_min,
                 login: config.rate_login_per_min,
             },
             cors_origins: config.cors_origins.clone(),
@@ -97,9 +98,10 @@ pub fn areas_reading(pool: PgPool, reads: Reads, cfg: GatewayConfig) -> Router {
             crate::routes::RouterCache::new(pool.clone()),
         ));
     let pool_for_tiles = pool.clone();
-    let areas = limit(
-        push::router(pool, cfg.push),
-        Limiter::new("push", cfg.limits.push),
+    let areas = push::router_limited(
+        pool,
+        cfg.push,
+        push::PushLimits::new(cfg.limits.push_source, cfg.limits.push_failed),
     )
     .merge(limit(
         auth::router(auth),

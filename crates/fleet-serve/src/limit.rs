@@ -28,8 +28,11 @@ pub struct RateLimits {
     pub dashboard: u32,
     /// Route requests (`POST /api/routes`).
     pub routes: u32,
-    /// Vendor pushes, per sending IP.
-    pub push: u32,
+    /// Verified pushes, per source credential (the vendor's push token, each signed source).
+    pub push_source: u32,
+    /// Pushes that fail verification, per sending IP (token guessing); past it, every push from
+    /// that IP is refused before it is checked until the bucket refills.
+    pub push_failed: u32,
     /// `POST /api/auth/token`, per IP (password guessing).
     pub login: u32,
 }
@@ -39,7 +42,8 @@ impl RateLimits {
     pub const OFF: Self = Self {
         dashboard: 0,
         routes: 0,
-        push: 0,
+        push_source: 0,
+        push_failed: 0,
         login: 0,
     };
 }
@@ -49,11 +53,18 @@ impl Default for RateLimits {
         Self {
             dashboard: 60,
             routes: 10,
-            push: 1000,
+            push_source: PUSH_PER_SOURCE_PER_MIN,
+            push_failed: 30,
             login: 10,
         }
     }
 }
+
+/// Verified pushes a minute one credential may send by default. The design load is 10,000
+/// vehicles reporting every 10 s: 1,000 fixes/s, 60,000 pushes/min if the hub sent one fix a push
+/// (it batches up to 50). Three times that leaves room for a hub emptying its backlog after an
+/// outage, and a full bucket takes a minute of it at once; a runaway sender still stops there.
+pub const PUSH_PER_SOURCE_PER_MIN: u32 = 200_000;
 
 /// Buckets above this many keys are swept of full (idle) buckets.
 const SWEEP_AT: usize = 10_000;
@@ -74,6 +85,8 @@ struct Bucket {
 
 impl Limiter {
     pub fn new(class: &'static str, per_min: u32) -> Self {
+        metrics::gauge!(fleet_core::metrics::RATE_LIMIT_PER_MIN, "class" => class)
+            .set(f64::from(per_min));
         Self {
             class,
             per_min,
@@ -86,7 +99,16 @@ impl Limiter {
         self.check_at(key, Instant::now())
     }
 
+    /// Whether `key` may spend a token now, without spending it: `Err(wait)` when it is empty.
+    pub fn peek(&self, key: &str) -> Result<(), Duration> {
+        self.take_at(key, Instant::now(), false)
+    }
+
     fn check_at(&self, key: &str, now: Instant) -> Result<(), Duration> {
+        self.take_at(key, now, true)
+    }
+
+    fn take_at(&self, key: &str, now: Instant, spend: bool) -> Result<(), Duration> {
         if self.per_min == 0 {
             return Ok(());
         }
@@ -98,6 +120,9 @@ impl Limiter {
                 b.tokens + now.saturating_duration_since(b.at).as_secs_f64() * per_sec < capacity
             });
         }
+        if !spend && !map.contains_key(key) {
+            return Ok(());
+        }
         let b = map.entry(key.to_string()).or_insert(Bucket {
             tokens: capacity,
             at: now,
@@ -106,7 +131,7 @@ impl Limiter {
             (b.tokens + now.saturating_duration_since(b.at).as_secs_f64() * per_sec).min(capacity);
         b.at = now;
         if refilled >= 1.0 {
-            b.tokens = refilled - 1.0;
+            b.tokens = refilled - f64::from(u8::from(spend));
             Ok(())
         } else {
             b.tokens = refilled;
@@ -185,6 +210,22 @@ mod tests {
         let t1 = t0 + Duration::from_secs(1);
         assert!(l.check_at("a", t1).is_ok());
         assert!(l.check_at("a", t1).is_err());
+    }
+
+    #[test]
+    fn peeking_spends_nothing() {
+        let l = Limiter::new("test", 2);
+        let t0 = Instant::now();
+        assert!(l.take_at("a", t0, false).is_ok(), "an unseen key may");
+        for _ in 0..2 {
+            assert!(l.take_at("a", t0, false).is_ok());
+            assert!(l.check_at("a", t0).is_ok());
+        }
+        assert!(l.take_at("a", t0, false).is_err(), "both spent");
+        assert!(
+            l.take_at("a", t0 + Duration::from_secs(30), false).is_ok(),
+            "one back after 30 s"
+        );
     }
 
     #[test]

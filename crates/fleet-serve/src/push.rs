@@ -14,6 +14,12 @@
 //! With `FLEET_PUSH_MIRROR_URL` set, every accepted push is also copied, unchanged and after its
 //! commit, to `<mirror URL><original path and query>` (see `mirror`).
 //!
+//! Limits ([`PushLimits`]): verified pushes per source credential (sized for the design load: a
+//! hub sends every device's pushes from a few addresses, so a per-IP figure would throttle it),
+//! and attempts that fail (unknown path or source, wrong token or signature) per sending IP;
+//! once an IP has spent its failures, its pushes are refused before they are checked until the
+//! bucket refills. Either answers 429 with `Retry-After`.
+//!
 //! A request that fails verification is answered 401 and never reaches the log. Unknown paths are
 //! 404, bodies over `FLEET_PUSH_MAX_BYTES` are 413, all counted by reason. If the database cannot
 //! take the row the answer is 503, so the sender retries: an acknowledgement always means the row
@@ -35,6 +41,7 @@ use serde_json::json;
 use sqlx::PgPool;
 use subtle::ConstantTimeEq;
 
+use crate::limit::Limiter;
 use crate::mirror::{Copy, Mirror};
 use fleet_ingest::rawlog::{NewRaw, RawLog};
 
@@ -48,11 +55,55 @@ pub struct PushConfig {
     pub mirror_url: Option<String>,
 }
 
+/// The push receivers' limits: verified pushes per credential, failed attempts per IP.
+#[derive(Clone)]
+pub struct PushLimits {
+    pub per_source: Limiter,
+    pub failed: Limiter,
+}
+
+impl PushLimits {
+    /// Limits of `per_source` verified pushes a minute per credential and `failed` failed
+    /// attempts a minute per IP (0 = off).
+    pub fn new(per_source: u32, failed: u32) -> Self {
+        Self {
+            per_source: Limiter::new("push_source", per_source),
+            failed: Limiter::new("push_failed", failed),
+        }
+    }
+
+    /// No limits (tests of the receivers themselves).
+    pub fn off() -> Self {
+        Self::new(0, 0)
+    }
+}
+
 #[derive(Clone)]
 struct PushState {
     log: RawLog,
     cfg: Arc<PushConfig>,
     mirror: Option<Mirror>,
+    limits: PushLimits,
+}
+
+impl PushState {
+    /// An IP that has spent its failed attempts is refused before anything is checked.
+    fn barred(&self, addr: SocketAddr) -> Option<Response> {
+        let wait = self.limits.failed.peek(&addr.ip().to_string()).err()?;
+        Some(reject("rate_limited", self.limits.failed.refuse(wait)))
+    }
+
+    /// A failed attempt: spends one of the sending IP's failures, then answers `response`.
+    fn failed(&self, addr: SocketAddr, reason: &'static str, response: Response) -> Response {
+        let _ = self.limits.failed.check(&addr.ip().to_string());
+        reject(reason, response)
+    }
+
+    /// A verified push spends one of its credential's pushes; `Some(429)` when there is none.
+    fn over_limit(&self, credential: &str) -> Option<Response> {
+        let wait = self.limits.per_source.check(credential).err()?;
+        Some(reject("rate_limited", self.limits.per_source.refuse(wait)))
+    }
 }
 
 impl PushState {
@@ -78,7 +129,13 @@ impl PushState {
 const APPENDERS: usize = 4;
 
 /// The push routes, to merge into the gateway router.
+/// The push receivers without limits.
 pub fn router(pool: PgPool, cfg: PushConfig) -> Router {
+    router_limited(pool, cfg, PushLimits::off())
+}
+
+/// The push receivers behind `limits` (what the gateway serves).
+pub fn router_limited(pool: PgPool, cfg: PushConfig, limits: PushLimits) -> Router {
     let limit = cfg.max_bytes.max(256);
     Router::new()
         .route("/push/jimi/{path}", post(jimi_push))
@@ -88,6 +145,7 @@ pub fn router(pool: PgPool, cfg: PushConfig) -> Router {
             log: RawLog::start(pool, APPENDERS),
             mirror: cfg.mirror_url.clone().map(Mirror::start),
             cfg: Arc::new(cfg),
+            limits,
         })
 }
 
@@ -122,12 +180,16 @@ async fn jimi_push(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if let Some(refused) = s.barred(addr) {
+        return refused;
+    }
     let kind = if path == "alarm" {
         jimi::ALARM_PUSH_KIND
     } else if let Some(k) = jimi::IOT_HUB_PATHS.iter().find(|p| **p == path) {
         k
     } else {
-        return reject(
+        return s.failed(
+            addr,
             "unknown_path",
             jimi_answer(
                 StatusCode::NOT_FOUND,
@@ -155,10 +217,14 @@ async fn jimi_push(
         .map(|(_, v)| v)
         .or_else(|| form_token(&body));
     if !token.is_some_and(|t| constant_time_eq(&t, expected)) {
-        return reject(
+        return s.failed(
+            addr,
             "bad_token",
             jimi_answer(StatusCode::UNAUTHORIZED, 401, "invalid or missing token"),
         );
+    }
+    if let Some(refused) = s.over_limit("jimi_push") {
+        return refused;
     }
     match store(
         &s.log,
@@ -198,8 +264,12 @@ async fn signed_push(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if let Some(refused) = s.barred(addr) {
+        return refused;
+    }
     let Some((source, secret)) = s.cfg.secrets.iter().find(|(name, _)| *name == source) else {
-        return reject(
+        return s.failed(
+            addr,
             "unknown_source",
             crate::error_response(
                 StatusCode::NOT_FOUND,
@@ -224,7 +294,8 @@ async fn signed_push(
             mac.verify_slice(&sig).is_ok()
         });
     if !valid {
-        return reject(
+        return s.failed(
+            addr,
             "bad_signature",
             crate::error_response(
                 StatusCode::UNAUTHORIZED,
@@ -238,6 +309,9 @@ async fn signed_push(
         .and_then(|v| v.to_str().ok())
         .filter(|k| !k.is_empty() && k.len() <= 100)
         .unwrap_or("push");
+    if let Some(refused) = s.over_limit(&format!("source:{source}")) {
+        return refused;
+    }
     match store(
         &s.log,
         source,

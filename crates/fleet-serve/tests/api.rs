@@ -1451,7 +1451,8 @@ async fn rate_limits_answer_429_with_retry_after_and_cors_follows_the_config() {
     let limits = RateLimits {
         dashboard: 3,
         routes: 10,
-        push: 2,
+        push_source: 2,
+        push_failed: 2,
         login: 2,
     };
     let gw = gateway(&db.pool, limits, &["https://ops.example.com"]).await;
@@ -1530,13 +1531,108 @@ async fn rate_limits_answer_429_with_retry_after_and_cors_follows_the_config() {
     assert!(other.headers().get("access-control-allow-origin").is_none());
 }
 
+/// A heartbeat push to `gw` from the loopback address `from` with `token`: the status and any
+/// `Retry-After`.
+async fn push_from(gw: &Gw, from: [u8; 4], path: &str, token: &str) -> (u16, Option<u64>) {
+    let client = fleet_core::http::client(Duration::from_secs(30))
+        .local_address(std::net::IpAddr::from(from))
+        .build()
+        .expect("client");
+    let r = client
+        .post(format!("{}/push/jimi/{path}?token={token}", gw.base))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("data_list=%5B%5D")
+        .send()
+        .await
+        .expect("push");
+    let retry = r
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    (r.status().as_u16(), retry)
+}
+
+#[tokio::test]
+async fn pushes_are_limited_per_credential_and_failed_attempts_per_ip() {
+    let db = TestDb::new().await;
+    let stored = |pool: PgPool| async move {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM events.raw WHERE source = 'jimi_push'")
+            .fetch_one(&pool)
+            .await
+            .expect("count")
+    };
+    // Verified pushes per credential, whichever address they come from (a hub uses a few).
+    let gw = gateway(
+        &db.pool,
+        RateLimits {
+            push_source: 3,
+            ..RateLimits::OFF
+        },
+        &[],
+    )
+    .await;
+    for from in [[127, 0, 0, 1], [127, 0, 0, 2], [127, 0, 0, 3]] {
+        assert_eq!(
+            push_from(&gw, from, "pushhb", "push-token-123").await.0,
+            200
+        );
+    }
+    let (status, retry) = push_from(&gw, [127, 0, 0, 4], "pushhb", "push-token-123").await;
+    assert_eq!(status, 429, "the credential's fourth push in a minute");
+    assert!(
+        retry.is_some_and(|s| (1..=20).contains(&s)),
+        "one push every 20 s: {retry:?}"
+    );
+    assert_eq!(
+        stored(db.pool.clone()).await,
+        3,
+        "a refused push is not stored"
+    );
+
+    // Failed attempts per IP: past them the IP is refused even with the right token, others not.
+    let gw = gateway(
+        &db.pool,
+        RateLimits {
+            push_failed: 2,
+            ..RateLimits::OFF
+        },
+        &[],
+    )
+    .await;
+    let guesser = [127, 0, 0, 5];
+    assert_eq!(push_from(&gw, guesser, "pushhb", "guess-1").await.0, 401);
+    assert_eq!(
+        push_from(&gw, guesser, "nosuchpath", "guess-2").await.0,
+        404
+    );
+    let (status, retry) = push_from(&gw, guesser, "pushhb", "guess-3").await;
+    assert_eq!(status, 429, "two failures spent");
+    assert!(retry.is_some_and(|s| (1..=30).contains(&s)), "{retry:?}");
+    assert_eq!(
+        push_from(&gw, guesser, "pushhb", "push-token-123").await.0,
+        429,
+        "a barred IP is refused before its token is checked"
+    );
+    for _ in 0..5 {
+        assert_eq!(
+            push_from(&gw, [127, 0, 0, 6], "pushhb", "push-token-123")
+                .await
+                .0,
+            200
+        );
+    }
+    assert_eq!(stored(db.pool.clone()).await, 3 + 5);
+}
+
 #[tokio::test]
 async fn route_requests_have_their_own_rate_limit() {
     let db = TestDb::new().await;
     let limits = RateLimits {
         dashboard: 0,
         routes: 2,
-        push: 0,
+        push_source: 0,
+        push_failed: 0,
         login: 0,
     };
     let gw = gateway(&db.pool, limits, &[]).await;
