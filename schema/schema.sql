@@ -1017,6 +1017,34 @@ END $_$;
 
 
 --
+-- Name: expired_partitions(timestamp with time zone); Type: FUNCTION; Schema: ops; Owner: -
+--
+
+CREATE FUNCTION ops.expired_partitions(at timestamp with time zone DEFAULT now()) RETURNS TABLE(parent_table text, partition_table text, upper_bound timestamp with time zone, retention interval, bytes bigint)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT t.parent::text, c.oid::regclass::text, b.upper_bound, t.retention, pg_total_relation_size(c.oid)
+      FROM ops.partitioned_tables t
+      JOIN pg_inherits i ON i.inhparent = t.parent
+      JOIN pg_class c ON c.oid = i.inhrelid
+     CROSS JOIN LATERAL (
+           SELECT (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \(''([^'']+)''\)'))[1]::timestamptz AS upper_bound
+     ) b
+     WHERE t.retention IS NOT NULL
+       AND pg_get_expr(c.relpartbound, c.oid) <> 'DEFAULT'
+       AND b.upper_bound <= at - t.retention
+     ORDER BY t.parent::text, b.upper_bound
+$$;
+
+
+--
+-- Name: FUNCTION expired_partitions(at timestamp with time zone); Type: COMMENT; Schema: ops; Owner: -
+--
+
+COMMENT ON FUNCTION ops.expired_partitions(at timestamp with time zone) IS 'Partitions past their table''s retention at the given time (what ops.maintain_partitions drops), with their size.';
+
+
+--
 -- Name: maintain_partitions(timestamp with time zone); Type: FUNCTION; Schema: ops; Owner: -
 --
 
@@ -1042,21 +1070,11 @@ BEGIN
                 RETURN NEXT;
             END IF;
         END LOOP;
-        IF t.retention IS NOT NULL THEN
-            FOR r IN
-                SELECT c.oid::regclass::text AS part,
-                       (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \(''([^'']+)''\)'))[1]::timestamptz AS upper_bound
-                  FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-                 WHERE i.inhparent = t.parent
-                   AND pg_get_expr(c.relpartbound, c.oid) <> 'DEFAULT'
-            LOOP
-                IF r.upper_bound <= at - t.retention THEN
-                    EXECUTE format('DROP TABLE %s', r.part);
-                    parent_table := t.parent::text; partition_table := r.part; action := 'dropped';
-                    RETURN NEXT;
-                END IF;
-            END LOOP;
-        END IF;
+        FOR r IN SELECT e.partition_table AS part FROM ops.expired_partitions(at) e WHERE e.parent_table = t.parent::text LOOP
+            EXECUTE format('DROP TABLE %s', r.part);
+            parent_table := t.parent::text; partition_table := r.part; action := 'dropped';
+            RETURN NEXT;
+        END LOOP;
     END LOOP;
 END $$;
 

@@ -21,21 +21,11 @@ BEGIN
                 RETURN NEXT;
             END IF;
         END LOOP;
-        IF t.retention IS NOT NULL THEN
-            FOR r IN
-                SELECT c.oid::regclass::text AS part,
-                       (regexp_match(pg_get_expr(c.relpartbound, c.oid), 'TO \(''([^'']+)''\)'))[1]::timestamptz AS upper_bound
-                  FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-                 WHERE i.inhparent = t.parent
-                   AND pg_get_expr(c.relpartbound, c.oid) <> 'DEFAULT'
-            LOOP
-                IF r.upper_bound <= at - t.retention THEN
-                    EXECUTE format('DROP TABLE %s', r.part);
-                    parent_table := t.parent::text; partition_table := r.part; action := 'dropped';
-                    RETURN NEXT;
-                END IF;
-            END LOOP;
-        END IF;
+        FOR r IN SELECT e.partition_table AS part FROM ops.expired_partitions(at) e WHERE e.parent_table = t.parent::text LOOP
+            EXECUTE format('DROP TABLE %s', r.part);
+            parent_table := t.parent::text; partition_table := r.part; action := 'dropped';
+            RETURN NEXT;
+        END LOOP;
     END LOOP;
 END $$;
 COMMENT ON FUNCTION ops.maintain_partitions(timestamptz) IS

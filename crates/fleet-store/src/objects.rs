@@ -25,6 +25,7 @@ macro_rules! object {
 pub const OBJECTS: &[SqlObject] = &[
     object!("ops/partition_name.sql"),
     object!("ops/ensure_partition.sql"),
+    object!("ops/expired_partitions.sql"),
     object!("ops/maintain_partitions.sql"),
     object!("events/raw_guard.sql"),
     object!("events/v_dead_letter.sql"),

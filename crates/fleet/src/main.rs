@@ -87,6 +87,12 @@ enum Command {
         after_help = "Examples:\n  fleet restore 20261201T000000Z --into postgres://fleet@db/fleet_restored\n  fleet restore fleet/events/20261129T000000Z.dump --into postgres://fleet@db/fleet_new"
     )]
     Restore(cmd::backup::RestoreArgs),
+    /// How long each time-partitioned table keeps its rows: list the tables and apply retention
+    /// now (`--dry-run`: only say what would be dropped); `set TABLE 90d|keep` changes one.
+    #[command(
+        after_help = "Examples:\n  fleet retention --dry-run\n  fleet retention set events.parsed 30d\n  fleet retention set events.raw keep\n  fleet retention"
+    )]
+    Retention(cmd::retention::RetentionArgs),
     /// Exit 0 when ROLE on this host answers healthy on its listen address (for container
     /// HEALTHCHECKs: no curl needed); otherwise say why and exit 1.
     Healthcheck {
@@ -157,6 +163,7 @@ fn main() -> ExitCode {
             Command::Geo { action } => cmd::geo::run(config, action).await,
             Command::Backup(args) => cmd::backup::run(config, args).await,
             Command::Restore(args) => cmd::backup::restore(config, args).await,
+            Command::Retention(args) => cmd::retention::run(config, args).await,
             Command::Healthcheck { role, addr } => cmd::healthcheck::run(config, role, addr).await,
             Command::Version => Ok(()),
         }

@@ -809,3 +809,73 @@ async fn up_owns_its_home_keeps_its_postgres_running_and_survives_a_disabled_adm
     let _ = on_home(&home, &["db", "stop"]);
     let _ = std::fs::remove_dir_all(&home);
 }
+
+/// Retention is previewed by `--dry-run` (nothing dropped), changed by `set`, and applied by
+/// `fleet retention` as the partition job applies it.
+#[tokio::test]
+async fn retention_is_previewed_changed_and_applied() {
+    let db = TestDb::new().await;
+    let run = |args: &[&str]| run_once(&db.url, args, None);
+    // a heartbeats partition of 200 days ago: past its default 180 days
+    let old: String = sqlx::query_scalar(
+        "SELECT ops.partition_name('state.heartbeats', 'day', date_trunc('day', now() - interval '200 days', 'UTC'))",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .expect("name");
+    sqlx::query("SELECT ops.ensure_partition('state.heartbeats', 'day', date_trunc('day', now() - interval '200 days', 'UTC'))")
+        .execute(&db.pool)
+        .await
+        .expect("old partition");
+    let exists = |pool: sqlx::PgPool, name: String| async move {
+        sqlx::query_scalar::<_, bool>("SELECT to_regclass($1) IS NOT NULL")
+            .bind(name)
+            .fetch_one(&pool)
+            .await
+            .expect("exists")
+    };
+    let (ok, out, err) = run(&["retention", "--dry-run"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("state.heartbeats") && out.contains("180 days"),
+        "{out}"
+    );
+    assert!(
+        out.contains("would be dropped") && out.contains(old.as_str()),
+        "{out}"
+    );
+    assert!(
+        exists(db.pool.clone(), old.clone()).await,
+        "a dry run drops nothing"
+    );
+    // a longer retention keeps it
+    let (ok, out, err) = run(&["retention", "set", "state.heartbeats", "300d"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("300 days"), "{out}");
+    let (_, out, _) = run(&["retention", "--dry-run"]);
+    assert!(out.contains("nothing would be dropped"), "{out}");
+    // wrong arguments say what is wrong
+    let (ok, _, err) = run(&["retention", "set", "state.nosuch", "30d"]);
+    assert!(
+        !ok && err.contains("retention applies to") && err.contains("events.raw"),
+        "{err}"
+    );
+    let (ok, _, err) = run(&["retention", "set", "state.heartbeats", "30"]);
+    assert!(!ok && err.contains("no unit"), "{err}");
+    // back to 90 days, applied now
+    assert!(run(&["retention", "set", "state.heartbeats", "90d"]).0);
+    let (ok, out, err) = run(&["retention"]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("dropped") && out.contains(old.as_str()),
+        "{out}"
+    );
+    assert!(!exists(db.pool.clone(), old).await, "dropped");
+    let keep: Option<String> = sqlx::query_scalar(
+        "SELECT retention::text FROM ops.partitioned_tables WHERE parent = 'state.heartbeats'::regclass",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .expect("row");
+    assert_eq!(keep.as_deref(), Some("90 days"));
+}

@@ -10,6 +10,7 @@ pub mod geo;
 pub mod healthcheck;
 pub mod import;
 pub mod replay;
+pub mod retention;
 pub mod run;
 pub mod simulate;
 pub mod up;
