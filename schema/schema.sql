@@ -949,6 +949,35 @@ COMMENT ON FUNCTION geo.search(p_q text, p_limit integer, p_near public.geometry
 
 
 --
+-- Name: shown_positions(timestamp with time zone); Type: FUNCTION; Schema: geo; Owner: -
+--
+
+CREATE FUNCTION geo.shown_positions(since timestamp with time zone) RETURNS TABLE(lat_e5 integer, lng_e5 integer, rank integer, at timestamp with time zone)
+    LANGUAGE sql STABLE
+    AS $$
+    WITH shown AS (
+        SELECT lat, lng, 1 AS rank, filled_at AS at FROM state.fill_positions WHERE filled_at >= since OR placed_at >= since
+        UNION ALL SELECT lat, lng, 2, start_time FROM state.parking_events WHERE start_time >= since
+        UNION ALL SELECT end_lat, end_lng, 3, start_time FROM state.trips WHERE start_time >= since
+        UNION ALL SELECT start_lat, start_lng, 4, start_time FROM state.trips WHERE start_time >= since
+        UNION ALL SELECT lat, lng, 5, alarm_time FROM state.alarms WHERE alarm_time >= since
+        UNION ALL SELECT lat, lng, 6, fix_time FROM state.live_positions
+    )
+    SELECT geo.geocode_key(lat), geo.geocode_key(lng), min(rank), max(at)
+      FROM shown
+     WHERE lat BETWEEN -90 AND 90 AND lng BETWEEN -180 AND 180 AND NOT (lat = 0 AND lng = 0)
+     GROUP BY 1, 2
+$$;
+
+
+--
+-- Name: FUNCTION shown_positions(since timestamp with time zone); Type: COMMENT; Schema: geo; Owner: -
+--
+
+COMMENT ON FUNCTION geo.shown_positions(since timestamp with time zone) IS 'Positions shown with an address since a time (live positions, fills, stops, trip ends and starts, alarms), keyed as the geocode cache is, with their importance rank and newest time.';
+
+
+--
 -- Name: tile(integer, integer, integer); Type: FUNCTION; Schema: geo; Owner: -
 --
 
@@ -1238,6 +1267,24 @@ $$;
 --
 
 COMMENT ON FUNCTION serve.colour(code text, configured text) IS 'A cost centre''s map colour: its configured colour, else a stable palette entry; grey for none.';
+
+
+--
+-- Name: fill_address(text); Type: FUNCTION; Schema: serve; Owner: -
+--
+
+CREATE FUNCTION serve.fill_address(record_id text) RETURNS text
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT serve.address_at(p.lat, p.lng) FROM state.fill_positions p WHERE p.record_id = fill_address.record_id
+$$;
+
+
+--
+-- Name: FUNCTION fill_address(record_id text); Type: COMMENT; Schema: serve; Owner: -
+--
+
+COMMENT ON FUNCTION serve.fill_address(record_id text) IS 'A fuel fill''s address (its placed position, geocoded), NULL until both are known.';
 
 
 --
@@ -1832,9 +1879,7 @@ CREATE FUNCTION serve.fn_fuel_flagged(filters jsonb) RETURNS jsonb
                      'record_id', record_id, 'vehicle_number', vehicle_number, 'department', department,
                      'filled_local', filled_local, 'litres', litres, 'amount_kes', amount_kes, 'verified', verified,
                      'station_name', station_name, 'station_distance_m', station_distance_m,
-                     'address', (SELECT g.address FROM state.fill_positions p
-                                   JOIN state.geocoded_positions g ON g.lat_e5 = geo.geocode_key(p.lat) AND g.lng_e5 = geo.geocode_key(p.lng)
-                                  WHERE p.record_id = flagged.record_id),
+                     'address', serve.fill_address(flagged.record_id),
                      'nearest_fix_offset_s', fix_offset_s, 'gps_km', gps_km, 'odometer_km_delta', odometer_km_delta,
                      'reasons', to_jsonb(why), 'review', review, 'review_reason', review_reason,
                      'reviewed_by', reviewed_by, 'reviewed_local', serve.local_time(reviewed_at), 'voided', voided)
@@ -2654,9 +2699,7 @@ CREATE FUNCTION serve.fuel_row(f fuel.v_fills) RETURNS jsonb
         'kes_per_litre', f.kes_per_litre, 'odometer_km', f.odometer_km, 'full_tank', f.full_tank,
         'station', f.station,
         -- where it happened (the nearest fix, else the reported place) and its address, once the geocoder has them
-        'address', (SELECT g.address FROM state.fill_positions p
-                      JOIN state.geocoded_positions g ON g.lat_e5 = geo.geocode_key(p.lat) AND g.lng_e5 = geo.geocode_key(p.lng)
-                     WHERE p.record_id = f.record_id),
+        'address', serve.fill_address(f.record_id),
         'warnings', to_jsonb(f.warnings), 'review', f.review, 'voided', f.voided)
 $$;
 

@@ -26,9 +26,7 @@ CREATE OR REPLACE FUNCTION serve.fn_fuel_flagged(filters jsonb) RETURNS jsonb LA
                      'record_id', record_id, 'vehicle_number', vehicle_number, 'department', department,
                      'filled_local', filled_local, 'litres', litres, 'amount_kes', amount_kes, 'verified', verified,
                      'station_name', station_name, 'station_distance_m', station_distance_m,
-                     'address', (SELECT g.address FROM state.fill_positions p
-                                   JOIN state.geocoded_positions g ON g.lat_e5 = geo.geocode_key(p.lat) AND g.lng_e5 = geo.geocode_key(p.lng)
-                                  WHERE p.record_id = flagged.record_id),
+                     'address', serve.fill_address(flagged.record_id),
                      'nearest_fix_offset_s', fix_offset_s, 'gps_km', gps_km, 'odometer_km_delta', odometer_km_delta,
                      'reasons', to_jsonb(why), 'review', review, 'review_reason', review_reason,
                      'reviewed_by', reviewed_by, 'reviewed_local', serve.local_time(reviewed_at), 'voided', voided)

@@ -6,8 +6,6 @@ CREATE OR REPLACE FUNCTION serve.fuel_row(f fuel.v_fills) RETURNS jsonb LANGUAGE
         'kes_per_litre', f.kes_per_litre, 'odometer_km', f.odometer_km, 'full_tank', f.full_tank,
         'station', f.station,
         -- where it happened (the nearest fix, else the reported place) and its address, once the geocoder has them
-        'address', (SELECT g.address FROM state.fill_positions p
-                      JOIN state.geocoded_positions g ON g.lat_e5 = geo.geocode_key(p.lat) AND g.lng_e5 = geo.geocode_key(p.lng)
-                     WHERE p.record_id = f.record_id),
+        'address', serve.fill_address(f.record_id),
         'warnings', to_jsonb(f.warnings), 'review', f.review, 'voided', f.voided)
 $$;
