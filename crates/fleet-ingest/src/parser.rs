@@ -135,6 +135,16 @@ fn parse_registry(body: &[u8], meta: &Value) -> Outcome {
     out
 }
 
+/// A fuel record's parsed body as the log stores it, written straight from its parts: the record
+/// verbatim (as JSON: the parsed log's jsonb holds it once and the projector takes it from there)
+/// beside the parser's reading.
+#[derive(Serialize)]
+struct FuelBody<'a> {
+    record_id: &'a str,
+    record: &'a serde_json::value::RawValue,
+    read: &'a fuel::record::Read,
+}
+
 /// A fuel feed batch (`fleet import fuel`): one `fuel_record` per record (the last version of an
 /// id within the batch) with its reading (`fleet_core::fuel::record`: numbers, times, fields,
 /// and what could not be read), or one `fuel_record_vanished` per id a full snapshot no longer
@@ -153,20 +163,15 @@ fn parse_fuel(kind: &str, body: &[u8]) -> Outcome {
                     let read = fuel::record::read(
                         &serde_json::from_str::<Value>(record.get()).unwrap_or(Value::Null),
                     );
-                    // {"record_id", "record" (verbatim, as JSON: the parsed log's jsonb holds it
-                    // once and the projector takes it from there), "read"}
-                    let read_json = serde_json::to_string(&read).unwrap_or_else(|_| "{}".into());
-                    let id_json = Value::String(id).to_string();
-                    let mut text = String::with_capacity(
-                        id_json.len() + record.get().len() + read_json.len() + 36,
-                    );
-                    text.push_str("{\"record_id\":");
-                    text.push_str(&id_json);
-                    text.push_str(",\"record\":");
-                    text.push_str(record.get());
-                    text.push_str(",\"read\":");
-                    text.push_str(&read_json);
-                    text.push('}');
+                    let text = serde_json::to_string(&FuelBody {
+                        record_id: &id,
+                        record,
+                        read: &read,
+                    })
+                    .unwrap_or_else(|_| {
+                        // not reachable (text keys only); the record is kept, marked unread
+                        json!({"record_id": &id, "record": record.get(), "read": null}).to_string()
+                    });
                     Event {
                         item_index: i32::try_from(i).unwrap_or(i32::MAX),
                         kind: "fuel_record",
