@@ -1380,43 +1380,30 @@ CREATE FUNCTION serve.fleet_units(filters jsonb) RETURNS TABLE(unit_key text, ve
     AS $$
     WITH fs AS MATERIALIZED (SELECT serve.filter_set(filters) AS fs, serve.filter_list(filters, 'states') AS states),
     t AS MATERIALIZED (SELECT * FROM serve.thresholds()),
-    dev AS (
-        SELECT d.imei, d.lifecycle, d.account, a.vehicle_id
-          FROM domain.devices d
-          LEFT JOIN domain.device_assignments a ON a.imei = d.imei AND upper_inf(a.during)
-         WHERE d.lifecycle <> 'decommissioned'
-        UNION ALL
-        -- A device that reports before any registry knows it still shows.
-        SELECT l.imei, 'active', NULL, NULL
-          FROM state.live_positions l
-         WHERE NOT EXISTS (SELECT 1 FROM domain.devices d WHERE d.imei = l.imei)
-    ), unit AS (
-        SELECT serve.unit_key(dev.vehicle_id, dev.imei) AS unit_key, dev.vehicle_id,
-               serve.unit_label(v.vehicle_number, sd.device_name, dev.imei) AS vehicle_number,
+    picked AS (
+        -- the dedup rule has been applied when the units were written (state.resolve_units)
+        SELECT lu.unit_key, lu.vehicle_id,
+               serve.unit_label(v.vehicle_number, sd.device_name, lu.imei) AS vehicle_number,
                v.plate_key, v.cost_centre, cc.name AS cost_centre_name, serve.colour(v.cost_centre, cc.colour) AS colour,
-               v.assigned_city AS city, coalesce(dev.account, sd.account) AS account, dev.imei,
-               count(*) OVER (PARTITION BY dev.vehicle_id, CASE WHEN dev.vehicle_id IS NULL THEN dev.imei END)::integer AS devices,
-               CASE WHEN dev.vehicle_id IS NULL THEN dev.imei END AS solo,
-               dev.lifecycle, l.fix_time, l.received_at, l.lat, l.lng, l.speed_kmh, l.heading, l.acc_on, l.odometer_m,
-               sd.driver_name AS vendor_driver, sd.driver_phone AS vendor_phone
-          FROM fs CROSS JOIN dev
-          LEFT JOIN domain.vehicles v ON v.vehicle_id = dev.vehicle_id
-          LEFT JOIN domain.cost_centres cc ON cc.code = v.cost_centre
-          LEFT JOIN state.devices sd ON sd.imei = dev.imei
-          LEFT JOIN state.live_positions l ON l.imei = dev.imei
-         WHERE serve.matches(fs.fs, v.cost_centre, v.assigned_city, v.plate_key, dev.imei, coalesce(dev.account, sd.account))
-    ), picked AS (
-        SELECT DISTINCT ON (u.vehicle_id, u.solo COLLATE "C")
-               u.unit_key, u.vehicle_id, u.vehicle_number, u.plate_key, u.cost_centre, u.cost_centre_name, u.colour,
-               u.city, u.account, u.imei, u.devices, u.lifecycle, u.fix_time, u.received_at, u.lat, u.lng,
-               u.speed_kmh, u.heading, u.acc_on, u.odometer_m,
-               coalesce(dr.name, u.vendor_driver) AS driver_name, coalesce(dr.phone, u.vendor_phone) AS driver_phone,
+               v.assigned_city AS city, coalesce(d.account, sd.account) AS account, lu.imei,
+               cardinality(lu.imeis) AS devices,
+               lu.lifecycle, lu.fix_time, lu.received_at, lu.lat, lu.lng, lu.speed_kmh, lu.heading, lu.acc_on, lu.odometer_m,
+               coalesce(dr.name, sd.driver_name) AS driver_name, coalesce(dr.phone, sd.driver_phone) AS driver_phone,
                -- a fix is never fresher than its arrival (a clock running ahead, migration 0019)
-               extract(epoch FROM now() - least(u.fix_time, u.received_at))::double precision AS age_s
-          FROM unit u
-          LEFT JOIN domain.driver_assignments da ON da.vehicle_id = u.vehicle_id AND upper_inf(da.during)
+               extract(epoch FROM now() - least(lu.fix_time, lu.received_at))::double precision AS age_s
+          FROM fs CROSS JOIN state.live_units lu
+          LEFT JOIN domain.devices d ON d.imei = lu.imei
+          LEFT JOIN domain.vehicles v ON v.vehicle_id = lu.vehicle_id
+          LEFT JOIN domain.cost_centres cc ON cc.code = v.cost_centre
+          LEFT JOIN state.devices sd ON sd.imei = lu.imei
+          LEFT JOIN domain.driver_assignments da ON da.vehicle_id = lu.vehicle_id AND upper_inf(da.during)
           LEFT JOIN domain.drivers dr ON dr.driver_id = da.driver_id
-         ORDER BY u.vehicle_id, u.solo COLLATE "C", (u.lifecycle = 'suspended'), u.fix_time DESC NULLS LAST, u.imei COLLATE "C"
+         WHERE NOT lu.removed
+           AND (serve.matches(fs.fs, v.cost_centre, v.assigned_city, v.plate_key, lu.imei, coalesce(d.account, sd.account))
+                -- a vehicle is found by the IMEI of any of its trackers
+                OR ((fs.fs).vehicles IS NOT NULL AND cardinality(lu.imeis) > 1
+                    AND EXISTS (SELECT 1 FROM unnest(lu.imeis) i
+                                 WHERE serve.matches(fs.fs, v.cost_centre, v.assigned_city, v.plate_key, i, coalesce(d.account, sd.account)))))
     ), stated AS (
         -- The operational state (never stored, ARCHITECTURE §1 rule 6): suspended trackers show
         -- as such; otherwise from the fix's age and speed against the thresholds.
@@ -1434,7 +1421,7 @@ $$;
 -- Name: FUNCTION fleet_units(filters jsonb); Type: COMMENT; Schema: serve; Owner: -
 --
 
-COMMENT ON FUNCTION serve.fleet_units(filters jsonb) IS 'The dedup rule: one row per vehicle with its freshest non-suspended device (devices on no vehicle are their own unit; decommissioned devices never show), with its operational state; every filter but the time range applied.';
+COMMENT ON FUNCTION serve.fleet_units(filters jsonb) IS 'One row per unit of state.live_units (the dedup rule, state.resolve_units) with its names, driver and operational state; every filter but the time range applied.';
 
 
 --
@@ -2951,6 +2938,46 @@ COMMENT ON FUNCTION state.fix_rank(fix_time timestamp with time zone, received_a
 
 
 --
+-- Name: live_units_for_all(); Type: FUNCTION; Schema: state; Owner: -
+--
+
+CREATE FUNCTION state.live_units_for_all() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM state.refresh_live_units(NULL, NULL);
+    RETURN NULL;
+END $$;
+
+
+--
+-- Name: live_units_for_fittings(); Type: FUNCTION; Schema: state; Owner: -
+--
+
+CREATE FUNCTION state.live_units_for_fittings() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM state.refresh_live_units(ARRAY(SELECT DISTINCT c.imei FROM changed c),
+                                     ARRAY(SELECT DISTINCT c.vehicle_id FROM changed c));
+    RETURN NULL;
+END $$;
+
+
+--
+-- Name: live_units_for_trackers(); Type: FUNCTION; Schema: state; Owner: -
+--
+
+CREATE FUNCTION state.live_units_for_trackers() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM state.refresh_live_units(ARRAY(SELECT DISTINCT c.imei FROM changed c), NULL);
+    RETURN NULL;
+END $$;
+
+
+--
 -- Name: merge_value(boolean, anyelement, anyelement); Type: FUNCTION; Schema: state; Owner: -
 --
 
@@ -2966,6 +2993,133 @@ $$;
 --
 
 COMMENT ON FUNCTION state.merge_value(incoming_is_newer boolean, incoming anyelement, existing anyelement) IS 'The newer report''s value wins, but a null never erases a known value: merging reports in any order gives the same row.';
+
+
+--
+-- Name: refresh_live_units(text[], bigint[]); Type: FUNCTION; Schema: state; Owner: -
+--
+
+CREATE FUNCTION state.refresh_live_units(imeis text[], vehicle_ids bigint[]) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    scope text[];
+    vehicles bigint[];
+    lo bigint;
+    hi bigint;
+    n integer;
+BEGIN
+    IF imeis IS NOT NULL OR vehicle_ids IS NOT NULL THEN
+        -- the vehicles touched, then every current tracker of theirs (a unit is re-derived whole)
+        SELECT array_agg(DISTINCT v) INTO vehicles FROM (
+            SELECT unnest(vehicle_ids) AS v
+            UNION ALL
+            SELECT a.vehicle_id FROM domain.device_assignments a
+             WHERE a.imei = ANY (imeis) AND upper_inf(a.during)) s
+         WHERE v IS NOT NULL;
+        SELECT array_agg(DISTINCT i) INTO scope FROM (
+            SELECT unnest(imeis) AS i
+            UNION ALL
+            SELECT a.imei FROM domain.device_assignments a
+             WHERE a.vehicle_id = ANY (vehicles) AND upper_inf(a.during)) s
+         WHERE i IS NOT NULL;
+        IF scope IS NULL AND vehicles IS NULL THEN
+            RETURN 0;
+        END IF;
+        scope := coalesce(scope, '{}');
+    END IF;
+    WITH fresh AS MATERIALIZED (SELECT * FROM state.resolve_units(scope)),
+    candidates AS (
+        -- the rows that may have to go: every one, or those of the trackers and vehicles in scope
+        SELECT u.unit_key FROM state.live_units u
+         WHERE NOT u.removed
+           AND (scope IS NULL OR u.imei = ANY (scope) OR u.vehicle_id = ANY (vehicles)
+                OR u.unit_key = ANY (SELECT 'd' || unnest(scope)))
+    ),
+    written AS (
+        INSERT INTO state.live_units AS u
+            (unit_key, vehicle_id, imei, imeis, lifecycle, fix_time, received_at, lat, lng,
+             speed_kmh, heading, acc_on, odometer_m, removed, seq)
+        SELECT f.unit_key, f.vehicle_id, f.imei, f.imeis, f.lifecycle, f.fix_time, f.received_at, f.lat, f.lng,
+               f.speed_kmh, f.heading, f.acc_on, f.odometer_m, false, nextval('state.live_units_seq')
+          FROM fresh f
+         ORDER BY f.unit_key COLLATE "C"
+        ON CONFLICT (unit_key) DO UPDATE SET
+            vehicle_id = excluded.vehicle_id, imei = excluded.imei, imeis = excluded.imeis,
+            lifecycle = excluded.lifecycle, fix_time = excluded.fix_time, received_at = excluded.received_at,
+            lat = excluded.lat, lng = excluded.lng, speed_kmh = excluded.speed_kmh, heading = excluded.heading,
+            acc_on = excluded.acc_on, odometer_m = excluded.odometer_m, removed = false, seq = excluded.seq
+        WHERE (u.vehicle_id, u.imei, u.imeis, u.lifecycle, u.fix_time, u.received_at, u.lat, u.lng,
+               u.speed_kmh, u.heading, u.acc_on, u.odometer_m, u.removed)
+              IS DISTINCT FROM
+              (excluded.vehicle_id, excluded.imei, excluded.imeis, excluded.lifecycle, excluded.fix_time,
+               excluded.received_at, excluded.lat, excluded.lng, excluded.speed_kmh, excluded.heading,
+               excluded.acc_on, excluded.odometer_m, false)
+        RETURNING u.seq
+    ),
+    gone AS (
+        UPDATE state.live_units u SET removed = true, seq = nextval('state.live_units_seq')
+         WHERE u.unit_key IN (SELECT c.unit_key FROM candidates c)
+           AND NOT EXISTS (SELECT 1 FROM fresh f WHERE f.unit_key = u.unit_key)
+        RETURNING u.seq
+    )
+    SELECT min(s), max(s), count(*) INTO lo, hi, n
+      FROM (SELECT seq AS s FROM written UNION ALL SELECT seq FROM gone) w;
+    IF n > 0 THEN
+        PERFORM pg_notify('fleet_live', lo || ',' || hi);
+    END IF;
+    RETURN n;
+END $$;
+
+
+--
+-- Name: FUNCTION refresh_live_units(imeis text[], vehicle_ids bigint[]); Type: COMMENT; Schema: state; Owner: -
+--
+
+COMMENT ON FUNCTION state.refresh_live_units(imeis text[], vehicle_ids bigint[]) IS 'Writer of state.live_units: re-derives the units of these trackers and vehicles (NULL, NULL: all), bumps seq on the rows that changed, tombstones units that no longer exist, NOTIFYs fleet_live "lo,hi". Returns the rows written.';
+
+
+--
+-- Name: resolve_units(text[]); Type: FUNCTION; Schema: state; Owner: -
+--
+
+CREATE FUNCTION state.resolve_units(scope text[]) RETURNS TABLE(unit_key text, vehicle_id bigint, imei text, imeis text[], lifecycle text, fix_time timestamp with time zone, received_at timestamp with time zone, lat double precision, lng double precision, speed_kmh real, heading smallint, acc_on boolean, odometer_m bigint)
+    LANGUAGE sql STABLE
+    AS $$
+    WITH dev AS (
+        SELECT d.imei, d.lifecycle, a.vehicle_id
+          FROM domain.devices d
+          LEFT JOIN domain.device_assignments a ON a.imei = d.imei AND upper_inf(a.during)
+         WHERE d.lifecycle <> 'decommissioned' AND (scope IS NULL OR d.imei = ANY (scope))
+        UNION ALL
+        -- A device that reports before any registry knows it still shows.
+        SELECT l.imei, 'active', NULL
+          FROM state.live_positions l
+         WHERE (scope IS NULL OR l.imei = ANY (scope))
+           AND NOT EXISTS (SELECT 1 FROM domain.devices d WHERE d.imei = l.imei)
+    ), unit AS (
+        SELECT dev.vehicle_id, dev.imei, dev.lifecycle,
+               CASE WHEN dev.vehicle_id IS NULL THEN dev.imei END AS solo,
+               array_agg(dev.imei) OVER (PARTITION BY dev.vehicle_id, CASE WHEN dev.vehicle_id IS NULL THEN dev.imei END
+                                         ORDER BY dev.imei COLLATE "C"
+                                         ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS imeis,
+               l.fix_time, l.received_at, l.lat, l.lng, l.speed_kmh, l.heading, l.acc_on, l.odometer_m
+          FROM dev
+          LEFT JOIN state.live_positions l ON l.imei = dev.imei
+    )
+    SELECT DISTINCT ON (u.vehicle_id, u.solo COLLATE "C")
+           serve.unit_key(u.vehicle_id, u.imei), u.vehicle_id, u.imei, u.imeis, u.lifecycle,
+           u.fix_time, u.received_at, u.lat, u.lng, u.speed_kmh, u.heading, u.acc_on, u.odometer_m
+      FROM unit u
+     ORDER BY u.vehicle_id, u.solo COLLATE "C", (u.lifecycle = 'suspended'), u.fix_time DESC NULLS LAST, u.imei COLLATE "C"
+$$;
+
+
+--
+-- Name: FUNCTION resolve_units(scope text[]); Type: COMMENT; Schema: state; Owner: -
+--
+
+COMMENT ON FUNCTION state.resolve_units(scope text[]) IS 'The dedup rule: one row per vehicle with its freshest non-suspended device (devices on no vehicle are their own unit; decommissioned devices never show), for the units of the trackers in scope (NULL: all).';
 
 
 --
@@ -5347,6 +5501,48 @@ CREATE TABLE state.lbs_readings_default (
 
 
 --
+-- Name: live_units; Type: TABLE; Schema: state; Owner: -
+--
+
+CREATE TABLE state.live_units (
+    unit_key text NOT NULL,
+    vehicle_id bigint,
+    imei text NOT NULL,
+    imeis text[] NOT NULL,
+    lifecycle text NOT NULL,
+    fix_time timestamp with time zone,
+    received_at timestamp with time zone,
+    lat double precision,
+    lng double precision,
+    speed_kmh real,
+    heading smallint,
+    acc_on boolean,
+    odometer_m bigint,
+    removed boolean DEFAULT false NOT NULL,
+    seq bigint NOT NULL
+);
+
+
+--
+-- Name: TABLE live_units; Type: COMMENT; Schema: state; Owner: -
+--
+
+COMMENT ON TABLE state.live_units IS 'One row per unit (vehicle, or tracker on no vehicle): the device the dedup rule shows and its latest fix; removed rows are tombstones. Writer: state.refresh_live_units, run by triggers on state.live_positions, domain.devices and domain.device_assignments.';
+
+
+--
+-- Name: live_units_seq; Type: SEQUENCE; Schema: state; Owner: -
+--
+
+CREATE SEQUENCE state.live_units_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1;
+
+
+--
 -- Name: obd_readings; Type: TABLE; Schema: state; Owner: -
 --
 
@@ -6208,6 +6404,14 @@ ALTER TABLE ONLY state.live_positions
 
 
 --
+-- Name: live_units live_units_pkey; Type: CONSTRAINT; Schema: state; Owner: -
+--
+
+ALTER TABLE ONLY state.live_units
+    ADD CONSTRAINT live_units_pkey PRIMARY KEY (unit_key);
+
+
+--
 -- Name: obd_readings obd_readings_pkey; Type: CONSTRAINT; Schema: state; Owner: -
 --
 
@@ -6636,6 +6840,34 @@ CREATE INDEX live_positions_geom_idx ON state.live_positions USING gist (geom);
 
 
 --
+-- Name: live_units_imei_idx; Type: INDEX; Schema: state; Owner: -
+--
+
+CREATE INDEX live_units_imei_idx ON state.live_units USING btree (imei);
+
+
+--
+-- Name: live_units_seen_idx; Type: INDEX; Schema: state; Owner: -
+--
+
+CREATE INDEX live_units_seen_idx ON state.live_units USING btree (LEAST(fix_time, received_at)) WHERE (NOT removed);
+
+
+--
+-- Name: live_units_seq_idx; Type: INDEX; Schema: state; Owner: -
+--
+
+CREATE INDEX live_units_seq_idx ON state.live_units USING btree (seq);
+
+
+--
+-- Name: live_units_vehicle_idx; Type: INDEX; Schema: state; Owner: -
+--
+
+CREATE INDEX live_units_vehicle_idx ON state.live_units USING btree (vehicle_id) WHERE (vehicle_id IS NOT NULL);
+
+
+--
 -- Name: parking_events_start_idx; Type: INDEX; Schema: state; Owner: -
 --
 
@@ -6804,10 +7036,101 @@ ALTER INDEX state.temperature_readings_pkey ATTACH PARTITION state.temperature_r
 
 
 --
+-- Name: devices live_units_device_delete; Type: TRIGGER; Schema: domain; Owner: -
+--
+
+CREATE TRIGGER live_units_device_delete AFTER DELETE ON domain.devices REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION state.live_units_for_trackers();
+
+
+--
+-- Name: devices live_units_device_insert; Type: TRIGGER; Schema: domain; Owner: -
+--
+
+CREATE TRIGGER live_units_device_insert AFTER INSERT ON domain.devices REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION state.live_units_for_trackers();
+
+
+--
+-- Name: devices live_units_device_truncate; Type: TRIGGER; Schema: domain; Owner: -
+--
+
+CREATE TRIGGER live_units_device_truncate AFTER TRUNCATE ON domain.devices FOR EACH STATEMENT EXECUTE FUNCTION state.live_units_for_all();
+
+
+--
+-- Name: devices live_units_device_update; Type: TRIGGER; Schema: domain; Owner: -
+--
+
+CREATE TRIGGER live_units_device_update AFTER UPDATE ON domain.devices REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION state.live_units_for_trackers();
+
+
+--
+-- Name: device_assignments live_units_fitting_delete; Type: TRIGGER; Schema: domain; Owner: -
+--
+
+CREATE TRIGGER live_units_fitting_delete AFTER DELETE ON domain.device_assignments REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION state.live_units_for_fittings();
+
+
+--
+-- Name: device_assignments live_units_fitting_insert; Type: TRIGGER; Schema: domain; Owner: -
+--
+
+CREATE TRIGGER live_units_fitting_insert AFTER INSERT ON domain.device_assignments REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION state.live_units_for_fittings();
+
+
+--
+-- Name: device_assignments live_units_fitting_truncate; Type: TRIGGER; Schema: domain; Owner: -
+--
+
+CREATE TRIGGER live_units_fitting_truncate AFTER TRUNCATE ON domain.device_assignments FOR EACH STATEMENT EXECUTE FUNCTION state.live_units_for_all();
+
+
+--
+-- Name: device_assignments live_units_fitting_update_new; Type: TRIGGER; Schema: domain; Owner: -
+--
+
+CREATE TRIGGER live_units_fitting_update_new AFTER UPDATE ON domain.device_assignments REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION state.live_units_for_fittings();
+
+
+--
+-- Name: device_assignments live_units_fitting_update_old; Type: TRIGGER; Schema: domain; Owner: -
+--
+
+CREATE TRIGGER live_units_fitting_update_old AFTER UPDATE ON domain.device_assignments REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION state.live_units_for_fittings();
+
+
+--
 -- Name: raw raw_guard; Type: TRIGGER; Schema: events; Owner: -
 --
 
 CREATE TRIGGER raw_guard BEFORE DELETE OR UPDATE ON events.raw FOR EACH ROW EXECUTE FUNCTION events.raw_guard();
+
+
+--
+-- Name: live_positions live_units_fix_delete; Type: TRIGGER; Schema: state; Owner: -
+--
+
+CREATE TRIGGER live_units_fix_delete AFTER DELETE ON state.live_positions REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION state.live_units_for_trackers();
+
+
+--
+-- Name: live_positions live_units_fix_insert; Type: TRIGGER; Schema: state; Owner: -
+--
+
+CREATE TRIGGER live_units_fix_insert AFTER INSERT ON state.live_positions REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION state.live_units_for_trackers();
+
+
+--
+-- Name: live_positions live_units_fix_truncate; Type: TRIGGER; Schema: state; Owner: -
+--
+
+CREATE TRIGGER live_units_fix_truncate AFTER TRUNCATE ON state.live_positions FOR EACH STATEMENT EXECUTE FUNCTION state.live_units_for_all();
+
+
+--
+-- Name: live_positions live_units_fix_update; Type: TRIGGER; Schema: state; Owner: -
+--
+
+CREATE TRIGGER live_units_fix_update AFTER UPDATE ON state.live_positions REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION state.live_units_for_trackers();
 
 
 --

@@ -7,43 +7,30 @@ RETURNS TABLE (unit_key text, vehicle_id bigint, vehicle_number text, plate_key 
 LANGUAGE sql STABLE AS $$
     WITH fs AS MATERIALIZED (SELECT serve.filter_set(filters) AS fs, serve.filter_list(filters, 'states') AS states),
     t AS MATERIALIZED (SELECT * FROM serve.thresholds()),
-    dev AS (
-        SELECT d.imei, d.lifecycle, d.account, a.vehicle_id
-          FROM domain.devices d
-          LEFT JOIN domain.device_assignments a ON a.imei = d.imei AND upper_inf(a.during)
-         WHERE d.lifecycle <> 'decommissioned'
-        UNION ALL
-        -- A device that reports before any registry knows it still shows.
-        SELECT l.imei, 'active', NULL, NULL
-          FROM state.live_positions l
-         WHERE NOT EXISTS (SELECT 1 FROM domain.devices d WHERE d.imei = l.imei)
-    ), unit AS (
-        SELECT serve.unit_key(dev.vehicle_id, dev.imei) AS unit_key, dev.vehicle_id,
-               serve.unit_label(v.vehicle_number, sd.device_name, dev.imei) AS vehicle_number,
+    picked AS (
+        -- the dedup rule has been applied when the units were written (state.resolve_units)
+        SELECT lu.unit_key, lu.vehicle_id,
+               serve.unit_label(v.vehicle_number, sd.device_name, lu.imei) AS vehicle_number,
                v.plate_key, v.cost_centre, cc.name AS cost_centre_name, serve.colour(v.cost_centre, cc.colour) AS colour,
-               v.assigned_city AS city, coalesce(dev.account, sd.account) AS account, dev.imei,
-               count(*) OVER (PARTITION BY dev.vehicle_id, CASE WHEN dev.vehicle_id IS NULL THEN dev.imei END)::integer AS devices,
-               CASE WHEN dev.vehicle_id IS NULL THEN dev.imei END AS solo,
-               dev.lifecycle, l.fix_time, l.received_at, l.lat, l.lng, l.speed_kmh, l.heading, l.acc_on, l.odometer_m,
-               sd.driver_name AS vendor_driver, sd.driver_phone AS vendor_phone
-          FROM fs CROSS JOIN dev
-          LEFT JOIN domain.vehicles v ON v.vehicle_id = dev.vehicle_id
-          LEFT JOIN domain.cost_centres cc ON cc.code = v.cost_centre
-          LEFT JOIN state.devices sd ON sd.imei = dev.imei
-          LEFT JOIN state.live_positions l ON l.imei = dev.imei
-         WHERE serve.matches(fs.fs, v.cost_centre, v.assigned_city, v.plate_key, dev.imei, coalesce(dev.account, sd.account))
-    ), picked AS (
-        SELECT DISTINCT ON (u.vehicle_id, u.solo COLLATE "C")
-               u.unit_key, u.vehicle_id, u.vehicle_number, u.plate_key, u.cost_centre, u.cost_centre_name, u.colour,
-               u.city, u.account, u.imei, u.devices, u.lifecycle, u.fix_time, u.received_at, u.lat, u.lng,
-               u.speed_kmh, u.heading, u.acc_on, u.odometer_m,
-               coalesce(dr.name, u.vendor_driver) AS driver_name, coalesce(dr.phone, u.vendor_phone) AS driver_phone,
+               v.assigned_city AS city, coalesce(d.account, sd.account) AS account, lu.imei,
+               cardinality(lu.imeis) AS devices,
+               lu.lifecycle, lu.fix_time, lu.received_at, lu.lat, lu.lng, lu.speed_kmh, lu.heading, lu.acc_on, lu.odometer_m,
+               coalesce(dr.name, sd.driver_name) AS driver_name, coalesce(dr.phone, sd.driver_phone) AS driver_phone,
                -- a fix is never fresher than its arrival (a clock running ahead, migration 0019)
-               extract(epoch FROM now() - least(u.fix_time, u.received_at))::double precision AS age_s
-          FROM unit u
-          LEFT JOIN domain.driver_assignments da ON da.vehicle_id = u.vehicle_id AND upper_inf(da.during)
+               extract(epoch FROM now() - least(lu.fix_time, lu.received_at))::double precision AS age_s
+          FROM fs CROSS JOIN state.live_units lu
+          LEFT JOIN domain.devices d ON d.imei = lu.imei
+          LEFT JOIN domain.vehicles v ON v.vehicle_id = lu.vehicle_id
+          LEFT JOIN domain.cost_centres cc ON cc.code = v.cost_centre
+          LEFT JOIN state.devices sd ON sd.imei = lu.imei
+          LEFT JOIN domain.driver_assignments da ON da.vehicle_id = lu.vehicle_id AND upper_inf(da.during)
           LEFT JOIN domain.drivers dr ON dr.driver_id = da.driver_id
-         ORDER BY u.vehicle_id, u.solo COLLATE "C", (u.lifecycle = 'suspended'), u.fix_time DESC NULLS LAST, u.imei COLLATE "C"
+         WHERE NOT lu.removed
+           AND (serve.matches(fs.fs, v.cost_centre, v.assigned_city, v.plate_key, lu.imei, coalesce(d.account, sd.account))
+                -- a vehicle is found by the IMEI of any of its trackers
+                OR ((fs.fs).vehicles IS NOT NULL AND cardinality(lu.imeis) > 1
+                    AND EXISTS (SELECT 1 FROM unnest(lu.imeis) i
+                                 WHERE serve.matches(fs.fs, v.cost_centre, v.assigned_city, v.plate_key, i, coalesce(d.account, sd.account)))))
     ), stated AS (
         -- The operational state (never stored, ARCHITECTURE §1 rule 6): suspended trackers show
         -- as such; otherwise from the fix's age and speed against the thresholds.
@@ -56,4 +43,4 @@ LANGUAGE sql STABLE AS $$
     SELECT s.* FROM stated s, fs WHERE fs.states IS NULL OR s.state = ANY (fs.states)
 $$;
 COMMENT ON FUNCTION serve.fleet_units(jsonb) IS
-    'The dedup rule: one row per vehicle with its freshest non-suspended device (devices on no vehicle are their own unit; decommissioned devices never show), with its operational state; every filter but the time range applied.';
+    'One row per unit of state.live_units (the dedup rule, state.resolve_units) with its names, driver and operational state; every filter but the time range applied.';

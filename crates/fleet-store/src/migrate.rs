@@ -166,6 +166,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "boundaries_turns",
         sql: include_str!("../../../migrations/0025_boundaries_turns.sql"),
     },
+    Migration {
+        version: 26,
+        name: "live_units",
+        sql: include_str!("../../../migrations/0026_live_units.sql"),
+    },
 ];
 
 /// The checksums migrations had before issue 16 moved their functions, views and triggers into
@@ -391,6 +396,12 @@ async fn apply_objects(
         .bind(&sums)
         .execute(&mut *tx)
         .await?;
+    // tables kept by the objects are brought in line with their (possibly new) definition
+    for sql in crate::objects::RECONCILE {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(*sql))
+            .execute(&mut *tx)
+            .await?;
+    }
     tx.commit().await?;
     report.objects_applied = OBJECTS.len();
     tracing::info!(

@@ -52,6 +52,9 @@ pub const OBJECTS: &[SqlObject] = &[
     object!("serve/filter_range.sql"),
     object!("serve/unit_key.sql"),
     object!("serve/unit_label.sql"),
+    object!("state/resolve_units.sql"),
+    object!("state/refresh_live_units.sql"),
+    object!("state/live_units_triggers.sql"),
     object!("serve/fleet_units.sql"),
     object!("serve/slo_status.sql"),
     object!("geo/geocode_key.sql"),
@@ -105,6 +108,11 @@ pub const OBJECTS: &[SqlObject] = &[
     object!("serve/fn_fuel_department_spellings.sql"),
     object!("serve/fn_fuel_cost_per_km.sql"),
 ];
+
+/// Run after the objects were (re)applied, in the same transaction: the tables that triggers
+/// of [`OBJECTS`] keep are re-derived, so a changed rule (or a first install) leaves no row as
+/// the old rule made it. Each statement must be idempotent and write only what differs.
+pub const RECONCILE: &[&str] = &["SELECT state.refresh_live_units(NULL, NULL)"];
 
 /// The functions a file defines, as `schema.name`.
 pub fn functions_in(sql: &str) -> Vec<String> {
