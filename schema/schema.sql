@@ -3030,11 +3030,14 @@ BEGIN
     END IF;
     WITH fresh AS MATERIALIZED (SELECT * FROM state.resolve_units(scope)),
     candidates AS (
-        -- the rows that may have to go: every one, or those of the trackers and vehicles in scope
-        SELECT u.unit_key FROM state.live_units u
-         WHERE NOT u.removed
-           AND (scope IS NULL OR u.imei = ANY (scope) OR u.vehicle_id = ANY (vehicles)
-                OR u.unit_key = ANY (SELECT 'd' || unnest(scope)))
+        -- the rows that may have to go: every one, or those showing a tracker in scope (a solo
+        -- tracker's unit shows that tracker) or of a vehicle in scope; one arm each, so that each
+        -- uses its index (an OR of them scans the table)
+        SELECT u.unit_key FROM state.live_units u WHERE scope IS NULL AND NOT u.removed
+        UNION
+        SELECT u.unit_key FROM state.live_units u WHERE u.imei = ANY (scope) AND NOT u.removed
+        UNION
+        SELECT u.unit_key FROM state.live_units u WHERE u.vehicle_id = ANY (vehicles) AND NOT u.removed
     ),
     written AS (
         INSERT INTO state.live_units AS u
@@ -3086,17 +3089,19 @@ COMMENT ON FUNCTION state.refresh_live_units(imeis text[], vehicle_ids bigint[])
 CREATE FUNCTION state.resolve_units(scope text[]) RETURNS TABLE(unit_key text, vehicle_id bigint, imei text, imeis text[], lifecycle text, fix_time timestamp with time zone, received_at timestamp with time zone, lat double precision, lng double precision, speed_kmh real, heading smallint, acc_on boolean, odometer_m bigint)
     LANGUAGE sql STABLE
     AS $$
-    WITH dev AS (
-        SELECT d.imei, d.lifecycle, a.vehicle_id
-          FROM domain.devices d
-          LEFT JOIN domain.device_assignments a ON a.imei = d.imei AND upper_inf(a.during)
-         WHERE d.lifecycle <> 'decommissioned' AND (scope IS NULL OR d.imei = ANY (scope))
-        UNION ALL
-        -- A device that reports before any registry knows it still shows.
-        SELECT l.imei, 'active', NULL
-          FROM state.live_positions l
-         WHERE (scope IS NULL OR l.imei = ANY (scope))
-           AND NOT EXISTS (SELECT 1 FROM domain.devices d WHERE d.imei = l.imei)
+    -- the trackers wanted, as a relation (an "x IS NULL OR imei = ANY (x)" filter would scan)
+    WITH wanted AS (
+        SELECT d.imei FROM domain.devices d WHERE scope IS NULL
+        UNION SELECT l.imei FROM state.live_positions l WHERE scope IS NULL
+        UNION SELECT unnest(scope)
+    ), dev AS (
+        SELECT w.imei, coalesce(d.lifecycle, 'active') AS lifecycle, a.vehicle_id
+          FROM wanted w
+          LEFT JOIN domain.devices d ON d.imei = w.imei
+          LEFT JOIN domain.device_assignments a ON a.imei = w.imei AND upper_inf(a.during)
+               -- a device that reports before any registry knows it still shows
+         WHERE CASE WHEN d.imei IS NULL THEN EXISTS (SELECT 1 FROM state.live_positions l WHERE l.imei = w.imei)
+                    ELSE d.lifecycle <> 'decommissioned' END
     ), unit AS (
         SELECT dev.vehicle_id, dev.imei, dev.lifecycle,
                CASE WHEN dev.vehicle_id IS NULL THEN dev.imei END AS solo,

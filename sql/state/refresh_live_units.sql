@@ -33,11 +33,14 @@ BEGIN
     END IF;
     WITH fresh AS MATERIALIZED (SELECT * FROM state.resolve_units(scope)),
     candidates AS (
-        -- the rows that may have to go: every one, or those of the trackers and vehicles in scope
-        SELECT u.unit_key FROM state.live_units u
-         WHERE NOT u.removed
-           AND (scope IS NULL OR u.imei = ANY (scope) OR u.vehicle_id = ANY (vehicles)
-                OR u.unit_key = ANY (SELECT 'd' || unnest(scope)))
+        -- the rows that may have to go: every one, or those showing a tracker in scope (a solo
+        -- tracker's unit shows that tracker) or of a vehicle in scope; one arm each, so that each
+        -- uses its index (an OR of them scans the table)
+        SELECT u.unit_key FROM state.live_units u WHERE scope IS NULL AND NOT u.removed
+        UNION
+        SELECT u.unit_key FROM state.live_units u WHERE u.imei = ANY (scope) AND NOT u.removed
+        UNION
+        SELECT u.unit_key FROM state.live_units u WHERE u.vehicle_id = ANY (vehicles) AND NOT u.removed
     ),
     written AS (
         INSERT INTO state.live_units AS u
