@@ -2965,6 +2965,78 @@ END $$;
 
 
 --
+-- Name: live_units_for_fixes(); Type: FUNCTION; Schema: state; Owner: -
+--
+
+CREATE FUNCTION state.live_units_for_fixes() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    lo bigint;
+    hi bigint;
+    n integer;
+    rest text[];
+BEGIN
+    WITH single AS MATERIALIZED (
+        SELECT u.unit_key, c.imei, u.lifecycle, c.fix_time, c.received_at, c.lat, c.lng, c.speed_kmh,
+               c.heading, c.acc_on, c.odometer_m
+          FROM changed c
+          JOIN state.live_units u ON u.imei = c.imei AND NOT u.removed AND u.imeis = ARRAY[c.imei]
+    ), multi AS MATERIALIZED (
+        SELECT DISTINCT u.unit_key, u.imeis
+          FROM changed c
+          JOIN domain.device_assignments a ON a.imei = c.imei AND upper_inf(a.during)
+          JOIN state.live_units u ON u.vehicle_id = a.vehicle_id AND NOT u.removed
+                                 AND cardinality(u.imeis) > 1 AND c.imei = ANY (u.imeis)
+    ), target AS (
+        SELECT * FROM single
+        UNION ALL
+        SELECT m.unit_key, w.*
+          FROM multi m
+         CROSS JOIN LATERAL (
+            SELECT i.imei, coalesce(d.lifecycle, 'active') AS lifecycle, l.fix_time, l.received_at, l.lat,
+                   l.lng, l.speed_kmh, l.heading, l.acc_on, l.odometer_m
+              FROM unnest(m.imeis) i(imei)
+              LEFT JOIN domain.devices d ON d.imei = i.imei
+              LEFT JOIN state.live_positions l ON l.imei = i.imei
+             ORDER BY (coalesce(d.lifecycle, 'active') = 'suspended'), l.fix_time DESC NULLS LAST, i.imei COLLATE "C"
+             LIMIT 1) w
+    ), written AS (
+        UPDATE state.live_units u
+           SET imei = t.imei, lifecycle = t.lifecycle, fix_time = t.fix_time, received_at = t.received_at,
+               lat = t.lat, lng = t.lng, speed_kmh = t.speed_kmh, heading = t.heading, acc_on = t.acc_on,
+               odometer_m = t.odometer_m, seq = nextval('state.live_units_seq')
+          FROM target t
+         WHERE u.unit_key = t.unit_key
+           AND (u.imei, u.lifecycle, u.fix_time, u.received_at, u.lat, u.lng, u.speed_kmh, u.heading,
+                u.acc_on, u.odometer_m)
+               IS DISTINCT FROM
+               (t.imei, t.lifecycle, t.fix_time, t.received_at, t.lat, t.lng, t.speed_kmh, t.heading,
+                t.acc_on, t.odometer_m)
+        RETURNING u.seq
+    ), summary AS (
+        SELECT min(w.seq) AS lo, max(w.seq) AS hi, count(*)::integer AS n FROM written w
+    )
+    SELECT s.lo, s.hi, s.n,
+           -- (a join on the trackers covered, not "= ANY (imeis)" per row: that is a nested loop)
+           ARRAY(SELECT DISTINCT c.imei FROM changed c
+                  WHERE NOT EXISTS (SELECT 1 FROM (SELECT x.imei FROM single x
+                                                   UNION ALL
+                                                   SELECT unnest(m.imeis) FROM multi m) k
+                                     WHERE k.imei = c.imei))
+      INTO lo, hi, n, rest
+      FROM summary s;
+    IF n > 0 THEN
+        PERFORM pg_notify('fleet_live', lo || ',' || hi);
+    END IF;
+    IF cardinality(rest) > 0 THEN
+        PERFORM state.refresh_live_units(rest, NULL);
+    END IF;
+    RETURN NULL;
+END $$;
+
+
+--
 -- Name: live_units_for_trackers(); Type: FUNCTION; Schema: state; Owner: -
 --
 
@@ -6488,6 +6560,13 @@ CREATE INDEX audit_log_at_idx ON auth.audit_log USING btree (at DESC);
 
 
 --
+-- Name: device_assignments_current_idx; Type: INDEX; Schema: domain; Owner: -
+--
+
+CREATE UNIQUE INDEX device_assignments_current_idx ON domain.device_assignments USING btree (imei) WHERE upper_inf(during);
+
+
+--
 -- Name: device_assignments_vehicle_idx; Type: INDEX; Schema: domain; Owner: -
 --
 
@@ -7121,7 +7200,7 @@ CREATE TRIGGER live_units_fix_delete AFTER DELETE ON state.live_positions REFERE
 -- Name: live_positions live_units_fix_insert; Type: TRIGGER; Schema: state; Owner: -
 --
 
-CREATE TRIGGER live_units_fix_insert AFTER INSERT ON state.live_positions REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION state.live_units_for_trackers();
+CREATE TRIGGER live_units_fix_insert AFTER INSERT ON state.live_positions REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION state.live_units_for_fixes();
 
 
 --
@@ -7135,7 +7214,7 @@ CREATE TRIGGER live_units_fix_truncate AFTER TRUNCATE ON state.live_positions FO
 -- Name: live_positions live_units_fix_update; Type: TRIGGER; Schema: state; Owner: -
 --
 
-CREATE TRIGGER live_units_fix_update AFTER UPDATE ON state.live_positions REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION state.live_units_for_trackers();
+CREATE TRIGGER live_units_fix_update AFTER UPDATE ON state.live_positions REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION state.live_units_for_fixes();
 
 
 --

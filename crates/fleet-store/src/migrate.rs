@@ -171,6 +171,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "live_units",
         sql: include_str!("../../../migrations/0026_live_units.sql"),
     },
+    Migration {
+        version: 27,
+        name: "current_fitting_index",
+        sql: include_str!("../../../migrations/0027_current_fitting_index.sql"),
+    },
 ];
 
 /// The checksums migrations had before issue 16 moved their functions, views and triggers into

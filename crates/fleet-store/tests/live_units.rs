@@ -7,18 +7,25 @@ use fleet_testkit::TestDb;
 use sqlx::postgres::PgListener;
 
 /// The live rows as the triggers kept them, and as the rule derives them now.
-const KEPT: &str = "SELECT unit_key, vehicle_id, imei, imeis, lifecycle, fix_time, lat FROM state.live_units WHERE NOT removed ORDER BY 1";
-const DERIVED: &str = "SELECT unit_key, vehicle_id, imei, imeis, lifecycle, fix_time, lat FROM state.resolve_units(NULL) ORDER BY 1";
+const COLUMNS: &str = "unit_key, vehicle_id, imei, imeis, lifecycle, fix_time, received_at, lat, lng, speed_kmh, heading, acc_on, odometer_m";
 
-type Row = (
-    String,
-    Option<i64>,
-    String,
-    Vec<String>,
-    String,
-    Option<chrono::DateTime<chrono::Utc>>,
-    Option<f64>,
-);
+#[derive(Debug, PartialEq, sqlx::FromRow)]
+#[allow(dead_code)]
+struct Row {
+    unit_key: String,
+    vehicle_id: Option<i64>,
+    imei: String,
+    imeis: Vec<String>,
+    lifecycle: String,
+    fix_time: Option<chrono::DateTime<chrono::Utc>>,
+    received_at: Option<chrono::DateTime<chrono::Utc>>,
+    lat: Option<f64>,
+    lng: Option<f64>,
+    speed_kmh: Option<f32>,
+    heading: Option<i16>,
+    acc_on: Option<bool>,
+    odometer_m: Option<i64>,
+}
 
 struct Lcg(u64);
 impl Lcg {
@@ -58,14 +65,37 @@ async fn the_live_units_follow_every_change_of_their_sources_and_announce_it() {
         let v = vehicles[rng.below(vehicles.len() as u64) as usize];
         let kind = rng.below(9);
         let sql = match kind {
-            // a fix, sometimes from a tracker no registry knows
-            0..=2 => format!(
-                "INSERT INTO state.live_positions (imei, fix_time, received_at, lat, lng, source, raw_id)
-                 VALUES ('{d}', now() - interval '{} s', now(), {}, 36.8, 'jimi_push', {step})
-                 ON CONFLICT (imei) DO UPDATE SET fix_time = excluded.fix_time, lat = excluded.lat",
-                rng.below(3000),
-                -1.0 - rng.below(1000) as f64 / 1000.0
-            ),
+            // a fix (every column of it may change), sometimes from a tracker no registry
+            // knows, sometimes several trackers in one statement (as the projector writes them)
+            0..=2 => {
+                let rows: Vec<String> = (0..1 + rng.below(3))
+                    .map(|k| {
+                        let t = if k == 0 { d.clone() } else { imei(rng.below(14)) };
+                        format!(
+                            "('{t}', now() - interval '{} s', now() - interval '{} s', {}, {}, {}, {}, {}, {}, 'jimi_push', {step})",
+                            rng.below(3000),
+                            rng.below(30),
+                            -1.0 - rng.below(1000) as f64 / 1000.0,
+                            36.0 + rng.below(1000) as f64 / 1000.0,
+                            rng.below(90),
+                            rng.below(360),
+                            rng.below(2) == 0,
+                            rng.below(90_000_000)
+                        )
+                    })
+                    .collect();
+                let mut rows = rows;
+                rows.sort_by(|a, b| a[..17].cmp(&b[..17]));
+                rows.dedup_by(|a, b| a[..17] == b[..17]);
+                format!(
+                    "INSERT INTO state.live_positions (imei, fix_time, received_at, lat, lng, speed_kmh, heading, acc_on, odometer_m, source, raw_id)
+                     VALUES {}
+                     ON CONFLICT (imei) DO UPDATE SET fix_time = excluded.fix_time, received_at = excluded.received_at,
+                       lat = excluded.lat, lng = excluded.lng, speed_kmh = excluded.speed_kmh, heading = excluded.heading,
+                       acc_on = excluded.acc_on, odometer_m = excluded.odometer_m",
+                    rows.join(", ")
+                )
+            }
             3 => format!(
                 "INSERT INTO domain.devices (imei, account, lifecycle) VALUES ('{d}', 'a1', 'active') ON CONFLICT DO NOTHING"
             ),
@@ -95,14 +125,18 @@ async fn the_live_units_follow_every_change_of_their_sources_and_announce_it() {
             .execute(&db.pool)
             .await
             .unwrap_or_else(|e| panic!("step {step}: {sql}: {e}"));
-        let kept: Vec<Row> = sqlx::query_as(KEPT)
-            .fetch_all(&db.pool)
-            .await
-            .expect("kept");
-        let derived: Vec<Row> = sqlx::query_as(DERIVED)
-            .fetch_all(&db.pool)
-            .await
-            .expect("derived");
+        let kept: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM state.live_units WHERE NOT removed ORDER BY 1"
+        )))
+        .fetch_all(&db.pool)
+        .await
+        .expect("kept");
+        let derived: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM state.resolve_units(NULL) ORDER BY 1"
+        )))
+        .fetch_all(&db.pool)
+        .await
+        .expect("derived");
         assert_eq!(kept, derived, "step {step} after {sql}");
         // every row changed since the last step lies in an announced range (notifications
         // arrive on their own connection: wait for them a while)
