@@ -1198,7 +1198,7 @@ CREATE FUNCTION serve.check_filters(filters jsonb) RETURNS jsonb
     LANGUAGE plpgsql IMMUTABLE
     AS $_$
 DECLARE
-    known text[] := ARRAY['cost_centres', 'cities', 'vehicles', 'accounts', 'states', 'departments', 'from', 'to', 'zoom', 'period_days', 'track'];
+    known text[] := ARRAY['cost_centres', 'cities', 'vehicles', 'accounts', 'states', 'departments', 'from', 'to', 'zoom', 'period_days', 'track', 'bbox'];
     k text;
 BEGIN
     IF filters IS NULL OR filters = 'null'::jsonb THEN
@@ -1220,6 +1220,16 @@ BEGIN
         END IF;
         IF k = 'zoom' AND (jsonb_typeof(filters -> k) <> 'number' OR (filters ->> k)::numeric NOT BETWEEN 0 AND 22) THEN
             RAISE EXCEPTION 'filter "zoom" must be a map zoom level from 0 to 22, e.g. {"zoom": 13}' USING ERRCODE = '22023';
+        END IF;
+        IF k = 'bbox' AND NOT (jsonb_typeof(filters -> k) = 'array' AND jsonb_array_length(filters -> k) = 4
+                               AND (SELECT bool_and(jsonb_typeof(e) = 'number') FROM jsonb_array_elements(filters -> k) e)
+                               AND (filters -> k ->> 0)::float8 BETWEEN -180 AND 180
+                               AND (filters -> k ->> 2)::float8 BETWEEN -180 AND 180
+                               AND (filters -> k ->> 1)::float8 BETWEEN -90 AND 90
+                               AND (filters -> k ->> 3)::float8 BETWEEN -90 AND 90
+                               AND (filters -> k ->> 1)::float8 <= (filters -> k ->> 3)::float8) THEN
+            RAISE EXCEPTION 'filter "bbox" is the map''s bounds as [west, south, east, north] in degrees (south <= north; west > east crosses the antimeridian), e.g. {"bbox": [36.6, -1.45, 37.1, -1.1]}'
+                  USING ERRCODE = '22023';
         END IF;
         IF k = 'period_days' AND (jsonb_typeof(filters -> k) <> 'number' OR (filters ->> k) !~ '^[0-9]+$'
                                   OR (filters ->> k)::numeric NOT BETWEEN 1 AND 3660) THEN
@@ -1372,13 +1382,15 @@ $$;
 
 
 --
--- Name: fleet_units(jsonb); Type: FUNCTION; Schema: serve; Owner: -
+-- Name: fleet_units(jsonb, text[]); Type: FUNCTION; Schema: serve; Owner: -
 --
 
-CREATE FUNCTION serve.fleet_units(filters jsonb) RETURNS TABLE(unit_key text, vehicle_id bigint, vehicle_number text, plate_key text, cost_centre text, cost_centre_name text, colour text, city text, account text, imei text, devices integer, lifecycle text, fix_time timestamp with time zone, received_at timestamp with time zone, lat double precision, lng double precision, speed_kmh real, heading smallint, acc_on boolean, odometer_m bigint, driver_name text, driver_phone text, age_s double precision, state text, below_fresh boolean)
+CREATE FUNCTION serve.fleet_units(filters jsonb, unit_keys text[] DEFAULT NULL::text[]) RETURNS TABLE(unit_key text, vehicle_id bigint, vehicle_number text, plate_key text, cost_centre text, cost_centre_name text, colour text, city text, account text, imei text, devices integer, lifecycle text, fix_time timestamp with time zone, received_at timestamp with time zone, lat double precision, lng double precision, speed_kmh real, heading smallint, acc_on boolean, odometer_m bigint, driver_name text, driver_phone text, seq bigint, age_s double precision, state text, below_fresh boolean)
     LANGUAGE sql STABLE
     AS $$
-    WITH fs AS MATERIALIZED (SELECT serve.filter_set(filters) AS fs, serve.filter_list(filters, 'states') AS states),
+    WITH fs AS MATERIALIZED (SELECT serve.filter_set(filters) AS fs, serve.filter_list(filters, 'states') AS states,
+                                    (filters -> 'bbox' ->> 0)::float8 AS bw, (filters -> 'bbox' ->> 1)::float8 AS bs,
+                                    (filters -> 'bbox' ->> 2)::float8 AS be, (filters -> 'bbox' ->> 3)::float8 AS bn),
     t AS MATERIALIZED (SELECT * FROM serve.thresholds()),
     picked AS (
         -- the dedup rule has been applied when the units were written (state.resolve_units)
@@ -1389,9 +1401,14 @@ CREATE FUNCTION serve.fleet_units(filters jsonb) RETURNS TABLE(unit_key text, ve
                cardinality(lu.imeis) AS devices,
                lu.lifecycle, lu.fix_time, lu.received_at, lu.lat, lu.lng, lu.speed_kmh, lu.heading, lu.acc_on, lu.odometer_m,
                coalesce(dr.name, sd.driver_name) AS driver_name, coalesce(dr.phone, sd.driver_phone) AS driver_phone,
+               lu.seq,
                -- a fix is never fresher than its arrival (a clock running ahead, migration 0019)
                extract(epoch FROM now() - least(lu.fix_time, lu.received_at))::double precision AS age_s
-          FROM fs CROSS JOIN state.live_units lu
+          FROM fs CROSS JOIN (
+                -- every unit, or those named (one arm each, so that the named ones use the key)
+                SELECT * FROM state.live_units WHERE unit_keys IS NULL
+                UNION ALL
+                SELECT * FROM state.live_units WHERE unit_key = ANY (unit_keys)) lu
           LEFT JOIN domain.devices d ON d.imei = lu.imei
           LEFT JOIN domain.vehicles v ON v.vehicle_id = lu.vehicle_id
           LEFT JOIN domain.cost_centres cc ON cc.code = v.cost_centre
@@ -1399,6 +1416,11 @@ CREATE FUNCTION serve.fleet_units(filters jsonb) RETURNS TABLE(unit_key text, ve
           LEFT JOIN domain.driver_assignments da ON da.vehicle_id = lu.vehicle_id AND upper_inf(da.during)
           LEFT JOIN domain.drivers dr ON dr.driver_id = da.driver_id
          WHERE NOT lu.removed
+           -- the map's bounds (west > east: across the antimeridian); a unit with no fix is nowhere
+           AND (fs.bw IS NULL
+                OR (lu.lat BETWEEN fs.bs AND fs.bn
+                    AND CASE WHEN fs.bw <= fs.be THEN lu.lng BETWEEN fs.bw AND fs.be
+                             ELSE lu.lng >= fs.bw OR lu.lng <= fs.be END))
            AND (serve.matches(fs.fs, v.cost_centre, v.assigned_city, v.plate_key, lu.imei, coalesce(d.account, sd.account))
                 -- a vehicle is found by the IMEI of any of its trackers
                 OR ((fs.fs).vehicles IS NOT NULL AND cardinality(lu.imeis) > 1
@@ -1418,10 +1440,10 @@ $$;
 
 
 --
--- Name: FUNCTION fleet_units(filters jsonb); Type: COMMENT; Schema: serve; Owner: -
+-- Name: FUNCTION fleet_units(filters jsonb, unit_keys text[]); Type: COMMENT; Schema: serve; Owner: -
 --
 
-COMMENT ON FUNCTION serve.fleet_units(filters jsonb) IS 'One row per unit of state.live_units (the dedup rule, state.resolve_units) with its names, driver and operational state; every filter but the time range applied.';
+COMMENT ON FUNCTION serve.fleet_units(filters jsonb, unit_keys text[]) IS 'One row per unit of state.live_units (the dedup rule, state.resolve_units) with its names, driver, seq and operational state; every filter but the time range applied (bbox: the map''s bounds); unit_keys (NULL: all) names the units wanted.';
 
 
 --
@@ -2082,16 +2104,67 @@ $$;
 
 
 --
--- Name: fn_live_view(jsonb); Type: FUNCTION; Schema: serve; Owner: -
+-- Name: fn_live_changes(jsonb, bigint[], bigint[], timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: serve; Owner: -
 --
 
-CREATE FUNCTION serve.fn_live_view(filters jsonb) RETURNS json
+CREATE FUNCTION serve.fn_live_changes(filters jsonb, lo bigint[], hi bigint[], since timestamp with time zone, until timestamp with time zone) RETURNS json
     LANGUAGE plpgsql STABLE
     SET plan_cache_mode TO 'force_generic_plan'
     SET jit TO 'off'
     AS $$
+DECLARE
+    keys text[];
 BEGIN
-    RETURN (WITH picked AS MATERIALIZED (SELECT * FROM serve.fleet_units(serve.check_filters(filters))),
+    keys := ARRAY(
+        SELECT u.unit_key FROM unnest(lo, hi) r(lo, hi)
+          JOIN state.live_units u ON u.seq BETWEEN r.lo AND r.hi
+        UNION
+        SELECT u.unit_key
+          FROM serve.thresholds() t
+         CROSS JOIN LATERAL unnest(ARRAY[t.fresh_s, t.stale_s, t.offline_s]) th(s)
+          JOIN state.live_units u
+            ON least(u.fix_time, u.received_at) >= since - make_interval(secs => th.s)
+           AND least(u.fix_time, u.received_at) < until - make_interval(secs => th.s)
+           AND NOT u.removed);
+    RETURN (WITH picked AS MATERIALIZED (
+                SELECT * FROM serve.live_features(serve.check_filters(filters), keys))
+        SELECT json_build_object(
+            'generated_at', now(),
+            'features', coalesce((SELECT json_agg(p.feature ORDER BY p.sort_key COLLATE "C") FROM picked p), '[]'::json),
+            'removed', coalesce((
+                SELECT json_agg(json_build_object('id', u.unit_key, 'seq', u.seq) ORDER BY u.unit_key COLLATE "C")
+                  FROM state.live_units u
+                 WHERE u.unit_key = ANY (keys)
+                   AND NOT EXISTS (SELECT 1 FROM picked p WHERE p.unit_key = u.unit_key)), '[]'::json)));
+END $$;
+
+
+--
+-- Name: FUNCTION fn_live_changes(filters jsonb, lo bigint[], hi bigint[], since timestamp with time zone, until timestamp with time zone); Type: COMMENT; Schema: serve; Owner: -
+--
+
+COMMENT ON FUNCTION serve.fn_live_changes(filters jsonb, lo bigint[], hi bigint[], since timestamp with time zone, until timestamp with time zone) IS 'A live-stream tick: the features written in the seq ranges lo..hi or whose state changed with time between since and until, and the units that went or left the filters (removed: id, seq).';
+
+
+--
+-- Name: fn_live_view(jsonb, text); Type: FUNCTION; Schema: serve; Owner: -
+--
+
+CREATE FUNCTION serve.fn_live_view(filters jsonb, format text DEFAULT 'geojson'::text) RETURNS json
+    LANGUAGE plpgsql STABLE
+    SET plan_cache_mode TO 'force_generic_plan'
+    SET jit TO 'off'
+    AS $$
+DECLARE
+    as_rows boolean := format = 'compact';
+BEGIN
+    IF format NOT IN ('geojson', 'compact') THEN
+        RAISE EXCEPTION 'format is "geojson" (the default) or "compact" (rows of columns), not "%"', format
+              USING ERRCODE = '22023';
+    END IF;
+    RETURN (WITH picked AS MATERIALIZED (
+        SELECT f.sort_key, f.state, f.below_fresh, CASE WHEN as_rows THEN f.compact ELSE f.feature END AS item
+          FROM serve.live_features(serve.check_filters(filters), NULL) f),
     t AS MATERIALIZED (SELECT * FROM serve.thresholds()),
     counts AS (
         SELECT count(*) AS vehicles,
@@ -2102,70 +2175,44 @@ BEGIN
                count(*) FILTER (WHERE state = 'suspended') AS suspended,
                count(*) FILTER (WHERE below_fresh AND state NOT IN ('offline', 'suspended')) AS below_freshness
           FROM picked
+    ),
+    parts AS (
+        SELECT (SELECT json_build_object(
+                    'vehicles', c.vehicles, 'moving', c.moving, 'parked', c.parked, 'unknown', c.unknown,
+                    'offline', c.offline, 'suspended', c.suspended, 'below_freshness', c.below_freshness,
+                    'generated_at', now(),
+                    'generated_at_local', serve.local_time(now()),
+                    'time_zone', serve.local_tz(),
+                    'thresholds', (SELECT row_to_json(t) FROM t)) FROM counts c) AS summary,
+               coalesce((SELECT json_agg(p.item ORDER BY p.sort_key COLLATE "C") FROM picked p), '[]'::json) AS items,
+               json_build_object(
+                   'slos', serve.slo_status(),
+                   'badges', (SELECT coalesce(json_agg(b), '[]'::json) FROM (
+                       SELECT json_build_object('metric', 'fix_freshness_pct_60s', 'level', 'warning', 'count', c.below_freshness,
+                                                 'text', c.below_freshness || CASE WHEN c.below_freshness = 1 THEN ' vehicle' ELSE ' vehicles' END
+                                                         || ' below freshness SLO') AS b
+                         FROM counts c WHERE c.below_freshness > 0
+                       UNION ALL
+                       SELECT json_build_object('metric', 'offline_sec', 'level', 'info', 'count', c.offline,
+                                                 'text', c.offline || CASE WHEN c.offline = 1 THEN ' vehicle' ELSE ' vehicles' END || ' offline')
+                         FROM counts c WHERE c.offline > 0) badges)) AS slo_status
     )
-    SELECT json_build_object(
-        'summary', (SELECT json_build_object(
-            'vehicles', c.vehicles, 'moving', c.moving, 'parked', c.parked, 'unknown', c.unknown,
-            'offline', c.offline, 'suspended', c.suspended, 'below_freshness', c.below_freshness,
-            'generated_at', now(),
-            'generated_at_local', serve.local_time(now()),
-            'time_zone', serve.local_tz(),
-            'thresholds', (SELECT row_to_json(t) FROM t)) FROM counts c),
-        'geojson', json_build_object(
-            'type', 'FeatureCollection',
-            'features', coalesce((
-                SELECT json_agg(json_build_object(
-                    'type', 'Feature',
-                    'id', p.unit_key,
-                    'geometry', CASE WHEN p.lat IS NOT NULL THEN json_build_object(
-                                    'type', 'Point', 'coordinates', json_build_array(p.lng, p.lat)) END,
-                    'properties', row_to_json(props))
-                    ORDER BY p.vehicle_number COLLATE "C")
-                  FROM picked p
-                  CROSS JOIN LATERAL (SELECT
-                        p.vehicle_number,
-                        serve.plate_tail(coalesce(p.plate_key, serve.normalize_plate(p.vehicle_number))) AS plate_tail,
-                        p.imei,
-                        p.devices,
-                        p.state,
-                        'vehicle-' || p.state AS style_class,
-                        p.lifecycle,
-                        p.cost_centre,
-                        p.colour,
-                        p.city,
-                        p.account,
-                        p.driver_name,
-                        p.driver_phone,
-                        p.speed_kmh,
-                        p.heading,
-                        p.acc_on,
-                        round(p.odometer_m / 1000.0, 1) AS odometer_km,
-                        p.fix_time,
-                        serve.local_time(p.fix_time) AS fix_time_local,
-                        floor(p.age_s)::integer AS age_s,
-                        coalesce(p.below_fresh, false) AS below_freshness,
-                        (SELECT g.address FROM state.geocoded_positions g WHERE g.lat_e5 = geo.geocode_key(p.lat) AND g.lng_e5 = geo.geocode_key(p.lng)) AS address,
-                        p.vehicle_id IS NOT NULL AS assigned) props), '[]'::json)),
-        'slo_status', json_build_object(
-            'slos', serve.slo_status(),
-            'badges', (SELECT coalesce(json_agg(b), '[]'::json) FROM (
-                SELECT json_build_object('metric', 'fix_freshness_pct_60s', 'level', 'warning', 'count', c.below_freshness,
-                                          'text', c.below_freshness || CASE WHEN c.below_freshness = 1 THEN ' vehicle' ELSE ' vehicles' END
-                                                  || ' below freshness SLO') AS b
-                  FROM counts c WHERE c.below_freshness > 0
-                UNION ALL
-                SELECT json_build_object('metric', 'offline_sec', 'level', 'info', 'count', c.offline,
-                                          'text', c.offline || CASE WHEN c.offline = 1 THEN ' vehicle' ELSE ' vehicles' END || ' offline')
-                  FROM counts c WHERE c.offline > 0) badges)))
+    SELECT CASE WHEN as_rows
+                THEN json_build_object('summary', x.summary, 'columns', serve.live_compact_columns(),
+                                       'rows', x.items, 'slo_status', x.slo_status)
+                ELSE json_build_object('summary', x.summary,
+                                       'geojson', json_build_object('type', 'FeatureCollection', 'features', x.items),
+                                       'slo_status', x.slo_status) END
+      FROM parts x
     );
 END $$;
 
 
 --
--- Name: FUNCTION fn_live_view(filters jsonb); Type: COMMENT; Schema: serve; Owner: -
+-- Name: FUNCTION fn_live_view(filters jsonb, format text); Type: COMMENT; Schema: serve; Owner: -
 --
 
-COMMENT ON FUNCTION serve.fn_live_view(filters jsonb) IS 'GET /api/views/live: one feature per vehicle (serve.fleet_units) with state, style_class, colour, plate tail, EAT times; KPIs and SLO badges.';
+COMMENT ON FUNCTION serve.fn_live_view(filters jsonb, format text) IS 'GET /api/views/live: one feature per vehicle (serve.live_features) with state, style_class, colour, plate tail, EAT times, seq; KPIs and SLO badges; format compact: columns and rows instead of GeoJSON.';
 
 
 --
@@ -2689,6 +2736,81 @@ CREATE FUNCTION serve.fuel_row(f fuel.v_fills) RETURNS jsonb
         'address', serve.fill_address(f.record_id),
         'warnings', to_jsonb(f.warnings), 'review', f.review, 'voided', f.voided)
 $$;
+
+
+--
+-- Name: live_compact_columns(); Type: FUNCTION; Schema: serve; Owner: -
+--
+
+CREATE FUNCTION serve.live_compact_columns() RETURNS json
+    LANGUAGE sql IMMUTABLE
+    AS $$
+    SELECT '["id", "vehicle_number", "lng", "lat", "state", "speed_kmh", "heading", "acc_on", "fix_time", "age_s", "colour", "cost_centre", "driver_name", "address", "imei", "devices", "seq"]'::json
+$$;
+
+
+--
+-- Name: FUNCTION live_compact_columns(); Type: COMMENT; Schema: serve; Owner: -
+--
+
+COMMENT ON FUNCTION serve.live_compact_columns() IS 'The columns of a compact live row (serve.live_features.compact); fix_time in Unix seconds.';
+
+
+--
+-- Name: live_features(jsonb, text[]); Type: FUNCTION; Schema: serve; Owner: -
+--
+
+CREATE FUNCTION serve.live_features(filters jsonb, unit_keys text[]) RETURNS TABLE(unit_key text, sort_key text, state text, below_fresh boolean, feature json, compact json)
+    LANGUAGE sql STABLE
+    AS $$
+    SELECT p.unit_key, p.vehicle_number, p.state, coalesce(p.below_fresh, false),
+           json_build_object(
+               'type', 'Feature',
+               'id', p.unit_key,
+               'geometry', CASE WHEN p.lat IS NOT NULL THEN json_build_object(
+                               'type', 'Point', 'coordinates', json_build_array(p.lng, p.lat)) END,
+               'properties', json_build_object(
+                   'vehicle_number', p.vehicle_number,
+                   'plate_tail', serve.plate_tail(coalesce(p.plate_key, serve.normalize_plate(p.vehicle_number))),
+                   'imei', p.imei,
+                   'devices', p.devices,
+                   'state', p.state,
+                   'style_class', 'vehicle-' || p.state,
+                   'lifecycle', p.lifecycle,
+                   'cost_centre', p.cost_centre,
+                   'colour', p.colour,
+                   'city', p.city,
+                   'account', p.account,
+                   'driver_name', p.driver_name,
+                   'driver_phone', p.driver_phone,
+                   'speed_kmh', p.speed_kmh,
+                   'heading', p.heading,
+                   'acc_on', p.acc_on,
+                   'odometer_km', round(p.odometer_m / 1000.0, 1),
+                   'fix_time', p.fix_time,
+                   'fix_time_local', serve.local_time(p.fix_time),
+                   'age_s', floor(p.age_s)::integer,
+                   'below_freshness', coalesce(p.below_fresh, false),
+                   'address', (SELECT g.address FROM state.geocoded_positions g
+                                WHERE g.lat_e5 = geo.geocode_key(p.lat) AND g.lng_e5 = geo.geocode_key(p.lng)),
+                   'assigned', p.vehicle_id IS NOT NULL,
+                   'seq', p.seq)),
+           -- the compact row (GET /api/views/live?format=compact), in serve.live_compact_columns() order
+           json_build_array(p.unit_key, p.vehicle_number, p.lng, p.lat, p.state, p.speed_kmh, p.heading,
+                            p.acc_on, floor(extract(epoch FROM p.fix_time))::bigint, floor(p.age_s)::integer,
+                            p.colour, p.cost_centre, p.driver_name,
+                            (SELECT g.address FROM state.geocoded_positions g
+                              WHERE g.lat_e5 = geo.geocode_key(p.lat) AND g.lng_e5 = geo.geocode_key(p.lng)),
+                            p.imei, p.devices, p.seq)
+      FROM serve.fleet_units(filters, unit_keys) p
+$$;
+
+
+--
+-- Name: FUNCTION live_features(filters jsonb, unit_keys text[]); Type: COMMENT; Schema: serve; Owner: -
+--
+
+COMMENT ON FUNCTION serve.live_features(filters jsonb, unit_keys text[]) IS 'The live map''s GeoJSON features (state, style_class, colour, plate tail, EAT times, address, seq) and compact rows of the units serve.fleet_units picks; shared by the snapshot and the stream.';
 
 
 --

@@ -4,7 +4,7 @@
 -- ---------------------------------------------------------------------------------------------
 CREATE OR REPLACE FUNCTION serve.check_filters(filters jsonb) RETURNS jsonb LANGUAGE plpgsql IMMUTABLE AS $$
 DECLARE
-    known text[] := ARRAY['cost_centres', 'cities', 'vehicles', 'accounts', 'states', 'departments', 'from', 'to', 'zoom', 'period_days', 'track'];
+    known text[] := ARRAY['cost_centres', 'cities', 'vehicles', 'accounts', 'states', 'departments', 'from', 'to', 'zoom', 'period_days', 'track', 'bbox'];
     k text;
 BEGIN
     IF filters IS NULL OR filters = 'null'::jsonb THEN
@@ -26,6 +26,16 @@ BEGIN
         END IF;
         IF k = 'zoom' AND (jsonb_typeof(filters -> k) <> 'number' OR (filters ->> k)::numeric NOT BETWEEN 0 AND 22) THEN
             RAISE EXCEPTION 'filter "zoom" must be a map zoom level from 0 to 22, e.g. {"zoom": 13}' USING ERRCODE = '22023';
+        END IF;
+        IF k = 'bbox' AND NOT (jsonb_typeof(filters -> k) = 'array' AND jsonb_array_length(filters -> k) = 4
+                               AND (SELECT bool_and(jsonb_typeof(e) = 'number') FROM jsonb_array_elements(filters -> k) e)
+                               AND (filters -> k ->> 0)::float8 BETWEEN -180 AND 180
+                               AND (filters -> k ->> 2)::float8 BETWEEN -180 AND 180
+                               AND (filters -> k ->> 1)::float8 BETWEEN -90 AND 90
+                               AND (filters -> k ->> 3)::float8 BETWEEN -90 AND 90
+                               AND (filters -> k ->> 1)::float8 <= (filters -> k ->> 3)::float8) THEN
+            RAISE EXCEPTION 'filter "bbox" is the map''s bounds as [west, south, east, north] in degrees (south <= north; west > east crosses the antimeridian), e.g. {"bbox": [36.6, -1.45, 37.1, -1.1]}'
+                  USING ERRCODE = '22023';
         END IF;
         IF k = 'period_days' AND (jsonb_typeof(filters -> k) <> 'number' OR (filters ->> k) !~ '^[0-9]+$'
                                   OR (filters ->> k)::numeric NOT BETWEEN 1 AND 3660) THEN

@@ -1,8 +1,16 @@
-CREATE OR REPLACE FUNCTION serve.fn_live_view(filters jsonb) RETURNS json LANGUAGE plpgsql STABLE
+CREATE OR REPLACE FUNCTION serve.fn_live_view(filters jsonb, format text DEFAULT 'geojson') RETURNS json LANGUAGE plpgsql STABLE
 -- plpgsql, not sql: its plan is cached across calls (a SQL function is planned on every call).
 SET plan_cache_mode = force_generic_plan SET jit = off AS $$
+DECLARE
+    as_rows boolean := format = 'compact';
 BEGIN
-    RETURN (WITH picked AS MATERIALIZED (SELECT * FROM serve.fleet_units(serve.check_filters(filters))),
+    IF format NOT IN ('geojson', 'compact') THEN
+        RAISE EXCEPTION 'format is "geojson" (the default) or "compact" (rows of columns), not "%"', format
+              USING ERRCODE = '22023';
+    END IF;
+    RETURN (WITH picked AS MATERIALIZED (
+        SELECT f.sort_key, f.state, f.below_fresh, CASE WHEN as_rows THEN f.compact ELSE f.feature END AS item
+          FROM serve.live_features(serve.check_filters(filters), NULL) f),
     t AS MATERIALIZED (SELECT * FROM serve.thresholds()),
     counts AS (
         SELECT count(*) AS vehicles,
@@ -13,62 +21,36 @@ BEGIN
                count(*) FILTER (WHERE state = 'suspended') AS suspended,
                count(*) FILTER (WHERE below_fresh AND state NOT IN ('offline', 'suspended')) AS below_freshness
           FROM picked
+    ),
+    parts AS (
+        SELECT (SELECT json_build_object(
+                    'vehicles', c.vehicles, 'moving', c.moving, 'parked', c.parked, 'unknown', c.unknown,
+                    'offline', c.offline, 'suspended', c.suspended, 'below_freshness', c.below_freshness,
+                    'generated_at', now(),
+                    'generated_at_local', serve.local_time(now()),
+                    'time_zone', serve.local_tz(),
+                    'thresholds', (SELECT row_to_json(t) FROM t)) FROM counts c) AS summary,
+               coalesce((SELECT json_agg(p.item ORDER BY p.sort_key COLLATE "C") FROM picked p), '[]'::json) AS items,
+               json_build_object(
+                   'slos', serve.slo_status(),
+                   'badges', (SELECT coalesce(json_agg(b), '[]'::json) FROM (
+                       SELECT json_build_object('metric', 'fix_freshness_pct_60s', 'level', 'warning', 'count', c.below_freshness,
+                                                 'text', c.below_freshness || CASE WHEN c.below_freshness = 1 THEN ' vehicle' ELSE ' vehicles' END
+                                                         || ' below freshness SLO') AS b
+                         FROM counts c WHERE c.below_freshness > 0
+                       UNION ALL
+                       SELECT json_build_object('metric', 'offline_sec', 'level', 'info', 'count', c.offline,
+                                                 'text', c.offline || CASE WHEN c.offline = 1 THEN ' vehicle' ELSE ' vehicles' END || ' offline')
+                         FROM counts c WHERE c.offline > 0) badges)) AS slo_status
     )
-    SELECT json_build_object(
-        'summary', (SELECT json_build_object(
-            'vehicles', c.vehicles, 'moving', c.moving, 'parked', c.parked, 'unknown', c.unknown,
-            'offline', c.offline, 'suspended', c.suspended, 'below_freshness', c.below_freshness,
-            'generated_at', now(),
-            'generated_at_local', serve.local_time(now()),
-            'time_zone', serve.local_tz(),
-            'thresholds', (SELECT row_to_json(t) FROM t)) FROM counts c),
-        'geojson', json_build_object(
-            'type', 'FeatureCollection',
-            'features', coalesce((
-                SELECT json_agg(json_build_object(
-                    'type', 'Feature',
-                    'id', p.unit_key,
-                    'geometry', CASE WHEN p.lat IS NOT NULL THEN json_build_object(
-                                    'type', 'Point', 'coordinates', json_build_array(p.lng, p.lat)) END,
-                    'properties', row_to_json(props))
-                    ORDER BY p.vehicle_number COLLATE "C")
-                  FROM picked p
-                  CROSS JOIN LATERAL (SELECT
-                        p.vehicle_number,
-                        serve.plate_tail(coalesce(p.plate_key, serve.normalize_plate(p.vehicle_number))) AS plate_tail,
-                        p.imei,
-                        p.devices,
-                        p.state,
-                        'vehicle-' || p.state AS style_class,
-                        p.lifecycle,
-                        p.cost_centre,
-                        p.colour,
-                        p.city,
-                        p.account,
-                        p.driver_name,
-                        p.driver_phone,
-                        p.speed_kmh,
-                        p.heading,
-                        p.acc_on,
-                        round(p.odometer_m / 1000.0, 1) AS odometer_km,
-                        p.fix_time,
-                        serve.local_time(p.fix_time) AS fix_time_local,
-                        floor(p.age_s)::integer AS age_s,
-                        coalesce(p.below_fresh, false) AS below_freshness,
-                        (SELECT g.address FROM state.geocoded_positions g WHERE g.lat_e5 = geo.geocode_key(p.lat) AND g.lng_e5 = geo.geocode_key(p.lng)) AS address,
-                        p.vehicle_id IS NOT NULL AS assigned) props), '[]'::json)),
-        'slo_status', json_build_object(
-            'slos', serve.slo_status(),
-            'badges', (SELECT coalesce(json_agg(b), '[]'::json) FROM (
-                SELECT json_build_object('metric', 'fix_freshness_pct_60s', 'level', 'warning', 'count', c.below_freshness,
-                                          'text', c.below_freshness || CASE WHEN c.below_freshness = 1 THEN ' vehicle' ELSE ' vehicles' END
-                                                  || ' below freshness SLO') AS b
-                  FROM counts c WHERE c.below_freshness > 0
-                UNION ALL
-                SELECT json_build_object('metric', 'offline_sec', 'level', 'info', 'count', c.offline,
-                                          'text', c.offline || CASE WHEN c.offline = 1 THEN ' vehicle' ELSE ' vehicles' END || ' offline')
-                  FROM counts c WHERE c.offline > 0) badges)))
+    SELECT CASE WHEN as_rows
+                THEN json_build_object('summary', x.summary, 'columns', serve.live_compact_columns(),
+                                       'rows', x.items, 'slo_status', x.slo_status)
+                ELSE json_build_object('summary', x.summary,
+                                       'geojson', json_build_object('type', 'FeatureCollection', 'features', x.items),
+                                       'slo_status', x.slo_status) END
+      FROM parts x
     );
 END $$;
-COMMENT ON FUNCTION serve.fn_live_view(jsonb) IS
-    'GET /api/views/live: one feature per vehicle (serve.fleet_units) with state, style_class, colour, plate tail, EAT times; KPIs and SLO badges.';
+COMMENT ON FUNCTION serve.fn_live_view(jsonb, text) IS
+    'GET /api/views/live: one feature per vehicle (serve.live_features) with state, style_class, colour, plate tail, EAT times, seq; KPIs and SLO badges; format compact: columns and rows instead of GeoJSON.';

@@ -31,6 +31,9 @@ pub const READS_ON_REPLICA: &str = "fleet_reads_on_replica";
 pub const MATCH_FIXES_TOTAL: &str = "fleet_match_fixes_total";
 pub const MATCH_PENDING: &str = "fleet_match_pending";
 pub const MATCH_LAG_SECONDS: &str = "fleet_match_lag_seconds";
+pub const LIVE_STREAM_CLIENTS: &str = "fleet_live_stream_clients";
+pub const LIVE_STREAM_TICKS_TOTAL: &str = "fleet_live_stream_ticks_total";
+pub const LIVE_STREAM_RESETS_TOTAL: &str = "fleet_live_stream_resets_total";
 
 /// What a metric measures, for its `# HELP` line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +45,21 @@ pub enum Kind {
 
 /// Every metric with its kind and help text (`promtool check metrics` wants HELP on each).
 pub const ALL: &[(&str, Kind, &str)] = &[
+    (
+        LIVE_STREAM_CLIENTS,
+        Kind::Gauge,
+        "Live map streams (GET /api/views/live/stream) open on this gateway.",
+    ),
+    (
+        LIVE_STREAM_TICKS_TOTAL,
+        Kind::Counter,
+        "Ticks the gateway's live hub has sent to its streams (one per second at least, the heartbeat).",
+    ),
+    (
+        LIVE_STREAM_RESETS_TOTAL,
+        Kind::Counter,
+        "Times a live stream told its page to reload the snapshot, by reason (listen_lost, not_resumable, lagged, read_failed).",
+    ),
     (
         MATCH_FIXES_TOTAL,
         Kind::Counter,

@@ -5,6 +5,11 @@
 //!    does real work), each with a latest fix of random age and speed; `GET /api/views/live`.
 //! 2. History: one vehicle over `days` days of 10-s fixes, with trips, stops and alarms;
 //!    `GET /api/views/history` for the whole range at a city zoom.
+//! 3. The live stream: `stream_clients` clients on `GET /api/views/live/stream` while fixes are
+//!    written to state as the positions projector writes them (a statement every 100 ms, the
+//!    fleet reporting every 10 s), for `stream_seconds`; each batch moves one probe vehicle to a
+//!    position of its own, and every client timestamps the event that carries it: commit → event
+//!    at the client, per client and batch.
 //!
 //! The registry and state rows are generated in SQL (the views read them, they do not care how
 //! they arrived); requests run one after another after a warm-up, so the figures are latencies,
@@ -27,6 +32,8 @@ pub struct ViewParams {
     pub vehicles: usize,
     pub days: u32,
     pub requests: usize,
+    pub stream_clients: usize,
+    pub stream_seconds: u64,
 }
 
 /// What the benchmark measured.
@@ -40,6 +47,14 @@ pub struct ViewReport {
     pub history_ms: Percentiles,
     pub history_points: i64,
     pub history_bytes: usize,
+    pub stream_clients: usize,
+    pub stream_fixes_per_s: f64,
+    /// Commit of a batch → its event read by a client, every client and batch.
+    pub stream_ms: Percentiles,
+    pub stream_events: usize,
+    /// Batches some client never saw (a gap: must be 0).
+    pub stream_missed: usize,
+    pub stream_kb_per_client_s: f64,
 }
 
 const SETUP_FLEET: &str = "
@@ -149,6 +164,19 @@ pub async fn run(
     let (history_ms, history_bytes, body) =
         measure(&client, &history_url, &token, (p.requests / 4).max(10)).await?;
     let history_points = body["summary"]["track_points"].as_i64().unwrap_or(0);
+    progress(&format!(
+        "measuring the live stream: {} clients, {} s of fixes…",
+        p.stream_clients, p.stream_seconds
+    ));
+    let streamed = stream(
+        &pool,
+        &base,
+        &token,
+        p.vehicles,
+        p.stream_clients,
+        p.stream_seconds,
+    )
+    .await?;
     stop.cancel();
     let _ = server.await;
     Ok(ViewReport {
@@ -160,6 +188,164 @@ pub async fn run(
         history_ms,
         history_points,
         history_bytes,
+        stream_clients: p.stream_clients,
+        stream_fixes_per_s: streamed.fixes_per_s,
+        stream_ms: streamed.latency,
+        stream_events: streamed.events,
+        stream_missed: streamed.missed,
+        stream_kb_per_client_s: streamed.kb_per_client_s,
+    })
+}
+
+struct Streamed {
+    fixes_per_s: f64,
+    latency: Percentiles,
+    events: usize,
+    missed: usize,
+    kb_per_client_s: f64,
+}
+
+/// The probe batch `k` puts the probe vehicle at this latitude (never a random fix's).
+fn probe_lat(k: u64) -> f64 {
+    10.0 + k as f64 / 10_000.0
+}
+
+async fn stream(
+    pool: &PgPool,
+    base: &str,
+    token: &str,
+    vehicles: usize,
+    clients: usize,
+    seconds: u64,
+) -> Result<Streamed, Box<dyn std::error::Error + Send + Sync>> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+    let probe: String = sqlx::query_scalar(
+        "SELECT l.imei FROM state.live_positions l JOIN state.live_units u ON u.imei = l.imei AND u.imeis = ARRAY[l.imei]
+          ORDER BY l.imei LIMIT 1",
+    )
+    .fetch_one(pool)
+    .await?;
+    // (batch, client) → when the client read it
+    let seen: Arc<Mutex<HashMap<(u64, usize), Instant>>> = Arc::default();
+    let bytes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let http = fleet_core::http::client(Duration::from_secs(seconds + 120)).build()?;
+    let done = CancellationToken::new();
+    let mut readers = Vec::new();
+    for c in 0..clients {
+        let resp = http
+            .get(format!("{base}/api/views/live/stream"))
+            .bearer_auth(token)
+            .send()
+            .await?;
+        if !resp.status().is_success() {
+            return Err(format!("the stream answered {}", resp.status()).into());
+        }
+        let (seen, bytes, done, probe) = (seen.clone(), bytes.clone(), done.clone(), probe.clone());
+        readers.push(tokio::spawn(async move {
+            let mut resp = resp;
+            let mut buf = String::new();
+            loop {
+                let chunk = tokio::select! {
+                    () = done.cancelled() => return,
+                    c = resp.chunk() => c,
+                };
+                let Ok(Some(chunk)) = chunk else { return };
+                let at = Instant::now();
+                bytes.fetch_add(chunk.len(), std::sync::atomic::Ordering::Relaxed);
+                buf.push_str(&String::from_utf8_lossy(&chunk));
+                while let Some(end) = buf.find("\n\n") {
+                    let block: String = buf.drain(..end + 2).collect();
+                    let Some(data) = block.lines().find_map(|l| l.strip_prefix("data: ")) else {
+                        continue;
+                    };
+                    if !block.contains("event: changes") || !data.contains(probe.as_str()) {
+                        continue;
+                    }
+                    let Ok(v) = serde_json::from_str::<serde_json::Value>(data) else {
+                        continue;
+                    };
+                    for f in v["features"].as_array().into_iter().flatten() {
+                        if f["properties"]["imei"] == probe.as_str()
+                            && let Some(lat) = f["geometry"]["coordinates"][1].as_f64()
+                        {
+                            let k = ((lat - 10.0) * 10_000.0).round() as u64;
+                            seen.lock()
+                                .unwrap_or_else(|e| e.into_inner())
+                                .entry((k, c))
+                                .or_insert(at);
+                        }
+                    }
+                }
+            }
+        }));
+    }
+    // every tracker reports every 10 s: a tenth of the fleet each second, in 10 statements
+    let per_batch = (vehicles / 100).max(1) as i64;
+    let mut committed: Vec<(u64, Instant)> = Vec::new();
+    let started = Instant::now();
+    let mut k = 0u64;
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    while started.elapsed() < Duration::from_secs(seconds) {
+        tick.tick().await;
+        k += 1;
+        let mut tx = pool.begin().await?;
+        sqlx::query(
+            "UPDATE state.live_positions SET fix_time = now(), received_at = now(),
+                    lat = lat + (random() - 0.5) / 1000, lng = lng + (random() - 0.5) / 1000,
+                    speed_kmh = (random() * 80)::real
+              WHERE imei IN (SELECT imei FROM state.live_positions WHERE imei <> $1 ORDER BY random() LIMIT $2)",
+        )
+        .bind(&probe)
+        .bind(per_batch)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("UPDATE state.live_positions SET fix_time = now(), received_at = now(), lat = $2 WHERE imei = $1")
+            .bind(&probe)
+            .bind(probe_lat(k))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        committed.push((k, Instant::now()));
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    // the last batches' events are on their way
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    done.cancel();
+    for r in readers {
+        let _ = r.await;
+    }
+    // A tick carries a unit as it is when the tick is read, so batches that land in one tick show
+    // as the newest of them: batch k reached a client with the first event holding batch k or a
+    // later one. A batch no event ever covered is a gap.
+    let seen = seen.lock().unwrap_or_else(|e| e.into_inner());
+    let events = seen.len();
+    let mut per_client: Vec<Vec<(u64, Instant)>> = vec![Vec::new(); clients];
+    for ((k, c), at) in seen.iter() {
+        per_client[*c].push((*k, *at));
+    }
+    let mut latency = Vec::new();
+    let mut missed = 0;
+    for got in &mut per_client {
+        got.sort_by_key(|(_, at)| *at);
+        for (k, at) in &committed {
+            match got.iter().find(|(g, _)| g >= k) {
+                Some((_, t)) => {
+                    latency.push(t.saturating_duration_since(*at).as_secs_f64() * 1000.0)
+                }
+                None => missed += 1,
+            }
+        }
+    }
+    Ok(Streamed {
+        fixes_per_s: committed.len() as f64 * (per_batch + 1) as f64 / elapsed,
+        latency: percentiles(latency),
+        events,
+        missed,
+        kb_per_client_s: bytes.load(std::sync::atomic::Ordering::Relaxed) as f64
+            / 1024.0
+            / clients.max(1) as f64
+            / (elapsed + 3.0),
     })
 }
 
@@ -191,10 +377,12 @@ impl Gateway {
         .await?;
         let token =
             Auth::new(pool.clone(), cfg.clone()).issue(user, &["read:fleet".to_string()])?;
-        let routes = areas(pool.clone(), GatewayConfig::reads_only(cfg));
+        let stop = CancellationToken::new();
+        let mut gw = GatewayConfig::reads_only(cfg);
+        gw.shutdown = stop.clone();
+        let routes = areas(pool.clone(), gw);
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let base = format!("http://{}", listener.local_addr()?);
-        let stop = CancellationToken::new();
         let server = tokio::spawn(crate::serve(listener, routes, stop.clone()));
         Ok(Self {
             base,

@@ -19,6 +19,9 @@ pub struct GatewayConfig {
     pub limits: RateLimits,
     pub cors_origins: Vec<String>,
     pub pages: crate::pages::PagesConfig,
+    /// Cancelled when the gateway stops: ends the live streams (a graceful shutdown waits for
+    /// open responses, and a stream never ends by itself).
+    pub shutdown: tokio_util::sync::CancellationToken,
 }
 
 /// A gateway without its signing key: API tokens cannot be issued or checked.
@@ -44,6 +47,7 @@ impl GatewayConfig {
             limits: RateLimits::OFF,
             cors_origins: Vec::new(),
             pages: Default::default(),
+            shutdown: Default::default(),
         }
     }
 
@@ -73,6 +77,7 @@ impl GatewayConfig {
             pages: crate::pages::PagesConfig {
                 map_style: config.map_style_url.clone(),
             },
+            shutdown: Default::default(),
         })
     }
 }
@@ -86,7 +91,10 @@ pub fn areas(pool: PgPool, cfg: GatewayConfig) -> Router {
 pub fn areas_reading(pool: PgPool, reads: Reads, cfg: GatewayConfig) -> Router {
     let auth = Auth::new(pool.clone(), cfg.auth)
         .with_limit(Limiter::new("dashboard", cfg.limits.dashboard));
-    let reads = crate::slo::router(pool.clone()).merge(crate::views::router(reads));
+    let hub = crate::live::LiveHub::new(pool.clone(), cfg.shutdown.clone());
+    let reads = crate::slo::router(pool.clone())
+        .merge(crate::views::router(reads))
+        .merge(crate::live::router(hub));
     let api = auth::require(reads, auth.clone(), auth::READ_FLEET)
         .merge(crate::actions::router(pool.clone(), auth.clone()))
         .merge(crate::fuel_actions::router(pool.clone(), auth.clone()))

@@ -28,6 +28,7 @@ pub mod gateway;
 pub mod geo;
 pub mod health;
 pub mod limit;
+pub mod live;
 pub mod metrics;
 pub mod mirror;
 pub mod openapi;

@@ -89,14 +89,23 @@ fn views_doc() -> OpenApi {
                     .parameter_in(ParameterIn::Query)
                     .required(Required::False)
                     .description(Some(
-                        "One JSON object: cost_centres, cities, vehicles (plates in any spelling or IMEIs), accounts, states (live view and current-state analytics), departments (fuel), from/to (EAT days, inclusive, or timestamps), period_days, zoom and track (history: raw or matched). Unknown keys are a 400.",
+                        "One JSON object: cost_centres, cities, vehicles (plates in any spelling or IMEIs), accounts, states (live view and current-state analytics), departments (fuel), from/to (EAT days, inclusive, or timestamps), period_days, zoom and track (history: raw or matched), bbox (live: [west, south, east, north]). Unknown keys are a 400.",
                     ))
                     .schema(Some(ObjectBuilder::new().schema_type(Type::String))),
             )
             .parameter(shorthand("period", "Shorthand for period_days: 90d or 90."))
             .parameter(shorthand("department", "Shorthand for departments: comma-separated, any spelling."))
             .parameter(shorthand("vehicle", "Shorthand for vehicles: comma-separated plates in any spelling."))
-            .parameter(shorthand("track", "Shorthand for track (history): matched draws the map-matched path, raw the fixes as received."))
+            .parameter(shorthand("track", "Shorthand for track (history): matched draws the map-matched path, raw the fixes as received."));
+        let op = if v.path == "/api/views/live" {
+            op.parameter(shorthand(
+                "format",
+                "geojson (the default) or compact: columns and rows (arrays) instead of GeoJSON features, about half the bytes.",
+            ))
+        } else {
+            op
+        };
+        let op = op
             .response(
                 "200",
                 ResponseBuilder::new()
@@ -109,7 +118,10 @@ fn views_doc() -> OpenApi {
                     )
                     .build(),
             )
-            .response("400", error_response("A bad filter; the message names it and the fix"))
+            .response(
+                "400",
+                error_response("A bad filter; the message names it and the fix"),
+            )
             .response("401", error_response("No valid token"))
             .response("403", error_response("The token lacks read:fleet"))
             .response("429", error_response("Rate limited; see Retry-After"))
@@ -117,8 +129,51 @@ fn views_doc() -> OpenApi {
             .build();
         paths = paths.path(v.path, PathItem::new(HttpMethod::Get, op));
     }
+    paths = paths.path(
+        crate::live::PATH,
+        PathItem::new(HttpMethod::Get, stream_doc()),
+    );
     utoipa::openapi::OpenApiBuilder::new()
         .paths(paths.build())
+        .build()
+}
+
+/// The live stream (`crate::live`).
+fn stream_doc() -> utoipa::openapi::path::Operation {
+    OperationBuilder::new()
+        .tag("views")
+        .summary(Some("Live map updates as Server-Sent Events: the changes to what GET /api/views/live shows, within a second of a fix reaching state."))
+        .description(Some(
+            "Events: `hello` {epoch, tick, resumed} (not resumed: load GET /api/views/live now, after this event); `changes` {tick, generated_at, features, removed: [{id, seq}]} at least once a second (the heartbeat), with the features of the filters that changed (new fixes, and state changes that come with time alone) and the units that went or left the filters; `reset` {reason}: reload the snapshot and keep the stream; `bye` {reason: token_expired | server_stopping}: reconnect with a fresh token. Reconnect with the last event id (header Last-Event-ID, or ?last_event_id=) to get what was missed. Apply a feature or removal only when its seq is at least the one held.",
+        ))
+        .operation_id(Some("views_live_stream"))
+        .parameter(
+            ParameterBuilder::new()
+                .name("filters")
+                .parameter_in(ParameterIn::Query)
+                .required(Required::False)
+                .description(Some("The live view's filters object (cost_centres, cities, vehicles, accounts, states, bbox)."))
+                .schema(Some(ObjectBuilder::new().schema_type(Type::String))),
+        )
+        .parameter(shorthand("last_event_id", "The id of the last event received, for clients that cannot send the Last-Event-ID header."))
+        .response(
+            "200",
+            ResponseBuilder::new()
+                .description("An endless text/event-stream")
+                .content(
+                    "text/event-stream",
+                    ContentBuilder::new()
+                        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                        .build(),
+                )
+                .build(),
+        )
+        .response("400", error_response("A bad filter; the message names it and the fix"))
+        .response("401", error_response("No valid token"))
+        .response("403", error_response("The token lacks read:fleet"))
+        .response("429", error_response("Rate limited; see Retry-After"))
+        .response("503", error_response("The stream cannot listen to the database yet; retry"))
+        .security(SecurityRequirement::new("bearer", ["read:fleet"]))
         .build()
 }
 

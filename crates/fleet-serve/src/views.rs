@@ -32,8 +32,8 @@ pub struct View {
 pub const VIEWS: &[View] = &[
     View {
         path: "/api/views/live",
-        sql: "SELECT serve.fn_live_view($1)::text",
-        summary: "Live map: one feature per vehicle (freshest device wins) with state, style_class, colour, plate tail and EAT times; KPIs and SLO badges.",
+        sql: "SELECT serve.fn_live_view($1, coalesce($2, 'geojson'))::text",
+        summary: "Live map: one feature per vehicle (freshest device wins) with state, style_class, colour, plate tail, EAT times and seq; KPIs and SLO badges. `filters.bbox` [west, south, east, north] keeps the vehicles in the map's bounds; `format=compact` answers `columns` and `rows` (arrays) instead of GeoJSON. GET /api/views/live/stream carries the changes after it.",
     },
     View {
         path: "/api/views/history",
@@ -135,6 +135,8 @@ pub struct ViewQuery {
     pub vehicle: Option<String>,
     /// Shorthand for `track`: `matched` (history drawn on the roads) or `raw`.
     pub track: Option<String>,
+    /// The live view's encoding: `geojson` (the default) or `compact`.
+    pub format: Option<String>,
 }
 
 /// Every view's `GET` route (to be put behind the auth guard by the caller), reading where
@@ -205,15 +207,24 @@ async fn answer(reads: &Reads, sql: &'static str, q: ViewQuery, live: bool) -> R
         Ok(f) => f,
         Err(e) => return e.into_response(),
     };
+    let format = q.format.as_deref().map(str::trim).filter(|f| !f.is_empty());
+    if format.is_some() && !live {
+        return ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "format applies to /api/views/live only (geojson or compact)",
+        )
+        .into_response();
+    }
     let (pool, mut source) = reads.choose();
-    let mut result = run(pool, sql, &filters).await;
+    let mut result = run(pool, sql, &filters, live.then_some(format)).await;
     if source == Source::Replica
         && let Err(e) = &result
         && !is_bad_filter(e)
     {
         tracing::warn!(error = %e, "a view failed on the replica; reading it from the primary");
         source = Source::Primary;
-        result = run(reads.primary(), sql, &filters).await;
+        result = run(reads.primary(), sql, &filters, live.then_some(format)).await;
     }
     match result {
         Ok(mut text) => {
@@ -233,15 +244,20 @@ async fn answer(reads: &Reads, sql: &'static str, q: ViewQuery, live: bool) -> R
     }
 }
 
+/// Runs a view's SQL; `format` (the live view only) is its second parameter.
 async fn run(
     pool: &PgPool,
     sql: &'static str,
     filters: &serde_json::Value,
+    format: Option<Option<&str>>,
 ) -> Result<String, sqlx::Error> {
-    sqlx::query_scalar::<_, String>(sql)
-        .bind(filters)
-        .fetch_one(pool)
-        .await
+    let q = sqlx::query_scalar::<_, String>(sql).bind(filters);
+    match format {
+        Some(f) => q.bind(f),
+        None => q,
+    }
+    .fetch_one(pool)
+    .await
 }
 
 fn is_bad_filter(e: &sqlx::Error) -> bool {

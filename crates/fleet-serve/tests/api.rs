@@ -49,6 +49,7 @@ async fn gateway(pool: &PgPool, limits: RateLimits, cors: &[&str]) -> Gw {
             limits,
             cors_origins: cors.iter().map(|s| s.to_string()).collect(),
             pages: Default::default(),
+            shutdown: Default::default(),
         },
     );
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");

@@ -99,6 +99,84 @@ export async function api(path, params = {}) {
   return request('GET', q.toString() ? `${path}?${q}` : path);
 }
 
+/**
+ * An authenticated Server-Sent Events stream (read with fetch, so the token travels in a header as
+ * on every call): `onEvent(name, data)` per event (data parsed as JSON). After a drop, or a `bye`
+ * (token expired, server stopping), it reconnects with the current token and the last event id,
+ * so the server can send what was missed. `close()` ends it.
+ */
+export function stream(path, params, onEvent) {
+  let lastId = null;
+  let closed = false;
+  let ctrl = null;
+  let delay = 1000;
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params || {})) {
+    if (v === undefined || v === null || v === '') continue;
+    q.set(k, typeof v === 'object' ? JSON.stringify(v) : String(v));
+  }
+  const url = q.toString() ? `${path}?${q}` : path;
+  async function once() {
+    if (!session) await showLogin();
+    ctrl = new AbortController();
+    const headers = { authorization: `Bearer ${session.access}`, accept: 'text/event-stream' };
+    if (lastId) headers['last-event-id'] = lastId;
+    const r = await fetch(url, { headers, signal: ctrl.signal, cache: 'no-store' });
+    if (r.status === 401) {
+      if (!(await refresh())) session = null;
+      delay = 0;
+      return;
+    }
+    if (!r.ok) {
+      const j = await r.json().catch(() => null);
+      throw new ApiError(r.status, j?.error?.message || `${path}: ${r.status}`);
+    }
+    const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buf = '';
+    let ev = { id: null, name: 'message', data: [] };
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buf += value;
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl).replace(/\r$/, '');
+        buf = buf.slice(nl + 1);
+        if (line === '') {
+          if (ev.data.length) {
+            if (ev.id !== null) lastId = ev.id;
+            delay = ev.name === 'bye' ? 0 : 1000;
+            onEvent(ev.name, JSON.parse(ev.data.join('\n')));
+          }
+          ev = { id: null, name: 'message', data: [] };
+        } else if (!line.startsWith(':')) {
+          const c = line.indexOf(':');
+          const field = c < 0 ? line : line.slice(0, c);
+          let v = c < 0 ? '' : line.slice(c + 1);
+          if (v.startsWith(' ')) v = v.slice(1);
+          if (field === 'id') ev.id = v;
+          else if (field === 'event') ev.name = v;
+          else if (field === 'data') ev.data.push(v);
+        }
+      }
+    }
+  }
+  (async () => {
+    while (!closed) {
+      try {
+        await once();
+      } catch (e) {
+        if (closed) return;
+        onEvent('error', { message: e.message });
+        delay = Math.min(Math.max(delay, 1000) * 2, 15_000);
+      }
+      if (closed) return;
+      await new Promise((res) => setTimeout(res, delay));
+    }
+  })();
+  return { close() { closed = true; ctrl?.abort(); } };
+}
+
 /** POST/PUT `body` as JSON to `path` with the token; the answer's JSON. */
 export const send = (method, path, body) => request(method, path, body ?? {});
 

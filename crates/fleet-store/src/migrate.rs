@@ -388,10 +388,20 @@ async fn apply_objects(
         .execute(&mut *tx)
         .await?;
     drop_views(&mut tx).await?;
+    // every function of a declared name as it was: a CREATE OR REPLACE rewrites its catalogue
+    // row (a new xmin), so one whose row is unchanged after the files ran is an overload no file
+    // defines any more (a parameter added or removed), which must not linger beside the new one
+    let before = declared_functions(&mut tx).await?;
     for o in OBJECTS {
         apply_object(&mut tx, o).await?;
     }
-    report.objects_dropped = drop_stale(&mut tx).await?;
+    let after = declared_functions(&mut tx).await?;
+    let overloads: Vec<String> = before
+        .into_iter()
+        .filter(|f| after.contains(f))
+        .map(|(name, _)| name)
+        .collect();
+    report.objects_dropped = drop_stale(&mut tx, overloads).await?;
     sqlx::query("DELETE FROM ops.schema_objects")
         .execute(&mut *tx)
         .await?;
@@ -489,9 +499,32 @@ async fn drop_views(tx: &mut sqlx::PgConnection) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Every function (signature, catalogue row version) of a name some file declares.
+async fn declared_functions(
+    tx: &mut sqlx::PgConnection,
+) -> Result<Vec<(String, String)>, StoreError> {
+    let declared: Vec<String> = crate::objects::OBJECTS
+        .iter()
+        .flat_map(|o| crate::objects::functions_in(o.sql))
+        .collect();
+    Ok(sqlx::query_as(
+        "SELECT p.oid::regprocedure::text, p.xmin::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+          WHERE n.nspname || '.' || p.proname = ANY($1)
+            AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+          ORDER BY 1",
+    )
+    .bind(&declared)
+    .fetch_all(&mut *tx)
+    .await?)
+}
+
 /// Functions and triggers of the platform's schemas that no declared file defines (removed
-/// objects, and what older migrations left behind), dropped; returns what went.
-async fn drop_stale(tx: &mut sqlx::PgConnection) -> Result<Vec<String>, StoreError> {
+/// objects, what older migrations left behind, and `overloads`: signatures of a declared name
+/// that no file wrote), dropped; returns what went.
+async fn drop_stale(
+    tx: &mut sqlx::PgConnection,
+    overloads: Vec<String>,
+) -> Result<Vec<String>, StoreError> {
     let declared: Vec<String> = crate::objects::OBJECTS
         .iter()
         .flat_map(|o| crate::objects::functions_in(o.sql))
@@ -510,6 +543,7 @@ async fn drop_stale(tx: &mut sqlx::PgConnection) -> Result<Vec<String>, StoreErr
     .bind(&declared)
     .fetch_all(&mut *tx)
     .await?;
+    let stale_functions: Vec<String> = stale_functions.into_iter().chain(overloads).collect();
     let stale_triggers: Vec<(String, String)> = sqlx::query_as(
         "SELECT t.tgname::text, t.tgrelid::regclass::text FROM pg_trigger t
            JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -386,11 +386,14 @@ async fn sql_objects_follow_their_files() {
         .execute(&db.pool)
         .await
         .expect("ledger");
-    // A function of an older signature, and one no file defines.
+    // A function of an older result type, one no file defines, and an overload of a declared
+    // name whose parameters the file no longer has (a parameter added since: with a default, the
+    // old one would make every call ambiguous).
     sqlx::raw_sql(
         "DROP FUNCTION serve.plate_tail(text);
          CREATE FUNCTION serve.plate_tail(plate text) RETURNS integer LANGUAGE sql AS $$ SELECT 1 $$;
-         CREATE FUNCTION serve.leftover() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;",
+         CREATE FUNCTION serve.leftover() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;
+         CREATE FUNCTION serve.fn_live_view(filters jsonb) RETURNS json LANGUAGE sql AS $$ SELECT '{}'::json $$;",
     )
     .execute(&db.pool)
     .await
@@ -399,8 +402,16 @@ async fn sql_objects_follow_their_files() {
     assert_eq!(r.objects_applied, fleet_store::objects::OBJECTS.len());
     assert_eq!(
         r.objects_dropped,
-        vec!["function serve.leftover()".to_string()]
+        vec![
+            "function serve.leftover()".to_string(),
+            "function serve.fn_live_view(jsonb)".to_string()
+        ]
     );
+    let live: String = sqlx::query_scalar("SELECT serve.fn_live_view('{}')::text")
+        .fetch_one(&db.pool)
+        .await
+        .expect("the call is not ambiguous");
+    assert!(live.contains("geojson"), "{live}");
     let tail: String = sqlx::query_scalar("SELECT serve.plate_tail('KCA 542Q')::text")
         .fetch_one(&db.pool)
         .await

@@ -295,7 +295,7 @@ async fn the_pages_show_the_fleet_history_fuel_and_operations_in_a_real_browser(
             .is_some_and(|k| k.contains("moving") && k.contains("parked")),
         "{kpis}"
     );
-    // The dots move: a later refresh (every 15 s) puts some vehicle elsewhere.
+    // The dots move: the live stream puts some vehicle elsewhere.
     let positions = "return Object.fromEntries(fleet.map.getSource('live').serialize().data.features.map(f => [f.properties.vehicle_number, f.geometry.coordinates.join(',')]))";
     let before = b.js(positions, json!([])).await;
     let script = format!(
@@ -309,6 +309,17 @@ async fn the_pages_show_the_fleet_history_fuel_and_operations_in_a_real_browser(
         )
         .await;
     let moved = moved.as_str().expect("a vehicle number").to_string();
+    // ... moved by the stream, not by polling: one snapshot, then ticks that carried changes
+    let live = b.js("return fleet.live", json!([])).await;
+    assert_eq!(
+        live["snapshots"], 1,
+        "the page loaded the snapshot once: {live}"
+    );
+    assert!(
+        live["ticks"].as_i64().is_some_and(|t| t > 0)
+            && live["changes"].as_i64().is_some_and(|c| c > 0),
+        "the stream moved the dots: {live}"
+    );
     b.page_is_clean("live").await;
 
     // Filter by the state of the first vehicle: the list shows only that state.

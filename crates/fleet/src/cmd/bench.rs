@@ -36,6 +36,12 @@ pub enum BenchWhat {
         /// Live-view requests measured (history: a quarter as many, at least 10).
         #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u64).range(10..=10000))]
         requests: u64,
+        /// Clients on the live stream while fixes are written.
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=1000))]
+        stream_clients: u64,
+        /// Seconds of fixes (the fleet reporting every 10 s) the stream is measured over.
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(2..=3600))]
+        stream_seconds: u64,
     },
     /// A fuel snapshot reconcile: a generated messy feed, first load, re-run, and a run with edits.
     Fuel {
@@ -228,11 +234,15 @@ pub async fn run(config: Config, what: BenchWhat) -> Result<()> {
             vehicles,
             days,
             requests,
+            stream_clients,
+            stream_seconds,
         } => {
             let params = fleet_serve::bench_views::ViewParams {
                 vehicles: vehicles as usize,
                 days: days as u32,
                 requests: requests as usize,
+                stream_clients: stream_clients as usize,
+                stream_seconds,
             };
             views(config, params).await
         }
@@ -359,6 +369,18 @@ async fn views(config: Config, params: fleet_serve::bench_views::ViewParams) -> 
         r.history_points,
         r.history_bytes / 1024,
         verdict(r.history_ms.p95 < 300.0)
+    );
+    println!(
+        "  live stream, {} clients, {:.0} fixes/s written to state: commit → event at the client p50 {:.0} ms  p95 {:.0} ms  p99 {:.0} ms  ({} events, {} missed, {:.0} kB/s per client)   target p95 < 1000 ms, none missed: {}",
+        r.stream_clients,
+        r.stream_fixes_per_s,
+        r.stream_ms.p50,
+        r.stream_ms.p95,
+        r.stream_ms.p99,
+        r.stream_events,
+        r.stream_missed,
+        r.stream_kb_per_client_s,
+        verdict(r.stream_ms.p95 < 1000.0 && r.stream_missed == 0)
     );
     Ok(())
 }

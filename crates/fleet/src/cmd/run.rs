@@ -170,7 +170,8 @@ pub async fn run_roles(
     }
     let health = Health::new(db.pool.clone(), lives.clone());
     let router = if roles.contains(&Role::Gateway) {
-        let cfg = fleet_serve::gateway::GatewayConfig::from_config(config)?;
+        let mut cfg = fleet_serve::gateway::GatewayConfig::from_config(config)?;
+        cfg.shutdown = shutdown.clone();
         let reads = match &config.database_read_url {
             None => fleet_serve::reads::Reads::primary_only(db.pool.clone()),
             Some(url) => {
