@@ -43,6 +43,13 @@ pub struct ViewReport {
     pub devices: i64,
     pub live_ms: Percentiles,
     pub live_bytes: usize,
+    /// `format=compact`.
+    pub compact_ms: Percentiles,
+    pub compact_bytes: usize,
+    /// A map showing a sixteenth of the fleet's area (`filters.bbox`).
+    pub bbox_ms: Percentiles,
+    pub bbox_bytes: usize,
+    pub bbox_vehicles: i64,
     pub history_fixes: i64,
     pub history_ms: Percentiles,
     pub history_points: i64,
@@ -160,6 +167,20 @@ pub async fn run(
     );
     progress("measuring the live view…");
     let (live_ms, live_bytes, _) = measure(&client, &live_url, &token, p.requests).await?;
+    let (compact_ms, compact_bytes, _) = measure(
+        &client,
+        &format!("{live_url}?format=compact"),
+        &token,
+        p.requests,
+    )
+    .await?;
+    // the fleet lies in 0.2° × 0.2°: a quarter of each side
+    let bbox_url = format!(
+        "{live_url}?{}",
+        serde_urlencoded::to_string([("filters", r#"{"bbox":[36.8,-1.29,36.85,-1.24]}"#)])?
+    );
+    let (bbox_ms, bbox_bytes, bbox_body) = measure(&client, &bbox_url, &token, p.requests).await?;
+    let bbox_vehicles = bbox_body["summary"]["vehicles"].as_i64().unwrap_or(0);
     progress("measuring the history view…");
     let (history_ms, history_bytes, body) =
         measure(&client, &history_url, &token, (p.requests / 4).max(10)).await?;
@@ -184,6 +205,11 @@ pub async fn run(
         devices,
         live_ms,
         live_bytes,
+        compact_ms,
+        compact_bytes,
+        bbox_ms,
+        bbox_bytes,
+        bbox_vehicles,
         history_fixes,
         history_ms,
         history_points,

@@ -361,6 +361,17 @@ async fn views(config: Config, params: fleet_serve::bench_views::ViewParams) -> 
         verdict(r.live_ms.p95 < 25.0)
     );
     println!(
+        "  live view, compact: p50 {:.1} ms  p95 {:.1} ms  ({} kB); a map of a sixteenth of the area ({} vehicles): p50 {:.1} ms  p95 {:.1} ms  ({} kB)   target p95 < 50 ms (bounded map): {}",
+        r.compact_ms.p50,
+        r.compact_ms.p95,
+        r.compact_bytes / 1024,
+        r.bbox_vehicles,
+        r.bbox_ms.p50,
+        r.bbox_ms.p95,
+        r.bbox_bytes / 1024,
+        verdict(r.bbox_ms.p95 < 50.0)
+    );
+    println!(
         "  history, one vehicle, {} fixes: p50 {:.1} ms  p95 {:.1} ms  p99 {:.1} ms  ({} track points at zoom 12, {} kB)   target p95 < 300 ms: {}",
         r.history_fixes,
         r.history_ms.p50,
