@@ -4,9 +4,10 @@
 -- function is inlined, so the one not selected is never built. `seq` is the unit's row version: a page applies a feature
 -- only when it is at least as new as the one it has.
 CREATE OR REPLACE FUNCTION serve.live_features(filters jsonb, unit_keys text[])
-RETURNS TABLE (unit_key text, sort_key text, state text, below_fresh boolean, feature json, compact json)
+RETURNS TABLE (unit_key text, sort_key text, state text, below_fresh boolean, lat double precision,
+               lng double precision, feature json, compact json)
 LANGUAGE sql STABLE AS $$
-    SELECT p.unit_key, p.vehicle_number, p.state, coalesce(p.below_fresh, false),
+    SELECT p.unit_key, p.vehicle_number, p.state, coalesce(p.below_fresh, false), p.lat, p.lng,
            json_build_object(
                'type', 'Feature',
                'id', p.unit_key,

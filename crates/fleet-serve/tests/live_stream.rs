@@ -460,6 +460,30 @@ async fn the_snapshot_takes_the_map_bounds_and_a_compact_form() {
         assert!(v.to_string().contains("bbox"), "{v}");
     }
 
+    // zoomed out below the threshold: counts per cell where the vehicles are, no vehicle features
+    let (s, v) = get(&gw, live, &[("filters", r#"{"zoom":5}"#)]).await;
+    assert_eq!(s, 200, "{v}");
+    assert!(v.get("geojson").is_none(), "{v}");
+    let cells = v["cells"]["features"].as_array().expect("cells");
+    assert_eq!(cells.len(), 1, "all within 2.8° of each other: {v}");
+    assert_eq!(cells[0]["properties"]["count"], 4);
+    assert_eq!(cells[0]["properties"]["moving"], 4);
+    let lat = cells[0]["geometry"]["coordinates"][1]
+        .as_f64()
+        .expect("lat");
+    assert!(
+        (-1.34..-1.28).contains(&lat),
+        "the vehicles' centre, not the cell's corner: {lat}"
+    );
+    let (_, v) = get(&gw, live, &[("filters", r#"{"zoom":16}"#)]).await;
+    assert_eq!(plates(&v).len(), 4, "from the threshold up, each vehicle");
+    sqlx::query("UPDATE slo.targets SET threshold = 4 WHERE metric = 'live_vehicles_from_zoom'")
+        .execute(&db.pool)
+        .await
+        .expect("setting");
+    let (_, v) = get(&gw, live, &[("filters", r#"{"zoom":5}"#)]).await;
+    assert_eq!(plates(&v).len(), 4, "the threshold is a setting");
+
     // compact: the same vehicles as rows of the named columns
     let (_, full) = get(&gw, live, &[]).await;
     let (s, c) = get(&gw, live, &[("format", "compact")]).await;

@@ -176,6 +176,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "current_fitting_index",
         sql: include_str!("../../../migrations/0027_current_fitting_index.sql"),
     },
+    Migration {
+        version: 28,
+        name: "live_cells",
+        sql: include_str!("../../../migrations/0028_live_cells.sql"),
+    },
 ];
 
 /// The checksums migrations had before issue 16 moved their functions, views and triggers into
