@@ -60,6 +60,8 @@ const COALESCE: Duration = Duration::from_millis(200);
 const HEARTBEAT: Duration = Duration::from_secs(1);
 /// Ticks kept for clients that reconnect (at most ~5 a second: a few minutes).
 const RING: usize = 1200;
+/// The newest ticks whose answers stay cached (at 5 ticks a second: 2 s).
+const ANSWERS_KEPT: usize = 10;
 /// How long a new stream waits for the hub to be listening before it gives up (503).
 const READY_WAIT: Duration = Duration::from_secs(10);
 
@@ -203,6 +205,12 @@ impl Hub {
                         ring.pop_front();
                     }
                     ring.push_back(tick.clone());
+                    // the answers are kept for the subscribers working through the newest ticks;
+                    // older ones (a resume, a slow client) are read again, so the ring holds
+                    // ranges, not megabytes of features
+                    if let Some(old) = ring.len().checked_sub(ANSWERS_KEPT + 1).and_then(|i| ring.get(i)) {
+                        old.answers.lock().unwrap_or_else(|e| e.into_inner()).clear();
+                    }
                     // sent under the ring's lock: a subscriber sees each tick either in the ring
                     // or on its receiver, never neither, never both
                     let _ = self.tx.send(tick);
