@@ -3104,6 +3104,51 @@ END $$;
 
 
 --
+-- Name: live_units_for_cost_centres(); Type: FUNCTION; Schema: state; Owner: -
+--
+
+CREATE FUNCTION state.live_units_for_cost_centres() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM state.touch_live_units(ARRAY(
+        SELECT v.vehicle_id FROM new_rows n JOIN old_rows o USING (code)
+          JOIN domain.vehicles v ON v.cost_centre = n.code
+         WHERE (n.name, n.colour) IS DISTINCT FROM (o.name, o.colour)));
+    RETURN NULL;
+END $$;
+
+
+--
+-- Name: live_units_for_driver_assignments(); Type: FUNCTION; Schema: state; Owner: -
+--
+
+CREATE FUNCTION state.live_units_for_driver_assignments() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM state.touch_live_units(ARRAY(SELECT DISTINCT c.vehicle_id FROM changed c));
+    RETURN NULL;
+END $$;
+
+
+--
+-- Name: live_units_for_drivers(); Type: FUNCTION; Schema: state; Owner: -
+--
+
+CREATE FUNCTION state.live_units_for_drivers() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM state.touch_live_units(ARRAY(
+        SELECT DISTINCT a.vehicle_id FROM new_rows n JOIN old_rows o USING (driver_id)
+          JOIN domain.driver_assignments a ON a.driver_id = n.driver_id AND upper_inf(a.during)
+         WHERE (n.name, n.phone) IS DISTINCT FROM (o.name, o.phone)));
+    RETURN NULL;
+END $$;
+
+
+--
 -- Name: live_units_for_fittings(); Type: FUNCTION; Schema: state; Owner: -
 --
 
@@ -3198,6 +3243,22 @@ CREATE FUNCTION state.live_units_for_trackers() RETURNS trigger
     AS $$
 BEGIN
     PERFORM state.refresh_live_units(ARRAY(SELECT DISTINCT c.imei FROM changed c), NULL);
+    RETURN NULL;
+END $$;
+
+
+--
+-- Name: live_units_for_vehicles(); Type: FUNCTION; Schema: state; Owner: -
+--
+
+CREATE FUNCTION state.live_units_for_vehicles() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+BEGIN
+    PERFORM state.touch_live_units(ARRAY(
+        SELECT n.vehicle_id FROM new_rows n JOIN old_rows o USING (vehicle_id)
+         WHERE (n.vehicle_number, n.plate_key, n.cost_centre, n.assigned_city)
+               IS DISTINCT FROM (o.vehicle_number, o.plate_key, o.cost_centre, o.assigned_city)));
     RETURN NULL;
 END $$;
 
@@ -3350,6 +3411,41 @@ $$;
 --
 
 COMMENT ON FUNCTION state.resolve_units(scope text[]) IS 'The dedup rule: one row per vehicle with its freshest non-suspended device (devices on no vehicle are their own unit; decommissioned devices never show), for the units of the trackers in scope (NULL: all).';
+
+
+--
+-- Name: touch_live_units(bigint[]); Type: FUNCTION; Schema: state; Owner: -
+--
+
+CREATE FUNCTION state.touch_live_units(vehicle_ids bigint[]) RETURNS integer
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    lo bigint;
+    hi bigint;
+    n integer;
+BEGIN
+    IF coalesce(cardinality(vehicle_ids), 0) = 0 THEN
+        RETURN 0;
+    END IF;
+    WITH touched AS (
+        UPDATE state.live_units u SET seq = nextval('state.live_units_seq')
+         WHERE u.vehicle_id = ANY (vehicle_ids) AND NOT u.removed
+        RETURNING u.seq
+    )
+    SELECT min(t.seq), max(t.seq), count(*) INTO lo, hi, n FROM touched t;
+    IF n > 0 THEN
+        PERFORM pg_notify('fleet_live', lo || ',' || hi);
+    END IF;
+    RETURN n;
+END $$;
+
+
+--
+-- Name: FUNCTION touch_live_units(vehicle_ids bigint[]); Type: COMMENT; Schema: state; Owner: -
+--
+
+COMMENT ON FUNCTION state.touch_live_units(vehicle_ids bigint[]) IS 'Bumps the seq of these vehicles'' live units (NOTIFY fleet_live) when what their features show from the registry changed.';
 
 
 --
@@ -7273,6 +7369,13 @@ ALTER INDEX state.temperature_readings_pkey ATTACH PARTITION state.temperature_r
 
 
 --
+-- Name: cost_centres live_units_cost_centre_update; Type: TRIGGER; Schema: domain; Owner: -
+--
+
+CREATE TRIGGER live_units_cost_centre_update AFTER UPDATE ON domain.cost_centres REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION state.live_units_for_cost_centres();
+
+
+--
 -- Name: devices live_units_device_delete; Type: TRIGGER; Schema: domain; Owner: -
 --
 
@@ -7298,6 +7401,34 @@ CREATE TRIGGER live_units_device_truncate AFTER TRUNCATE ON domain.devices FOR E
 --
 
 CREATE TRIGGER live_units_device_update AFTER UPDATE ON domain.devices REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION state.live_units_for_trackers();
+
+
+--
+-- Name: drivers live_units_driver_update; Type: TRIGGER; Schema: domain; Owner: -
+--
+
+CREATE TRIGGER live_units_driver_update AFTER UPDATE ON domain.drivers REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION state.live_units_for_drivers();
+
+
+--
+-- Name: driver_assignments live_units_driving_delete; Type: TRIGGER; Schema: domain; Owner: -
+--
+
+CREATE TRIGGER live_units_driving_delete AFTER DELETE ON domain.driver_assignments REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION state.live_units_for_driver_assignments();
+
+
+--
+-- Name: driver_assignments live_units_driving_insert; Type: TRIGGER; Schema: domain; Owner: -
+--
+
+CREATE TRIGGER live_units_driving_insert AFTER INSERT ON domain.driver_assignments REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION state.live_units_for_driver_assignments();
+
+
+--
+-- Name: driver_assignments live_units_driving_update; Type: TRIGGER; Schema: domain; Owner: -
+--
+
+CREATE TRIGGER live_units_driving_update AFTER UPDATE ON domain.driver_assignments REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION state.live_units_for_driver_assignments();
 
 
 --
@@ -7333,6 +7464,13 @@ CREATE TRIGGER live_units_fitting_update_new AFTER UPDATE ON domain.device_assig
 --
 
 CREATE TRIGGER live_units_fitting_update_old AFTER UPDATE ON domain.device_assignments REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION state.live_units_for_fittings();
+
+
+--
+-- Name: vehicles live_units_vehicle_update; Type: TRIGGER; Schema: domain; Owner: -
+--
+
+CREATE TRIGGER live_units_vehicle_update AFTER UPDATE ON domain.vehicles REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION state.live_units_for_vehicles();
 
 
 --

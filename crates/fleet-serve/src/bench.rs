@@ -9,6 +9,9 @@
 //! 2. Freshness: a paced sender at `rate` pushes/s, each push a new device; a watcher polls
 //!    `state.live_positions` every 2 ms. Reports push-sent → row-visible p50/p95/p99.
 //! 3. Replay: rebuilds `state.position_history` from the parsed log; reports events/s.
+//! 4. Storage: bytes per stored fix of the raw log, the parsed log and the position history
+//!    (partitions, indexes and TOAST; after a VACUUM). Each push of this benchmark carries one
+//!    fix, so the raw log's share is larger than with the vendor's batched pushes.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -45,6 +48,10 @@ pub struct BenchReport {
     pub freshness_ms: Percentiles,
     pub replay_events: u64,
     pub replay_events_per_s: f64,
+    /// Fixes in `state.position_history` when the storage was measured.
+    pub stored_fixes: i64,
+    /// Bytes per stored fix of each table (partitions, indexes and TOAST included), largest first.
+    pub bytes_per_fix: Vec<(String, f64)>,
 }
 
 #[derive(Debug, Clone, Copy, Default, serde::Serialize)]
@@ -275,6 +282,25 @@ pub async fn run(
     .await?;
     let replay_events_per_s = replay_events as f64 / t.elapsed().as_secs_f64().max(1e-6);
 
+    // 4. Storage: what each fix costs the log and the state (issue 20 item 3).
+    sqlx::query("VACUUM ANALYZE").execute(&pool).await?;
+    let stored_fixes: i64 = sqlx::query_scalar("SELECT count(*) FROM state.position_history")
+        .fetch_one(&pool)
+        .await?;
+    let sizes: Vec<(String, i64)> = sqlx::query_as(
+        // (pg_partition_tree has no rows for a table that is not partitioned)
+        "SELECT t, (SELECT coalesce(sum(pg_total_relation_size(p.relid)), pg_total_relation_size(t::regclass))::bigint
+                      FROM pg_partition_tree(t::regclass) p)
+           FROM unnest(ARRAY['events.raw', 'events.parsed', 'state.position_history']) t",
+    )
+    .fetch_all(&pool)
+    .await?;
+    let mut bytes_per_fix: Vec<(String, f64)> = sizes
+        .into_iter()
+        .map(|(t, b)| (t, b as f64 / stored_fixes.max(1) as f64))
+        .collect();
+    bytes_per_fix.sort_by(|a, b| b.1.total_cmp(&a.1));
+
     Ok(BenchReport {
         accepted,
         failed: failed.load(Ordering::Relaxed),
@@ -285,5 +311,7 @@ pub async fn run(
         freshness_ms,
         replay_events,
         replay_events_per_s,
+        stored_fixes,
+        bytes_per_fix,
     })
 }

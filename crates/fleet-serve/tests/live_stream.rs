@@ -377,6 +377,55 @@ async fn time_alone_changes_a_state_and_the_filters_decide_what_a_stream_carries
     })
     .await;
     assert!(!carried_sales, "a Sales vehicle on the OPS stream");
+
+    // the registry changes what a feature shows without a fix: a new plate spelling reaches the
+    // stream, and a vehicle moved to another cost centre leaves the OPS stream
+    sqlx::query("UPDATE domain.vehicles SET vehicle_number = 'KAA 2A (spare)' WHERE vehicle_number = 'KAA 2A'")
+        .execute(&db.pool)
+        .await
+        .expect("rename");
+    ops.until(|c| {
+        feature(c, "862000000000002")
+            .filter(|f| f["properties"]["vehicle_number"] == "KAA 2A (spare)")
+            .map(|_| ())
+    })
+    .await;
+    let two: String = sqlx::query_scalar(
+        "SELECT unit_key FROM state.live_units WHERE imei = '862000000000002' AND NOT removed",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .expect("unit");
+    sqlx::query(
+        "UPDATE domain.vehicles SET cost_centre = 'SAL' WHERE vehicle_number = 'KAA 2A (spare)'",
+    )
+    .execute(&db.pool)
+    .await
+    .expect("move");
+    ops.until(|c| {
+        c["removed"]
+            .as_array()
+            .and_then(|r| r.iter().find(|r| r["id"] == two.as_str()))
+            .map(|_| ())
+    })
+    .await;
+    // an unchanged rewrite of the whole registry touches no unit
+    let before: i64 = sqlx::query_scalar("SELECT max(seq) FROM state.live_units")
+        .fetch_one(&db.pool)
+        .await
+        .expect("seq");
+    sqlx::raw_sql(
+        "UPDATE domain.vehicles SET vehicle_number = vehicle_number;
+         UPDATE domain.cost_centres SET colour = colour;",
+    )
+    .execute(&db.pool)
+    .await
+    .expect("rewrite");
+    let after: i64 = sqlx::query_scalar("SELECT max(seq) FROM state.live_units")
+        .fetch_one(&db.pool)
+        .await
+        .expect("seq");
+    assert_eq!(before, after);
 }
 
 #[tokio::test]

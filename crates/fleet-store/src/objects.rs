@@ -55,6 +55,7 @@ pub const OBJECTS: &[SqlObject] = &[
     object!("state/resolve_units.sql"),
     object!("state/refresh_live_units.sql"),
     object!("state/live_units_triggers.sql"),
+    object!("state/live_units_touch.sql"),
     object!("serve/fleet_units.sql"),
     object!("serve/slo_status.sql"),
     object!("geo/geocode_key.sql"),

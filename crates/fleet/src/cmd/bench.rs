@@ -336,6 +336,17 @@ async fn ingest(config: Config, params: fleet_serve::bench::BenchParams) -> Resu
         r.replay_events,
         verdict(r.replay_events_per_s >= 50_000.0)
     );
+    let total: f64 = r.bytes_per_fix.iter().map(|(_, b)| b).sum();
+    println!(
+        "  storage     {total:>9.0} bytes per fix over {} fixes: {}   target <= 250: {}",
+        r.stored_fixes,
+        r.bytes_per_fix
+            .iter()
+            .map(|(t, b)| format!("{t} {b:.0}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        verdict(total <= 250.0)
+    );
     Ok(())
 }
 
