@@ -3235,6 +3235,33 @@ END $$;
 
 
 --
+-- Name: live_units_for_thresholds(); Type: FUNCTION; Schema: state; Owner: -
+--
+
+CREATE FUNCTION state.live_units_for_thresholds() RETURNS trigger
+    LANGUAGE plpgsql
+    AS $$
+DECLARE
+    lo bigint;
+    hi bigint;
+    n integer;
+BEGIN
+    IF EXISTS (SELECT 1 FROM new_rows n JOIN old_rows o USING (metric)
+                WHERE n.kind = 'threshold' AND n.threshold IS DISTINCT FROM o.threshold) THEN
+        WITH touched AS (
+            UPDATE state.live_units u SET seq = nextval('state.live_units_seq') WHERE NOT u.removed
+            RETURNING u.seq
+        )
+        SELECT min(t.seq), max(t.seq), count(*) INTO lo, hi, n FROM touched t;
+        IF n > 0 THEN
+            PERFORM pg_notify('fleet_live', lo || ',' || hi);
+        END IF;
+    END IF;
+    RETURN NULL;
+END $$;
+
+
+--
 -- Name: live_units_for_trackers(); Type: FUNCTION; Schema: state; Owner: -
 --
 
@@ -7478,6 +7505,13 @@ CREATE TRIGGER live_units_vehicle_update AFTER UPDATE ON domain.vehicles REFEREN
 --
 
 CREATE TRIGGER raw_guard BEFORE DELETE OR UPDATE ON events.raw FOR EACH ROW EXECUTE FUNCTION events.raw_guard();
+
+
+--
+-- Name: targets live_units_threshold_update; Type: TRIGGER; Schema: slo; Owner: -
+--
+
+CREATE TRIGGER live_units_threshold_update AFTER UPDATE ON slo.targets REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION state.live_units_for_thresholds();
 
 
 --

@@ -73,3 +73,28 @@ CREATE OR REPLACE TRIGGER live_units_driving_update AFTER UPDATE ON domain.drive
     REFERENCING NEW TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION state.live_units_for_driver_assignments();
 CREATE OR REPLACE TRIGGER live_units_driving_delete AFTER DELETE ON domain.driver_assignments
     REFERENCING OLD TABLE AS changed FOR EACH STATEMENT EXECUTE FUNCTION state.live_units_for_driver_assignments();
+
+-- The state thresholds (slo.targets, kind threshold) decide every unit's computed state: a change
+-- of one touches every unit once, so open streams recompute what they show.
+CREATE OR REPLACE FUNCTION state.live_units_for_thresholds() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    lo bigint;
+    hi bigint;
+    n integer;
+BEGIN
+    IF EXISTS (SELECT 1 FROM new_rows n JOIN old_rows o USING (metric)
+                WHERE n.kind = 'threshold' AND n.threshold IS DISTINCT FROM o.threshold) THEN
+        WITH touched AS (
+            UPDATE state.live_units u SET seq = nextval('state.live_units_seq') WHERE NOT u.removed
+            RETURNING u.seq
+        )
+        SELECT min(t.seq), max(t.seq), count(*) INTO lo, hi, n FROM touched t;
+        IF n > 0 THEN
+            PERFORM pg_notify('fleet_live', lo || ',' || hi);
+        END IF;
+    END IF;
+    RETURN NULL;
+END $$;
+CREATE OR REPLACE TRIGGER live_units_threshold_update AFTER UPDATE ON slo.targets
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION state.live_units_for_thresholds();

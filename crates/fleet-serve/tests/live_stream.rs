@@ -426,6 +426,18 @@ async fn time_alone_changes_a_state_and_the_filters_decide_what_a_stream_carries
         .await
         .expect("seq");
     assert_eq!(before, after);
+
+    // a new stale threshold changes the state the stream shows, without a fix
+    sqlx::query("UPDATE slo.targets SET threshold = 100000 WHERE metric = 'stale_gps_sec'")
+        .execute(&db.pool)
+        .await
+        .expect("threshold");
+    ops.until(|c| {
+        feature(c, "862000000000001")
+            .filter(|f| f["properties"]["state"] == "moving")
+            .map(|_| ())
+    })
+    .await;
 }
 
 #[tokio::test]
