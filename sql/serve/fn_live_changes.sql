@@ -7,12 +7,18 @@
 -- (ARCHITECTURE rule 6). A unit of those that is gone, or that the filters no longer pick (a
 -- "states" filter, a tracker moved away), is listed in `removed` with its seq.
 CREATE OR REPLACE FUNCTION serve.fn_live_changes(filters jsonb, lo bigint[], hi bigint[],
-                                                 since timestamptz, until timestamptz)
+                                                 since timestamptz, until timestamptz,
+                                                 format text DEFAULT 'geojson')
 RETURNS json LANGUAGE plpgsql STABLE
 SET plan_cache_mode = force_generic_plan SET jit = off AS $$
 DECLARE
     keys text[];
+    as_rows boolean := format = 'compact';
 BEGIN
+    IF format NOT IN ('geojson', 'compact') THEN
+        RAISE EXCEPTION 'format is "geojson" (the default) or "compact" (rows of columns), not "%"', format
+              USING ERRCODE = '22023';
+    END IF;
     keys := ARRAY(
         SELECT u.unit_key FROM unnest(lo, hi) r(lo, hi)
           JOIN state.live_units u ON u.seq BETWEEN r.lo AND r.hi
@@ -25,15 +31,21 @@ BEGIN
            AND least(u.fix_time, u.received_at) < until - make_interval(secs => th.s)
            AND NOT u.removed);
     RETURN (WITH picked AS MATERIALIZED (
-                SELECT * FROM serve.live_features(serve.check_filters(filters), keys))
-        SELECT json_build_object(
-            'generated_at', now(),
-            'features', coalesce((SELECT json_agg(p.feature ORDER BY p.sort_key COLLATE "C") FROM picked p), '[]'::json),
-            'removed', coalesce((
-                SELECT json_agg(json_build_object('id', u.unit_key, 'seq', u.seq) ORDER BY u.unit_key COLLATE "C")
+                -- one of the two encodings built, never both (the function is inlined)
+                SELECT f.unit_key, f.sort_key, CASE WHEN as_rows THEN f.compact ELSE f.feature END AS item
+                  FROM serve.live_features(serve.check_filters(filters), keys) f),
+            items AS (SELECT coalesce(json_agg(p.item ORDER BY p.sort_key COLLATE "C"), '[]'::json) AS j FROM picked p),
+            gone AS (
+                SELECT coalesce(json_agg(json_build_object('id', u.unit_key, 'seq', u.seq) ORDER BY u.unit_key COLLATE "C"),
+                                '[]'::json) AS j
                   FROM state.live_units u
                  WHERE u.unit_key = ANY (keys)
-                   AND NOT EXISTS (SELECT 1 FROM picked p WHERE p.unit_key = u.unit_key)), '[]'::json)));
+                   AND NOT EXISTS (SELECT 1 FROM picked p WHERE p.unit_key = u.unit_key))
+        SELECT CASE WHEN as_rows
+                    THEN json_build_object('generated_at', now(), 'columns', serve.live_compact_columns(),
+                                           'rows', i.j, 'removed', g.j)
+                    ELSE json_build_object('generated_at', now(), 'features', i.j, 'removed', g.j) END
+          FROM items i, gone g);
 END $$;
-COMMENT ON FUNCTION serve.fn_live_changes(jsonb, bigint[], bigint[], timestamptz, timestamptz) IS
-    'A live-stream tick: the features written in the seq ranges lo..hi or whose state changed with time between since and until, and the units that went or left the filters (removed: id, seq).';
+COMMENT ON FUNCTION serve.fn_live_changes(jsonb, bigint[], bigint[], timestamptz, timestamptz, text) IS
+    'A live-stream tick: the features (format compact: rows of serve.live_compact_columns) written in the seq ranges lo..hi or whose state changed with time between since and until, and the units that went or left the filters (removed: id, seq).';

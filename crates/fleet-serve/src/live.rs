@@ -20,7 +20,8 @@
 //!   is a `reset`: the page reloads the snapshot and keeps the stream.
 //!
 //! Events: `hello` (`{"epoch", "tick", "resumed"}`: not resumed means load the snapshot now),
-//! `changes` (`{"tick", "generated_at", "features": [...], "removed": [{"id", "seq"}]}`, one per
+//! `changes` (`{"tick", "generated_at", "features": [...], "removed": [{"id", "seq"}]}`, or with
+//! `?format=compact` `"columns"` and `"rows"` in place of `"features"`, one per
 //! tick, empty ones included, which is the heartbeat proxies need), `reset` (`{"reason"}`) and
 //! `bye` (`{"reason"}`: the token expired or the server is stopping; reconnect with a fresh token
 //! and `Last-Event-ID`). Features carry `seq`: apply one only if it is at least as new as the
@@ -280,6 +281,21 @@ async fn listen(pool: PgPool, heard: mpsc::Sender<Heard>) {
 pub struct StreamQuery {
     pub filters: Option<String>,
     pub last_event_id: Option<String>,
+    /// `geojson` (the default) or `compact`: the ticks' units as rows of columns.
+    pub format: Option<String>,
+}
+
+/// What one subscriber reads each tick: its filters (canonical text) in its encoding.
+struct Wanted {
+    filters: String,
+    format: &'static str,
+}
+
+impl Wanted {
+    /// Subscribers with the same key share one query per tick.
+    fn key(&self) -> String {
+        format!("{} {}", self.format, self.filters)
+    }
 }
 
 /// `GET /api/views/live/stream` (to be put behind the `read:fleet` guard by the caller).
@@ -305,14 +321,24 @@ async fn stream(
         Ok(f) => f,
         Err(e) => return e.into_response(),
     };
+    let format = match q.format.as_deref().map(str::trim) {
+        None | Some("") | Some("geojson") => "geojson",
+        Some("compact") => "compact",
+        Some(other) => {
+            return crate::ApiError::bad_request(format!(
+                "format is geojson (the default) or compact, not {other:?}"
+            ))
+            .into_response();
+        }
+    };
     // checked (a bad filter is a 400 now, not an error event later) and made canonical: the
     // key subscribers share answers by
-    let key: String = match sqlx::query_scalar("SELECT serve.check_filters($1)::text")
+    let key = match sqlx::query_scalar("SELECT serve.check_filters($1)::text")
         .bind(&filters)
         .fetch_one(&hub.0.pool)
         .await
     {
-        Ok(k) => k,
+        Ok(filters) => Wanted { filters, format },
         Err(e) => return sql_error(e, "checking the live stream's filters"),
     };
     if !hub.ready().await {
@@ -368,7 +394,7 @@ async fn stream(
 #[allow(clippy::too_many_arguments)]
 async fn serve_one(
     hub: LiveHub,
-    key: String,
+    key: Wanted,
     mut rx: broadcast::Receiver<Arc<Tick>>,
     backlog: Option<Vec<Arc<Tick>>>,
     newest: u64,
@@ -439,7 +465,7 @@ async fn serve_one(
 }
 
 /// Sends one tick's answer for `key`; false when the client has gone.
-async fn send_tick(hub: &Hub, key: &str, tick: &Tick, out: &mpsc::Sender<Bytes>) -> bool {
+async fn send_tick(hub: &Hub, key: &Wanted, tick: &Tick, out: &mpsc::Sender<Bytes>) -> bool {
     let id = format!("{}.{}", hub.epoch, tick.n);
     if let Some(reason) = tick.reset {
         let body = serde_json::json!({"reason": reason}).to_string();
@@ -449,18 +475,19 @@ async fn send_tick(hub: &Hub, key: &str, tick: &Tick, out: &mpsc::Sender<Bytes>)
     }
     let cell = {
         let mut answers = tick.answers.lock().unwrap_or_else(|e| e.into_inner());
-        answers.entry(key.to_string()).or_default().clone()
+        answers.entry(key.key()).or_default().clone()
     };
     let answer = cell
         .get_or_init(|| async {
             sqlx::query_scalar::<_, String>(
-                "SELECT serve.fn_live_changes($1::jsonb, $2, $3, $4, $5)::text",
+                "SELECT serve.fn_live_changes($1::jsonb, $2, $3, $4, $5, $6)::text",
             )
-            .bind(key)
+            .bind(&key.filters)
             .bind(&tick.lo)
             .bind(&tick.hi)
             .bind(tick.since)
             .bind(tick.until)
+            .bind(key.format)
             .fetch_one(&hub.pool)
             .await
             .map(|s| Arc::<str>::from(s.as_str()))

@@ -156,6 +156,7 @@ fn stream_doc() -> utoipa::openapi::path::Operation {
                 .schema(Some(ObjectBuilder::new().schema_type(Type::String))),
         )
         .parameter(shorthand("last_event_id", "The id of the last event received, for clients that cannot send the Last-Event-ID header."))
+        .parameter(shorthand("format", "geojson (the default) or compact: each tick's units as columns and rows instead of features."))
         .response(
             "200",
             ResponseBuilder::new()

@@ -111,7 +111,17 @@ struct Event {
 
 impl Stream {
     async fn open(gw: &Gw, filters: &str, last_id: Option<&str>) -> reqwest::Result<Self> {
-        let q = serde_urlencoded::to_string([("filters", filters)]).expect("query");
+        Self::open_as(gw, filters, "geojson", last_id).await
+    }
+
+    async fn open_as(
+        gw: &Gw,
+        filters: &str,
+        format: &str,
+        last_id: Option<&str>,
+    ) -> reqwest::Result<Self> {
+        let q =
+            serde_urlencoded::to_string([("filters", filters), ("format", format)]).expect("query");
         let mut req = http()
             .get(format!("{}/api/views/live/stream?{q}", gw.base))
             .bearer_auth(&gw.token);
@@ -579,6 +589,28 @@ async fn the_snapshot_takes_the_map_bounds_and_a_compact_form() {
     assert_eq!(s, 400);
     let (s, _) = get(&gw, "/api/analytics/idle", &[("format", "compact")]).await;
     assert_eq!(s, 400, "format is the live view's alone");
+
+    // a compact stream: the ticks' units as rows of the same columns
+    let bad = Stream::open_as(&gw, "{}", "xml", None).await.expect("get");
+    assert_eq!(bad.resp.status(), 400);
+    let mut rows = Stream::open_as(&gw, "{}", "compact", None)
+        .await
+        .expect("open");
+    assert_eq!(rows.next().await.expect("hello").name, "hello");
+    fix(&db.pool, "862000000000002", -1.4, 30.0).await;
+    let (row, _) = rows
+        .until(|c| {
+            assert!(c.get("features").is_none(), "{c}");
+            let imei = c["columns"].as_array()?.iter().position(|n| n == "imei")?;
+            c["rows"]
+                .as_array()?
+                .iter()
+                .find(|r| r[imei] == "862000000000002")
+                .cloned()
+        })
+        .await;
+    assert_eq!(row[col("lat")], -1.4);
+    drop(rows);
 
     // a stream of the bounds: a vehicle that drives out of them leaves it
     let mut s = Stream::open(&gw, r#"{"bbox":[36.79,-1.305,36.81,-1.285]}"#, None)
