@@ -2114,12 +2114,8 @@ CREATE FUNCTION serve.fn_live_changes(filters jsonb, lo bigint[], hi bigint[], s
     AS $$
 DECLARE
     keys text[];
-    as_rows boolean := format = 'compact';
+    as_rows boolean := serve.live_format(format);
 BEGIN
-    IF format NOT IN ('geojson', 'compact') THEN
-        RAISE EXCEPTION 'format is "geojson" (the default) or "compact" (rows of columns), not "%"', format
-              USING ERRCODE = '22023';
-    END IF;
     keys := ARRAY(
         SELECT u.unit_key FROM unnest(lo, hi) r(lo, hi)
           JOIN state.live_units u ON u.seq BETWEEN r.lo AND r.hi
@@ -2167,7 +2163,7 @@ CREATE FUNCTION serve.fn_live_view(filters jsonb, format text DEFAULT 'geojson':
     SET jit TO 'off'
     AS $$
 DECLARE
-    as_rows boolean := format = 'compact';
+    as_rows boolean := serve.live_format(format);
     checked jsonb := serve.check_filters(filters);
     -- a map zoomed out below the threshold gets counts per cell of 64 screen pixels
     -- (360 / 2^zoom degrees a 256-pixel tile), not one feature per vehicle
@@ -2176,10 +2172,6 @@ DECLARE
                                            WHERE t.metric = 'live_vehicles_from_zoom' AND t.kind = 'threshold')
                                   THEN 90.0 / 2 ^ (checked ->> 'zoom')::numeric END;
 BEGIN
-    IF format NOT IN ('geojson', 'compact') THEN
-        RAISE EXCEPTION 'format is "geojson" (the default) or "compact" (rows of columns), not "%"', format
-              USING ERRCODE = '22023';
-    END IF;
     RETURN (WITH picked AS MATERIALIZED (
         SELECT f.sort_key, f.state, f.below_fresh, f.lat, f.lng,
                CASE WHEN cell IS NOT NULL THEN NULL WHEN as_rows THEN f.compact ELSE f.feature END AS item
@@ -2833,18 +2825,17 @@ CREATE FUNCTION serve.live_features(filters jsonb, unit_keys text[]) RETURNS TAB
                    'fix_time_local', serve.local_time(p.fix_time),
                    'age_s', floor(p.age_s)::integer,
                    'below_freshness', coalesce(p.below_fresh, false),
-                   'address', (SELECT g.address FROM state.geocoded_positions g
-                                WHERE g.lat_e5 = geo.geocode_key(p.lat) AND g.lng_e5 = geo.geocode_key(p.lng)),
+                   'address', g.address,
                    'assigned', p.vehicle_id IS NOT NULL,
                    'seq', p.seq)),
            -- the compact row (GET /api/views/live?format=compact), in serve.live_compact_columns() order
            json_build_array(p.unit_key, p.vehicle_number, p.lng, p.lat, p.state, p.speed_kmh, p.heading,
                             p.acc_on, floor(extract(epoch FROM p.fix_time))::bigint, floor(p.age_s)::integer,
-                            p.colour, p.cost_centre, p.driver_name,
-                            (SELECT g.address FROM state.geocoded_positions g
-                              WHERE g.lat_e5 = geo.geocode_key(p.lat) AND g.lng_e5 = geo.geocode_key(p.lng)),
-                            p.imei, p.devices, p.seq)
+                            p.colour, p.cost_centre, p.driver_name, g.address, p.imei, p.devices, p.seq)
       FROM serve.fleet_units(filters, unit_keys) p
+      -- the geocoder's cached address (serve.address_at's lookup, joined: a function per row is
+      -- not inlined)
+      LEFT JOIN state.geocoded_positions g ON g.lat_e5 = geo.geocode_key(p.lat) AND g.lng_e5 = geo.geocode_key(p.lng)
 $$;
 
 
@@ -2853,6 +2844,31 @@ $$;
 --
 
 COMMENT ON FUNCTION serve.live_features(filters jsonb, unit_keys text[]) IS 'The live map''s GeoJSON features (state, style_class, colour, plate tail, EAT times, address, seq) and compact rows of the units serve.fleet_units picks; shared by the snapshot and the stream.';
+
+
+--
+-- Name: live_format(text); Type: FUNCTION; Schema: serve; Owner: -
+--
+
+CREATE FUNCTION serve.live_format(format text) RETURNS boolean
+    LANGUAGE plpgsql IMMUTABLE
+    AS $$
+BEGIN
+    IF format IS NULL OR format = 'geojson' THEN
+        RETURN false;
+    ELSIF format = 'compact' THEN
+        RETURN true;
+    END IF;
+    RAISE EXCEPTION 'format is "geojson" (the default) or "compact" (rows of columns), not "%"', format
+          USING ERRCODE = '22023';
+END $$;
+
+
+--
+-- Name: FUNCTION live_format(format text); Type: COMMENT; Schema: serve; Owner: -
+--
+
+COMMENT ON FUNCTION serve.live_format(format text) IS 'Whether a live view or stream format asks for compact rows (geojson: false); a bad format is a 22023 error naming both.';
 
 
 --
@@ -3252,21 +3268,10 @@ END $$;
 CREATE FUNCTION state.live_units_for_thresholds() RETURNS trigger
     LANGUAGE plpgsql
     AS $$
-DECLARE
-    lo bigint;
-    hi bigint;
-    n integer;
 BEGIN
     IF EXISTS (SELECT 1 FROM new_rows n JOIN old_rows o USING (metric)
                 WHERE n.kind = 'threshold' AND n.threshold IS DISTINCT FROM o.threshold) THEN
-        WITH touched AS (
-            UPDATE state.live_units u SET seq = nextval('state.live_units_seq') WHERE NOT u.removed
-            RETURNING u.seq
-        )
-        SELECT min(t.seq), max(t.seq), count(*) INTO lo, hi, n FROM touched t;
-        IF n > 0 THEN
-            PERFORM pg_notify('fleet_live', lo || ',' || hi);
-        END IF;
+        PERFORM state.touch_live_units(NULL);
     END IF;
     RETURN NULL;
 END $$;
@@ -3463,12 +3468,16 @@ DECLARE
     hi bigint;
     n integer;
 BEGIN
-    IF coalesce(cardinality(vehicle_ids), 0) = 0 THEN
+    IF cardinality(vehicle_ids) = 0 THEN
         RETURN 0;
     END IF;
     WITH touched AS (
         UPDATE state.live_units u SET seq = nextval('state.live_units_seq')
-         WHERE u.vehicle_id = ANY (vehicle_ids) AND NOT u.removed
+         WHERE NOT u.removed
+           -- every unit (NULL), or those of the vehicles (one arm each: the named ones use the index)
+           AND u.unit_key IN (SELECT a.unit_key FROM state.live_units a WHERE vehicle_ids IS NULL
+                              UNION ALL
+                              SELECT a.unit_key FROM state.live_units a WHERE a.vehicle_id = ANY (vehicle_ids))
         RETURNING u.seq
     )
     SELECT min(t.seq), max(t.seq), count(*) INTO lo, hi, n FROM touched t;
@@ -3483,7 +3492,7 @@ END $$;
 -- Name: FUNCTION touch_live_units(vehicle_ids bigint[]); Type: COMMENT; Schema: state; Owner: -
 --
 
-COMMENT ON FUNCTION state.touch_live_units(vehicle_ids bigint[]) IS 'Bumps the seq of these vehicles'' live units (NOTIFY fleet_live) when what their features show from the registry changed.';
+COMMENT ON FUNCTION state.touch_live_units(vehicle_ids bigint[]) IS 'Bumps the seq of these vehicles'' live units (NULL: every unit) and NOTIFYs fleet_live, when what their features show changed without a change of their rows.';
 
 
 --

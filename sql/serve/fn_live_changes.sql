@@ -13,12 +13,8 @@ RETURNS json LANGUAGE plpgsql STABLE
 SET plan_cache_mode = force_generic_plan SET jit = off AS $$
 DECLARE
     keys text[];
-    as_rows boolean := format = 'compact';
+    as_rows boolean := serve.live_format(format);
 BEGIN
-    IF format NOT IN ('geojson', 'compact') THEN
-        RAISE EXCEPTION 'format is "geojson" (the default) or "compact" (rows of columns), not "%"', format
-              USING ERRCODE = '22023';
-    END IF;
     keys := ARRAY(
         SELECT u.unit_key FROM unnest(lo, hi) r(lo, hi)
           JOIN state.live_units u ON u.seq BETWEEN r.lo AND r.hi

@@ -2,7 +2,7 @@ CREATE OR REPLACE FUNCTION serve.fn_live_view(filters jsonb, format text DEFAULT
 -- plpgsql, not sql: its plan is cached across calls (a SQL function is planned on every call).
 SET plan_cache_mode = force_generic_plan SET jit = off AS $$
 DECLARE
-    as_rows boolean := format = 'compact';
+    as_rows boolean := serve.live_format(format);
     checked jsonb := serve.check_filters(filters);
     -- a map zoomed out below the threshold gets counts per cell of 64 screen pixels
     -- (360 / 2^zoom degrees a 256-pixel tile), not one feature per vehicle
@@ -11,10 +11,6 @@ DECLARE
                                            WHERE t.metric = 'live_vehicles_from_zoom' AND t.kind = 'threshold')
                                   THEN 90.0 / 2 ^ (checked ->> 'zoom')::numeric END;
 BEGIN
-    IF format NOT IN ('geojson', 'compact') THEN
-        RAISE EXCEPTION 'format is "geojson" (the default) or "compact" (rows of columns), not "%"', format
-              USING ERRCODE = '22023';
-    END IF;
     RETURN (WITH picked AS MATERIALIZED (
         SELECT f.sort_key, f.state, f.below_fresh, f.lat, f.lng,
                CASE WHEN cell IS NOT NULL THEN NULL WHEN as_rows THEN f.compact ELSE f.feature END AS item

@@ -35,18 +35,17 @@ LANGUAGE sql STABLE AS $$
                    'fix_time_local', serve.local_time(p.fix_time),
                    'age_s', floor(p.age_s)::integer,
                    'below_freshness', coalesce(p.below_fresh, false),
-                   'address', (SELECT g.address FROM state.geocoded_positions g
-                                WHERE g.lat_e5 = geo.geocode_key(p.lat) AND g.lng_e5 = geo.geocode_key(p.lng)),
+                   'address', g.address,
                    'assigned', p.vehicle_id IS NOT NULL,
                    'seq', p.seq)),
            -- the compact row (GET /api/views/live?format=compact), in serve.live_compact_columns() order
            json_build_array(p.unit_key, p.vehicle_number, p.lng, p.lat, p.state, p.speed_kmh, p.heading,
                             p.acc_on, floor(extract(epoch FROM p.fix_time))::bigint, floor(p.age_s)::integer,
-                            p.colour, p.cost_centre, p.driver_name,
-                            (SELECT g.address FROM state.geocoded_positions g
-                              WHERE g.lat_e5 = geo.geocode_key(p.lat) AND g.lng_e5 = geo.geocode_key(p.lng)),
-                            p.imei, p.devices, p.seq)
+                            p.colour, p.cost_centre, p.driver_name, g.address, p.imei, p.devices, p.seq)
       FROM serve.fleet_units(filters, unit_keys) p
+      -- the geocoder's cached address (serve.address_at's lookup, joined: a function per row is
+      -- not inlined)
+      LEFT JOIN state.geocoded_positions g ON g.lat_e5 = geo.geocode_key(p.lat) AND g.lng_e5 = geo.geocode_key(p.lng)
 $$;
 COMMENT ON FUNCTION serve.live_features(jsonb, text[]) IS
     'The live map''s GeoJSON features (state, style_class, colour, plate tail, EAT times, address, seq) and compact rows of the units serve.fleet_units picks; shared by the snapshot and the stream.';
@@ -56,3 +55,18 @@ CREATE OR REPLACE FUNCTION serve.live_compact_columns() RETURNS json LANGUAGE sq
 $$;
 COMMENT ON FUNCTION serve.live_compact_columns() IS
     'The columns of a compact live row (serve.live_features.compact); fix_time in Unix seconds.';
+
+-- The live view's and the stream's encoding: true for "compact" (rows of columns), false for
+-- "geojson" (the default); anything else is the caller's error.
+CREATE OR REPLACE FUNCTION serve.live_format(format text) RETURNS boolean LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    IF format IS NULL OR format = 'geojson' THEN
+        RETURN false;
+    ELSIF format = 'compact' THEN
+        RETURN true;
+    END IF;
+    RAISE EXCEPTION 'format is "geojson" (the default) or "compact" (rows of columns), not "%"', format
+          USING ERRCODE = '22023';
+END $$;
+COMMENT ON FUNCTION serve.live_format(text) IS
+    'Whether a live view or stream format asks for compact rows (geojson: false); a bad format is a 22023 error naming both.';

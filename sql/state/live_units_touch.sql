@@ -11,12 +11,16 @@ DECLARE
     hi bigint;
     n integer;
 BEGIN
-    IF coalesce(cardinality(vehicle_ids), 0) = 0 THEN
+    IF cardinality(vehicle_ids) = 0 THEN
         RETURN 0;
     END IF;
     WITH touched AS (
         UPDATE state.live_units u SET seq = nextval('state.live_units_seq')
-         WHERE u.vehicle_id = ANY (vehicle_ids) AND NOT u.removed
+         WHERE NOT u.removed
+           -- every unit (NULL), or those of the vehicles (one arm each: the named ones use the index)
+           AND u.unit_key IN (SELECT a.unit_key FROM state.live_units a WHERE vehicle_ids IS NULL
+                              UNION ALL
+                              SELECT a.unit_key FROM state.live_units a WHERE a.vehicle_id = ANY (vehicle_ids))
         RETURNING u.seq
     )
     SELECT min(t.seq), max(t.seq), count(*) INTO lo, hi, n FROM touched t;
@@ -26,7 +30,7 @@ BEGIN
     RETURN n;
 END $$;
 COMMENT ON FUNCTION state.touch_live_units(bigint[]) IS
-    'Bumps the seq of these vehicles'' live units (NOTIFY fleet_live) when what their features show from the registry changed.';
+    'Bumps the seq of these vehicles'' live units (NULL: every unit) and NOTIFYs fleet_live, when what their features show changed without a change of their rows.';
 
 CREATE OR REPLACE FUNCTION state.live_units_for_vehicles() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -77,21 +81,10 @@ CREATE OR REPLACE TRIGGER live_units_driving_delete AFTER DELETE ON domain.drive
 -- The state thresholds (slo.targets, kind threshold) decide every unit's computed state: a change
 -- of one touches every unit once, so open streams recompute what they show.
 CREATE OR REPLACE FUNCTION state.live_units_for_thresholds() RETURNS trigger LANGUAGE plpgsql AS $$
-DECLARE
-    lo bigint;
-    hi bigint;
-    n integer;
 BEGIN
     IF EXISTS (SELECT 1 FROM new_rows n JOIN old_rows o USING (metric)
                 WHERE n.kind = 'threshold' AND n.threshold IS DISTINCT FROM o.threshold) THEN
-        WITH touched AS (
-            UPDATE state.live_units u SET seq = nextval('state.live_units_seq') WHERE NOT u.removed
-            RETURNING u.seq
-        )
-        SELECT min(t.seq), max(t.seq), count(*) INTO lo, hi, n FROM touched t;
-        IF n > 0 THEN
-            PERFORM pg_notify('fleet_live', lo || ',' || hi);
-        END IF;
+        PERFORM state.touch_live_units(NULL);
     END IF;
     RETURN NULL;
 END $$;

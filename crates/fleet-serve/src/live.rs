@@ -288,13 +288,18 @@ pub struct StreamQuery {
 /// What one subscriber reads each tick: its filters (canonical text) in its encoding.
 struct Wanted {
     filters: String,
-    format: &'static str,
+    compact: bool,
 }
 
 impl Wanted {
+    /// The format `serve.fn_live_changes` takes.
+    fn format(&self) -> &'static str {
+        if self.compact { "compact" } else { "geojson" }
+    }
+
     /// Subscribers with the same key share one query per tick.
     fn key(&self) -> String {
-        format!("{} {}", self.format, self.filters)
+        format!("{} {}", self.format(), self.filters)
     }
 }
 
@@ -321,24 +326,18 @@ async fn stream(
         Ok(f) => f,
         Err(e) => return e.into_response(),
     };
-    let format = match q.format.as_deref().map(str::trim) {
-        None | Some("") | Some("geojson") => "geojson",
-        Some("compact") => "compact",
-        Some(other) => {
-            return crate::ApiError::bad_request(format!(
-                "format is geojson (the default) or compact, not {other:?}"
-            ))
-            .into_response();
-        }
-    };
-    // checked (a bad filter is a 400 now, not an error event later) and made canonical: the
-    // key subscribers share answers by
-    let key = match sqlx::query_scalar("SELECT serve.check_filters($1)::text")
-        .bind(&filters)
-        .fetch_one(&hub.0.pool)
-        .await
+    // checked by the views' own rules (a bad filter or format is a 400 now, not an error event
+    // later), the filters made canonical: the key subscribers share answers by
+    let format = q.format.as_deref().map(str::trim).filter(|f| !f.is_empty());
+    let key = match sqlx::query_as::<_, (String, bool)>(
+        "SELECT serve.check_filters($1)::text, serve.live_format($2)",
+    )
+    .bind(&filters)
+    .bind(format)
+    .fetch_one(&hub.0.pool)
+    .await
     {
-        Ok(filters) => Wanted { filters, format },
+        Ok((filters, compact)) => Wanted { filters, compact },
         Err(e) => return sql_error(e, "checking the live stream's filters"),
     };
     if !hub.ready().await {
@@ -487,7 +486,7 @@ async fn send_tick(hub: &Hub, key: &Wanted, tick: &Tick, out: &mpsc::Sender<Byte
             .bind(&tick.hi)
             .bind(tick.since)
             .bind(tick.until)
-            .bind(key.format)
+            .bind(key.format())
             .fetch_one(&hub.pool)
             .await
             .map(|s| Arc::<str>::from(s.as_str()))

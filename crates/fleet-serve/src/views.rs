@@ -32,7 +32,7 @@ pub struct View {
 pub const VIEWS: &[View] = &[
     View {
         path: "/api/views/live",
-        sql: "SELECT serve.fn_live_view($1, coalesce($2, 'geojson'))::text",
+        sql: "SELECT serve.fn_live_view($1, $2)::text",
         summary: "Live map: one feature per vehicle (freshest device wins) with state, style_class, colour, plate tail, EAT times and seq; KPIs and SLO badges. `filters.bbox` [west, south, east, north] keeps the vehicles in the map's bounds; `format=compact` answers `columns` and `rows` (arrays) instead of GeoJSON; a `filters.zoom` below the live_vehicles_from_zoom threshold (10) answers `cells`, vehicle counts per grid cell. GET /api/views/live/stream carries the changes after it.",
     },
     View {

@@ -504,14 +504,19 @@ async fn drop_views(tx: &mut sqlx::PgConnection) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// The qualified names of every function some file declares.
+fn declared_names() -> Vec<String> {
+    crate::objects::OBJECTS
+        .iter()
+        .flat_map(|o| crate::objects::functions_in(o.sql))
+        .collect()
+}
+
 /// Every function (signature, catalogue row version) of a name some file declares.
 async fn declared_functions(
     tx: &mut sqlx::PgConnection,
 ) -> Result<Vec<(String, String)>, StoreError> {
-    let declared: Vec<String> = crate::objects::OBJECTS
-        .iter()
-        .flat_map(|o| crate::objects::functions_in(o.sql))
-        .collect();
+    let declared = declared_names();
     Ok(sqlx::query_as(
         "SELECT p.oid::regprocedure::text, p.xmin::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
           WHERE n.nspname || '.' || p.proname = ANY($1)
@@ -530,10 +535,7 @@ async fn drop_stale(
     tx: &mut sqlx::PgConnection,
     overloads: Vec<String>,
 ) -> Result<Vec<String>, StoreError> {
-    let declared: Vec<String> = crate::objects::OBJECTS
-        .iter()
-        .flat_map(|o| crate::objects::functions_in(o.sql))
-        .collect();
+    let declared = declared_names();
     let triggers: Vec<String> = crate::objects::OBJECTS
         .iter()
         .flat_map(|o| crate::objects::triggers_in(o.sql))
