@@ -53,25 +53,47 @@ function open(f) {
 // The list shows at most this many vehicles; a search narrows a big fleet (the map shows all).
 const LIST_LIMIT = 300;
 
+// The list is redrawn with every tick: when it holds the same vehicles in the same order it is
+// updated in place, so the buttons stay the ones under the user's pointer (a click that spans a
+// redraw still lands) and a long list is not rebuilt a few times a second.
+let listed = null;
 function renderList() {
   const q = search.value.trim();
   const plate = fc.normalizePlate(q);
   const lower = q.toLowerCase();
   const shown = [];
-  features.forEach((f, i) => {
+  for (const f of features) {
     if (!q || (plate && fc.normalizePlate(f.properties.vehicle_number).includes(plate))
-      || (f.properties.driver_name || '').toLowerCase().includes(lower)) shown.push(i);
+      || (f.properties.driver_name || '').toLowerCase().includes(lower)) shown.push(f);
+  }
+  const top = shown.slice(0, LIST_LIMIT);
+  const more = shown.length - top.length;
+  const line = (f) => ({
+    cls: f.properties.imei === selected ? 'selected' : '',
+    colour: fc.STATE_COLOURS[f.properties.state] || '#607d8b',
+    text: `${f.properties.state} · ${fc.fmtAge(ageOf(f))}`,
   });
-  const items = shown.slice(0, LIST_LIMIT).map((i) => {
-    const f = features[i];
-    const p = f.properties;
-    return `<li><button type="button" data-i="${i}" class="${p.imei === selected ? 'selected' : ''}">
-      <span class="dot" style="background:${fc.STATE_COLOURS[p.state] || '#607d8b'}"></span>
-      <strong>${fc.esc(p.vehicle_number)}</strong>
-      <span class="muted">${fc.esc(p.state)} · ${fc.fmtAge(ageOf(f))}</span></button></li>`;
+  const keys = `${top.map((f) => f.id).join('\n')}\n${more}`;
+  if (keys === listed) {
+    listEl.querySelectorAll('button[data-id]').forEach((b, k) => {
+      const l = line(top[k]);
+      b.className = l.cls;
+      b.querySelector('strong').textContent = top[k].properties.vehicle_number;
+      b.querySelector('.dot').style.background = l.colour;
+      b.querySelector('.muted').textContent = l.text;
+    });
+    return;
+  }
+  listed = keys;
+  const items = top.map((f) => {
+    const l = line(f);
+    return `<li><button type="button" data-id="${fc.esc(f.id)}" class="${l.cls}">
+      <span class="dot" style="background:${l.colour}"></span>
+      <strong>${fc.esc(f.properties.vehicle_number)}</strong>
+      <span class="muted">${fc.esc(l.text)}</span></button></li>`;
   });
-  if (shown.length > LIST_LIMIT) {
-    items.push(`<li class="empty">${fc.fmtNum(shown.length - LIST_LIMIT)} more: search by plate or driver to narrow</li>`);
+  if (more > 0) {
+    items.push(`<li class="empty">${fc.fmtNum(more)} more: search by plate or driver to narrow</li>`);
   }
   listEl.innerHTML = items.join('') || '<li class="empty">No vehicle matches</li>';
 }
@@ -200,8 +222,9 @@ map.on('click', 'vehicles', (e) => {
 map.on('mouseenter', 'vehicles', () => { map.getCanvas().style.cursor = 'pointer'; });
 map.on('mouseleave', 'vehicles', () => { map.getCanvas().style.cursor = ''; });
 listEl.addEventListener('click', (e) => {
-  const b = e.target.closest('button[data-i]');
-  if (b) open(features[Number(b.dataset.i)]);
+  const b = e.target.closest('button[data-id]');
+  const f = b && features.find((x) => x.id === b.dataset.id);
+  if (f) open(f);
 });
 search.addEventListener('input', renderList);
 await fc.filterBar(document.getElementById('filters'), ['states', 'accounts', 'cities', 'cost_centres'], (v) => {

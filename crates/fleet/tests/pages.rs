@@ -67,6 +67,14 @@ impl Browser {
     }
 
     async fn call(&self, method: &str, path: &str, body: Value) -> Value {
+        match self.try_call(method, path, body).await {
+            Ok(v) => v,
+            Err(e) => panic!("{e}"),
+        }
+    }
+
+    /// A WebDriver call; its error as "webdriver METHOD PATH: error: message".
+    async fn try_call(&self, method: &str, path: &str, body: Value) -> Result<Value, String> {
         let url = format!("{}{path}", self.base);
         let req = match method {
             "GET" => self.http.get(&url),
@@ -81,12 +89,12 @@ impl Browser {
             .await
             .expect("webdriver json");
         if let Some(err) = r["value"]["error"].as_str() {
-            panic!(
+            return Err(format!(
                 "webdriver {method} {path}: {err}: {}",
                 r["value"]["message"]
-            );
+            ));
         }
-        r["value"].clone()
+        Ok(r["value"].clone())
     }
 
     async fn goto(&self, url: &str) {
@@ -113,10 +121,20 @@ impl Browser {
         v[ELEMENT].as_str().expect("element").to_string()
     }
 
+    /// Clicks the element `css` finds. A live page may redraw it between the find and the
+    /// click (the element is then stale): it is found again, a few times at most.
     async fn click(&self, css: &str) {
-        let el = self.find(css).await;
-        self.call("POST", &format!("/element/{el}/click"), json!({}))
-            .await;
+        for attempt in 0.. {
+            let el = self.find(css).await;
+            match self
+                .try_call("POST", &format!("/element/{el}/click"), json!({}))
+                .await
+            {
+                Ok(_) => return,
+                Err(e) if e.contains("stale element reference") && attempt < 5 => continue,
+                Err(e) => panic!("{e}"),
+            }
+        }
     }
 
     async fn type_into(&self, css: &str, text: &str) {
